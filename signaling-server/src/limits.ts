@@ -1,0 +1,64 @@
+// The signaling server's limits and their defaults (docs/protocol.md lists them). Each bounds one
+// resource a client could otherwise exhaust: memory, CPU for signature checks, or other clients' share.
+import { KeynodeError } from '../../src/errors.js';
+
+export interface Limits {
+  /** Largest text message handled; a larger one gets `too-large` and the connection stays. */
+  maxMessageBytes: number;
+  /** Frames beyond this are not even read: the socket is closed with 1009 (ws `maxPayload`). */
+  hardMaxMessageBytes: number;
+  maxConnections: number;
+  /** Time a connection has to log in after the challenge. */
+  loginTimeoutMs: number;
+  /** Ping interval; a socket that has not answered the previous ping by the next one is dropped. */
+  heartbeatMs: number;
+  /** Token bucket per connection (messages per second, burst). */
+  ratePerSecond: number;
+  rateBurst: number;
+  /** Token bucket per NodeId, kept across reconnects so reconnecting does not refill it. */
+  nodeRatePerSecond: number;
+  nodeRateBurst: number;
+  /** Messages dropped for rate within 10 s after which the connection is closed. */
+  maxRateViolations: number;
+  /** Most NodeIds one connection may watch. */
+  maxWatch: number;
+  /** Bytes queued towards one socket beyond which it is closed as too slow. */
+  maxBufferedBytes: number;
+  maxTokenBytes: number;
+  mailboxMaxItems: number;
+  mailboxMaxBytes: number;
+  mailboxTtlMs: number;
+  /** All mailboxes together, so random recipients cannot fill the server's memory. */
+  mailboxTotalBytes: number;
+}
+
+export const defaultLimits: Readonly<Limits> = Object.freeze({
+  maxMessageBytes: 64 * 1024,
+  hardMaxMessageBytes: 1024 * 1024,
+  maxConnections: 10_000,
+  loginTimeoutMs: 10_000,
+  heartbeatMs: 30_000,
+  ratePerSecond: 50,
+  rateBurst: 100,
+  nodeRatePerSecond: 100,
+  nodeRateBurst: 200,
+  maxRateViolations: 50,
+  maxWatch: 1000,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxTokenBytes: 16 * 1024,
+  mailboxMaxItems: 100,
+  mailboxMaxBytes: 256 * 1024,
+  mailboxTtlMs: 7 * 24 * 60 * 60 * 1000,
+  mailboxTotalBytes: 64 * 1024 * 1024,
+});
+
+export function resolveLimits(partial: Partial<Limits> = {}): Limits {
+  const limits = { ...defaultLimits, ...partial };
+  for (const [key, value] of Object.entries(limits)) {
+    if (typeof value !== 'number' || !(value > 0)) {
+      throw new KeynodeError('ErrorInvalidArgument', `Signaling limit "${key}" must be a positive number.`);
+    }
+  }
+  limits.hardMaxMessageBytes = Math.max(limits.hardMaxMessageBytes, limits.maxMessageBytes);
+  return limits;
+}

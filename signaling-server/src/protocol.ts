@@ -1,0 +1,164 @@
+// The signaling wire protocol (docs/protocol.md, "Signaling"): one valibot schema per JSON message,
+// shared by the server and src/network/signaling-client.ts so both sides check the same shapes.
+// Platform-neutral on purpose: the browser bundle imports this file, so no Node modules here.
+import * as v from 'valibot';
+import { isNodeId, type NodeId } from '../../src/ids/index.js';
+
+/** Domain separation for the login signature, so it can never be mistaken for another signed text. */
+export const LOGIN_CONTEXT = 'keynode-signaling-login';
+
+/**
+ * The server URL as both sides write it into the login signature: the WHATWG serialization
+ * (`new URL(url).href`, e.g. `ws://127.0.0.1:8787/`), so "ws://h:1" and "ws://h:1/" sign the same.
+ */
+export function normalizeServerUrl(url: string): string {
+  return new URL(url).href;
+}
+
+/** Exactly the bytes a keynode signs to log in: utf8 of the context, the nonce and the server URL. */
+export function loginSignatureInput(nonce: string, serverUrl: string): Uint8Array {
+  return new TextEncoder().encode(`${LOGIN_CONTEXT}\n${nonce}\n${normalizeServerUrl(serverUrl)}`);
+}
+
+/** Close codes the server uses, so a client can tell why it was dropped even if it missed the error. */
+export const closeCodes = {
+  shutdown: 1001,
+  tooLarge: 1009,
+  replaced: 4001,
+  loginFailed: 4002,
+  loginTimeout: 4003,
+  rateLimited: 4004,
+  serverFull: 4005,
+  slowConsumer: 4006,
+  dead: 4007,
+} as const;
+
+/** Codes carried by `{type:'error', code}`; docs/protocol.md explains each. */
+export const wireErrorCodes = [
+  'bad-json',
+  'binary-not-supported',
+  'too-large',
+  'unknown-type',
+  'invalid-message',
+  'not-logged-in',
+  'already-logged-in',
+  'login-failed',
+  'login-timeout',
+  'replaced',
+  'rate-limited',
+  'too-many',
+  'mailbox-full',
+  'server-full',
+  'internal',
+] as const;
+export type WireErrorCode = (typeof wireErrorCodes)[number];
+
+// ---- shared pieces -----------------------------------------------------------------------------
+
+const base64url = (bytes: number) =>
+  v.pipe(v.string(), v.regex(new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((bytes * 4) / 3)}}$`), `must be ${bytes} bytes in base64url`));
+
+export const NodeIdSchema = v.custom<NodeId>(
+  isNodeId,
+  'must be a NodeId ("v" followed by 52 lowercase base32hex characters)',
+);
+export const NonceSchema = base64url(32);
+export const SignatureSchema = base64url(64);
+export const MailboxIdSchema = base64url(16);
+/** A number the client picks to match a reply or an error to its request; echoed back as is. */
+export const RidSchema = v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0)));
+/** Opaque JSON (SDP or ICE): the server checks only that it is present and within the size limit. */
+export const OpaqueJsonSchema = v.custom<unknown>((x) => x !== undefined, 'is required (any JSON value)');
+
+export const IceServerSchema = v.object({
+  urls: v.union([v.string(), v.array(v.string())]),
+  username: v.optional(v.string()),
+  credential: v.optional(v.string()),
+});
+
+export const MailboxItemSchema = v.object({
+  id: MailboxIdSchema,
+  from: NodeIdSchema,
+  token: v.string(),
+  at: v.number(),
+});
+export type MailboxItem = v.InferOutput<typeof MailboxItemSchema>;
+
+// ---- client → server ---------------------------------------------------------------------------
+
+export const LoginSchema = v.object({ type: v.literal('login'), nodeId: NodeIdSchema, signature: SignatureSchema });
+export const SignalSchema = v.object({ type: v.literal('signal'), to: NodeIdSchema, data: OpaqueJsonSchema, rid: RidSchema });
+export const WatchSchema = v.object({ type: v.literal('watch'), nodeIds: v.array(NodeIdSchema), rid: RidSchema });
+export const MailboxPutSchema = v.object({
+  type: v.literal('mailbox.put'),
+  to: NodeIdSchema,
+  token: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
+  rid: RidSchema,
+});
+export const MailboxAckSchema = v.object({
+  type: v.literal('mailbox.ack'),
+  ids: v.pipe(v.array(MailboxIdSchema), v.maxLength(1000, 'may hold at most 1000 ids')),
+  rid: RidSchema,
+});
+
+export const clientMessageSchemas = {
+  login: LoginSchema,
+  signal: SignalSchema,
+  watch: WatchSchema,
+  'mailbox.put': MailboxPutSchema,
+  'mailbox.ack': MailboxAckSchema,
+} as const;
+export type ClientMessageType = keyof typeof clientMessageSchemas;
+export const ClientMessageSchema = v.variant('type', Object.values(clientMessageSchemas));
+export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
+
+// ---- server → client ---------------------------------------------------------------------------
+
+export const ChallengeSchema = v.object({ type: v.literal('challenge'), nonce: NonceSchema });
+export const WelcomeSchema = v.object({
+  type: v.literal('welcome'),
+  nodeId: NodeIdSchema,
+  iceServers: v.array(IceServerSchema),
+  mailbox: v.array(MailboxItemSchema),
+});
+export const RelayedSignalSchema = v.object({ type: v.literal('signal'), from: NodeIdSchema, data: OpaqueJsonSchema });
+export const PeerOfflineSchema = v.object({ type: v.literal('peer-offline'), nodeId: NodeIdSchema, rid: RidSchema });
+export const PeerOnlineSchema = v.object({ type: v.literal('peer-online'), nodeId: NodeIdSchema });
+export const MailboxDeliverySchema = v.object({ type: v.literal('mailbox'), items: v.array(MailboxItemSchema) });
+export const MailboxStoredSchema = v.object({
+  type: v.literal('mailbox.stored'),
+  id: MailboxIdSchema,
+  delivered: v.boolean(),
+  rid: RidSchema,
+});
+export const ErrorMessageSchema = v.object({
+  type: v.literal('error'),
+  code: v.string(),
+  message: v.string(),
+  rid: RidSchema,
+});
+
+export const ServerMessageSchema = v.variant('type', [
+  ChallengeSchema,
+  WelcomeSchema,
+  RelayedSignalSchema,
+  PeerOfflineSchema,
+  PeerOnlineSchema,
+  MailboxDeliverySchema,
+  MailboxStoredSchema,
+  ErrorMessageSchema,
+]);
+export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
+/** What the server builds; `code` is narrowed to the codes it actually sends. */
+export type ServerMessageOut =
+  | Exclude<ServerMessage, { type: 'error' }>
+  | { type: 'error'; code: WireErrorCode; message: string; rid?: number };
+
+/** One readable sentence out of valibot's issues, e.g. `"to" must be a NodeId (…)`. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  const issue = issues[0];
+  if (issue === undefined) return 'The message does not match its schema.';
+  const path = v.getDotPath(issue);
+  const message = issue.message.replace(/^Invalid type: Expected (.*) but received (.*)$/, 'must be $1, not $2');
+  return path === null ? `The message ${message}.` : `Field "${path}" ${message}.`;
+}

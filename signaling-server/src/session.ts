@@ -1,0 +1,268 @@
+// One WebSocket connection: challenge, login, then the checked handling of every message. A bad
+// message costs its sender an error reply and nothing else; no other connection is touched.
+import * as v from 'valibot';
+import type { WebSocket, RawData } from 'ws';
+import type { NodeId } from '../../src/ids/index.js';
+import { randomBytes } from '../../src/ids/index.js';
+import { base64urlEncode } from '../../src/keys/crypto.js';
+import type { Hub, Member } from './hub.js';
+import type { Limits } from './limits.js';
+import { newNonce, verifyLogin } from './login.js';
+import {
+  ClientMessageSchema,
+  clientMessageSchemas,
+  closeCodes,
+  describeIssues,
+  type ClientMessage,
+  type MailboxItem,
+  type ServerMessageOut,
+  type WireErrorCode,
+} from './protocol.js';
+import { TokenBucket, ViolationCounter } from './rate-limit.js';
+import type { MailboxStore } from './stores/index.js';
+
+export interface ServerContext {
+  limits: Limits;
+  hub: Hub;
+  mailbox: MailboxStore;
+  /** Normalized URLs a login signature may name (see docs/protocol.md, origin binding). */
+  publicUrls: readonly string[];
+  iceServers: RTCIceServer[];
+  clock: () => number;
+}
+
+type Msg<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
+
+const clientTypes = Object.keys(clientMessageSchemas).join(', ');
+
+export class Session implements Member {
+  nodeId: NodeId | undefined;
+  /** Cleared by the heartbeat before each ping and set again by the pong. */
+  alive = true;
+  private nonce: string | undefined = newNonce();
+  private closed = false;
+  private welcomed = false;
+  private readonly held: ServerMessageOut[] = [];
+  private readonly bucket: TokenBucket;
+  private readonly violations: ViolationCounter;
+  private readonly loginTimer: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: ServerContext,
+  ) {
+    this.bucket = new TokenBucket(ctx.limits.ratePerSecond, ctx.limits.rateBurst);
+    this.violations = new ViolationCounter(ctx.limits.maxRateViolations);
+    this.loginTimer = setTimeout(() => {
+      this.error('login-timeout', `No valid login within ${ctx.limits.loginTimeoutMs} ms; the connection is closed.`);
+      this.close(closeCodes.loginTimeout, 'login timeout');
+    }, ctx.limits.loginTimeoutMs);
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => (this.alive = true));
+    ws.on('close', () => this.onClose());
+    // ws reports protocol violations (bad UTF-8, oversized frames) here and then closes the socket.
+    ws.on('error', () => this.onClose());
+    this.sendNow({ type: 'challenge', nonce: this.nonce! });
+  }
+
+  send(message: ServerMessageOut): void {
+    // Until the welcome is out, relayed messages wait so the welcome is always the first reply.
+    if (this.nodeId !== undefined && !this.welcomed) this.held.push(message);
+    else this.sendNow(message);
+  }
+
+  replaced(): void {
+    this.error('replaced', 'Another connection logged in with this NodeId; this one is closed.');
+    this.close(closeCodes.replaced, 'replaced by a newer login');
+  }
+
+  /** Heartbeat: drop the socket if the last ping went unanswered, else ping again. */
+  heartbeat(): void {
+    if (!this.alive) {
+      this.closed = true;
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.close(code, reason);
+  }
+
+  private sendNow(message: ServerMessageOut): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+      // A client that does not read must not make the server hold unbounded data for it.
+      this.close(closeCodes.slowConsumer, 'too slow: messages were piling up');
+      return;
+    }
+    this.ws.send(JSON.stringify(message));
+  }
+
+  private error(code: WireErrorCode, message: string, rid?: number): void {
+    this.sendNow(rid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, rid });
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    clearTimeout(this.loginTimer);
+    this.ctx.hub.leave(this);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    const { limits } = this.ctx;
+    const nodeOk = this.nodeId === undefined || this.ctx.hub.nodeBucket(this.nodeId).take();
+    if (!this.bucket.take() || !nodeOk) return this.throttled();
+    if (isBinary) return this.error('binary-not-supported', 'Binary frames are not part of the signaling protocol; send JSON text.');
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    if (bytes.length > limits.maxMessageBytes) {
+      return this.error('too-large', `A message may be at most ${limits.maxMessageBytes} bytes; this one has ${bytes.length}.`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      return this.error('bad-json', 'The message is not valid JSON.');
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json) || typeof (json as { type?: unknown }).type !== 'string') {
+      return this.error('invalid-message', 'A message must be a JSON object with a string "type" field.');
+    }
+    const raw = json as { type: string; rid?: unknown };
+    const rid = typeof raw.rid === 'number' && Number.isSafeInteger(raw.rid) && raw.rid >= 0 ? raw.rid : undefined;
+    if (!Object.hasOwn(clientMessageSchemas, raw.type)) {
+      return this.error('unknown-type', `Unknown message type "${raw.type.slice(0, 40)}"; the types are ${clientTypes}.`, rid);
+    }
+    const parsed = v.safeParse(ClientMessageSchema, json);
+    if (!parsed.success) return this.error('invalid-message', `Invalid "${raw.type}" message: ${describeIssues(parsed.issues)}`, rid);
+    const message = parsed.output;
+    if (message.type !== 'login' && this.nodeId === undefined) {
+      return this.error('not-logged-in', 'Log in first: answer the challenge with a "login" message.', rid);
+    }
+    this.dispatch(message).catch(() => {
+      this.error('internal', `The server failed to handle this "${message.type}" message; please retry.`, rid);
+    });
+  }
+
+  private throttled(): void {
+    const { exceeded, first } = this.violations.record();
+    const { ratePerSecond, rateBurst } = this.ctx.limits;
+    if (exceeded) {
+      this.error('rate-limited', 'Too many messages after being told to slow down: the connection is closed.');
+      this.close(closeCodes.rateLimited, 'rate limited');
+    } else if (first) {
+      this.error('rate-limited', `Too many messages: at most ${ratePerSecond} per second (bursts of ${rateBurst}); the rest are dropped.`);
+    }
+  }
+
+  private async dispatch(message: ClientMessage): Promise<void> {
+    switch (message.type) {
+      case 'login':
+        return this.login(message);
+      case 'signal':
+        return this.signal(message);
+      case 'watch':
+        return this.watch(message);
+      case 'mailbox.put':
+        return this.mailboxPut(message);
+      case 'mailbox.ack':
+        await this.ctx.mailbox.ack(this.nodeId!, message.ids);
+        return;
+    }
+  }
+
+  private async login(message: Msg<'login'>): Promise<void> {
+    if (this.nodeId !== undefined) return this.error('already-logged-in', `This connection is already logged in as ${this.nodeId}.`);
+    const nonce = this.nonce;
+    // One attempt per challenge: a nonce that was tried once can never be tried again.
+    this.nonce = undefined;
+    if (nonce === undefined) {
+      this.error('login-failed', 'Only one login attempt is allowed per connection; reconnect for a fresh challenge.');
+      return this.close(closeCodes.loginFailed, 'login failed');
+    }
+    const ok = await verifyLogin(message.nodeId, nonce, message.signature, this.ctx.publicUrls);
+    if (this.closed) return;
+    if (!ok) {
+      this.error(
+        'login-failed',
+        'The login signature does not verify for this NodeId, this challenge and this server\'s URL; the connection is closed.',
+      );
+      return this.close(closeCodes.loginFailed, 'login failed');
+    }
+    clearTimeout(this.loginTimer);
+    this.nodeId = message.nodeId;
+    this.ctx.hub.join(this as Session & { nodeId: NodeId });
+    const items = await this.ctx.mailbox.list(message.nodeId);
+    const [first, ...rest] = this.chunk(items);
+    this.welcomed = true;
+    this.sendNow({ type: 'welcome', nodeId: message.nodeId, iceServers: this.ctx.iceServers, mailbox: first ?? [] });
+    for (const items of rest) this.sendNow({ type: 'mailbox', items });
+    for (const held of this.held.splice(0)) this.sendNow(held);
+  }
+
+  /** Splits mailbox items so every message stays under the message size limit. */
+  private chunk(items: MailboxItem[]): MailboxItem[][] {
+    const budget = this.ctx.limits.maxMessageBytes - 1024 - JSON.stringify(this.ctx.iceServers).length;
+    const chunks: MailboxItem[][] = [];
+    let current: MailboxItem[] = [];
+    let size = 0;
+    for (const item of items) {
+      const itemSize = JSON.stringify(item).length + 1;
+      if (current.length > 0 && size + itemSize > budget) {
+        chunks.push(current);
+        current = [];
+        size = 0;
+      }
+      current.push(item);
+      size += itemSize;
+    }
+    if (current.length > 0) chunks.push(current);
+    return chunks;
+  }
+
+  private async signal(message: Msg<'signal'>): Promise<void> {
+    const target = this.ctx.hub.get(message.to);
+    if (target === undefined) {
+      return this.send({ type: 'peer-offline', nodeId: message.to, ...(message.rid === undefined ? {} : { rid: message.rid }) });
+    }
+    // `from` is the authenticated NodeId of this connection, never anything the sender wrote.
+    target.send({ type: 'signal', from: this.nodeId!, data: message.data });
+  }
+
+  private async watch(message: Msg<'watch'>): Promise<void> {
+    const { maxWatch } = this.ctx.limits;
+    if (message.nodeIds.length > maxWatch) {
+      return this.error('too-many', `A connection may watch at most ${maxWatch} NodeIds; this asked for ${message.nodeIds.length}.`, message.rid);
+    }
+    this.ctx.hub.watch(this, message.nodeIds);
+    // Nodes already online count as coming online now: the watcher wants to retry towards them.
+    for (const nodeId of new Set(message.nodeIds)) {
+      if (this.ctx.hub.get(nodeId) !== undefined) this.send({ type: 'peer-online', nodeId });
+    }
+  }
+
+  private async mailboxPut(message: Msg<'mailbox.put'>): Promise<void> {
+    const { limits } = this.ctx;
+    const size = Buffer.byteLength(message.token, 'utf8');
+    if (size > limits.maxTokenBytes) {
+      return this.error('too-large', `A mailbox token may be at most ${limits.maxTokenBytes} bytes; this one has ${size}.`, message.rid);
+    }
+    const item: MailboxItem = { id: base64urlEncode(randomBytes(16)), from: this.nodeId!, token: message.token, at: this.ctx.clock() };
+    const stored = await this.ctx.mailbox.put(message.to, item);
+    if (!stored.ok) {
+      const why = {
+        count: `The mailbox of ${message.to} is full (${limits.mailboxMaxItems} items)`,
+        bytes: `The mailbox of ${message.to} would exceed ${limits.mailboxMaxBytes} bytes`,
+        total: 'The server\'s mailbox storage is full',
+      }[stored.reason];
+      return this.error('mailbox-full', `${why}; nothing was stored. It empties as the recipient logs in and acknowledges, or as items expire.`, message.rid);
+    }
+    const target = this.ctx.hub.get(message.to);
+    target?.send({ type: 'mailbox', items: [item] });
+    this.send({ type: 'mailbox.stored', id: item.id, delivered: target !== undefined, ...(message.rid === undefined ? {} : { rid: message.rid }) });
+  }
+}
