@@ -1,0 +1,112 @@
+// Ed25519 through WebCrypto (browser pages, every worker kind, Node 20), plus the byte helpers the
+// signing code shares. A NodeId is the raw public key, so verifying needs nothing but the NodeId.
+import { KeynodeError } from '../errors.js';
+import { decodeNodeId, type NodeId } from '../ids/index.js';
+
+const ED25519 = { name: 'Ed25519' } as const;
+// PKCS#8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410): WebCrypto imports seeds only this way.
+const PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
+
+export interface KeyPair {
+  privateKey: CryptoKey; // non-extractable
+  publicKey: Uint8Array; // 32 raw bytes
+}
+
+/** Builds the key pair for a 32-byte seed; the private key comes back non-extractable. */
+export async function keyPairFromSeed(seed: Uint8Array): Promise<KeyPair> {
+  if (seed.length !== 32) throw new KeynodeError('ErrorInternal', 'An Ed25519 seed is 32 bytes.');
+  const pkcs8 = new Uint8Array(48);
+  pkcs8.set(PKCS8_PREFIX);
+  pkcs8.set(seed, 16);
+  // Import once extractable only to read the public half (JWK "x"), then again non-extractable.
+  const extractable = await crypto.subtle.importKey('pkcs8', pkcs8, ED25519, true, ['sign']);
+  const jwk = await crypto.subtle.exportKey('jwk', extractable);
+  const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, ED25519, false, ['sign']);
+  pkcs8.fill(0);
+  if (jwk.x === undefined) throw new KeynodeError('ErrorInternal', 'WebCrypto did not return the public key.');
+  return { privateKey, publicKey: base64urlDecode(jwk.x) };
+}
+
+export async function sign(privateKey: CryptoKey, message: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign(ED25519, privateKey, message as BufferSource));
+}
+
+const publicKeyCache = new Map<string, Promise<CryptoKey>>();
+
+function importPublicKey(nodeId: NodeId): Promise<CryptoKey> {
+  let key = publicKeyCache.get(nodeId);
+  if (key === undefined) {
+    const raw = decodeNodeId(nodeId);
+    if (raw === undefined) return Promise.reject(new KeynodeError('ErrorNodeIdInvalid', 'Not a valid NodeId.'));
+    key = crypto.subtle.importKey('raw', raw as BufferSource, ED25519, true, ['verify']);
+    if (publicKeyCache.size > 1000) publicKeyCache.clear();
+    publicKeyCache.set(nodeId, key);
+  }
+  return key;
+}
+
+/** True when `signature` is `nodeId`'s Ed25519 signature over `message`; never throws on bad input. */
+export async function verify(nodeId: NodeId, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  if (signature.length !== 64) return false;
+  try {
+    return await crypto.subtle.verify(ED25519, await importPublicKey(nodeId), signature as BufferSource, message as BufferSource);
+  } catch {
+    return false;
+  }
+}
+
+export async function sha256(data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', data as BufferSource));
+}
+
+export const utf8 = {
+  encode: (s: string): Uint8Array => new TextEncoder().encode(s),
+  decode: (b: Uint8Array): string => new TextDecoder('utf-8', { fatal: true }).decode(b),
+};
+
+export function base64urlEncode(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function base64urlDecode(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new KeynodeError('ErrorInvalidArgument', 'Not base64url text.');
+  const b = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
+  const out = new Uint8Array(b.length);
+  for (let i = 0; i < b.length; i++) out[i] = b.charCodeAt(i);
+  return out;
+}
+
+/** Deterministic JSON (sorted object keys, no whitespace): what every signature covers. */
+export function canonicalJSON(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new KeynodeError('ErrorInvalidArgument', 'Non-finite number in signed data.');
+    if (value === undefined) throw new KeynodeError('ErrorInvalidArgument', 'undefined in signed data.');
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return '[' + value.map(canonicalJSON).join(',') + ']';
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return '{' + entries.map(([k, v]) => JSON.stringify(k) + ':' + canonicalJSON(v)).join(',') + '}';
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

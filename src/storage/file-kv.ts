@@ -1,0 +1,208 @@
+// The KV contract on plain files for Node keynodes ({ dir }): the whole database lives in memory and
+// every committed write transaction is appended to an fsync'd log, replayed on open. A torn last line
+// (a crash mid-append) is ignored, so a transaction is either wholly in the log or not at all.
+// CryptoKeys cannot be written to a file: the keys domain stores the seed instead (file mode 0600).
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { KeynodeError } from '../errors.js';
+import { base64urlDecode, base64urlEncode } from '../keys/crypto.js';
+import { storeNames, type KV, type RangeOptions, type StoreName, type Tx } from './kv.js';
+import { prefixEnd } from './kv.js';
+
+type Op = [StoreName, string, unknown] | [StoreName, string];
+const DELETED = Symbol('deleted');
+const COMPACT_BYTES = 8 * 1024 * 1024;
+
+export async function openFileKV(dir: string): Promise<KV> {
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  const kv = new FileKV(path.join(dir, 'keynode.kvlog'));
+  await kv.load();
+  return kv;
+}
+
+function encode(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { $bytes: base64urlEncode(value) };
+  if (Array.isArray(value)) return value.map(encode);
+  if (value !== null && typeof value === 'object') {
+    if (typeof CryptoKey !== 'undefined' && value instanceof CryptoKey) {
+      throw new KeynodeError('ErrorInternal', 'A CryptoKey cannot be written to the file store.');
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = encode(v);
+    return out;
+  }
+  return value;
+}
+
+function decode(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(decode);
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (typeof o.$bytes === 'string' && Object.keys(o).length === 1) return base64urlDecode(o.$bytes);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) out[k] = decode(v);
+    return out;
+  }
+  return value;
+}
+
+class FileKV implements KV {
+  readonly persistsCryptoKeys = false;
+  private readonly stores = new Map<StoreName, Map<string, unknown>>(storeNames.map((s) => [s, new Map()]));
+  private queue: Promise<unknown> = Promise.resolve();
+  private logBytes = 0;
+  private closed = false;
+
+  constructor(private readonly file: string) {}
+
+  async load(): Promise<void> {
+    let text = '';
+    try {
+      text = await fsp.readFile(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const lines = text.split('\n');
+    for (const line of lines) {
+      if (line === '') continue;
+      let ops: Op[];
+      try {
+        ops = JSON.parse(line) as Op[];
+      } catch {
+        break; // a torn final append: that transaction never committed
+      }
+      this.apply(ops.map((op) => (op.length === 3 ? [op[0], op[1], decode(op[2])] : op)));
+    }
+    this.logBytes = Buffer.byteLength(text);
+    if (this.logBytes > COMPACT_BYTES) await this.compact();
+  }
+
+  private apply(ops: Op[]): void {
+    for (const op of ops) {
+      const store = this.stores.get(op[0]);
+      if (store === undefined) continue;
+      if (op.length === 3) store.set(op[1], op[2]);
+      else store.delete(op[1]);
+    }
+  }
+
+  private async compact(): Promise<void> {
+    const ops: Op[] = [];
+    for (const [name, store] of this.stores) for (const [k, v] of store) ops.push([name, k, encode(v)]);
+    const tmp = this.file + '.tmp';
+    const line = JSON.stringify(ops) + '\n';
+    const handle = await fsp.open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(line);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsp.rename(tmp, this.file);
+    this.logBytes = Buffer.byteLength(line);
+  }
+
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.run(false, fn);
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.run(true, fn);
+  }
+
+  private run<T>(writable: boolean, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => {
+      if (this.closed) throw new KeynodeError('ErrorKeynodeStopped', 'This keynode has been stopped.');
+      const staged = new Map<StoreName, Map<string, unknown>>();
+      const tx = this.tx(staged, writable);
+      const result = await fn(tx);
+      if (writable && staged.size > 0) await this.commit(staged);
+      return result;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async commit(staged: Map<StoreName, Map<string, unknown>>): Promise<void> {
+    const ops: Op[] = [];
+    for (const [store, changes] of staged) {
+      for (const [k, v] of changes) ops.push(v === DELETED ? [store, k] : [store, k, v]);
+    }
+    const line = JSON.stringify(ops.map((op) => (op.length === 3 ? [op[0], op[1], encode(op[2])] : op))) + '\n';
+    try {
+      const handle = await fsp.open(this.file, 'a', 0o600);
+      try {
+        await handle.appendFile(line);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new KeynodeError('ErrorStorageQuota', 'The disk is full: the change was not saved and nothing already stored was lost.', { cause: e });
+      }
+      throw new KeynodeError('ErrorInternal', 'Writing the keynode database failed.', { cause: e });
+    }
+    this.apply(ops.map((op) => (op.length === 3 ? [op[0], op[1], structuredClone(op[2])] : op)));
+    this.logBytes += Buffer.byteLength(line);
+    if (this.logBytes > COMPACT_BYTES) await this.compact();
+  }
+
+  private tx(staged: Map<StoreName, Map<string, unknown>>, writable: boolean): Tx {
+    const stores = this.stores;
+    const view = (store: StoreName, range?: RangeOptions): Array<[string, unknown]> => {
+      const merged = new Map(stores.get(store));
+      for (const [k, v] of staged.get(store) ?? []) {
+        if (v === DELETED) merged.delete(k);
+        else merged.set(k, v);
+      }
+      const lower = range?.prefix ?? range?.gte;
+      const upper = range?.prefix !== undefined ? prefixEnd(range.prefix) : range?.lt;
+      let keys = [...merged.keys()].filter(
+        (k) =>
+          (lower === undefined || k >= lower) &&
+          (upper === undefined || k < upper) &&
+          (range?.gte === undefined || k >= range.gte) &&
+          (range?.lt === undefined || k < range.lt),
+      );
+      keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      if (range?.reverse) keys.reverse();
+      if (range?.limit !== undefined) keys = keys.slice(0, Math.max(0, range.limit));
+      return keys.map((k) => [k, structuredClone(merged.get(k))]);
+    };
+    const stage = (store: StoreName): Map<string, unknown> => {
+      if (!writable) throw new KeynodeError('ErrorInternal', 'Write inside a read-only transaction.');
+      let m = staged.get(store);
+      if (m === undefined) staged.set(store, (m = new Map()));
+      return m;
+    };
+    return {
+      async get<V>(store: StoreName, key: string) {
+        const s = staged.get(store);
+        if (s?.has(key)) {
+          const v = s.get(key);
+          return (v === DELETED ? undefined : structuredClone(v)) as V | undefined;
+        }
+        const v = stores.get(store)?.get(key);
+        return (v === undefined ? undefined : structuredClone(v)) as V | undefined;
+      },
+      async put(store, key, value) {
+        stage(store).set(key, structuredClone(value));
+      },
+      async delete(store, key) {
+        stage(store).set(key, DELETED);
+      },
+      async entries<V>(store: StoreName, range?: RangeOptions) {
+        return view(store, range) as Array<[string, V]>;
+      },
+      async count(store, range) {
+        return view(store, range).length;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.closed = true;
+  }
+}

@@ -1,0 +1,124 @@
+// The public contract of API.md as TypeScript types: what the UI (through the service worker RPC),
+// the command line and the tests program against. Ids cross it in their encoded text forms.
+
+export type VaultAction = 'clone' | 'pull';
+export type GestaltAction = 'notify' | 'scan' | 'claim';
+export const vaultActions: readonly VaultAction[] = ['clone', 'pull'];
+export const gestaltActions: readonly GestaltAction[] = ['notify', 'scan', 'claim'];
+
+export interface VaultListItem {
+  vaultName: string;
+  vaultId: string;
+  remote?: { nodeId: string; vaultId: string };
+}
+
+export interface LogEntry {
+  commitId: string;
+  parents: string[];
+  author: string;
+  timestamp: number;
+  message: string;
+}
+
+export interface Vaults {
+  create(name: string): Promise<string>;
+  list(): Promise<VaultListItem[]>;
+  rename(vault: string, newName: string): Promise<void>;
+  delete(vault: string): Promise<void>;
+  log(vault: string, opts?: { ref?: string; limit?: number }): Promise<LogEntry[]>;
+  version(vault: string, ref: 'last' | string): Promise<{ latest: boolean }>;
+  share(vault: string, nodeId: string): Promise<void>;
+  unshare(vault: string, nodeId: string): Promise<void>;
+  permissions(vault: string): Promise<Array<{ nodeId: string; actions: VaultAction[] }>>;
+  shareLink(vault: string, nodeId: string, opts?: { baseUrl?: string }): Promise<string>;
+  scan(nodeId: string): Promise<Array<{ vaultName: string; vaultId: string; actions: VaultAction[] }>>;
+  clone(vault: string, nodeId: string): Promise<string>;
+  pull(vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<{ from: string; to: string }>;
+  fork(vault: string, newName: string): Promise<string>;
+}
+
+export type SecretContent = string | Uint8Array;
+
+export interface BatchOp {
+  op: 'write' | 'add' | 'update' | 'delete' | 'rename' | 'mkdir';
+  path: string;
+  content?: SecretContent;
+  to?: string;
+  recursive?: boolean;
+}
+
+export interface EnvOptions {
+  format?: 'dotenv' | 'json';
+  invalid?: 'error' | 'warn' | 'ignore';
+  duplicate?: 'keep' | 'overwrite' | 'warn' | 'error';
+}
+
+export interface Secrets {
+  add(vault: string, path: string, content: SecretContent): Promise<void>;
+  update(vault: string, path: string, content: SecretContent): Promise<void>;
+  write(vault: string, path: string, content: SecretContent): Promise<void>;
+  get(vault: string, path: string): Promise<Uint8Array>;
+  getText(vault: string, path: string): Promise<string>;
+  stat(vault: string, path: string): Promise<{ type: 'file' | 'directory'; size: number }>;
+  list(vault: string, dir?: string): Promise<Array<{ path: string; type: 'file' | 'directory' }>>;
+  mkdir(vault: string, path: string, opts?: { recursive?: boolean }): Promise<void>;
+  rename(vault: string, from: string, to: string): Promise<void>;
+  delete(vault: string, paths: string | string[], opts?: { recursive?: boolean }): Promise<void>;
+  batch(vault: string, ops: BatchOp[]): Promise<void>;
+  env(vault: string, paths?: string[], opts?: EnvOptions): Promise<string>;
+}
+
+export interface Gestalts {
+  trust(nodeId: string): Promise<void>;
+  untrust(nodeId: string): Promise<void>;
+  allow(nodeId: string, action: GestaltAction): Promise<void>;
+  disallow(nodeId: string, action: GestaltAction): Promise<void>;
+  permissions(nodeId: string): Promise<{ gestalt: GestaltAction[]; vaults: Record<string, VaultAction[]> }>;
+  invite(nodeId: string): Promise<void>;
+  claim(nodeId: string): Promise<void>;
+  discover(nodeId: string): Promise<void>;
+  get(nodeId: string): Promise<{ nodes: string[] }>;
+  list(): Promise<Array<{ nodes: string[]; actions: GestaltAction[] }>>;
+}
+
+export type NotificationData =
+  | { type: 'VaultShare'; vaultId: string; vaultName: string; actions: VaultAction[] }
+  | { type: 'VaultUnshare'; vaultId: string; vaultName: string }
+  | { type: 'GestaltInvite' }
+  | { type: 'General'; message: string };
+
+export interface InboxItem {
+  id: string;
+  from: string;
+  data: NotificationData;
+  isRead: boolean;
+  iat: number;
+}
+
+export interface OutboxItem {
+  id: string;
+  to: string;
+  data: NotificationData;
+  attempts: number;
+  nextAttemptAt?: number;
+  lastError?: { code: string; message: string };
+  failed?: boolean;
+}
+
+export interface Notifications {
+  send(nodeId: string, message: string): Promise<void>;
+  read(opts?: { unread?: boolean; order?: 'asc' | 'desc'; limit?: number }): Promise<InboxItem[]>;
+  remove(id: string): Promise<void>;
+  clear(): Promise<void>;
+  outbox: { read(): Promise<OutboxItem[]>; remove(id: string): Promise<void>; clear(): Promise<void> };
+  openLink(urlOrToken: string): Promise<{ id: string; from: string; data: NotificationData }>;
+}
+
+export interface Logger {
+  debug(message: string, data?: Record<string, unknown>): void;
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
