@@ -1,0 +1,110 @@
+// Bare clone and fetch of a vault's master through isomorphic-git, with our http plugin. Fetch
+// never moves our refs: the vault layer checks the fast-forward (isDescendant) and moves master
+// itself. isomorphic-git's errors are translated here so none reaches a caller raw.
+import git, { type HttpClient } from 'isomorphic-git';
+import { KeynodeError, isKeynodeError } from '../errors.js';
+import { reachesAncestor } from './ancestry.js';
+import { isOid } from './hex.js';
+import { PREFETCH, type KeynodeHttpClient } from './http-plugin.js';
+import { ObjectStore } from './object-store.js';
+import { parsePktLines, pktText } from './pkt-line.js';
+import { MASTER, readMaster, setMaster } from './refs.js';
+import type { GitRepo } from './types.js';
+
+// isomorphic-git wants a URL; our plugin ignores it. `.invalid` can never resolve.
+const REMOTE_URL = 'http://keynode.invalid/vault';
+const REMOTE = 'keynode';
+
+export interface GitClientArgs extends GitRepo {
+  http: HttpClient;
+}
+
+const PROTOCOL_CODES = new Set([
+  'HttpError', 'SmartHttpError', 'ParseError', 'UnknownTransportError', 'UrlParseError',
+  'EmptyServerResponseError', 'RemoteCapabilityError', 'NotFoundError', 'UserCanceledError',
+]);
+
+function translate(e: unknown): KeynodeError {
+  if (isKeynodeError(e)) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && PROTOCOL_CODES.has(code)) {
+    return new KeynodeError('ErrorGitProtocol', 'The other keynode answered the vault request in a way git does not understand.', { cause: e });
+  }
+  return new KeynodeError('ErrorGitPackInvalid', 'The vault data from the other keynode could not be read.', { cause: e });
+}
+
+/** master's commit id in a smart-HTTP advertisement, or undefined when it has none. */
+export function masterInAdvertisement(advert: Uint8Array): string | undefined {
+  for (const pkt of parsePktLines(advert)) {
+    if (typeof pkt === 'string') continue;
+    const line = pktText(pkt).split('\0')[0] as string;
+    const [oid, ref] = line.split(' ');
+    if (ref === MASTER && oid !== undefined && isOid(oid)) return oid;
+  }
+  return undefined;
+}
+
+async function runFetch({ fs, gitdir, http, cache }: GitClientArgs): Promise<string> {
+  let result: Awaited<ReturnType<typeof git.fetch>>;
+  try {
+    result = await git.fetch({
+      fs, http, gitdir, cache: cache ?? {}, url: REMOTE_URL, remote: REMOTE,
+      ref: 'master', remoteRef: MASTER, singleBranch: true, tags: false,
+    });
+  } catch (e) {
+    throw translate(e);
+  } finally {
+    // isomorphic-git records remote-tracking refs; a vault keeps only master.
+    for (const ref of [`refs/remotes/${REMOTE}/master`, `refs/remotes/${REMOTE}/HEAD`]) {
+      await git.deleteRef({ fs, gitdir, ref }).catch(() => undefined);
+    }
+  }
+  const head = result.fetchHead;
+  if (!head) throw new KeynodeError('ErrorGitProtocol', 'The other keynode has no master branch for this vault.');
+  // The pack's checksum was checked as it arrived; make sure the commit itself is readable too.
+  const store = await ObjectStore.open({ fs, gitdir });
+  const commit = await store.read(head).catch(() => undefined);
+  if (!commit || commit.type !== 'commit') throw new KeynodeError('ErrorGitPackInvalid', 'The vault data from the other keynode is incomplete.');
+  return head;
+}
+
+/** Creates a bare repository at `gitdir` holding the remote's master, with HEAD → master. */
+export async function cloneBare(args: GitClientArgs): Promise<{ head: string }> {
+  const { fs, gitdir } = args;
+  try {
+    await git.init({ fs, dir: gitdir, gitdir, bare: true, defaultBranch: 'master' });
+  } catch (e) {
+    throw new KeynodeError('ErrorStorageCorrupt', 'A new vault repository could not be created.', { cause: e });
+  }
+  const head = await runFetch(args);
+  await setMaster(args, head);
+  return { head };
+}
+
+/**
+ * Brings the remote master's objects into the repository without touching our refs. When we
+ * already have the remote's commit, no pack is requested at all.
+ */
+export async function fetchMaster(args: GitClientArgs): Promise<{ remoteHead: string }> {
+  const http = args.http as Partial<KeynodeHttpClient>;
+  if (typeof http[PREFETCH] === 'function') {
+    const remoteHead = masterInAdvertisement(await http[PREFETCH]());
+    if (!remoteHead) throw new KeynodeError('ErrorGitProtocol', 'The other keynode has no master branch for this vault.');
+    const store = await ObjectStore.open(args);
+    if (await store.has(remoteHead)) {
+      // Consume the prefetched advertisement so a later fetch asks again.
+      await http.request?.({ url: REMOTE_URL, method: 'GET', headers: {} });
+      return { remoteHead };
+    }
+  }
+  return { remoteHead: await runFetch(args) };
+}
+
+/** True when `ancestor` is a strict ancestor of `oid` (a pull from it is a fast-forward). */
+export async function isDescendant(repo: GitRepo, oid: string, ancestor: string): Promise<boolean> {
+  if (!isOid(oid) || !isOid(ancestor)) throw new KeynodeError('ErrorInvalidArgument', 'A commit id is 40 hexadecimal characters.');
+  if (oid === ancestor) return false;
+  return reachesAncestor(await ObjectStore.open(repo), oid, ancestor);
+}
+
+export { readMaster, setMaster };

@@ -1,0 +1,146 @@
+// Decides what a pack must carry: the commits reachable from the wants but not from the client's
+// common haves, and — by a sparse tree diff along changed paths only — the trees and blobs those
+// commits introduce. A one-secret pull on a 10,000-secret vault touches a handful of trees
+// instead of the whole history (Polykey's B7 resent every tree and blob under new commits).
+import type { ObjectStore } from './object-store.js';
+import { parseCommit, parseTree, type CommitInfo, type TreeEntry } from './parse.js';
+
+export interface PackItem {
+  oid: string;
+  type: 'commit' | 'tree' | 'blob';
+  /** An object of the same kind at the same path that the client already has: a thin-delta base. */
+  clientBase?: string;
+}
+
+interface WalkNode {
+  info: CommitInfo;
+  uninteresting: boolean;
+  done: boolean;
+}
+
+/** Commits the client lacks (newest first) and the boundary commits it has, by a date-ordered walk. */
+async function walkCommits(
+  store: ObjectStore,
+  wants: string[],
+  haves: string[],
+): Promise<{ send: string[]; boundary: CommitInfo[] }> {
+  const nodes = new Map<string, WalkNode>();
+  const queue: string[] = [];
+  const load = async (oid: string, uninteresting: boolean): Promise<void> => {
+    const seen = nodes.get(oid);
+    if (seen) {
+      if (uninteresting && !seen.uninteresting) {
+        seen.uninteresting = true;
+        // Already walked as interesting: push its parents again so they get marked too.
+        if (seen.done) for (const p of seen.info.parents) await load(p, true);
+      }
+      return;
+    }
+    const obj = await store.read(oid);
+    // The client may claim a commit whose ancestry we do not fully have; the walk just stops there.
+    if (!obj || obj.type !== 'commit') return;
+    nodes.set(oid, { info: parseCommit(obj.content, oid), uninteresting, done: false });
+    queue.push(oid);
+  };
+  for (const h of haves) await load(h, true);
+  for (const w of wants) await load(w, false);
+  const send: string[] = [];
+  const boundary: CommitInfo[] = [];
+  while (queue.length > 0) {
+    if (queue.every((o) => (nodes.get(o) as WalkNode).uninteresting)) break;
+    let best = 0;
+    for (let i = 1; i < queue.length; i++) {
+      if ((nodes.get(queue[i] as string) as WalkNode).info.time > (nodes.get(queue[best] as string) as WalkNode).info.time) best = i;
+    }
+    const oid = queue.splice(best, 1)[0] as string;
+    const node = nodes.get(oid) as WalkNode;
+    node.done = true;
+    for (const p of node.info.parents) await load(p, node.uninteresting);
+  }
+  // The loop stops only when every queued commit is uninteresting, so each interesting commit
+  // was popped and its parents loaded.
+  for (const [oid, node] of nodes) {
+    if (node.uninteresting) boundary.push(node.info);
+    else send.push(oid);
+  }
+  return { send, boundary };
+}
+
+/** Everything to pack for `wants`, given the commits the client said it has and we have too. */
+export async function enumerateObjects(store: ObjectStore, wants: string[], commonHaves: string[]): Promise<PackItem[]> {
+  const { send, boundary } = await walkCommits(store, wants, commonHaves);
+  const items: PackItem[] = [];
+  const sent = new Set<string>();
+  const roots: string[] = [];
+  for (const oid of send) {
+    items.push({ oid, type: 'commit' });
+    sent.add(oid);
+    const c = await store.mustRead(oid, 'commit');
+    roots.push(parseCommit(c.content, oid).tree);
+  }
+  await diffTrees(store, unique(roots), unique(boundary.map((b) => b.tree)), items, sent);
+  return items;
+}
+
+function unique(a: string[]): string[] {
+  return [...new Set(a)];
+}
+
+interface Group {
+  trees: string[];
+  blobs: string[];
+  oldTrees: string[];
+  oldBlobs: string[];
+}
+
+/**
+ * Sparse diff: `fresh` are the versions of one path in the new commits, `old` the versions the
+ * client has. Descends only into paths where some fresh version differs from every old one.
+ */
+async function diffTrees(store: ObjectStore, fresh: string[], old: string[], items: PackItem[], sent: Set<string>): Promise<void> {
+  const oldSet = new Set(old);
+  const todo = fresh.filter((t) => !oldSet.has(t) && !sent.has(t));
+  if (todo.length === 0) return;
+  for (const t of todo) {
+    sent.add(t);
+    items.push(old[0] ? { oid: t, type: 'tree', clientBase: old[0] } : { oid: t, type: 'tree' });
+  }
+  const groups = new Map<string, Group>();
+  const group = (name: string): Group => {
+    let g = groups.get(name);
+    if (!g) {
+      g = { trees: [], blobs: [], oldTrees: [], oldBlobs: [] };
+      groups.set(name, g);
+    }
+    return g;
+  };
+  const entries = async (t: string): Promise<TreeEntry[]> => parseTree((await store.mustRead(t, 'tree')).content, t);
+  for (const t of todo) {
+    for (const e of await entries(t)) {
+      if (e.kind === 'tree') group(e.name).trees.push(e.oid);
+      else if (e.kind === 'blob') group(e.name).blobs.push(e.oid);
+    }
+  }
+  for (const t of old) {
+    // An old tree we cannot read (the client claimed a commit we only partly have) adds nothing.
+    const obj = await store.read(t);
+    if (!obj || obj.type !== 'tree') continue;
+    for (const e of parseTree(obj.content, t)) {
+      const g = groups.get(e.name);
+      if (!g) continue;
+      if (e.kind === 'tree') g.oldTrees.push(e.oid);
+      else if (e.kind === 'blob') g.oldBlobs.push(e.oid);
+    }
+  }
+  for (const g of groups.values()) {
+    if (g.blobs.length) {
+      const oldBlobs = new Set(g.oldBlobs);
+      for (const b of g.blobs) {
+        if (oldBlobs.has(b) || sent.has(b)) continue;
+        sent.add(b);
+        items.push(g.oldBlobs[0] ? { oid: b, type: 'blob', clientBase: g.oldBlobs[0] } : { oid: b, type: 'blob' });
+      }
+    }
+    if (g.trees.length) await diffTrees(store, unique(g.trees), unique(g.oldTrees), items, sent);
+  }
+}

@@ -1,0 +1,59 @@
+// Minimal parsers for the two object kinds a walk needs: a commit's tree, parents and time, and a
+// tree's entries. Names stay byte-exact (latin1 strings) since they are only compared, never shown.
+import { KeynodeError } from '../errors.js';
+import { toHex } from './hex.js';
+
+export interface CommitInfo {
+  tree: string;
+  parents: string[];
+  time: number; // committer time, seconds
+}
+
+const latin1 = new TextDecoder('latin1');
+
+export function parseCommit(content: Uint8Array, oid: string): CommitInfo {
+  const end = findHeaderEnd(content);
+  const text = latin1.decode(content.subarray(0, end));
+  let tree = '';
+  const parents: string[] = [];
+  let time = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('tree ')) tree = line.slice(5, 45);
+    else if (line.startsWith('parent ')) parents.push(line.slice(7, 47));
+    else if (line.startsWith('committer ')) {
+      const m = /> (\d+) [+-]\d{4}$/.exec(line);
+      if (m) time = Number(m[1]);
+    }
+  }
+  if (tree.length !== 40) throw new KeynodeError('ErrorStorageCorrupt', `The commit ${oid} has no tree.`);
+  return { tree, parents, time };
+}
+
+function findHeaderEnd(c: Uint8Array): number {
+  for (let i = 0; i + 1 < c.length; i++) if (c[i] === 10 && c[i + 1] === 10) return i;
+  return c.length;
+}
+
+export interface TreeEntry {
+  name: string; // latin1 view of the raw name bytes
+  oid: string;
+  kind: 'tree' | 'blob' | 'commit';
+}
+
+export function parseTree(content: Uint8Array, oid: string): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  let p = 0;
+  while (p < content.length) {
+    const sp = content.indexOf(32, p);
+    const nul = content.indexOf(0, sp + 1);
+    if (sp < 0 || nul < 0 || nul + 21 > content.length) {
+      throw new KeynodeError('ErrorStorageCorrupt', `The tree ${oid} is damaged.`);
+    }
+    // Modes: 40000 tree, 160000 gitlink (a commit of another repository), anything else a blob.
+    const m0 = content[p];
+    const kind = m0 === 52 /* '4' */ ? 'tree' : sp - p === 6 && m0 === 49 && content[p + 1] === 54 ? 'commit' : 'blob';
+    out.push({ name: latin1.decode(content.subarray(sp + 1, nul)), oid: toHex(content, nul + 1, nul + 21), kind });
+    p = nul + 21;
+  }
+  return out;
+}

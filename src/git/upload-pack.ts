@@ -1,0 +1,119 @@
+// upload-pack for one stateless-RPC request (smart HTTP v1, as isomorphic-git and `git` send it):
+// negotiate like git's upload-pack.c (multi_ack_detailed, no-done), then stream a pack of only the
+// objects the client lacks in side-band-64k frames — every frame, the last partial one included
+// (Polykey's B2 dropped it) — then a flush. A pack that cannot be built ends in a side-band
+// channel-3 error, never in a silently empty pack.
+import { KeynodeError } from '../errors.js';
+import { allReach, reachesAncestor } from './ancestry.js';
+import { enumerateObjects, type PackItem } from './enumerate.js';
+import { ObjectStore } from './object-store.js';
+import { writePack, type PackStats } from './pack-writer.js';
+import { FLUSH, encodePktLine } from './pkt-line.js';
+import { readMaster } from './refs.js';
+import type { GitRepo } from './types.js';
+import { parseUploadRequest } from './upload-request.js';
+
+/** Side-band-64k payload: a 65520-byte pkt-line minus its length and channel byte. */
+const SIDE_BAND_64K = 65515;
+const SIDE_BAND = 995;
+
+export interface UploadPackOptions {
+  /** Filled with what the pack carried, for tests and benchmarks. */
+  stats?: PackStats;
+}
+
+function sideBand(channel: number, payload: Uint8Array): Uint8Array {
+  const framed = new Uint8Array(payload.length + 1);
+  framed[0] = channel;
+  framed.set(payload, 1);
+  return encodePktLine(framed);
+}
+
+export async function* uploadPack(repo: GitRepo, request: Uint8Array, opts: UploadPackOptions = {}): AsyncGenerator<Uint8Array> {
+  const req = parseUploadRequest(request);
+  const store = await ObjectStore.open(repo);
+  const master = await readMaster(repo);
+  // A want must be master or one of its ancestors: master may have moved on between the
+  // advertisement and this request, but nothing outside the vault's history is served.
+  for (const want of req.wants) {
+    if (want === master) continue;
+    if (master === undefined || !(await reachesAncestor(store, master, want))) {
+      throw new KeynodeError('ErrorGitProtocol', 'The git request wants an object this vault does not offer.', { data: { oid: want } });
+    }
+  }
+  const caps = req.capabilities;
+  const detailed = caps.has('multi_ack_detailed');
+  const multiAck = detailed || caps.has('multi_ack');
+  const noDone = caps.has('no-done');
+
+  const lines: string[] = [];
+  const common: string[] = [];
+  const commonSet = new Set<string>();
+  let gotOther = false;
+  let sentReady = false;
+  let readyKnown: boolean | undefined;
+  const okToGiveUp = async (): Promise<boolean> => {
+    readyKnown ??= commonSet.size > 0 && (await allReach(store, req.wants, commonSet));
+    return readyKnown;
+  };
+  for (const have of req.haves) {
+    if (await store.has(have)) {
+      if (!commonSet.has(have)) {
+        commonSet.add(have);
+        common.push(have);
+        readyKnown = undefined;
+      }
+      if (detailed) lines.push(`ACK ${have} common`);
+      else if (multiAck) lines.push(`ACK ${have} continue`);
+      else if (common.length === 1) lines.push(`ACK ${have}`);
+    } else {
+      gotOther = true;
+      if (multiAck && (await okToGiveUp())) {
+        sentReady = true;
+        lines.push(detailed ? `ACK ${have} ready` : `ACK ${have} continue`);
+      }
+    }
+  }
+  const last = common[common.length - 1];
+  let sendPack: boolean;
+  if (req.done) {
+    if (last !== undefined) {
+      if (multiAck) lines.push(`ACK ${last}`);
+    } else lines.push('NAK');
+    sendPack = true;
+  } else {
+    if (detailed && last !== undefined && !gotOther && (await okToGiveUp())) {
+      sentReady = true;
+      lines.push(`ACK ${last} ready`);
+    }
+    if (common.length === 0 || multiAck) lines.push('NAK');
+    sendPack = noDone && sentReady && last !== undefined;
+    if (sendPack) lines.push(`ACK ${last}`);
+  }
+  for (const line of lines) yield encodePktLine(`${line}\n`);
+  if (!sendPack) return;
+
+  const band = caps.has('side-band-64k') ? SIDE_BAND_64K : caps.has('side-band') ? SIDE_BAND : 0;
+  let items: PackItem[];
+  try {
+    items = await enumerateObjects(store, req.wants, common);
+  } catch (e) {
+    yield* failure(e, band);
+    return;
+  }
+  const pack = writePack(store, items, { ofsDelta: caps.has('ofs-delta'), thin: caps.has('thin-pack'), chunkSize: band || 65536 }, opts.stats);
+  try {
+    for await (const chunk of pack) yield band ? sideBand(1, chunk) : chunk;
+  } catch (e) {
+    yield* failure(e, band);
+    return;
+  }
+  if (band) yield FLUSH;
+}
+
+function* failure(e: unknown, band: number): Generator<Uint8Array> {
+  const message = e instanceof KeynodeError ? e.message : 'The vault could not be packed.';
+  // Without side-band there is no way to tell the client; breaking the stream is all that is left.
+  if (!band) throw new KeynodeError('ErrorGitPackInvalid', message, { cause: e });
+  yield sideBand(3, new TextEncoder().encode(`error: ${message}\n`));
+}
