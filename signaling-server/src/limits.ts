@@ -1,6 +1,7 @@
 // The signaling server's limits and their defaults (docs/protocol.md lists them). Each bounds one
 // resource a client could otherwise exhaust: memory, CPU for signature checks, or other clients' share.
 import { KeynodeError } from '../../src/errors.js';
+import { MAX_MESSAGE_BYTES } from './protocol.js';
 
 export interface Limits {
   /** Largest text message handled; a larger one gets `too-large` and the connection stays. */
@@ -33,7 +34,7 @@ export interface Limits {
 }
 
 export const defaultLimits: Readonly<Limits> = Object.freeze({
-  maxMessageBytes: 64 * 1024,
+  maxMessageBytes: MAX_MESSAGE_BYTES,
   hardMaxMessageBytes: 1024 * 1024,
   maxConnections: 10_000,
   loginTimeoutMs: 10_000,

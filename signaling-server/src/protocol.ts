@@ -20,6 +20,9 @@ export function loginSignatureInput(nonce: string, serverUrl: string): Uint8Arra
   return new TextEncoder().encode(`${LOGIN_CONTEXT}\n${nonce}\n${normalizeServerUrl(serverUrl)}`);
 }
 
+/** The default largest message either side sends; servers may be configured lower or higher. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
 /** Close codes the server uses, so a client can tell why it was dropped even if it missed the error. */
 export const closeCodes = {
   shutdown: 1001,
@@ -159,6 +162,8 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string 
   const issue = issues[0];
   if (issue === undefined) return 'The message does not match its schema.';
   const path = v.getDotPath(issue);
-  const message = issue.message.replace(/^Invalid type: Expected (.*) but received (.*)$/, 'must be $1, not $2');
+  const message = /^Invalid key: .* but received undefined$/.test(issue.message)
+    ? 'is required'
+    : issue.message.replace(/^Invalid type: Expected (.*) but received (.*)$/, 'must be $1, not $2');
   return path === null ? `The message ${message}.` : `Field "${path}" ${message}.`;
 }

@@ -32,6 +32,8 @@ export interface SignalingServerOptions {
 export interface SignalingServer {
   /** The URL to dial (the first public URL). */
   url: string;
+  /** The port actually bound (useful with port 0 behind a publicUrl). */
+  port: number;
   close(): Promise<void>;
 }
 
@@ -94,7 +96,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
       await mailbox.close();
     })());
 
-  return { url: publicUrls[0]!.replace(/\/$/, ''), close };
+  return { url: publicUrls[0]!.replace(/\/$/, ''), port, close };
 }
 
 function parsePublicUrls(publicUrl: string | string[]): string[] {

@@ -1,0 +1,108 @@
+// Bad input and floods: every malformed, oversized, unknown or binary message gets a clear error,
+// the offender's connection survives where sensible, and nobody else notices anything.
+import WebSocket from 'ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSignalingServer, type SignalingServer } from '../src/index.js';
+import type { Limits } from '../src/limits.js';
+import { loggedIn, RawPeer } from './helpers.js';
+
+let server: SignalingServer | undefined;
+async function start(limits: Partial<Limits> = {}): Promise<string> {
+  server = await startSignalingServer({ port: 0, limits });
+  return server.url;
+}
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** Two bystanders that prove the server still relays for everyone else. */
+async function bystanders(url: string) {
+  const a = await loggedIn(url);
+  const b = await loggedIn(url);
+  return {
+    async stillRelay(n: number) {
+      a.peer.send({ type: 'signal', to: b.id.nodeId, data: { n } });
+      expect(await b.peer.next('signal')).toEqual({ type: 'signal', from: a.id.nodeId, data: { n } });
+    },
+  };
+}
+
+describe('signaling bad input', () => {
+  it('answers each malformed message with a clear error and keeps every connection', async () => {
+    const url = await start({ maxMessageBytes: 1024 });
+    const others = await bystanders(url);
+    const bad = await loggedIn(url);
+    const cases: Array<[string | Buffer, string, RegExp]> = [
+      ['{not json', 'bad-json', /not valid JSON/],
+      ['[1,2]', 'invalid-message', /JSON object with a string "type"/],
+      ['{"type":"teleport","rid":4}', 'unknown-type', /Unknown message type "teleport"; the types are login, signal/],
+      ['{"type":"signal","to":"vnotanodeid","data":1}', 'invalid-message', /Field "to" must be a NodeId/],
+      ['{"type":"signal","to":"' + bad.id.nodeId + '"}', 'invalid-message', /Field "data" is required/],
+      ['{"type":"mailbox.put","to":"' + bad.id.nodeId + '","token":5}', 'invalid-message', /Field "token" must be string/],
+      [JSON.stringify({ type: 'signal', to: bad.id.nodeId, data: 'x'.repeat(2000) }), 'too-large', /at most 1024 bytes; this one has \d+/],
+      [Buffer.from([1, 2, 3]), 'binary-not-supported', /Binary frames/],
+    ];
+    for (const [payload, code, message] of cases) {
+      bad.peer.ws.send(payload, { binary: Buffer.isBuffer(payload) });
+      const error = await bad.peer.next('error');
+      expect(error.code, String(payload)).toBe(code);
+      expect(error.message).toMatch(message);
+      expect(bad.peer.ws.readyState).toBe(WebSocket.OPEN);
+    }
+    expect((bad.peer.messages.find((m) => m.code === 'unknown-type') as { rid?: number }).rid).toBe(4);
+    await others.stillRelay(1);
+  });
+
+  it('closes the socket on a frame far beyond the size limit, without disturbing others', async () => {
+    const url = await start({ maxMessageBytes: 1024, hardMaxMessageBytes: 8192 });
+    const others = await bystanders(url);
+    const bad = await loggedIn(url);
+    bad.peer.send('x'.repeat(10_000));
+    expect((await bad.peer.closed).code).toBe(1009);
+    await others.stillRelay(2);
+  });
+
+  it('throttles a flooding client, then disconnects it, while others keep relaying', async () => {
+    const url = await start({ ratePerSecond: 10, rateBurst: 20, maxRateViolations: 100 });
+    const others = await bystanders(url);
+    const flood = await loggedIn(url);
+    for (let i = 0; i < 1000; i++) flood.peer.send({ type: 'watch', nodeIds: [] });
+    const warning = await flood.peer.next('error');
+    expect(warning).toMatchObject({ code: 'rate-limited', message: expect.stringMatching(/at most 10 per second/) });
+    expect(await flood.peer.next('error')).toMatchObject({ code: 'rate-limited', message: expect.stringMatching(/connection is closed/) });
+    expect((await flood.peer.closed).code).toBe(4004);
+    // Only one warning was sent, not one per dropped message.
+    expect(flood.peer.messages.filter((m) => m.type === 'error')).toHaveLength(2);
+    await others.stillRelay(3);
+  });
+
+  it('keeps the per-NodeId budget across reconnects', async () => {
+    const url = await start({ ratePerSecond: 1000, rateBurst: 1000, nodeRatePerSecond: 0.01, nodeRateBurst: 5 });
+    const first = await loggedIn(url);
+    for (let i = 0; i < 5; i++) first.peer.send({ type: 'watch', nodeIds: [] });
+    first.peer.close();
+    await first.peer.closed;
+    const again = await loggedIn(url, first.id);
+    again.peer.send({ type: 'watch', nodeIds: [] });
+    expect(await again.peer.next('error')).toMatchObject({ code: 'rate-limited' });
+  });
+
+  it('refuses connections beyond the maximum with a clear error', async () => {
+    const url = await start({ maxConnections: 2 });
+    const others = await bystanders(url);
+    const third = await RawPeer.open(url);
+    expect(await third.next('error')).toMatchObject({ code: 'server-full', message: expect.stringMatching(/too many connections/) });
+    expect((await third.closed).code).toBe(4005);
+    await others.stillRelay(4);
+  });
+
+  it('drops a socket that stops answering pings', async () => {
+    const url = await start({ heartbeatMs: 250 });
+    const others = await bystanders(url);
+    const dead = await RawPeer.open(url, { autoPong: false });
+    const { code } = await dead.closed;
+    expect(code).toBe(1006); // terminated: no close frame, as for a vanished peer
+    await others.stillRelay(5);
+  });
+});
