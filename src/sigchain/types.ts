@@ -1,0 +1,45 @@
+// Claim shapes on a sigchain. Every claim is a signed token whose payload carries the chain fields
+// (jti, seq, iat, prevDigest) and the claim's own fields (typ and the rest). A ClaimLinkNode links
+// two keynodes and is only trusted with BOTH their signatures; both copies name the initiator as iss.
+import type { NodeId } from '../ids/index.js';
+import type { SignedToken } from '../keys/token.js';
+
+export interface ClaimFields {
+  typ: string;
+  [field: string]: unknown;
+}
+
+export type ClaimChainFields = {
+  /** Unique id of the claim (random, base64url). */
+  jti: string;
+  /** 1 for the first claim, then +1 for each. */
+  seq: number;
+  /** Issue time, seconds since the epoch. */
+  iat: number;
+  /** base64url SHA-256 of canonicalJSON of the previous signed claim; null for the first claim. */
+  prevDigest: string | null;
+};
+
+export type ClaimPayload = ClaimFields & ClaimChainFields;
+
+// A type alias (not an interface) so that it is assignable to ClaimFields' index signature.
+export type ClaimLinkNodeFields = {
+  typ: 'ClaimLinkNode';
+  /** The initiator of the link. */
+  iss: NodeId;
+  /** The responder. */
+  sub: NodeId;
+};
+
+export type ClaimLinkNodePayload = ClaimLinkNodeFields & ClaimChainFields;
+
+export type SignedClaim = SignedToken<ClaimPayload>;
+export type ClaimLinkNodeToken = SignedToken<ClaimLinkNodePayload>;
+
+/** A claim that verifySigchain accepted; for a ClaimLinkNode, `linked` is the end that is not the owner. */
+export interface VerifiedClaim {
+  seq: number;
+  payload: ClaimPayload;
+  token: SignedClaim;
+  linked?: NodeId;
+}
