@@ -1,0 +1,162 @@
+// SignalingClient against a real signaling server on 127.0.0.1: login, relay, presence, mailbox,
+// errors as KeynodeErrors, and reconnecting on its own after the server restarts.
+import WebSocket from 'ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSignalingServer, type SignalingServer } from '../../../signaling-server/src/index.js';
+import type { Limits } from '../../../signaling-server/src/limits.js';
+import { makeIdentity, type Identity } from '../../../signaling-server/tests/helpers.js';
+import { SignalingClient, type SignalingEvents } from '../../../src/network/signaling-client.js';
+
+const servers: SignalingServer[] = [];
+const clients: SignalingClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function server(opts: { port?: number; limits?: Partial<Limits> } = {}): Promise<SignalingServer> {
+  const s = await startSignalingServer({ port: 0, iceServers: [{ urls: 'stun:127.0.0.1:3478' }], ...opts });
+  servers.push(s);
+  return s;
+}
+
+function client(url: string, id: Identity, sign = id.sign): SignalingClient {
+  const c = new SignalingClient({ url, nodeId: id.nodeId, sign, WebSocket, backoff: { initialMs: 20, maxMs: 100 } });
+  clients.push(c);
+  return c;
+}
+
+function once<K extends keyof SignalingEvents>(c: SignalingClient, event: K, match: (v: SignalingEvents[K]) => boolean = () => true) {
+  return new Promise<SignalingEvents[K]>((resolve) => {
+    const off = c.on(event, (value) => {
+      if (!match(value)) return;
+      off();
+      resolve(value);
+    });
+  });
+}
+
+describe('SignalingClient', () => {
+  it('logs in, reports its status and hands out the ICE servers', async () => {
+    const s = await server();
+    const c = client(s.url, await makeIdentity());
+    const statuses: string[] = [];
+    c.on('status', (st) => statuses.push(st));
+    expect(c.status).toBe('offline');
+    await c.connect();
+    expect(c.status).toBe('connected');
+    expect(c.iceServers).toEqual([{ urls: 'stun:127.0.0.1:3478' }]);
+    await c.close();
+    await c.close();
+    expect(statuses).toEqual(['connecting', 'connected', 'offline']);
+  });
+
+  it('relays signals between two clients with the sender authenticated by the server', async () => {
+    const s = await server();
+    const [alice, bob] = [await makeIdentity(), await makeIdentity()];
+    const a = client(s.url, alice);
+    const b = client(s.url, bob);
+    await Promise.all([a.connect(), b.connect()]);
+    const got = once(b, 'signal');
+    a.sendSignal(bob.nodeId, { sdp: 'offer' });
+    expect(await got).toEqual({ from: alice.nodeId, data: { sdp: 'offer' } });
+    const offline = once(a, 'peer-offline');
+    const nobody = await makeIdentity();
+    a.sendSignal(nobody.nodeId, {});
+    expect(await offline).toEqual({ nodeId: nobody.nodeId });
+  });
+
+  it('puts mail for an offline node, which receives it at login and acks it away', async () => {
+    const s = await server();
+    const [alice, bob] = [await makeIdentity(), await makeIdentity()];
+    const a = client(s.url, alice);
+    await a.connect();
+    expect(await a.putMailbox(bob.nodeId, 'signed-notification')).toMatchObject({ delivered: false });
+
+    const b = client(s.url, bob);
+    const mail = once(b, 'mailbox');
+    await b.connect();
+    const { items } = await mail;
+    expect(items).toMatchObject([{ from: alice.nodeId, token: 'signed-notification' }]);
+    b.ackMailbox(items.map((i) => i.id));
+    await b.close();
+
+    const again = client(s.url, bob);
+    let redelivered = false;
+    again.on('mailbox', () => (redelivered = true));
+    // The ack went out before the close frame on the same socket, so the server had it before this login.
+    await again.connect();
+    expect(redelivered).toBe(false);
+  });
+
+  it('rejects a put into a full mailbox with ErrorSignalingMailboxFull', async () => {
+    const s = await server({ limits: { mailboxMaxItems: 1 } });
+    const a = client(s.url, await makeIdentity());
+    const bob = await makeIdentity();
+    await a.connect();
+    await a.putMailbox(bob.nodeId, 'one');
+    await expect(a.putMailbox(bob.nodeId, 'two')).rejects.toMatchObject({ code: 'ErrorSignalingMailboxFull' });
+  });
+
+  it('tells a watcher when a watched node comes online', async () => {
+    const s = await server();
+    const [alice, bob] = [await makeIdentity(), await makeIdentity()];
+    const a = client(s.url, alice);
+    await a.connect();
+    const online = once(a, 'peer-online');
+    a.watch([bob.nodeId]);
+    await client(s.url, bob).connect();
+    expect(await online).toEqual({ nodeId: bob.nodeId });
+  });
+
+  it('fails connect() with ErrorSignalingLoginFailed when the signature is wrong', async () => {
+    const s = await server();
+    const [alice, mallory] = [await makeIdentity(), await makeIdentity()];
+    const c = client(s.url, alice, mallory.sign);
+    await expect(c.connect()).rejects.toMatchObject({ code: 'ErrorSignalingLoginFailed' });
+  });
+
+  it('fails connect() clearly when no server listens, and throws when sending while offline', async () => {
+    const s = await server();
+    const url = s.url;
+    await s.close();
+    const c = client(url, await makeIdentity());
+    await expect(c.connect()).rejects.toMatchObject({ code: 'ErrorNodeConnectionFailed', message: expect.stringMatching(/Could not connect/) });
+    expect(() => c.sendSignal(c.nodeId, {})).toThrow(expect.objectContaining({ code: 'ErrorSignalingNotConnected' }));
+  });
+
+  it('stops when another login of the same NodeId replaces it', async () => {
+    const s = await server();
+    const id = await makeIdentity();
+    const first = client(s.url, id);
+    await first.connect();
+    const replaced = once(first, 'error', (e) => e.code === 'ErrorSignalingReplaced');
+    const offline = once(first, 'status', (st) => st === 'offline');
+    await client(s.url, id).connect();
+    await replaced;
+    await offline;
+    // It does not fight back: no reconnect is scheduled.
+    await new Promise((r) => setTimeout(r, 150));
+    expect(first.status).toBe('offline');
+  });
+
+  it('reconnects by itself after the server restarts, re-sending its watch list', async () => {
+    const s = await server();
+    const port = Number(new URL(s.url).port);
+    const [alice, bob] = [await makeIdentity(), await makeIdentity()];
+    const a = client(s.url, alice);
+    await a.connect();
+    a.watch([bob.nodeId]);
+    const lost = once(a, 'status', (st) => st === 'offline');
+    await s.close();
+    servers.splice(servers.indexOf(s), 1);
+    await lost;
+
+    const back = once(a, 'status', (st) => st === 'connected');
+    await server({ port });
+    await back;
+    const online = once(a, 'peer-online');
+    await client(`ws://127.0.0.1:${port}`, bob).connect();
+    expect(await online).toEqual({ nodeId: bob.nodeId });
+  });
+});
