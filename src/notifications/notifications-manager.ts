@@ -1,0 +1,315 @@
+// NotificationsManager: the notifications domain behind one object. Sending signs a token and queues
+// it in the outbox (the caller's transaction, so a share is ACL + outbox in one); flushing hands due
+// tokens to a delivery function and records the outcome; receiving applies the rules in receive.ts;
+// the inbox, the requests list and share links are read and changed here.
+import { KeynodeError, isKeynodeError } from '../errors.js';
+import {
+  assertNodeId,
+  assertNotificationId,
+  type NodeId,
+  type NotificationId,
+  type NotificationIdGenerator,
+} from '../ids/index.js';
+import type { Signer } from '../keys/token.js';
+import type { KV, Tx } from '../storage/kv.js';
+import { silentLogger, type Logger, type NotificationData, type OutboxItem } from '../types.js';
+import * as blocked from './blocked-senders.js';
+import { loadIdGenerator, rememberId } from './id-source.js';
+import { addCapped, clearItems, countUnread, getItem, listItems, readAndMark, removeItem, type ReadOptions } from './inbox-store.js';
+import { parseNotification, signNotification } from './notification-token.js';
+import { afterFailure, attemptable, listOutbox, removeOutbox, toOutboxItem } from './outbox-store.js';
+import { receiveToken, type ReceiveContext, type ReceiveOptions } from './receive.js';
+import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
+import { checkData } from './schema.js';
+import { tokenFromLink } from './share-link.js';
+import type { GestaltMembers, InboxRecord, NotificationEvent, OutboxRecord, ReceiveResult, SenderPermissions } from './types.js';
+
+export interface NotificationsManagerOptions {
+  kv: KV;
+  /** This keynode's identity: its NodeId and a signing function (the private key never leaves it). */
+  identity: Signer;
+  /** The receiver's ACL: the sender's permission record decides refusal, requests or inbox. */
+  acl: SenderPermissions;
+  /** Our own gestalt, so a share link addressed to another of our keynodes opens here too. */
+  gestalts?: GestaltMembers;
+  clock?: () => number;
+  random?: (n: number) => Uint8Array;
+  /** Inbox capacity; the oldest item is dropped to make room. Default 10,000 (as Polykey). */
+  inboxCap?: number;
+  /** Requests-list capacity, oldest dropped. Default 1,000: it holds senders the user has not approved. */
+  requestsCap?: number;
+  /** Accepted-token ids remembered for replay protection. Default 20,000. */
+  seenCap?: number;
+  retry?: Partial<RetryPolicy>;
+  logger?: Logger;
+}
+
+export interface FlushOptions {
+  /** Hands a token to the recipient by the best path available; throws a KeynodeError on failure. */
+  deliver: (to: NodeId, token: string) => Promise<void>;
+  now?: number;
+  /** Try every pending item to this node, due or not (it just came online). */
+  only?: NodeId;
+}
+
+export interface FlushResult {
+  delivered: NotificationId[];
+  retrying: NotificationId[];
+  failed: NotificationId[];
+}
+
+export class NotificationsManager {
+  readonly nodeId: NodeId;
+  private readonly listeners = new Set<(event: NotificationEvent) => void>();
+  private flushing: Promise<unknown> = Promise.resolve();
+
+  readonly outbox = {
+    read: (): Promise<OutboxItem[]> => this.kv.read(async (tx) => (await listOutbox(tx)).map(toOutboxItem)),
+    /** The whole record, token included (to show it as a share link when delivery keeps failing). */
+    get: (id: string): Promise<OutboxRecord | undefined> =>
+      this.kv.read((tx) => tx.get<OutboxRecord>('outbox', assertNotificationId(id))),
+    remove: (id: string): Promise<void> => this.kv.write((tx) => removeOutbox(tx, assertNotificationId(id))),
+    clear: (): Promise<void> =>
+      this.kv.write(async (tx) => {
+        for (const [key] of await tx.entries('outbox')) await tx.delete('outbox', key);
+      }),
+  };
+
+  readonly requests = {
+    /** Notifications from keynodes we know but have not allowed to `notify`, newest first. */
+    read: (opts: Omit<ReadOptions, 'unread'> = {}): Promise<InboxRecord[]> =>
+      this.kv.read((tx) => listItems(tx, 'requests', opts)),
+    /**
+     * Lets the sender notify us from now on (`grantNotify`, from the composition root, sets the ACL)
+     * and moves this request, and any other waiting from the same sender, into the inbox.
+     */
+    accept: async (id: string, grantNotify: (nodeId: NodeId) => Promise<void>): Promise<InboxRecord> => {
+      const requestId = assertNotificationId(id);
+      const request = await this.kv.read((tx) => getItem(tx, 'requests', requestId));
+      await grantNotify(request.from);
+      const moved = await this.kv.write(async (tx) => {
+        const out: InboxRecord[] = [];
+        for (const item of await listItems(tx, 'requests', { order: 'asc' })) {
+          if (item.from !== request.from) continue;
+          await tx.delete('requests', item.id);
+          await addCapped(tx, 'inbox', item, this.inboxCap);
+          out.push(item);
+        }
+        return out;
+      });
+      for (const item of moved) this.emit({ kind: 'inbox', item });
+      return moved.find((m) => m.id === requestId) ?? request;
+    },
+    /** Removes this request and every other from its sender, and drops that sender's later tokens. */
+    block: (id: string): Promise<void> =>
+      this.kv.write(async (tx) => {
+        const request = await getItem(tx, 'requests', assertNotificationId(id));
+        for (const item of await listItems(tx, 'requests')) {
+          if (item.from === request.from) await tx.delete('requests', item.id);
+        }
+        await blocked.block(tx, request.from, this.clock());
+      }),
+    unblock: (nodeId: string): Promise<void> => this.kv.write((tx) => blocked.unblock(tx, assertNodeId(nodeId))),
+    blocked: (): Promise<NodeId[]> => this.kv.read((tx) => blocked.listBlocked(tx)),
+  };
+
+  private constructor(
+    private readonly kv: KV,
+    private readonly identity: Signer,
+    private readonly acl: SenderPermissions,
+    private readonly gestalts: GestaltMembers | undefined,
+    private readonly ids: NotificationIdGenerator,
+    private readonly clock: () => number,
+    private readonly inboxCap: number,
+    private readonly requestsCap: number,
+    private readonly seenCap: number,
+    private readonly retry: RetryPolicy,
+    private readonly logger: Logger,
+  ) {
+    this.nodeId = identity.nodeId;
+  }
+
+  static async create(opts: NotificationsManagerOptions): Promise<NotificationsManager> {
+    const clock = opts.clock ?? Date.now;
+    const positive = (n: number | undefined, fallback: number, what: string): number => {
+      const value = n ?? fallback;
+      if (!Number.isInteger(value) || value < 1) throw new KeynodeError('ErrorInvalidArgument', `The ${what} must be a whole number of at least 1.`);
+      return value;
+    };
+    return new NotificationsManager(
+      opts.kv,
+      opts.identity,
+      opts.acl,
+      opts.gestalts,
+      await loadIdGenerator(opts.kv, clock, opts.random),
+      clock,
+      positive(opts.inboxCap, 10_000, 'inbox capacity'),
+      positive(opts.requestsCap, 1_000, 'requests capacity'),
+      positive(opts.seenCap, 20_000, 'replay memory size'),
+      { ...defaultRetryPolicy, ...opts.retry },
+      opts.logger ?? silentLogger,
+    );
+  }
+
+  // ---- sending ---------------------------------------------------------------------------------
+
+  /** Signs a notification to `to` (outside any transaction); store it with putOutbox. */
+  async createOutgoing(to: string, data: NotificationData): Promise<OutboxRecord> {
+    const recipient = assertNodeId(to);
+    const checked = checkData(data);
+    if (typeof checked === 'string') {
+      throw new KeynodeError('ErrorInvalidArgument', `This notification cannot be sent: ${checked}.`);
+    }
+    const id = this.ids.next();
+    const now = this.clock();
+    const token = await signNotification(
+      { typ: 'notification', iss: this.nodeId, sub: recipient, jti: id, iat: now, data: checked },
+      this.identity,
+    );
+    return { id, to: recipient, data: checked, token, attempts: 0, createdAt: now, nextAttemptAt: now };
+  }
+
+  /** Queues a signed record in the caller's transaction (a share writes the ACL and this together). */
+  async putOutbox(tx: Tx, record: OutboxRecord): Promise<void> {
+    await tx.put('outbox', record.id, record);
+    await rememberId(tx, record.id);
+  }
+
+  /** Queues a `General` message; deliver it with flushOutbox. */
+  async send(to: string, message: string): Promise<OutboxRecord> {
+    const record = await this.createOutgoing(to, { type: 'General', message });
+    await this.kv.write((tx) => this.putOutbox(tx, record));
+    return record;
+  }
+
+  /**
+   * Tries every due record (or every pending one to `only`). Delivered → removed. Connection
+   * failure (or an error that is not a KeynodeError: the recipient may never have seen it) → tried
+   * again after the back-off, failed after the last attempt. Any other KeynodeError is a refusal:
+   * failed at once, never retried. Failed records stay until the user removes them.
+   */
+  flushOutbox(opts: FlushOptions): Promise<FlushResult> {
+    // One flush at a time, so two triggers (app open and peer online) never deliver a token twice.
+    const run = this.flushing.then(() => this.flushOnce(opts));
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushOnce(opts: FlushOptions): Promise<FlushResult> {
+    const result: FlushResult = { delivered: [], retrying: [], failed: [] };
+    const start = opts.now ?? this.clock();
+    const due = await this.kv.read((tx) => attemptable(tx, start, opts.only));
+    for (const record of due) {
+      let outcome: KeynodeError | undefined;
+      try {
+        await opts.deliver(record.to, record.token);
+      } catch (e) {
+        outcome = isKeynodeError(e)
+          ? e
+          : new KeynodeError('ErrorNodeConnectionFailed', 'The notification could not be handed over.', { cause: e });
+      }
+      const now = opts.now ?? this.clock();
+      await this.kv.write(async (tx) => {
+        // The user may have removed it while it was being delivered.
+        const current = await tx.get<OutboxRecord>('outbox', record.id);
+        if (current === undefined) return;
+        if (outcome === undefined) {
+          await tx.delete('outbox', record.id);
+          result.delivered.push(record.id);
+          return;
+        }
+        const updated = afterFailure(current, outcome, now, this.retry);
+        await tx.put('outbox', record.id, updated);
+        (updated.failed ? result.failed : result.retrying).push(record.id);
+      });
+      if (outcome !== undefined) {
+        this.logger.info('notification not delivered', { id: record.id, to: record.to, code: outcome.code });
+      }
+    }
+    return result;
+  }
+
+  /** When the earliest pending record falls due (ms), or undefined when nothing waits. */
+  async nextDue(): Promise<number | undefined> {
+    const pending = await this.kv.read(async (tx) => (await listOutbox(tx)).filter((r) => !r.failed));
+    return pending.length === 0 ? undefined : Math.min(...pending.map((r) => r.nextAttemptAt));
+  }
+
+  // ---- receiving -------------------------------------------------------------------------------
+
+  /** Applies the receiving rules (receive.ts). A refusal throws; the sender sees that error. */
+  async receive(tokenText: string, opts: ReceiveOptions): Promise<ReceiveResult> {
+    const { result, stored } = await receiveToken(this.receiveContext(), tokenText, opts);
+    if (stored !== undefined) this.emit({ kind: stored.store === 'inbox' ? 'inbox' : 'request', item: stored.item });
+    return result;
+  }
+
+  /**
+   * Opens a share link (whole URL, fragment or bare token): verified, checked, stored in the inbox.
+   * Opening the same link again stores nothing and returns the id the first opening stored.
+   */
+  async openLink(urlOrToken: string): Promise<{ id: NotificationId; from: NodeId; data: NotificationData }> {
+    const text = tokenFromLink(urlOrToken);
+    const result = await this.receive(text, { via: 'link' });
+    if (result.status === 'blocked') {
+      // receive.ts never consults the block list for links; this guards that promise.
+      throw new KeynodeError('ErrorInternal', 'A share link was dropped as if its sender were blocked.');
+    }
+    const { payload } = parseNotification(text);
+    return { id: result.id, from: payload.iss, data: payload.data };
+  }
+
+  onNotification(listener: (event: NotificationEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  // ---- inbox -----------------------------------------------------------------------------------
+
+  /** Newest first unless `order: 'asc'`. Returned items are marked read (persisted). */
+  read(opts: ReadOptions = {}): Promise<InboxRecord[]> {
+    if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 0)) {
+      throw new KeynodeError('ErrorInvalidArgument', 'The limit must be a whole number, 0 or more.');
+    }
+    return this.kv.write((tx) => readAndMark(tx, opts));
+  }
+
+  unreadCount(): Promise<number> {
+    return this.kv.read(countUnread);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.kv.write((tx) => removeItem(tx, 'inbox', assertNotificationId(id)));
+  }
+
+  clear(): Promise<void> {
+    return this.kv.write((tx) => clearItems(tx, 'inbox'));
+  }
+
+  private receiveContext(): ReceiveContext {
+    return {
+      kv: this.kv,
+      nodeId: this.nodeId,
+      acl: this.acl,
+      gestalts: this.gestalts,
+      nextId: () => this.ids.next(),
+      clock: this.clock,
+      inboxCap: this.inboxCap,
+      requestsCap: this.requestsCap,
+      seenCap: this.seenCap,
+    };
+  }
+
+  private emit(event: NotificationEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (e) {
+        // A listener's bug must not turn an accepted notification into a refusal for the sender.
+        this.logger.warn('notification listener threw', { error: String(e) });
+      }
+    }
+  }
+}
