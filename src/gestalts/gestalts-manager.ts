@@ -1,0 +1,189 @@
+// The local part of the public Gestalts API (API.md): trust, allow, read permissions and gestalts, and
+// the claim protocol's steps as methods. It is the thin checked surface over the transaction-level
+// ACL and graph: every NodeId and action is validated before anything is written, so bad input
+// changes nothing. invite/claim/discover need the network; the composition root builds them from
+// grantClaim, the claim steps and applyDiscoveredSigchain.
+//
+// Our own keynode is a vertex of our own graph from start() on, in its own gestalt (as Polykey keeps
+// it): links we claim join other keynodes to OUR gestalt, and that gestalt's record is what our own
+// other devices are granted. It is never a stranger: trust/untrust/allow/disallow/grantClaim refuse
+// our own NodeId (a keynode always has every right over itself); grant to a linked device instead.
+import type { ACL } from '../acl/acl.js';
+import type { Permission } from '../acl/types.js';
+import { parseGestaltAction } from '../acl/utils.js';
+import { KeynodeError } from '../errors.js';
+import { assertNodeId, type NodeId } from '../ids/index.js';
+import type { Signer } from '../keys/token.js';
+import type { Sigchain } from '../sigchain/sigchain.js';
+import type { ClaimLinkNodeToken, SignedClaim } from '../sigchain/types.js';
+import type { KV, Tx } from '../storage/kv.js';
+import type { GestaltAction, Gestalts } from '../types.js';
+import * as protocol from './claim-protocol.js';
+import type { ClaimReply, DiscoveredLink } from './claim-protocol.js';
+import type { GestaltGraph } from './gestalt-graph.js';
+
+export interface GestaltsManagerOptions {
+  kv: KV;
+  identity: Signer;
+  acl: ACL;
+  graph: GestaltGraph;
+  sigchain: Sigchain;
+}
+
+export interface GestaltListItem {
+  nodes: string[];
+  actions: GestaltAction[];
+  /** True for the gestalt this keynode itself belongs to (its own linked devices). */
+  own: boolean;
+}
+
+export type LocalGestalts = Pick<Gestalts, 'trust' | 'untrust' | 'allow' | 'disallow' | 'permissions' | 'get' | 'list'>;
+
+export class GestaltsManager implements LocalGestalts {
+  readonly nodeId: NodeId;
+  private readonly ctx: protocol.ClaimContext;
+
+  constructor(private readonly options: GestaltsManagerOptions) {
+    this.nodeId = options.identity.nodeId;
+    this.ctx = { ...options };
+  }
+
+  static async create(options: GestaltsManagerOptions): Promise<GestaltsManager> {
+    const manager = new GestaltsManager(options);
+    await manager.start();
+    return manager;
+  }
+
+  /** Puts our own node in our graph (idempotent). */
+  async start(): Promise<void> {
+    await this.options.kv.write((tx) => this.options.graph.setNode(tx, this.nodeId));
+  }
+
+  // ---- trust and gestalt actions ---------------------------------------------------------------
+
+  /** Adds the node to the graph if new and grants its gestalt `notify`. */
+  async trust(nodeId: string): Promise<void> {
+    const id = this.stranger(nodeId);
+    await this.options.kv.write(async (tx) => {
+      await this.options.graph.setNode(tx, id);
+      await this.options.acl.setNodeAction(tx, id, 'notify');
+    });
+  }
+
+  async untrust(nodeId: string): Promise<void> {
+    const id = this.stranger(nodeId);
+    await this.options.kv.write(async (tx) => {
+      await this.requireKnown(tx, id);
+      await this.options.acl.unsetNodeAction(tx, id, 'notify');
+    });
+  }
+
+  async allow(nodeId: string, action: GestaltAction): Promise<void> {
+    const id = this.stranger(nodeId);
+    const a = parseGestaltAction(action);
+    await this.options.kv.write(async (tx) => {
+      await this.requireKnown(tx, id);
+      await this.options.acl.setNodeAction(tx, id, a);
+    });
+  }
+
+  async disallow(nodeId: string, action: GestaltAction): Promise<void> {
+    const id = this.stranger(nodeId);
+    const a = parseGestaltAction(action);
+    await this.options.kv.write(async (tx) => {
+      await this.requireKnown(tx, id);
+      await this.options.acl.unsetNodeAction(tx, id, a);
+    });
+  }
+
+  /** What invite grants: adds the node if new and lets it claim a link with us. */
+  async grantClaim(nodeId: string): Promise<void> {
+    const id = this.stranger(nodeId);
+    await this.options.kv.write(async (tx) => {
+      await this.options.graph.setNode(tx, id);
+      await this.options.acl.setNodeAction(tx, id, 'claim');
+    });
+  }
+
+  // ---- reading -----------------------------------------------------------------------------------
+
+  async permissions(nodeId: string): Promise<Permission> {
+    const id = assertNodeId(nodeId);
+    return this.options.kv.read(async (tx) => {
+      await this.requireKnown(tx, id);
+      return (await this.options.acl.getNodePerm(tx, id)) ?? { gestalt: [], vaults: {} };
+    });
+  }
+
+  async get(nodeId: string): Promise<{ nodes: string[] }> {
+    const id = assertNodeId(nodeId);
+    return this.options.kv.read(async (tx) => {
+      const nodes = await this.options.graph.getGestalt(tx, id);
+      if (nodes === undefined) throw missing(id);
+      return { nodes };
+    });
+  }
+
+  async list(): Promise<GestaltListItem[]> {
+    return this.options.kv.read(async (tx) => {
+      const out: GestaltListItem[] = [];
+      for (const nodes of await this.options.graph.listGestalts(tx)) {
+        const perm = await this.options.acl.getNodePerm(tx, nodes[0]!);
+        out.push({ nodes, actions: perm?.gestalt ?? [], own: nodes.includes(this.nodeId) });
+      }
+      return out;
+    });
+  }
+
+  // ---- the claim protocol (transport-agnostic steps) ---------------------------------------------
+
+  async createClaimRequest(nodeId: string): Promise<ClaimLinkNodeToken> {
+    return protocol.createClaimRequest(this.ctx, assertNodeId(nodeId));
+  }
+
+  async handleClaimRequest(authenticatedNodeId: NodeId, token: unknown): Promise<ClaimReply> {
+    return protocol.handleClaimRequest(this.ctx, assertNodeId(authenticatedNodeId), token);
+  }
+
+  async completeClaim(nodeId: string, reply: unknown): Promise<ClaimLinkNodeToken> {
+    return protocol.completeClaim(this.ctx, assertNodeId(nodeId), reply);
+  }
+
+  async finishClaim(authenticatedNodeId: NodeId, token: unknown): Promise<void> {
+    return protocol.finishClaim(this.ctx, assertNodeId(authenticatedNodeId), token);
+  }
+
+  async applyDiscoveredSigchain(nodeId: string, claims: unknown): Promise<DiscoveredLink[]> {
+    return protocol.applyDiscoveredSigchain(this.ctx, assertNodeId(nodeId), claims);
+  }
+
+  /** Our chain, as a peer fetches it for discovery. */
+  async getOwnSigchain(): Promise<SignedClaim[]> {
+    return this.options.sigchain.claims();
+  }
+
+  // ---- checks ------------------------------------------------------------------------------------
+
+  private stranger(nodeId: string): NodeId {
+    const id = assertNodeId(nodeId);
+    if (id === this.nodeId) {
+      throw new KeynodeError(
+        'ErrorInvalidArgument',
+        'That is this keynode\'s own NodeId: a keynode always has every right over itself. Grant rights to your linked devices by their NodeIds.',
+      );
+    }
+    return id;
+  }
+
+  private async requireKnown(tx: Tx, nodeId: NodeId): Promise<void> {
+    if (!(await this.options.graph.hasNode(tx, nodeId))) throw missing(nodeId);
+  }
+}
+
+function missing(nodeId: NodeId): KeynodeError {
+  return new KeynodeError(
+    'ErrorGestaltsGraphNodeIdMissing',
+    `Node ${nodeId} is not in the gestalt graph; trust it (or discover it) first.`,
+    { data: { nodeId } },
+  );
+}
