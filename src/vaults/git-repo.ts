@@ -1,0 +1,85 @@
+// A vault's bare git repository, through isomorphic-git plumbing only (no working tree, no index):
+// creating it with its first commit, reading and atomically moving `master`, writing commits.
+import git from 'isomorphic-git';
+import type { GitFs } from '../storage/index.js';
+
+export const MASTER = 'refs/heads/master';
+/** The empty tree's id is fixed by git. */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+/** What every git call on one vault needs: the fs, the repository and its shared object cache. */
+export interface Repo {
+  fs: GitFs;
+  gitdir: string;
+  /** isomorphic-git's cache: without it each readCommit re-reads the packs (57 ms against 0.6 ms). */
+  cache: object;
+}
+
+export interface Author {
+  nodeId: string;
+  /** Milliseconds since the epoch; git stores whole seconds. */
+  time: number;
+}
+
+export async function initBare(repo: Repo): Promise<void> {
+  await git.init({ fs: repo.fs, gitdir: repo.gitdir, bare: true, defaultBranch: 'master' });
+}
+
+export function writeCommit(
+  repo: Repo,
+  opts: { tree: string; parents: string[]; author: Author; message: string },
+): Promise<string> {
+  const person = {
+    name: opts.author.nodeId,
+    email: '',
+    timestamp: Math.floor(opts.author.time / 1000),
+    timezoneOffset: 0,
+  };
+  return git.writeCommit({
+    fs: repo.fs,
+    gitdir: repo.gitdir,
+    commit: { tree: opts.tree, parent: opts.parents, author: person, committer: person, message: opts.message },
+  });
+}
+
+/** The commit `master` points at, or undefined when the ref is missing or unreadable. */
+export async function readMaster(repo: Repo): Promise<string | undefined> {
+  try {
+    const oid = await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref: MASTER });
+    return /^[0-9a-f]{40}$/.test(oid) ? oid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `oid` names a commit whose object can be read. */
+export async function isReadableCommit(repo: Repo, oid: string): Promise<boolean> {
+  try {
+    await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Moves master with one atomic step: the new value is written to a side file and renamed over the
+ * ref, so a crash leaves either the old or the new value, never a torn one (a plain write truncates
+ * first). Falls back to isomorphic-git's writeRef on a filesystem without rename.
+ */
+export async function writeMaster(repo: Repo, oid: string): Promise<void> {
+  const rename = repo.fs.promises.rename;
+  if (rename === undefined) {
+    await git.writeRef({ fs: repo.fs, gitdir: repo.gitdir, ref: MASTER, value: oid, force: true });
+    return;
+  }
+  const refPath = `${repo.gitdir}/${MASTER}`;
+  const tmp = `${refPath}.lock`;
+  await repo.fs.promises.writeFile(tmp, `${oid}\n`, 'utf8');
+  await rename.call(repo.fs.promises, tmp, refPath);
+}
+
+export async function readTreeOfCommit(repo: Repo, commit: string): Promise<string> {
+  const { commit: c } = await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid: commit, cache: repo.cache });
+  return c.tree;
+}
