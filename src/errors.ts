@@ -96,26 +96,35 @@ export class KeynodeError extends Error {
 
   /** Rebuilds an error that crossed a boundary; anything unrecognisable becomes ErrorInternal. */
   static fromJSON(json: unknown): KeynodeError {
-    if (typeof json !== 'object' || json === null) {
-      return new KeynodeError('ErrorInternal', 'An unreadable error was received.');
-    }
-    const j = json as Partial<KeynodeErrorJSON>;
-    const code: ErrorCode =
-      typeof j.code === 'string' && knownCodes.has(j.code) ? j.code : 'ErrorInternal';
-    const message = typeof j.message === 'string' ? j.message : 'An error without a message was received.';
-    const data = typeof j.data === 'object' && j.data !== null ? j.data : undefined;
-    const options: { data?: Record<string, unknown>; cause?: unknown } = {};
-    if (data !== undefined) options.data = data;
-    if (j.cause !== undefined) {
-      options.cause =
-        (j.cause as { name?: unknown }).name === 'KeynodeError'
-          ? KeynodeError.fromJSON(j.cause)
-          : Object.assign(new Error(String((j.cause as { message?: unknown }).message)), {
-              name: String((j.cause as { name?: unknown }).name),
-            });
-    }
-    return new KeynodeError(code, message, options);
+    return errorFromJSON(json, 0);
   }
+}
+
+// A peer controls this JSON: a cause that is not an object is dropped rather than crashing, and a
+// cause chain is cut after a few levels so a deeply nested one cannot exhaust the stack.
+const MAX_CAUSE_DEPTH = 8;
+
+function errorFromJSON(json: unknown, depth: number): KeynodeError {
+  if (typeof json !== 'object' || json === null) {
+    return new KeynodeError('ErrorInternal', 'An unreadable error was received.');
+  }
+  const j = json as Partial<KeynodeErrorJSON>;
+  const code: ErrorCode = typeof j.code === 'string' && knownCodes.has(j.code) ? j.code : 'ErrorInternal';
+  const message = typeof j.message === 'string' ? j.message : 'An error without a message was received.';
+  const data = typeof j.data === 'object' && j.data !== null ? j.data : undefined;
+  const options: { data?: Record<string, unknown>; cause?: unknown } = {};
+  if (data !== undefined) options.data = data;
+  const cause: unknown = j.cause;
+  if (typeof cause === 'object' && cause !== null && depth < MAX_CAUSE_DEPTH) {
+    const c = cause as { name?: unknown; message?: unknown };
+    options.cause =
+      c.name === 'KeynodeError'
+        ? errorFromJSON(c, depth + 1)
+        : Object.assign(new Error(typeof c.message === 'string' ? c.message : 'An error without a message.'), {
+            name: typeof c.name === 'string' ? c.name : 'Error',
+          });
+  }
+  return new KeynodeError(code, message, options);
 }
 
 function causeToJSON(cause: unknown): KeynodeErrorJSON | { name: string; message: string } {
