@@ -54,7 +54,14 @@ function readHeader(sig: TokenSignature): TokenHeader | undefined {
 /** The NodeIds whose signatures on the token verify. Malformed signatures are ignored, never thrown. */
 export async function verifiedSigners(token: SignedToken<unknown>): Promise<Set<NodeId>> {
   const signers = new Set<NodeId>();
-  if (!Array.isArray(token.signatures)) return signers;
+  if (!Array.isArray(token?.signatures)) return signers;
+  // A payload that cannot be canonicalised (undefined, NaN) was never signed: nobody verifies.
+  let payloadPart: string;
+  try {
+    payloadPart = base64urlEncode(utf8.encode(canonicalJSON(token.payload)));
+  } catch {
+    return signers;
+  }
   for (const sig of token.signatures) {
     if (typeof sig?.protected !== 'string' || typeof sig.signature !== 'string') continue;
     const header = readHeader(sig);
@@ -65,14 +72,15 @@ export async function verifiedSigners(token: SignedToken<unknown>): Promise<Set<
     } catch {
       continue;
     }
-    if (await verify(header.kid, signingInput(token.payload, sig.protected), signature)) signers.add(header.kid);
+    if (await verify(header.kid, utf8.encode(payloadPart + '.' + sig.protected), signature)) signers.add(header.kid);
   }
   return signers;
 }
 
 /** Parses the JSON text form of a token, checking only its shape. */
 export function parseToken(text: string, maxBytes = 64 * 1024): SignedToken<unknown> {
-  if (typeof text !== 'string' || text.length > maxBytes) {
+  // A character is at least one UTF-8 byte, so the cheap length test first, then the real size.
+  if (typeof text !== 'string' || text.length > maxBytes || utf8.encode(text).length > maxBytes) {
     throw new KeynodeError('ErrorNotificationsParse', 'The signed token is missing or too large.');
   }
   let value: unknown;
