@@ -27,6 +27,7 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const closeCodes = {
   shutdown: 1001,
   tooLarge: 1009,
+  internal: 1011,
   replaced: 4001,
   loginFailed: 4002,
   loginTimeout: 4003,
@@ -165,5 +166,7 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string 
   const message = /^Invalid key: .* but received undefined$/.test(issue.message)
     ? 'is required'
     : issue.message.replace(/^Invalid type: Expected (.*) but received (.*)$/, 'must be $1, not $2');
-  return path === null ? `The message ${message}.` : `Field "${path}" ${message}.`;
+  // valibot quotes the received value; a huge one must not make the error reply huge.
+  const short = message.length > 200 ? `${message.slice(0, 200)}…` : message;
+  return path === null ? `The message ${short}.` : `Field "${path}" ${short}.`;
 }

@@ -74,7 +74,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   const heartbeat = setInterval(() => {
     for (const session of sessions) session.heartbeat();
     hub.sweep();
-    void mailbox.sweep();
+    mailbox.sweep().catch(() => undefined); // the next beat tries again
   }, limits.heartbeatMs);
   heartbeat.unref();
 

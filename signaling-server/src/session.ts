@@ -196,7 +196,14 @@ export class Session implements Member {
     clearTimeout(this.loginTimer);
     this.nodeId = message.nodeId;
     this.ctx.hub.join(this as Session & { nodeId: NodeId });
-    const items = await this.ctx.mailbox.list(message.nodeId);
+    let items: MailboxItem[];
+    try {
+      items = await this.ctx.mailbox.list(message.nodeId);
+    } catch {
+      // Without a welcome the connection is of no use (and would hold relayed messages forever).
+      this.error('internal', 'The server could not read your mailbox; please reconnect.');
+      return this.close(closeCodes.internal, 'mailbox unavailable');
+    }
     const [first, ...rest] = this.chunk(items);
     this.welcomed = true;
     this.sendNow({ type: 'welcome', nodeId: message.nodeId, iceServers: this.ctx.iceServers, mailbox: first ?? [] });
