@@ -39,7 +39,6 @@ interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
   onerror: ((event: unknown) => void) | null;
@@ -244,8 +243,9 @@ export class SignalingClient {
       throw new KeynodeError('ErrorSignalingNotConnected', 'Not connected to the signaling server; try again once it reconnects.');
     }
     const text = JSON.stringify(message);
-    if (text.length > MAX_MESSAGE_BYTES) {
-      throw new KeynodeError('ErrorInvalidArgument', `A signaling message may be at most ${MAX_MESSAGE_BYTES} bytes; this one has ${text.length}.`);
+    const size = new TextEncoder().encode(text).length;
+    if (size > MAX_MESSAGE_BYTES) {
+      throw new KeynodeError('ErrorInvalidArgument', `A signaling message may be at most ${MAX_MESSAGE_BYTES} bytes; this one has ${size}.`);
     }
     socket.send(text);
   }
@@ -274,7 +274,6 @@ export class SignalingClient {
       return;
     }
     this.socket = socket;
-    socket.onopen = null;
     socket.onerror = () => undefined; // a close event always follows and carries what we need
     socket.onmessage = (event) => {
       if (this.socket === socket) this.onMessage(socket, event.data);

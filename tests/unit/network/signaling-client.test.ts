@@ -64,6 +64,7 @@ describe('SignalingClient', () => {
     const nobody = await makeIdentity();
     a.sendSignal(nobody.nodeId, {});
     expect(await offline).toEqual({ nodeId: nobody.nodeId });
+    expect(() => a.sendSignal(bob.nodeId, 'é'.repeat(40_000))).toThrow(expect.objectContaining({ code: 'ErrorInvalidArgument' }));
   });
 
   it('puts mail for an offline node, which receives it at login and acks it away', async () => {
