@@ -98,7 +98,7 @@ describe('signaling bad input', () => {
   });
 
   it('drops a socket that stops answering pings', async () => {
-    const url = await start({ heartbeatMs: 250 });
+    const url = await start({ heartbeatMs: 500 });
     const others = await bystanders(url);
     const dead = await RawPeer.open(url, { autoPong: false });
     const { code } = await dead.closed;
