@@ -66,9 +66,14 @@ export class NotificationsManager {
   readonly outbox = {
     read: (): Promise<OutboxItem[]> => this.kv.read(async (tx) => (await listOutbox(tx)).map(toOutboxItem)),
     /** The whole record, token included (to show it as a share link when delivery keeps failing). */
-    get: (id: string): Promise<OutboxRecord | undefined> =>
-      this.kv.read((tx) => tx.get<OutboxRecord>('outbox', assertNotificationId(id))),
-    remove: (id: string): Promise<void> => this.kv.write((tx) => removeOutbox(tx, assertNotificationId(id))),
+    get: async (id: string): Promise<OutboxRecord | undefined> => {
+      const key = assertNotificationId(id);
+      return this.kv.read((tx) => tx.get<OutboxRecord>('outbox', key));
+    },
+    remove: async (id: string): Promise<void> => {
+      const key = assertNotificationId(id);
+      await this.kv.write((tx) => removeOutbox(tx, key));
+    },
     clear: (): Promise<void> =>
       this.kv.write(async (tx) => {
         for (const [key] of await tx.entries('outbox')) await tx.delete('outbox', key);
@@ -101,15 +106,20 @@ export class NotificationsManager {
       return moved.find((m) => m.id === requestId) ?? request;
     },
     /** Removes this request and every other from its sender, and drops that sender's later tokens. */
-    block: (id: string): Promise<void> =>
-      this.kv.write(async (tx) => {
-        const request = await getItem(tx, 'requests', assertNotificationId(id));
+    block: async (id: string): Promise<void> => {
+      const requestId = assertNotificationId(id);
+      await this.kv.write(async (tx) => {
+        const request = await getItem(tx, 'requests', requestId);
         for (const item of await listItems(tx, 'requests')) {
           if (item.from === request.from) await tx.delete('requests', item.id);
         }
         await blocked.block(tx, request.from, this.clock());
-      }),
-    unblock: (nodeId: string): Promise<void> => this.kv.write((tx) => blocked.unblock(tx, assertNodeId(nodeId))),
+      });
+    },
+    unblock: async (nodeId: string): Promise<void> => {
+      const sender = assertNodeId(nodeId);
+      await this.kv.write((tx) => blocked.unblock(tx, sender));
+    },
     blocked: (): Promise<NodeId[]> => this.kv.read((tx) => blocked.listBlocked(tx)),
   };
 
@@ -250,7 +260,10 @@ export class NotificationsManager {
    */
   async openLink(urlOrToken: string): Promise<{ id: NotificationId; from: NodeId; data: NotificationData }> {
     const text = tokenFromLink(urlOrToken);
-    const result = await this.receive(text, { via: 'link' });
+    const result = await this.receive(text, { via: 'link' }).catch((e: unknown) => {
+      if (!isKeynodeError(e, 'ErrorNotificationsParse')) throw e;
+      throw new KeynodeError('ErrorNotificationsParse', `This share link is damaged or incomplete: ${e.message} Copy the whole link again and retry.`, { cause: e });
+    });
     if (result.status === 'blocked') {
       // receive.ts never consults the block list for links; this guards that promise.
       throw new KeynodeError('ErrorInternal', 'A share link was dropped as if its sender were blocked.');
@@ -269,7 +282,7 @@ export class NotificationsManager {
   // ---- inbox -----------------------------------------------------------------------------------
 
   /** Newest first unless `order: 'asc'`. Returned items are marked read (persisted). */
-  read(opts: ReadOptions = {}): Promise<InboxRecord[]> {
+  async read(opts: ReadOptions = {}): Promise<InboxRecord[]> {
     if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 0)) {
       throw new KeynodeError('ErrorInvalidArgument', 'The limit must be a whole number, 0 or more.');
     }
@@ -281,7 +294,8 @@ export class NotificationsManager {
   }
 
   async remove(id: string): Promise<void> {
-    await this.kv.write((tx) => removeItem(tx, 'inbox', assertNotificationId(id)));
+    const key = assertNotificationId(id);
+    await this.kv.write((tx) => removeItem(tx, 'inbox', key));
   }
 
   clear(): Promise<void> {

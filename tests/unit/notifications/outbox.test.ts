@@ -1,0 +1,191 @@
+// The outbox (§10 scenario 32, 33; §9.5 "reattempt send notifications", "clears outbox
+// notifications"): retries with back-off from stored times on an injected clock, final failures stay
+// visible, refusals are never retried, delivered items leave.
+import { describe, expect, it } from 'vitest';
+import { KeynodeError } from '../../../src/errors.js';
+import type { NodeId } from '../../../src/ids/index.js';
+import { defaultRetryPolicy } from '../../../src/notifications/index.js';
+import { codeOf, keynode, know, peerDelivery } from './harness.js';
+
+const offline = (calls: string[] = []) => async (to: NodeId): Promise<void> => {
+  calls.push(to);
+  throw new KeynodeError('ErrorNodeConnectionFailed', 'The keynode is offline.');
+};
+
+describe('outbox retry (scenario 32)', () => {
+  it('unreachable: attempts grow, the wait doubles from 30 s, the last attempt fails visibly', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    const record = await me.n.send(n.nodeId, 'are you there?');
+    const t0 = me.clock.now;
+    expect(await me.n.nextDue()).toBe(t0);
+    const calls: string[] = [];
+    const waits: number[] = [];
+    for (let attempt = 1; attempt < defaultRetryPolicy.maxAttempts; attempt++) {
+      const before = me.clock.now;
+      expect((await me.n.flushOutbox({ deliver: offline(calls) })).retrying).toEqual([record.id]);
+      const [item] = await me.n.outbox.read();
+      expect(item!.attempts).toBe(attempt);
+      expect(item!.lastError?.code).toBe('ErrorNodeConnectionFailed');
+      waits.push(item!.nextAttemptAt! - before);
+      // Not due yet: a flush a moment before the stored time tries nothing.
+      me.clock.now = item!.nextAttemptAt! - 1;
+      await me.n.flushOutbox({ deliver: offline(calls) });
+      expect(calls).toHaveLength(attempt);
+      me.clock.now = item!.nextAttemptAt!;
+      expect(await me.n.nextDue()).toBe(me.clock.now);
+    }
+    expect(waits).toEqual([30, 60, 120, 240, 480, 960, 1920, 3840, 7680].map((s) => s * 1000));
+    expect((await me.n.flushOutbox({ deliver: offline(calls) })).failed).toEqual([record.id]);
+    const [final] = await me.n.outbox.read();
+    expect(final).toMatchObject({ id: record.id, attempts: 10, failed: true, lastError: { code: 'ErrorNodeConnectionFailed' } });
+    expect(await me.n.nextDue()).toBeUndefined();
+    // Failed means failed: even when the peer comes online it is not tried again.
+    me.clock.advance(24 * 3600_000);
+    await me.n.flushOutbox({ deliver: offline(calls), only: n.nodeId });
+    expect(calls).toHaveLength(10);
+  });
+
+  it('the wait is capped at the policy maximum', async () => {
+    const [me, n] = [await keynode({ retry: { firstDelayMs: 1000, maxDelayMs: 4000, maxAttempts: 6 } }), await keynode()];
+    await me.n.send(n.nodeId, 'x');
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = me.clock.now;
+      await me.n.flushOutbox({ deliver: offline() });
+      const [item] = await me.n.outbox.read();
+      waits.push(item!.nextAttemptAt! - before);
+      me.clock.now = item!.nextAttemptAt!;
+    }
+    expect(waits).toEqual([1000, 2000, 4000, 4000, 4000]);
+  });
+
+  it('once the peer is reachable the notification is delivered and removed', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    const record = await me.n.send(n.nodeId, 'eventually');
+    await me.n.flushOutbox({ deliver: offline() });
+    // The peer comes online before the next attempt is due: its items are tried at once.
+    const result = await me.n.flushOutbox({ deliver: peerDelivery(me, [n]), only: n.nodeId });
+    expect(result.delivered).toEqual([record.id]);
+    expect(await me.n.outbox.read()).toEqual([]);
+    expect(await me.n.nextDue()).toBeUndefined();
+    expect((await n.n.read()).map((i) => i.peerNotificationId)).toEqual([record.id]);
+  });
+
+  it('`only` tries just that peer; other peers wait for their stored time', async () => {
+    const [me, a, b] = [await keynode(), await keynode(), await keynode()];
+    await me.n.send(a.nodeId, 'to a');
+    await me.n.send(b.nodeId, 'to b');
+    await me.n.flushOutbox({ deliver: offline() });
+    const calls: string[] = [];
+    await me.n.flushOutbox({ deliver: offline(calls), only: a.nodeId });
+    expect(calls).toEqual([a.nodeId]);
+  });
+
+  it('a refusal by the recipient fails at once and is never retried', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await me.n.send(n.nodeId, 'who are you?'); // n has no record for me
+    const deliver = peerDelivery(me, [n]);
+    expect((await me.n.flushOutbox({ deliver })).failed).toHaveLength(1);
+    await know(n, me); // even if n trusts me later, a refused item is not sent again by itself
+    me.clock.advance(7 * 24 * 3600_000);
+    expect(await me.n.flushOutbox({ deliver })).toEqual({ delivered: [], retrying: [], failed: [] });
+    expect(await n.n.read()).toEqual([]);
+    const [item] = await me.n.outbox.read();
+    expect(item).toMatchObject({ failed: true, attempts: 1, lastError: { code: 'ErrorNotificationsPermissionsNotFound' } });
+    expect(item!.lastError!.message).toMatch(/does not know this keynode/);
+  });
+
+  it('an error that is not a KeynodeError counts as a connection failure: retried, not lost', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await me.n.send(n.nodeId, 'x');
+    const result = await me.n.flushOutbox({
+      deliver: async () => {
+        throw new TypeError('socket went away');
+      },
+    });
+    expect(result.retrying).toHaveLength(1);
+    expect((await me.n.outbox.read())[0]).toMatchObject({ attempts: 1, lastError: { code: 'ErrorNodeConnectionFailed' } });
+  });
+
+  it('two flushes at once deliver each token once', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    await me.n.send(n.nodeId, 'one');
+    await me.n.send(n.nodeId, 'two');
+    const delivered: string[] = [];
+    const deliver = async (to: NodeId, token: string): Promise<void> => {
+      delivered.push(token);
+      await peerDelivery(me, [n])(to, token);
+    };
+    await Promise.all([me.n.flushOutbox({ deliver }), me.n.flushOutbox({ deliver, only: n.nodeId })]);
+    expect(delivered).toHaveLength(2);
+    expect(await n.n.read()).toHaveLength(2);
+  });
+
+  it('an item removed while it was being delivered is not put back', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    const record = await me.n.send(n.nodeId, 'x');
+    await me.n.flushOutbox({
+      deliver: async () => {
+        await me.n.outbox.remove(record.id);
+        throw new KeynodeError('ErrorNodeConnectionFailed', 'offline');
+      },
+    });
+    expect(await me.n.outbox.read()).toEqual([]);
+  });
+});
+
+describe('outbox contents (scenario 33)', () => {
+  it('lists queued items without their tokens, removes one, and clear cancels pending sends', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    const r1 = await me.n.send(n.nodeId, 'one');
+    const r2 = await me.n.send(n.nodeId, 'two');
+    const items = await me.n.outbox.read();
+    expect(items.map((i) => i.id)).toEqual([r1.id, r2.id]);
+    expect(items[0]).toEqual({ id: r1.id, to: n.nodeId, data: { type: 'General', message: 'one' }, attempts: 0, nextAttemptAt: me.clock.now });
+    expect((await me.n.outbox.get(r1.id))?.token).toBe(r1.token);
+    await me.n.outbox.remove(r1.id);
+    expect(await codeOf(() => me.n.outbox.remove(r1.id))).toBe('ErrorNotificationsUndefined');
+    expect((await me.n.outbox.read()).map((i) => i.id)).toEqual([r2.id]);
+    await me.n.outbox.clear();
+    const calls: string[] = [];
+    await me.n.flushOutbox({ deliver: offline(calls) });
+    expect(calls).toEqual([]);
+    expect(await me.n.outbox.read()).toEqual([]);
+  });
+
+  it('a share queues its notification in the caller\'s transaction: all or nothing with the ACL', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    const record = await me.n.createOutgoing(n.nodeId, { type: 'GestaltInvite' });
+    // The transaction fails after both writes: neither the ACL change nor the outbox item survive.
+    const err = await me.kv
+      .write(async (tx) => {
+        await me.graph.setNode(tx, n.nodeId);
+        await me.acl.setNodeAction(tx, n.nodeId, 'claim');
+        await me.n.putOutbox(tx, record);
+        throw new KeynodeError('ErrorInternal', 'simulated failure');
+      })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ErrorInternal' });
+    expect(await me.n.outbox.read()).toEqual([]);
+    expect(await me.kv.read((tx) => me.acl.getNodePerm(tx, n.nodeId))).toBeUndefined();
+    await me.kv.write(async (tx) => {
+      await me.graph.setNode(tx, n.nodeId);
+      await me.acl.setNodeAction(tx, n.nodeId, 'claim');
+      await me.n.putOutbox(tx, record);
+    });
+    expect((await me.n.outbox.read()).map((i) => i.data)).toEqual([{ type: 'GestaltInvite' }]);
+  });
+
+  it('refuses to send what the recipient could not accept', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    expect(await codeOf(() => me.n.send('not-a-node', 'x'))).toBe('ErrorNodeIdInvalid');
+    expect(await codeOf(() => me.n.send(n.nodeId, 'x'.repeat(10_001)))).toBe('ErrorInvalidArgument');
+    const bad = { type: 'VaultShare', vaultId: 'nope', vaultName: 'v', actions: ['clone'] } as never;
+    const err = await me.n.createOutgoing(n.nodeId, bad).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ErrorInvalidArgument' });
+    expect((err as Error).message).toMatch(/vaultId/);
+    expect(await me.n.outbox.read()).toEqual([]);
+  });
+});

@@ -1,0 +1,150 @@
+// The receiving rules (§10 scenarios 27, 28; B8, B9; replay): signed and addressed, bound to the
+// authenticated peer, accepted once, then the receiver's trust gate decides.
+import { describe, expect, it } from 'vitest';
+import type { NotificationEvent } from '../../../src/notifications/index.js';
+import { codeOf, keynode, know, peerDelivery } from './harness.js';
+
+describe('signed and addressed (scenario 27)', () => {
+  it('the recipient verifies my signature and stores my message', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    const record = await me.n.send(n.nodeId, 'hello N');
+    const result = await n.n.receive(record.token, { via: 'peer', authenticatedPeer: me.nodeId });
+    expect(result.status).toBe('inbox');
+    const [item] = await n.n.read();
+    expect(item).toMatchObject({ from: me.nodeId, data: { type: 'General', message: 'hello N' }, peerNotificationId: record.id });
+  });
+
+  it('an altered payload is refused as unverifiable, and nothing is stored', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    const { token } = await me.n.send(n.nodeId, 'pay 10');
+    const tampered = token.replace('pay 10', 'pay 99');
+    expect(await codeOf(() => n.n.receive(tampered, { via: 'mailbox' }))).toBe('ErrorNotificationsVerificationFailed');
+    expect(await n.n.read()).toEqual([]);
+  });
+
+  it('a notification addressed to another keynode is refused', async () => {
+    const [me, n, other] = [await keynode(), await keynode(), await keynode()];
+    await know(n, me);
+    const { token } = await me.n.send(other.nodeId, 'for other');
+    expect(await codeOf(() => n.n.receive(token, { via: 'mailbox' }))).toBe('ErrorNotificationsInvalidDestination');
+    expect(await n.n.read()).toEqual([]);
+  });
+});
+
+describe('B8: the sender is bound to the authenticated peer', () => {
+  it('a token relayed over a channel authenticated as someone else is refused', async () => {
+    const [me, n, relay] = [await keynode(), await keynode(), await keynode()];
+    await know(n, me);
+    await know(n, relay);
+    const { token } = await me.n.send(n.nodeId, 'relayed');
+    const err = await n.n.receive(token, { via: 'peer', authenticatedPeer: relay.nodeId }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ErrorNotificationsVerificationFailed' });
+    expect((err as Error).message).toMatch(/different keynode than the one connected/);
+    expect(await n.n.read()).toEqual([]);
+    // The same token from the mailbox (no channel to bind to) is accepted: the signature proves iss.
+    expect((await n.n.receive(token, { via: 'mailbox' })).status).toBe('inbox');
+  });
+
+  it('a peer delivery must say which peer the channel authenticated', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    const { token } = await me.n.send(n.nodeId, 'x');
+    expect(await codeOf(() => n.n.receive(token, { via: 'peer' }))).toBe('ErrorInvalidArgument');
+  });
+});
+
+describe('receiver trust gate (scenario 28, B9)', () => {
+  it('no record for the sender: refused, and the sender sees the refusal in its outbox', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await me.n.send(n.nodeId, 'hi');
+    const result = await me.n.flushOutbox({ deliver: peerDelivery(me, [n]) });
+    expect(result.failed).toHaveLength(1);
+    const [item] = await me.n.outbox.read();
+    expect(item).toMatchObject({ failed: true, attempts: 1, lastError: { code: 'ErrorNotificationsPermissionsNotFound' } });
+    expect(await n.n.read()).toEqual([]);
+    expect(await n.n.requests.read()).toEqual([]);
+  });
+
+  it('a record without notify: kept in the requests list, not the inbox, and the sender gets a success', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me, { notify: false });
+    await me.n.send(n.nodeId, 'may I?');
+    const result = await me.n.flushOutbox({ deliver: peerDelivery(me, [n]) });
+    expect(result.delivered).toHaveLength(1);
+    expect(await me.n.outbox.read()).toEqual([]);
+    expect(await n.n.read()).toEqual([]);
+    expect(await n.n.unreadCount()).toBe(0);
+    const requests = await n.n.requests.read();
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatchObject({ from: me.nodeId, data: { message: 'may I?' } });
+  });
+
+  it('with notify: in the inbox, unread', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    await me.n.send(n.nodeId, 'welcome');
+    await me.n.flushOutbox({ deliver: peerDelivery(me, [n]) });
+    expect(await n.n.unreadCount()).toBe(1);
+    const [item] = await n.n.read({ unread: true });
+    expect(item).toMatchObject({ from: me.nodeId, data: { type: 'General', message: 'welcome' } });
+  });
+
+  it('an event fires for inbox arrivals and for requests, and stops after unsubscribing', async () => {
+    const [me, n, stranger] = [await keynode(), await keynode(), await keynode()];
+    await know(n, me);
+    await know(n, stranger, { notify: false });
+    const events: NotificationEvent[] = [];
+    const off = n.n.onNotification((e) => events.push(e));
+    await n.n.receive((await me.n.send(n.nodeId, 'a')).token, { via: 'mailbox' });
+    await n.n.receive((await stranger.n.send(n.nodeId, 'b')).token, { via: 'mailbox' });
+    off();
+    await n.n.receive((await me.n.send(n.nodeId, 'c')).token, { via: 'mailbox' });
+    expect(events.map((e) => [e.kind, e.item.from])).toEqual([
+      ['inbox', me.nodeId],
+      ['request', stranger.nodeId],
+    ]);
+  });
+
+  it('a listener that throws does not turn an accepted notification into a refusal', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    n.n.onNotification(() => {
+      throw new Error('UI bug');
+    });
+    const { token } = await me.n.send(n.nodeId, 'still here');
+    expect((await n.n.receive(token, { via: 'mailbox' })).status).toBe('inbox');
+  });
+});
+
+describe('replay', () => {
+  it('the same token delivered again is a success that stores nothing new', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    const { token } = await me.n.send(n.nodeId, 'once');
+    const first = await n.n.receive(token, { via: 'peer', authenticatedPeer: me.nodeId });
+    const again = await n.n.receive(token, { via: 'mailbox' });
+    expect(first.status).toBe('inbox');
+    expect(again).toEqual({ status: 'duplicate', id: (first as { id: string }).id });
+    expect(await n.n.read()).toHaveLength(1);
+    // Still a duplicate after the user removed the item: removing must not re-open the door.
+    await n.n.remove((await n.n.read())[0]!.id);
+    expect((await n.n.receive(token, { via: 'mailbox' })).status).toBe('duplicate');
+    expect(await n.n.read()).toEqual([]);
+  });
+
+  it('past the replay memory, a forgotten old token is refused, never stored twice; newer ones still arrive', async () => {
+    const [me, n] = [await keynode(), await keynode({ seenCap: 3 })];
+    await know(n, me);
+    const tokens: string[] = [];
+    for (let i = 0; i < 5; i++) tokens.push((await me.n.send(n.nodeId, `m${i}`)).token);
+    for (const t of tokens.slice(0, 4)) await n.n.receive(t, { via: 'mailbox' });
+    // m0 has been forgotten: its replay cannot be told apart, so it is refused.
+    expect(await codeOf(() => n.n.receive(tokens[0]!, { via: 'mailbox' }))).toBe('ErrorNotificationsReplay');
+    expect((await n.n.receive(tokens[3]!, { via: 'mailbox' })).status).toBe('duplicate');
+    expect((await n.n.receive(tokens[4]!, { via: 'mailbox' })).status).toBe('inbox');
+    expect((await n.n.read({ order: 'asc' })).map((i) => i.data)).toEqual(
+      ['m0', 'm1', 'm2', 'm3', 'm4'].map((message) => ({ type: 'General', message })),
+    );
+  });
+});
