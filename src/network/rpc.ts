@@ -234,7 +234,10 @@ export class RpcPeer {
     const { id } = frame;
     const remoteParity = this.nextId % 2 === 1 ? 0 : 1;
     if (id === 0 || id % 2 !== remoteParity || id <= this.lastRemoteId) {
-      this.strike(0, invalid(`Stream id ${id} is not a new stream id of the peer.`));
+      // Answered on that id, so a confused caller fails at once instead of waiting for a reply.
+      const existing = this.streams.get(id);
+      if (existing !== undefined) this.failStream(existing, invalid(`Stream id ${id} is already open.`), false);
+      this.strike(id, invalid(`Stream id ${id} is not a new stream id of the peer.`));
       return;
     }
     this.lastRemoteId = id;

@@ -4,7 +4,8 @@
 import { encodeNodeId, type NodeId } from '../../../src/ids/index.js';
 import { keyPairFromSeed, sign as signWith } from '../../../src/keys/crypto.js';
 import { openPeerConnection, type PeerConnection } from '../../../src/network/peer-connection.js';
-import type { ByteChannel } from '../../../src/network/byte-channel.js';
+import { CloseSignal, InboundQueue, type ByteChannel } from '../../../src/network/byte-channel.js';
+import { KeynodeError } from '../../../src/errors.js';
 import type { Signaler } from '../../../src/network/peer-manager.js';
 import { nodeRtc } from '../../../src/platform/node-rtc.js';
 
@@ -91,4 +92,44 @@ export async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Arr
 /** Resolves when `predicate` holds, checking after each event-loop turn (no wall-clock deadline). */
 export async function until(predicate: () => boolean): Promise<void> {
   while (!predicate()) await new Promise((r) => setTimeout(r, 5));
+}
+
+/**
+ * Two ByteChannels joined in memory (the seam between the RPC layer and the transport), with no
+ * message size limit, so tests can send what a hostile peer could put on a real channel.
+ */
+export function memoryPair(): { a: ByteChannel; b: ByteChannel } {
+  const make = (local: string, remote: string) => {
+    const inbound = new InboundQueue(() => undefined);
+    const closeSignal = new CloseSignal();
+    let other: { inbound: InboundQueue; close: () => void } | undefined;
+    const channel: ByteChannel & { inbound: InboundQueue } = {
+      inbound,
+      localFingerprint: local,
+      remoteFingerprint: remote,
+      get closed() {
+        return closeSignal.closed;
+      },
+      send: async (data) => {
+        if (closeSignal.closed) throw new KeynodeError('ErrorNodeConnectionFailed', 'closed');
+        const copy = data.slice();
+        setTimeout(() => other?.inbound.deliver(copy), 0);
+      },
+      onMessage: (cb) => inbound.subscribe(cb),
+      onClose: (cb) => closeSignal.subscribe(cb),
+      close: () => {
+        if (closeSignal.closed) return;
+        setTimeout(() => {
+          closeSignal.fire();
+          other?.close();
+        }, 1);
+      },
+    };
+    return { channel, setOther: (o: typeof other) => (other = o) };
+  };
+  const a = make('sha-256 AA', 'sha-256 BB');
+  const b = make('sha-256 BB', 'sha-256 AA');
+  a.setOther({ inbound: b.channel.inbound, close: () => b.channel.close() });
+  b.setOther({ inbound: a.channel.inbound, close: () => a.channel.close() });
+  return { a: a.channel, b: b.channel };
 }
