@@ -7,7 +7,6 @@ import * as path from 'node:path';
 import { KeynodeError } from '../errors.js';
 import { base64urlDecode, base64urlEncode } from '../keys/crypto.js';
 import { storeNames, type KV, type RangeOptions, type StoreName, type Tx } from './kv.js';
-import { prefixEnd } from './kv.js';
 
 type Op = [StoreName, string, unknown] | [StoreName, string];
 const DELETED = Symbol('deleted');
@@ -46,6 +45,19 @@ function decode(value: unknown): unknown {
   return value;
 }
 
+/** One log line: a JSON array of [store, key, value] puts and [store, key] deletes. Throws if malformed. */
+function parseLine(line: string): Op[] {
+  const ops: unknown = JSON.parse(line);
+  if (!Array.isArray(ops)) throw new Error('not a list of operations');
+  return ops.map((op: unknown): Op => {
+    if (!Array.isArray(op) || (op.length !== 2 && op.length !== 3) || typeof op[0] !== 'string' || typeof op[1] !== 'string') {
+      throw new Error('not an operation');
+    }
+    const store = op[0] as StoreName;
+    return op.length === 3 ? [store, op[1], decode(op[2])] : [store, op[1]];
+  });
+}
+
 class FileKV implements KV {
   readonly persistsCryptoKeys = false;
   private readonly stores = new Map<StoreName, Map<string, unknown>>(storeNames.map((s) => [s, new Map()]));
@@ -56,24 +68,42 @@ class FileKV implements KV {
   constructor(private readonly file: string) {}
 
   async load(): Promise<void> {
-    let text = '';
+    let buf: Buffer = Buffer.alloc(0);
     try {
-      text = await fsp.readFile(this.file, 'utf8');
+      buf = await fsp.readFile(this.file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    const lines = text.split('\n');
-    for (const line of lines) {
-      if (line === '') continue;
-      let ops: Op[];
-      try {
-        ops = JSON.parse(line) as Op[];
-      } catch {
-        break; // a torn final append: that transaction never committed
+    // A transaction is committed once its whole line, newline included, is synced. An unterminated
+    // tail, or a last line that does not parse, is a torn append: drop it AND cut it off the file,
+    // or the next append would be glued to it and lost on the following open too. A bad line with
+    // good lines after it is real damage: refuse to open rather than silently lose what follows.
+    let start = 0;
+    let good = 0;
+    let lineNumber = 0;
+    while (start < buf.length) {
+      const nl = buf.indexOf(0x0a, start);
+      if (nl === -1) break;
+      lineNumber++;
+      const line = buf.toString('utf8', start, nl);
+      start = nl + 1;
+      if (line !== '') {
+        let ops: Op[];
+        try {
+          ops = parseLine(line);
+        } catch {
+          if (buf.indexOf(0x0a, start) === -1) break;
+          throw new KeynodeError(
+            'ErrorStorageCorrupt',
+            `The keynode database file ${this.file} is damaged (line ${lineNumber} cannot be read), so it was not opened and nothing was changed.`,
+          );
+        }
+        this.apply(ops);
       }
-      this.apply(ops.map((op) => (op.length === 3 ? [op[0], op[1], decode(op[2])] : op)));
+      good = start;
     }
-    this.logBytes = Buffer.byteLength(text);
+    if (good < buf.length) await fsp.truncate(this.file, good);
+    this.logBytes = good;
     if (this.logBytes > COMPACT_BYTES) await this.compact();
   }
 
@@ -156,12 +186,9 @@ class FileKV implements KV {
         if (v === DELETED) merged.delete(k);
         else merged.set(k, v);
       }
-      const lower = range?.prefix ?? range?.gte;
-      const upper = range?.prefix !== undefined ? prefixEnd(range.prefix) : range?.lt;
       let keys = [...merged.keys()].filter(
         (k) =>
-          (lower === undefined || k >= lower) &&
-          (upper === undefined || k < upper) &&
+          (range?.prefix === undefined || k.startsWith(range.prefix)) &&
           (range?.gte === undefined || k >= range.gte) &&
           (range?.lt === undefined || k < range.lt),
       );

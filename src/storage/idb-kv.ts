@@ -39,7 +39,8 @@ export async function openIdbKV(name: string, env?: IdbEnvironment): Promise<KV>
   return new IdbKV(db, KeyRange);
 }
 
-function keyRange(KeyRange: typeof IDBKeyRange, range: RangeOptions | undefined): IDBKeyRange | undefined {
+/** The key range for `range`; null when the range is empty (nothing can match). */
+function keyRange(KeyRange: typeof IDBKeyRange, range: RangeOptions | undefined): IDBKeyRange | undefined | null {
   let lower: string | undefined;
   let upper: string | undefined;
   if (range?.prefix !== undefined) {
@@ -49,7 +50,7 @@ function keyRange(KeyRange: typeof IDBKeyRange, range: RangeOptions | undefined)
   if (range?.gte !== undefined && (lower === undefined || range.gte > lower)) lower = range.gte;
   if (range?.lt !== undefined && (upper === undefined || range.lt < upper)) upper = range.lt;
   if (lower !== undefined && upper !== undefined) {
-    if (lower >= upper) return KeyRange.only('\u0000empty-range\u0000');
+    if (lower >= upper) return null;
     return KeyRange.bound(lower, upper, false, true);
   }
   if (lower !== undefined) return KeyRange.lowerBound(lower);
@@ -103,34 +104,44 @@ class IdbKV implements KV {
 
   private wrap(t: AnyTx): Tx {
     const KeyRange = this.KeyRange;
+    // Every request error (quota, a transaction used after it finished) becomes a KeynodeError.
+    const guard = async <R>(request: () => Promise<R>): Promise<R> => {
+      try {
+        return await request();
+      } catch (e) {
+        throw storageError(e);
+      }
+    };
     return {
-      async get<V>(store: StoreName, key: string) {
-        return (await t.objectStore(store).get(key)) as V | undefined;
+      get<V>(store: StoreName, key: string) {
+        return guard(async () => (await t.objectStore(store).get(key)) as V | undefined);
       },
-      async put(store, key, value) {
-        try {
-          await t.objectStore(store).put!(value, key);
-        } catch (e) {
-          throw storageError(e);
-        }
+      put(store, key, value) {
+        return guard(() => t.objectStore(store).put!(value, key)).then(() => undefined);
       },
-      async delete(store, key) {
-        await t.objectStore(store).delete!(key);
+      delete(store, key) {
+        return guard(() => t.objectStore(store).delete!(key));
       },
-      async entries<V>(store: StoreName, range?: RangeOptions) {
-        const out: Array<[string, V]> = [];
-        const limit = range?.limit ?? Infinity;
-        if (limit <= 0) return out;
-        let cursor = await t.objectStore(store).openCursor(keyRange(KeyRange, range), range?.reverse ? 'prev' : 'next');
-        while (cursor) {
-          out.push([cursor.key as string, cursor.value as V]);
-          if (out.length >= limit) break;
-          cursor = await cursor.continue();
-        }
-        return out;
+      entries<V>(store: StoreName, range?: RangeOptions) {
+        return guard(async () => {
+          const out: Array<[string, V]> = [];
+          const limit = range?.limit ?? Infinity;
+          const bounds = keyRange(KeyRange, range);
+          if (limit <= 0 || bounds === null) return out;
+          let cursor = await t.objectStore(store).openCursor(bounds, range?.reverse ? 'prev' : 'next');
+          while (cursor) {
+            out.push([cursor.key as string, cursor.value as V]);
+            if (out.length >= limit) break;
+            cursor = await cursor.continue();
+          }
+          return out;
+        });
       },
-      async count(store, range) {
-        return t.objectStore(store).count(keyRange(KeyRange, range));
+      count(store, range) {
+        return guard(async () => {
+          const bounds = keyRange(KeyRange, range);
+          return bounds === null ? 0 : t.objectStore(store).count(bounds);
+        });
       },
     };
   }
@@ -147,6 +158,13 @@ export function storageError(e: unknown): KeynodeError {
     return new KeynodeError(
       'ErrorStorageQuota',
       'The browser refused to store more data: storage is full. Nothing already stored was lost; free some space or delete unused vaults.',
+      { cause: e },
+    );
+  }
+  if (name === 'TransactionInactiveError' || name === 'InvalidStateError') {
+    return new KeynodeError(
+      'ErrorInternal',
+      'A database transaction was used after it had finished (the code awaited something other than the store inside it).',
       { cause: e },
     );
   }

@@ -47,7 +47,15 @@ export interface KV {
   close(): Promise<void>;
 }
 
-/** The upper bound of a prefix range: every string that starts with `prefix` sorts below it. */
-export function prefixEnd(prefix: string): string {
-  return prefix + '\uffff';
+/**
+ * The exclusive upper bound of a prefix range: the shortest string above every string that starts
+ * with `prefix` (drop trailing U+FFFF, then raise the last code unit). `prefix + '\uffff'` would
+ * leave out keys such as `prefix + '\uffff…'`. Undefined when no bound exists ('' or all U+FFFF):
+ * then every key from `prefix` up starts with it.
+ */
+export function prefixEnd(prefix: string): string | undefined {
+  let i = prefix.length - 1;
+  while (i >= 0 && prefix.charCodeAt(i) === 0xffff) i--;
+  if (i < 0) return undefined;
+  return prefix.slice(0, i) + String.fromCharCode(prefix.charCodeAt(i) + 1);
 }
