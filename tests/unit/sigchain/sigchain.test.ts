@@ -98,7 +98,7 @@ describe('verifySigchain', () => {
   it('rejects a tampered claim', async () => {
     const { owner, chain } = await fixture();
     const tampered = structuredClone(chain);
-    (tampered[0]!.payload as { text: string }).text = 'changed';
+    tampered[0]!.payload.text = 'changed';
     await expect(verifySigchain(owner.nodeId, tampered)).rejects.toMatchObject({ code: 'ErrorSigchainInvalid' });
   });
 
