@@ -42,7 +42,7 @@ describe.each(storageKinds)('bad secret paths on %s storage', (kind) => {
     const log = await h.vm.log('v');
     const listing = await s.list('v');
     for (const p of badPaths) {
-      const calls = [
+      const calls: Array<Promise<unknown>> = [
         s.add('v', p, 'x'),
         s.update('v', p, 'x'),
         s.write('v', p, 'x'),
