@@ -84,7 +84,12 @@ export class PeerManager {
   /** The authenticated connection to `nodeId`, opened if there is none. */
   connect(nodeId: NodeId): Promise<RpcPeer> {
     if (this.stopped) return Promise.reject(stoppedError());
-    const remote = assertNodeId(nodeId);
+    let remote: NodeId;
+    try {
+      remote = assertNodeId(nodeId);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (remote === this.options.nodeId) {
       return Promise.reject(new KeynodeError('ErrorInvalidArgument', 'A keynode cannot connect to itself.'));
     }
