@@ -62,6 +62,7 @@ export async function loadOrCreateIdentity(kv: KV, options: { recoveryCode?: str
     const identity = makeIdentity(stored.publicKey, privateKey);
     if (restoreSeed !== undefined) {
       const restored = await keyPairFromSeed(restoreSeed);
+      restoreSeed.fill(0);
       if (encodeNodeId(restored.publicKey) !== identity.nodeId) {
         throw new KeynodeError(
           'ErrorInvalidArgument',
@@ -76,9 +77,17 @@ export async function loadOrCreateIdentity(kv: KV, options: { recoveryCode?: str
   const record: StoredKey = { publicKey: pair.publicKey };
   if (kv.persistsCryptoKeys) record.privateKey = pair.privateKey;
   else record.seed = seed.slice();
-  await kv.write(async (tx) => {
+  // Another keynode on this storage (a second tab) may have created an identity since the read
+  // above: claim the slot only if it is still empty, in one transaction, or else load theirs.
+  const claimed = await kv.write(async (tx) => {
+    if ((await tx.get('keys', 'identity')) !== undefined) return false;
     await tx.put('keys', 'identity', record);
+    return true;
   });
+  if (!claimed) {
+    seed.fill(0);
+    return loadOrCreateIdentity(kv, options);
+  }
   const code = restoreSeed === undefined ? recoveryCodeFromSeed(seed) : undefined;
   seed.fill(0);
   return makeIdentity(pair.publicKey, pair.privateKey, code);
