@@ -1,0 +1,201 @@
+// Benchmark: one secret write (one commit) and one secret read on vaults of 100, 1,000 and 10,000
+// secrets in nested folders, on { dir } (Node fs) and 'memory' (lightning-fs on fake-indexeddb),
+// side by side with native git doing the same in the same run, printed as ratios.
+// Run: npx tsx bench/vault-write.ts [sizes…]   (temp folders go on /dev/shm when it exists)
+//
+// The vault contents are generated with `git fast-import` straight into the { dir } vault's bare
+// repository (on top of its initial commit), the way a clone lands as a pack; the 'memory' vault is
+// that repository copied into lightning-fs (importVault) and forked to make it writable.
+import '../tests/utils/setup.js';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeNodeId, type VaultId } from '../src/ids/index.js';
+import { openNodeStorage } from '../src/platform/node-storage.js';
+import { SecretsManager } from '../src/secrets/secrets-manager.js';
+import type { Storage } from '../src/storage/index.js';
+import { VaultManager } from '../src/vaults/vault-manager.js';
+
+const RUNS = 15;
+const WARMUP = 2;
+const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const SIZES = sizes.length > 0 ? sizes : [100, 1000, 10000];
+const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+const nodeId = encodeNodeId(new Uint8Array(32).fill(9));
+
+/** prod-like layout: env-N/svc-M/key-I, about 33 secrets per folder. */
+function secretPath(i: number): string {
+  return `env-${i % 10}/svc-${Math.floor(i / 10) % 30}/key-${i}`;
+}
+function secretValue(i: number, round = 0): string {
+  return `value-${i}-${round}-${'x'.repeat(32 + (i % 200))}`;
+}
+
+function fastImportScript(n: number, parent: string): string {
+  let s = '';
+  for (let i = 0; i < n; i++) {
+    const v = secretValue(i);
+    s += `blob\nmark :${i + 1}\ndata ${Buffer.byteLength(v)}\n${v}\n`;
+  }
+  const msg = `${n} secrets generated\n`;
+  s += `commit refs/heads/master\ncommitter bench <> 1700000000 +0000\ndata ${Buffer.byteLength(msg)}\n${msg}from ${parent}\n`;
+  for (let i = 0; i < n; i++) s += `M 100644 :${i + 1} ${secretPath(i)}\n`;
+  return s + '\n';
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+interface Row {
+  size: number;
+  where: string;
+  gen: number;
+  firstWrite: number;
+  write: number;
+  read: number;
+}
+
+/** Writes and reads through the Secrets API: one changed secret per commit. */
+async function measureKeynode(secrets: SecretsManager, vault: string, n: number): Promise<Omit<Row, 'size' | 'where' | 'gen'>> {
+  const pick = (k: number) => (k * 7919) % n;
+  const firstWrite = await time(() => secrets.write(vault, secretPath(pick(0)), secretValue(pick(0), 1)));
+  for (let k = 1; k <= WARMUP; k++) await secrets.write(vault, secretPath(pick(k)), secretValue(pick(k), 1));
+  const writes: number[] = [];
+  const reads: number[] = [];
+  for (let k = WARMUP + 1; k <= WARMUP + RUNS; k++) {
+    writes.push(await time(() => secrets.write(vault, secretPath(pick(k)), secretValue(pick(k), 2))));
+    const r = pick(k * 3 + 1);
+    reads.push(await time(() => secrets.get(vault, secretPath(r))));
+  }
+  return { firstWrite, write: median(writes), read: median(reads) };
+}
+
+/** Native git doing the same: hash-object -w, update-index, write-tree, commit-tree, update-ref. */
+function measureNative(gitdir: string, n: number): { write: number; read: number } {
+  const index = join(gitdir, 'bench-index');
+  const env = { ...process.env, GIT_DIR: gitdir, GIT_INDEX_FILE: index };
+  execFileSync('git', ['read-tree', 'master'], { env });
+  const script =
+    'set -e; oid=$(printf %s "$2" | git hash-object -w --stdin); git update-index --cacheinfo "100644,$oid,$1"; ' +
+    't=$(git write-tree); c=$(echo "$1 modified" | GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL= GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL= git commit-tree "$t" -p master); git update-ref refs/heads/master "$c"';
+  const writes: number[] = [];
+  const reads: number[] = [];
+  const pick = (k: number) => (k * 7919) % n;
+  for (let k = 1; k <= WARMUP + RUNS; k++) {
+    const i = pick(k);
+    const t0 = performance.now();
+    const r = spawnSync('bash', ['-c', script, 'bench', secretPath(i), secretValue(i, 3)], { env });
+    const t = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`native write failed: ${r.stderr.toString()}`);
+    if (k > WARMUP) writes.push(t);
+    const j = pick(k * 3 + 1);
+    const t1 = performance.now();
+    execFileSync('git', ['cat-file', 'blob', `master:${secretPath(j)}`], { env });
+    if (k > WARMUP) reads.push(performance.now() - t1);
+  }
+  return { write: median(writes), read: median(reads) };
+}
+
+async function copyIntoFs(from: string, storage: Storage, to: string): Promise<void> {
+  const { promises: nfs } = await import('node:fs');
+  const st = await nfs.lstat(from);
+  if (st.isDirectory()) {
+    await storage.fs.promises.mkdir(to);
+    for (const name of await nfs.readdir(from)) await copyIntoFs(join(from, name), storage, `${to}/${name}`);
+  } else {
+    await storage.fs.promises.writeFile(to, new Uint8Array(await nfs.readFile(from)));
+  }
+}
+
+async function benchSize(n: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  const dir = mkdtempSync(join(base, `keynode-bench-${n}-`));
+  try {
+    // { dir }: a real vault, filled by fast-import on top of its initial commit.
+    const dirStorage = await openNodeStorage({ dir: join(dir, 'kn') }, `bench-${n}`);
+    const vm = new VaultManager({ storage: dirStorage, nodeId });
+    await vm.start();
+    const id: VaultId = await vm.create('bench');
+    const gitdir = vm.gitdir(id);
+    const initial = await vm.masterOf(id);
+    const gen = await time(() =>
+      execFileSync('git', [`--git-dir=${gitdir}`, 'fast-import', '--quiet'], { input: fastImportScript(n, initial), maxBuffer: 1 << 30 }),
+    );
+    const secrets = new SecretsManager(vm);
+    rows.push({ size: n, where: 'keynode, Node fs', gen, ...(await measureKeynode(secrets, 'bench', n)) });
+    execFileSync('git', [`--git-dir=${gitdir}`, 'fsck', '--full'], { stdio: 'pipe' });
+
+    // Native git on its own copy of the generated repository (same start, same work).
+    const nativeDir = join(dir, 'native.git');
+    const genNative = await time(() => {
+      execFileSync('git', ['init', '--bare', '-q', nativeDir]);
+      execFileSync('git', [`--git-dir=${nativeDir}`, 'fast-import', '--quiet'], {
+        input: fastImportScript(n, '0'.repeat(40)).replace(/from 0{40}\n/, ''),
+        maxBuffer: 1 << 30,
+      });
+    });
+    const native = measureNative(nativeDir, n);
+    rows.push({ size: n, where: 'native git', gen: genNative, firstWrite: NaN, ...native });
+
+    // 'memory': lightning-fs on fake-indexeddb, the browser's path.
+    const memStorage = await openNodeStorage('memory', `bench-mem-${n}-${process.pid}`);
+    const vmMem = new VaultManager({ storage: memStorage, nodeId });
+    await vmMem.start();
+    const genMem = await time(async () => {
+      const cloned = await vmMem.importVault({
+        name: 'bench-clone',
+        remote: { nodeId, vaultId: id },
+        populate: (target) => copyIntoFs(gitdir, memStorage, target),
+      });
+      await vmMem.fork(cloned, 'bench');
+    });
+    rows.push({ size: n, where: 'keynode, lightning-fs', gen: genMem, ...(await measureKeynode(new SecretsManager(vmMem), 'bench', n)) });
+    await vmMem.stop();
+    await memStorage.close();
+    await vm.stop();
+    await dirStorage.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+/** Machine-wide CPU pressure (PSI "some" avg10), so a reader can judge how noisy the run was. */
+function cpuPressure(): string {
+  try {
+    return /avg10=([0-9.]+)/.exec(execFileSync('cat', ['/proc/pressure/cpu'], { encoding: 'utf8' }))?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+const ms = (x: number) => (Number.isNaN(x) ? '–' : `${x.toFixed(1)} ms`);
+const all: Row[] = [];
+console.log(`CPU pressure (PSI some avg10) at start: ${cpuPressure()}%`);
+for (const n of SIZES) {
+  const rows = await benchSize(n);
+  all.push(...rows);
+  const native = rows.find((r) => r.where === 'native git')!;
+  console.log(`\n## ${n.toLocaleString('en')} secrets (median of ${RUNS}, after ${WARMUP} warm-up writes)`);
+  console.log('| where | generate | first write | write | read | write / native | read / native |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.where} | ${ms(r.gen)} | ${ms(r.firstWrite)} | ${ms(r.write)} | ${ms(r.read)} | ${(r.write / native.write).toFixed(2)}× | ${(r.read / native.read).toFixed(2)}× |`,
+    );
+  }
+}
+const nodeWrites = all.filter((r) => r.where === 'keynode, Node fs');
+const big = nodeWrites.find((r) => r.size === 10000);
+if (big) console.log(`\nGoal: one write on the 10,000-secret vault under 30 ms median in Node: ${ms(big.write)} → ${big.write < 30 ? 'met' : 'NOT met'}`);
+console.log(`CPU pressure (PSI some avg10) at end: ${cpuPressure()}%`);
+console.log(`Write medians by size (Node fs): ${nodeWrites.map((r) => `${r.size}: ${ms(r.write)}`).join(', ')}`);
