@@ -1,0 +1,70 @@
+// keynode's library entry for Node (tests, the command line, embedding): createKeynode with Node's
+// defaults — 'memory' and { dir } storage, @roamhq/wrtc for WebRTC, `ws` for the signaling socket.
+// Browser code (the service worker, pages) builds through src/keynode/keynode.ts directly.
+import { randomBytes } from './ids/index.js';
+import { base64urlEncode } from './keys/crypto.js';
+import { createKeynodeFrom, type Keynode } from './keynode/keynode.js';
+import type { RtcImpl } from './network/byte-channel.js';
+import type { StorageSpec } from './storage/index.js';
+import type { Logger } from './types.js';
+
+export interface CreateKeynodeOptions {
+  storage?: StorageSpec;
+  /** Storage namespace: several keynodes in one process or origin. */
+  name?: string;
+  recoveryCode?: string;
+  /** e.g. 'ws://127.0.0.1:8787'; absent = no network (local only). */
+  signalingUrl?: string;
+  rtc?: Partial<RtcImpl> & Pick<RtcImpl, 'RTCPeerConnection'>;
+  iceServers?: RTCIceServer[];
+  clock?: () => number;
+  logger?: Logger;
+  baseUrl?: string;
+  connectTimeoutMs?: number;
+  idleMs?: number;
+}
+
+export async function createKeynode(options: CreateKeynodeOptions = {}): Promise<Keynode> {
+  const spec = options.storage ?? 'indexeddb';
+  const isBrowser = typeof window !== 'undefined' || typeof (globalThis as { ServiceWorkerGlobalScope?: unknown }).ServiceWorkerGlobalScope !== 'undefined';
+  let storage;
+  if (isBrowser && spec === 'indexeddb') {
+    const { openIndexedDbStorage } = await import('./storage/index.js');
+    storage = await openIndexedDbStorage(options.name ?? 'default');
+  } else {
+    const { openNodeStorage } = await import('./platform/node-storage.js');
+    const name = options.name ?? (spec === 'memory' ? `memory-${base64urlEncode(randomBytes(9))}` : 'default');
+    storage = await openNodeStorage(spec, name);
+  }
+  let rtc: RtcImpl | undefined;
+  let WebSocketImpl: unknown = (globalThis as { WebSocket?: unknown }).WebSocket;
+  if (options.signalingUrl !== undefined) {
+    const g = globalThis as Partial<RtcImpl>;
+    if (options.rtc !== undefined) {
+      rtc = {
+        RTCPeerConnection: options.rtc.RTCPeerConnection,
+        RTCSessionDescription: options.rtc.RTCSessionDescription ?? (g.RTCSessionDescription as RtcImpl['RTCSessionDescription']),
+        RTCIceCandidate: options.rtc.RTCIceCandidate ?? (g.RTCIceCandidate as RtcImpl['RTCIceCandidate']),
+      };
+    } else if (g.RTCPeerConnection !== undefined) {
+      rtc = g as RtcImpl;
+    } else {
+      const { nodeRtc } = await import('./platform/node-rtc.js');
+      rtc = nodeRtc();
+    }
+    if (WebSocketImpl === undefined) WebSocketImpl = (await import('ws')).default;
+  }
+  const parts: Parameters<typeof createKeynodeFrom>[0] = { storage };
+  for (const key of ['recoveryCode', 'signalingUrl', 'iceServers', 'clock', 'logger', 'baseUrl', 'connectTimeoutMs', 'idleMs'] as const) {
+    if (options[key] !== undefined) (parts as unknown as Record<string, unknown>)[key] = options[key];
+  }
+  if (rtc !== undefined) parts.rtc = rtc;
+  if (WebSocketImpl !== undefined) parts.WebSocket = WebSocketImpl as NonNullable<typeof parts.WebSocket>;
+  return createKeynodeFrom(parts);
+}
+
+export type { Keynode, KeynodeNotificationsExtra } from './keynode/keynode.js';
+export type { KeynodeEvents } from './keynode/events.js';
+export { KeynodeError, isKeynodeError, errorCodes, type ErrorCode } from './errors.js';
+export { startSignalingServer } from '../signaling-server/src/index.js';
+export * from './types.js';

@@ -1,0 +1,213 @@
+// The keynode's network: the signaling client (login, relay, presence, mailbox) and the peer manager
+// (one authenticated RPC connection per peer). It delivers notifications — an open or openable peer
+// channel first, else the signaling server's mailbox — and retries the outbox when it can: on start,
+// when signaling (re)connects, when a peer we owe something comes online, and at the next due time.
+import { KeynodeError, isKeynodeError } from '../errors.js';
+import { isNodeId, type NodeId } from '../ids/index.js';
+import type { RtcImpl } from '../network/byte-channel.js';
+import { PeerManager, type Signaler } from '../network/peer-manager.js';
+import type { RpcPeer } from '../network/rpc.js';
+import { RpcHandlers } from '../network/rpc-handlers.js';
+import { SignalingClient, type WebSocketConstructor } from '../network/signaling-client.js';
+import type { CoreContext } from './context.js';
+import { registerPeerService } from './peer-service.js';
+
+export interface NetworkOptions {
+  signalingUrl?: string;
+  rtc?: RtcImpl;
+  iceServers?: RTCIceServer[];
+  WebSocket?: WebSocketConstructor;
+  /** How long a direct delivery may take before the mailbox is used instead. */
+  directDeliveryTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  idleMs?: number;
+}
+
+export type SignalingState = 'connected' | 'connecting' | 'offline';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function offline(): KeynodeError {
+  return new KeynodeError(
+    'ErrorNodeConnectionFailed',
+    'This keynode is not connected to a signaling server, so it cannot reach other keynodes right now.',
+  );
+}
+
+export class Network {
+  private readonly signaling: SignalingClient | undefined;
+  private readonly peers: PeerManager | undefined;
+  private readonly handlers = new RpcHandlers();
+  private readonly unsubscribe: Array<() => void> = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly options: NetworkOptions,
+  ) {
+    registerPeerService(ctx, this.handlers);
+    if (options.signalingUrl === undefined) return;
+    const signalingOptions: ConstructorParameters<typeof SignalingClient>[0] = {
+      url: options.signalingUrl,
+      nodeId: ctx.nodeId,
+      sign: (bytes) => ctx.identity.sign(bytes),
+      logger: { debug: (m, d) => ctx.logger.debug(m, d), warn: (m, d) => ctx.logger.warn(m, d) },
+    };
+    if (options.WebSocket !== undefined) signalingOptions.WebSocket = options.WebSocket;
+    const signaling = new SignalingClient(signalingOptions);
+    this.signaling = signaling;
+    if (options.rtc === undefined) throw new KeynodeError('ErrorInternal', 'No WebRTC implementation was given for the network.');
+    const signaler: Signaler = {
+      sendSignal: (to, data) => signaling.sendSignal(to, data),
+      onSignal: (cb) => signaling.on('signal', cb),
+      onPeerOffline: (cb) => signaling.on('peer-offline', (e) => cb(e.nodeId)),
+    };
+    // Ours if given; else what the signaling server hands out at login (filled in place below).
+    const iceServers: RTCIceServer[] = [...(options.iceServers ?? [])];
+    const peerOptions: ConstructorParameters<typeof PeerManager>[0] = {
+      nodeId: ctx.nodeId,
+      sign: (bytes) => ctx.identity.sign(bytes),
+      rtc: options.rtc,
+      // Never simple-peer's public STUN defaults: ours, the signaling server's, or none.
+      iceServers,
+      signaler,
+      handlers: this.handlers,
+      clock: ctx.clock,
+    };
+    if (options.idleMs !== undefined) peerOptions.idleMs = options.idleMs;
+    if (options.connectTimeoutMs !== undefined) peerOptions.connectTimeoutMs = options.connectTimeoutMs;
+    this.peers = new PeerManager(peerOptions);
+
+    this.unsubscribe.push(
+      signaling.on('status', (status) => {
+        this.emitStatus();
+        if (status === 'connected') {
+          if (options.iceServers === undefined) iceServers.splice(0, iceServers.length, ...signaling.iceServers);
+          void this.watchOutboxRecipients();
+          this.flushSoon();
+        }
+      }),
+      signaling.on('peer-online', ({ nodeId }) => this.flushSoon(nodeId)),
+      signaling.on('mailbox', ({ items }) => void this.receiveMailbox(items)),
+      signaling.on('error', (e) => ctx.logger.warn('signaling error', { code: e.code, message: e.message })),
+      this.peers.on('peer-connected', () => this.emitStatus()),
+      this.peers.on('peer-disconnected', () => this.emitStatus()),
+    );
+  }
+
+  /** Logs in to the signaling server (resolves at login; keeps reconnecting in the background). */
+  async start(): Promise<void> {
+    if (this.signaling === undefined) return;
+    await this.signaling.connect().catch((e: unknown) => {
+      this.ctx.logger.warn('signaling login failed; retrying in the background', { code: (e as KeynodeError).code });
+    });
+  }
+
+  async connect(): Promise<void> {
+    if (this.signaling === undefined) throw offline();
+    await this.signaling.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    this.peers?.stop();
+    await this.signaling?.close();
+  }
+
+  status(): { signaling: SignalingState; peers: string[] } {
+    return { signaling: this.signaling?.status ?? 'offline', peers: this.peers?.peers() ?? [] };
+  }
+
+  private emitStatus(): void {
+    this.ctx.events.emit('network', this.status());
+  }
+
+  /** The authenticated RPC connection to a keynode, opened on demand. */
+  async peer(nodeId: NodeId): Promise<RpcPeer> {
+    if (this.stopped) throw new KeynodeError('ErrorKeynodeStopped', 'This keynode has been stopped.');
+    if (this.peers === undefined || this.signaling === undefined) throw offline();
+    if (this.signaling.status !== 'connected') {
+      await this.signaling.connect().catch(() => undefined);
+      if ((this.signaling.status as SignalingState) !== 'connected') throw offline();
+    }
+    try {
+      return await this.peers.connect(nodeId);
+    } catch (e) {
+      if (isKeynodeError(e) && (e.code === 'ErrorNodeAuthenticationFailed' || e.code === 'ErrorNodeConnectionFailed')) throw e;
+      throw new KeynodeError('ErrorNodeConnectionFailed', `Could not reach ${nodeId}: it may be offline.`, { cause: e });
+    }
+  }
+
+  // ---- notifications ---------------------------------------------------------------------------
+
+  /** Direct over a peer channel; if the peer cannot be reached, into its signaling mailbox. */
+  async deliver(to: NodeId, token: string): Promise<void> {
+    let direct: RpcPeer | undefined;
+    try {
+      direct = await this.peer(to);
+    } catch (e) {
+      if (!isKeynodeError(e, 'ErrorNodeConnectionFailed') || this.signaling?.status !== 'connected') throw e;
+    }
+    if (direct !== undefined) {
+      await direct.callUnary('notifications.send', { token });
+      return;
+    }
+    // The server keeps the opaque signed token until the recipient next logs in.
+    await this.signaling!.putMailbox(to, token);
+  }
+
+  private async receiveMailbox(items: Array<{ id: string; token: string }>): Promise<void> {
+    const handled: string[] = [];
+    for (const item of items) {
+      try {
+        await this.ctx.notifications.receive(item.token, { via: 'mailbox' });
+      } catch (e) {
+        // A bad or unwanted token is dropped (acknowledged) so it does not come back forever.
+        this.ctx.logger.info('mailbox token refused', { code: (e as KeynodeError).code });
+      }
+      handled.push(item.id);
+    }
+    if (handled.length > 0) this.signaling?.ackMailbox(handled);
+  }
+
+  private async watchOutboxRecipients(): Promise<void> {
+    const pending = await this.ctx.notifications.outbox.read();
+    const recipients = [...new Set(pending.filter((p) => !p.failed).map((p) => p.to))].filter(isNodeId);
+    if (recipients.length > 0) this.signaling?.watch(recipients);
+  }
+
+  /** Attempts delivery of what is due (or everything owed to `only`) without blocking the caller. */
+  flushSoon(only?: NodeId): void {
+    if (this.stopped) return;
+    void this.flush(only).catch((e: unknown) => this.ctx.logger.warn('outbox flush failed', { message: String(e) }));
+  }
+
+  async flush(only?: NodeId): Promise<void> {
+    const opts: Parameters<CoreContext['notifications']['flushOutbox']>[0] = { deliver: (to, token) => this.deliver(to, token) };
+    if (only !== undefined) opts.only = only;
+    await this.ctx.notifications.flushOutbox(opts);
+    await this.watchOutboxRecipients().catch(() => undefined);
+    await this.schedule();
+  }
+
+  /** One timer for the next due outbox item, re-armed after every flush (a PWA has no background timers; a tab does). */
+  private async schedule(): Promise<void> {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const due = await this.ctx.notifications.nextDue();
+    if (due === undefined) return;
+    const delay = Math.min(Math.max(due - this.ctx.clock(), 1000), MAX_TIMER_MS);
+    this.timer = setTimeout(() => this.flushSoon(), delay);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const u of this.unsubscribe) u();
+    this.peers?.stop();
+    await this.signaling?.close();
+  }
+}

@@ -1,0 +1,136 @@
+// What this keynode answers over the peer RPC (DESIGN.md §5). Every handler learns who is asking
+// only from ctx.remoteNodeId — the NodeId the handshake authenticated — and every request is
+// authorised on its own (SPEC §6.1: info and pack are checked separately).
+import * as v from 'valibot';
+import { KeynodeError } from '../errors.js';
+import type { NodeId, VaultId } from '../ids/index.js';
+import { advertiseRefs, uploadPack } from '../git/index.js';
+import { concatBytes } from '../keys/crypto.js';
+import type { RpcHandlers } from '../network/rpc-handlers.js';
+import type { VaultAction } from '../types.js';
+import type { CoreContext } from './context.js';
+
+const GitInfoRequest = v.strictObject({
+  vaultNameOrId: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
+  action: v.picklist(['clone', 'pull']),
+});
+const GitPackRequest = v.strictObject({
+  vaultId: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  action: v.picklist(['clone', 'pull']),
+});
+const TokenRequest = v.strictObject({ token: v.pipe(v.string(), v.maxLength(64 * 1024)) });
+const Empty = v.strictObject({});
+
+function parse<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
+  const result = v.safeParse(schema, value ?? {});
+  if (!result.success) {
+    throw new KeynodeError('ErrorRpcFrameInvalid', `The request is malformed: ${result.issues[0]?.message ?? 'unexpected shape'}.`);
+  }
+  return result.output;
+}
+
+/** The largest upload-pack request (wants and haves) we read: thousands of haves fit easily. */
+const MAX_PACK_REQUEST_BYTES = 4 * 1024 * 1024;
+
+export function registerPeerService(ctx: CoreContext, handlers: RpcHandlers): void {
+  const { acl, vaults, storage } = ctx;
+
+  /** The vault, if `requester` may do `action` on it; else the refusal the requester sees. */
+  async function authorise(requester: NodeId, vaultNameOrId: string, action: VaultAction): Promise<{ vaultId: VaultId; vaultName: string }> {
+    const perm = await storage.kv.read((tx) => acl.getNodePerm(tx, requester));
+    // Strangers learn nothing, not even whether a vault of that name exists.
+    if (perm === undefined) {
+      throw new KeynodeError('ErrorVaultsPermissionDenied', `No permissions were found for ${requester} on this keynode.`);
+    }
+    let vaultId: VaultId;
+    try {
+      vaultId = await vaults.resolve(vaultNameOrId);
+    } catch (e) {
+      throw new KeynodeError('ErrorVaultsVaultUndefined', `The other keynode has no vault "${vaultNameOrId}".`, { cause: e });
+    }
+    if (!(perm.vaults[vaultId] ?? []).includes(action)) {
+      throw new KeynodeError('ErrorVaultsPermissionDenied', `You do not have permission to ${action} this vault.`, {
+        data: { vaultId, action },
+      });
+    }
+    const meta = await vaults.getMeta(vaultId);
+    return { vaultId, vaultName: meta.name };
+  }
+
+  handlers.handle('vaults.gitInfo', async ({ remoteNodeId }, header) => {
+    const req = parse(GitInfoRequest, header);
+    const { vaultId, vaultName } = await authorise(remoteNodeId, req.vaultNameOrId, req.action);
+    const advert = await vaults.withReadLock(vaultId, () => advertiseRefs(vaults.repo(vaultId)));
+    return { header: { vaultId, vaultName }, body: advert };
+  }, { maxRequestBytes: 0 });
+
+  handlers.handle('vaults.gitPack', async ({ remoteNodeId }, header, body) => {
+    const req = parse(GitPackRequest, header);
+    const { vaultId } = await authorise(remoteNodeId, req.vaultId, req.action);
+    const parts: Uint8Array[] = [];
+    for await (const part of body) parts.push(part);
+    const request = concatBytes(...parts);
+    return { body: streamUnderReadLock(ctx, vaultId, request) };
+  }, { maxRequestBytes: MAX_PACK_REQUEST_BYTES });
+
+  handlers.handleUnary('vaults.scan', async ({ remoteNodeId }, header) => {
+    parse(Empty, header);
+    const perm = await storage.kv.read((tx) => acl.getNodePerm(tx, remoteNodeId));
+    if (perm === undefined) {
+      throw new KeynodeError('ErrorVaultsPermissionDenied', `No permissions were found for ${remoteNodeId} on this keynode.`);
+    }
+    if (!perm.gestalt.includes('scan')) {
+      throw new KeynodeError('ErrorVaultsPermissionDenied', 'Scanning is not allowed: the other keynode has not shared any vault with you.');
+    }
+    const listed = new Map((await vaults.list()).map((item) => [item.vaultId, item.vaultName]));
+    const out: Array<{ vaultName: string; vaultId: string; actions: VaultAction[] }> = [];
+    for (const [vaultId, actions] of Object.entries(perm.vaults)) {
+      const vaultName = listed.get(vaultId);
+      // A vault deleted on this side is simply absent (B4); an emptied entry grants nothing.
+      if (vaultName === undefined || actions.length === 0) continue;
+      out.push({ vaultName, vaultId, actions: [...actions] });
+    }
+    return out.sort((a, b) => (a.vaultName < b.vaultName ? -1 : 1));
+  });
+
+  handlers.handleUnary('notifications.send', async ({ remoteNodeId }, header) => {
+    const { token } = parse(TokenRequest, header);
+    const result = await ctx.notifications.receive(token, { via: 'peer', authenticatedPeer: remoteNodeId });
+    return { status: result.status };
+  }, { maxHeaderBytes: 80 * 1024 });
+
+  handlers.handleUnary('gestalts.claim', async ({ remoteNodeId }, header) => {
+    const { token } = parse(v.strictObject({ token: v.unknown() }), header);
+    return ctx.gestalts.handleClaimRequest(remoteNodeId, token);
+  }, { maxHeaderBytes: 64 * 1024 });
+
+  handlers.handleUnary('gestalts.claimFinish', async ({ remoteNodeId }, header) => {
+    const { token } = parse(v.strictObject({ token: v.unknown() }), header);
+    await ctx.gestalts.finishClaim(remoteNodeId, token);
+    return {};
+  }, { maxHeaderBytes: 64 * 1024 });
+
+  handlers.handleUnary('sigchain.get', async (_ctx, header) => {
+    parse(Empty, header);
+    return { claims: await ctx.gestalts.getOwnSigchain() };
+  });
+}
+
+/** Streams the upload-pack response while holding the vault's read lock, so no write interleaves. */
+async function* streamUnderReadLock(ctx: CoreContext, vaultId: VaultId, request: Uint8Array): AsyncGenerator<Uint8Array> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let acquired!: () => void;
+  const ready = new Promise<void>((resolve) => (acquired = resolve));
+  const lock = ctx.vaults.withReadLock(vaultId, async () => {
+    acquired();
+    await held;
+  });
+  await ready;
+  try {
+    yield* uploadPack(ctx.vaults.repo(vaultId), request);
+  } finally {
+    release();
+    await lock;
+  }
+}

@@ -1,0 +1,161 @@
+// What a keynode asks of other keynodes: scan, clone and pull vaults (git over the peer RPC with
+// isomorphic-git's http plugin), and link gestalts (invite, claim, discover). The owner authorises
+// every request; here we only translate its answers into this keynode's state.
+import * as v from 'valibot';
+import { KeynodeError, isKeynodeError } from '../errors.js';
+import { assertNodeId, assertVaultId, isVaultId, type NodeId, type VaultId } from '../ids/index.js';
+import { cloneBare, fetchMaster, httpPlugin, masterInAdvertisement } from '../git/index.js';
+import { concatBytes } from '../keys/crypto.js';
+import type { RpcPeer } from '../network/rpc.js';
+import type { VaultAction } from '../types.js';
+import type { CoreContext } from './context.js';
+import type { Network } from './network.js';
+
+const ScanReply = v.array(
+  v.strictObject({ vaultName: v.string(), vaultId: v.string(), actions: v.array(v.picklist(['clone', 'pull'])) }),
+);
+const GitInfoHeader = v.strictObject({ vaultId: v.string(), vaultName: v.string() });
+
+function reply<T extends v.GenericSchema>(schema: T, value: unknown, what: string): v.InferOutput<T> {
+  const result = v.safeParse(schema, value);
+  if (!result.success) throw new KeynodeError('ErrorRpcFrameInvalid', `The other keynode sent a malformed ${what} reply.`);
+  return result.output;
+}
+
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const part of body) parts.push(part);
+  return concatBytes(...parts);
+}
+
+interface RemoteVaultInfo {
+  vaultId: VaultId;
+  vaultName: string;
+  advert: Uint8Array;
+}
+
+export class Remote {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly network: Network,
+  ) {}
+
+  async scan(nodeId: string): Promise<Array<{ vaultName: string; vaultId: string; actions: VaultAction[] }>> {
+    const peer = await this.network.peer(assertNodeId(nodeId));
+    return reply(ScanReply, await peer.callUnary('vaults.scan', {}), 'scan');
+  }
+
+  private async gitInfo(peer: RpcPeer, vaultNameOrId: string, action: VaultAction): Promise<RemoteVaultInfo> {
+    const { header, body } = await peer.call('vaults.gitInfo', { vaultNameOrId, action });
+    const info = reply(GitInfoHeader, header, 'vault');
+    if (!isVaultId(info.vaultId)) throw new KeynodeError('ErrorRpcFrameInvalid', 'The other keynode sent a malformed vault id.');
+    return { vaultId: info.vaultId, vaultName: info.vaultName, advert: await collect(body) };
+  }
+
+  private http(peer: RpcPeer, info: RemoteVaultInfo, action: VaultAction): ReturnType<typeof httpPlugin> {
+    return httpPlugin({
+      info: async () => info.advert,
+      pack: (request) => {
+        // Opened lazily: isomorphic-git asks for the pack only when it needs one.
+        const call = peer.call('vaults.gitPack', { vaultId: info.vaultId, action }, request);
+        return (async function* () {
+          yield* (await call).body;
+        })();
+      },
+    });
+  }
+
+  /** Clones `vault` (its name or id on the remote) from `nodeId`: a new local, read-only vault. */
+  async clone(vault: string, nodeId: string): Promise<VaultId> {
+    const owner = assertNodeId(nodeId);
+    if (typeof vault !== 'string' || vault.length === 0) {
+      throw new KeynodeError('ErrorVaultsVaultUndefined', 'Say which vault to clone (its name or id on the other keynode).');
+    }
+    const peer = await this.network.peer(owner);
+    const info = await this.gitInfo(peer, vault, 'clone');
+    const http = this.http(peer, info, 'clone');
+    const vaultId = await this.ctx.vaults.importVault({
+      name: info.vaultName,
+      remote: { nodeId: owner, vaultId: info.vaultId },
+      populate: async (gitdir) => {
+        await cloneBare({ fs: this.ctx.storage.fs as never, gitdir, http });
+      },
+    });
+    this.ctx.events.emit('vault-changed', { vaultId, reason: 'clone' });
+    return vaultId;
+  }
+
+  /**
+   * Fast-forwards a clone from its stored remote, or from another keynode's copy
+   * ({nodeId, pullVault}), which then becomes the stored remote. Up to date moves no pack.
+   */
+  async pull(vault: string, opts: { nodeId?: string; pullVault?: string } = {}): Promise<{ from: string; to: string }> {
+    const vaultId = await this.ctx.vaults.resolve(vault);
+    const meta = await this.ctx.vaults.getMeta(vaultId);
+    if (meta.remote === undefined && opts.nodeId === undefined) {
+      throw new KeynodeError('ErrorVaultRemoteUndefined', `Vault "${meta.name}" was not cloned from another keynode, so there is nothing to pull it from.`);
+    }
+    const owner = assertNodeId(opts.nodeId ?? meta.remote!.nodeId);
+    const remoteVault = opts.pullVault ?? meta.remote?.vaultId;
+    if (remoteVault === undefined) {
+      throw new KeynodeError('ErrorVaultRemoteUndefined', 'Say which vault of that keynode to pull from.');
+    }
+    const peer = await this.network.peer(owner);
+    const info = await this.gitInfo(peer, remoteVault, 'pull');
+    const remote = { nodeId: owner, vaultId: assertVaultId(info.vaultId) };
+    const master = await this.ctx.vaults.masterOf(vaultId);
+    const remoteHead = masterInAdvertisement(info.advert);
+    if (remoteHead === undefined) throw new KeynodeError('ErrorGitProtocol', 'The other keynode advertised no master branch.');
+    if (remoteHead !== master) {
+      await fetchMaster({ ...this.ctx.vaults.repo(vaultId), http: this.http(peer, info, 'pull') });
+    }
+    const result = await this.ctx.vaults.fastForward(vaultId, remoteHead, remote);
+    if (result.from !== result.to) this.ctx.events.emit('vault-changed', { vaultId, reason: 'pull' });
+    return result;
+  }
+
+  // ---- gestalt links ---------------------------------------------------------------------------
+
+  /** Grants `nodeId` the right to claim us and tells it so (a GestaltInvite). */
+  async invite(nodeId: string): Promise<void> {
+    const target = assertNodeId(nodeId);
+    const record = await this.ctx.notifications.createOutgoing(target, { type: 'GestaltInvite' });
+    await this.ctx.gestalts.grantClaim(target);
+    await this.ctx.storage.kv.write((tx) => this.ctx.notifications.putOutbox(tx, record));
+    this.network.flushSoon(target);
+  }
+
+  /** Links this keynode with `nodeId` (which invited us): a ClaimLinkNode both sign, on both chains. */
+  async claim(nodeId: string): Promise<void> {
+    const target = assertNodeId(nodeId);
+    const peer = await this.network.peer(target);
+    const request = await this.ctx.gestalts.createClaimRequest(target);
+    const answer = await peer.callUnary('gestalts.claim', { token: request });
+    const doublySigned = await this.ctx.gestalts.completeClaim(target, answer);
+    await peer.callUnary('gestalts.claimFinish', { token: doublySigned });
+  }
+
+  /** Fetches `nodeId`'s sigchain, verifies it and links the keynodes it proves are one gestalt. */
+  async discover(nodeId: string): Promise<void> {
+    const start = assertNodeId(nodeId);
+    const seen = new Set<NodeId>([this.ctx.nodeId]);
+    const queue: NodeId[] = [start];
+    // Breadth-first over the keynodes each chain proves, as far as they can be reached.
+    while (queue.length > 0 && seen.size <= 32) {
+      const next = queue.shift()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      let claims: unknown;
+      try {
+        const peer = await this.network.peer(next);
+        claims = ((await peer.callUnary('sigchain.get', {})) as { claims?: unknown }).claims;
+      } catch (e) {
+        if (next === start) throw e;
+        if (isKeynodeError(e, 'ErrorNodeConnectionFailed')) continue;
+        throw e;
+      }
+      const linked = await this.ctx.gestalts.applyDiscoveredSigchain(next, claims);
+      for (const link of linked) for (const n of [link.a, link.b]) if (!seen.has(n)) queue.push(n);
+    }
+  }
+}
