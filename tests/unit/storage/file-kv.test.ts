@@ -146,3 +146,54 @@ describe('file KV', () => {
     expect(isKeynodeError(err, 'ErrorKeynodeStopped')).toBe(true);
   });
 });
+
+describe('file KV values', () => {
+  it('objects that look like its own tags, and __proto__ keys, read back unchanged after a restart', async () => {
+    const dir = await tempDir();
+    const kv = await open(dir);
+    const tricky: unknown[] = [
+      { $bytes: 'AAAA' },
+      { $bytes: '***not base64***' },
+      { $obj: { a: 1 } },
+      { $obj: 'x' },
+      { $bytes: 'AAAA', other: 1 },
+      [{ $bytes: 'AQID' }, { $other: [{ $obj: { $bytes: 'x' } }] }],
+      JSON.parse('{"__proto__":{"polluted":true},"ok":1}'),
+      { nested: { $x: Uint8Array.from([1, 2]) } },
+    ];
+    await kv.write(async (tx) => {
+      for (const [i, v] of tricky.entries()) await tx.put('inbox', `t${i}`, v);
+    });
+    await kv.close();
+    const again = await open(dir);
+    const back = await again.read((tx) => Promise.all(tricky.map((_, i) => tx.get('inbox', `t${i}`))));
+    expect(back).toEqual(tricky);
+    const proto = back[6] as Record<string, unknown>;
+    expect(Object.keys(proto).sort()).toEqual(['__proto__', 'ok']);
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    await again.close();
+  });
+
+  it('refuses values that would not read back the same after a restart, and stores nothing of that transaction', async () => {
+    const dir = await tempDir();
+    const kv = await open(dir);
+    for (const bad of [NaN, Infinity, [1, undefined], new Date(0), new Map([[1, 2]]), new Set([1]), new Uint16Array(2), new ArrayBuffer(4), { when: new Date(0) }, 10n]) {
+      const err = await kv
+        .write(async (tx) => {
+          await tx.put('vaults', 'ok', 1);
+          await tx.put('vaults', 'bad', bad);
+        })
+        .catch((e: unknown) => e);
+      expect(isKeynodeError(err, 'ErrorInternal'), String(bad)).toBe(true);
+      expect((err as Error).message).toMatch(/restart/);
+    }
+    expect(await kv.read((tx) => tx.count('vaults'))).toBe(0);
+    // undefined object properties are simply left out, as in JSON.
+    await set(kv, 'u', { a: 1, b: undefined });
+    await kv.close();
+    const again = await open(dir);
+    expect(await get(again, 'u')).toEqual({ a: 1 });
+    await again.close();
+  });
+});
