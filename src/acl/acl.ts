@@ -19,6 +19,7 @@ import {
   clonePermission,
   emptyPermission,
   hasAnyVaultAction,
+  nodeMissingError,
   normaliseGestaltActions,
   normaliseVaultActions,
   permUnion,
@@ -26,14 +27,6 @@ import {
 
 const PERM = 'perm:';
 const NODE = 'node:';
-
-function nodeMissing(nodeId: NodeId): KeynodeError {
-  return new KeynodeError(
-    'ErrorGestaltsGraphNodeIdMissing',
-    `Node ${nodeId} is not in the gestalt graph; trust it (or discover it) first.`,
-    { data: { nodeId } },
-  );
-}
 
 export class ACL {
   constructor(private readonly random: (n: number) => Uint8Array = randomBytes) {}
@@ -102,7 +95,7 @@ export class ACL {
   /** Grants a vault action to the node's gestalt; the node must already have a record (be in the graph). */
   async setVaultAction(tx: Tx, vaultId: VaultIdEncoded, nodeId: NodeId, action: VaultAction): Promise<void> {
     const found = await this.recordOf(tx, nodeId);
-    if (found === undefined) throw nodeMissing(nodeId);
+    if (found === undefined) throw nodeMissingError(nodeId);
     const [permId, record] = found;
     record.perm.vaults[vaultId] = normaliseVaultActions([...(record.perm.vaults[vaultId] ?? []), action]);
     await tx.put('acl', PERM + permId, record);
@@ -128,7 +121,7 @@ export class ACL {
    */
   async unshareVault(tx: Tx, vaultId: VaultIdEncoded, nodeId: NodeId): Promise<boolean> {
     const found = await this.recordOf(tx, nodeId);
-    if (found === undefined) throw nodeMissing(nodeId);
+    if (found === undefined) throw nodeMissingError(nodeId);
     const [permId, record] = found;
     if (record.perm.vaults[vaultId] === undefined) return false;
     delete record.perm.vaults[vaultId];
@@ -177,7 +170,7 @@ export class ACL {
    */
   async joinNodePerm(tx: Tx, target: NodeId, others: readonly NodeId[], perm?: Permission): Promise<void> {
     const found = await this.recordOf(tx, target);
-    if (found === undefined) throw nodeMissing(target);
+    if (found === undefined) throw nodeMissingError(target);
     const [permId, record] = found;
     if (perm !== undefined) record.perm = permUnion(perm, emptyPermission());
     for (const nodeId of new Set(others)) {

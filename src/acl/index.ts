@@ -7,6 +7,7 @@ export {
   hasAnyVaultAction,
   isGestaltAction,
   isVaultAction,
+  nodeMissingError,
   normaliseGestaltActions,
   normaliseVaultActions,
   parseGestaltAction,

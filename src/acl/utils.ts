@@ -1,6 +1,7 @@
 // Pure helpers of the permission algebra: normalising action lists, the union used when gestalts
 // merge, deep copies used when they split, and parsing action names that arrive from the outside.
 import { KeynodeError } from '../errors.js';
+import type { NodeId } from '../ids/index.js';
 import { gestaltActions, vaultActions, type GestaltAction, type VaultAction } from '../types.js';
 import type { Permission } from './types.js';
 
@@ -77,4 +78,13 @@ export function parseVaultAction(value: unknown): VaultAction {
     );
   }
   return value;
+}
+
+/** The error for a node that is not in the gestalt graph (so has no permission record). */
+export function nodeMissingError(nodeId: NodeId): KeynodeError {
+  return new KeynodeError(
+    'ErrorGestaltsGraphNodeIdMissing',
+    `Node ${nodeId} is not in the gestalt graph; trust it (or discover it) first.`,
+    { data: { nodeId } },
+  );
 }

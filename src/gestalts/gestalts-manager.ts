@@ -10,7 +10,7 @@
 // our own NodeId (a keynode always has every right over itself); grant to a linked device instead.
 import type { ACL } from '../acl/acl.js';
 import type { Permission } from '../acl/types.js';
-import { parseGestaltAction } from '../acl/utils.js';
+import { nodeMissingError, parseGestaltAction } from '../acl/utils.js';
 import { KeynodeError } from '../errors.js';
 import { assertNodeId, type NodeId } from '../ids/index.js';
 import type { Signer } from '../keys/token.js';
@@ -119,7 +119,7 @@ export class GestaltsManager implements LocalGestalts {
     const id = assertNodeId(nodeId);
     return this.options.kv.read(async (tx) => {
       const nodes = await this.options.graph.getGestalt(tx, id);
-      if (nodes === undefined) throw missing(id);
+      if (nodes === undefined) throw nodeMissingError(id);
       return { nodes };
     });
   }
@@ -176,14 +176,6 @@ export class GestaltsManager implements LocalGestalts {
   }
 
   private async requireKnown(tx: Tx, nodeId: NodeId): Promise<void> {
-    if (!(await this.options.graph.hasNode(tx, nodeId))) throw missing(nodeId);
+    if (!(await this.options.graph.hasNode(tx, nodeId))) throw nodeMissingError(nodeId);
   }
-}
-
-function missing(nodeId: NodeId): KeynodeError {
-  return new KeynodeError(
-    'ErrorGestaltsGraphNodeIdMissing',
-    `Node ${nodeId} is not in the gestalt graph; trust it (or discover it) first.`,
-    { data: { nodeId } },
-  );
 }

@@ -99,6 +99,22 @@ describe('ACL', () => {
     });
   });
 
+  it('permission listing after share then unshare: the node is no longer listed (scenario 24, our choice)', async () => {
+    // Polykey lists it with an empty action list; we omit it, so the list is exactly who can pull now.
+    const { acl, w, r } = await setup();
+    const [n, m] = [randomNodeId(), randomNodeId()];
+    const v = randomVaultId();
+    await w(async (tx) => {
+      for (const x of [n, m]) {
+        await acl.setNodeAction(tx, x, 'scan');
+        await acl.setVaultAction(tx, v, x, 'clone');
+        await acl.setVaultAction(tx, v, x, 'pull');
+      }
+    });
+    await w((tx) => acl.unshareVault(tx, v, n));
+    expect(await r((tx) => acl.getVaultPerms(tx, v))).toEqual({ [m]: ['clone', 'pull'] });
+  });
+
   it('joining existing gestalt permissions re-points nodes and frees their old records', async () => {
     const { acl, w, r } = await setup();
     const [a, b, c] = [randomNodeId(), randomNodeId(), randomNodeId()];
