@@ -6,7 +6,7 @@
 import git, { type TreeEntry } from 'isomorphic-git';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { KeynodeError } from '../errors.js';
-import type { Repo } from './git-repo.js';
+import { EMPTY_TREE, type Repo } from './git-repo.js';
 
 const FILE_MODE = '100644';
 const DIR_MODE = '040000';
@@ -132,6 +132,8 @@ export class TreeEditor {
   }
 
   private async hasFiles(dir: DirNode): Promise<boolean> {
+    // A stored tree is never empty (git writes no empty subtrees), so only edited folders are walked.
+    if (!dir.changed && dir.oid !== undefined && dir.oid !== EMPTY_TREE) return true;
     for (const child of (await this.load(dir)).values()) {
       if (child.kind === 'file' || (await this.hasFiles(child))) return true;
     }
