@@ -1,12 +1,21 @@
 // The inbox and the requests list on disk: both are keyed by our own time-sortable NotificationId,
 // so key order is arrival order, and both are capped by dropping the oldest. Functions take the
 // caller's transaction so a receive is one all-or-nothing write.
+// Unread inbox items are also listed in `meta` under `notifications:unread:<id>`, so the unread
+// badge and "unread only" reads touch only unread keys instead of the whole (up to 10,000) inbox.
+// Every change to the lists goes through this file, which keeps that index in step.
 import { KeynodeError } from '../errors.js';
 import type { NotificationId } from '../ids/index.js';
 import type { Tx } from '../storage/kv.js';
 import type { InboxRecord } from './types.js';
 
 export type ListStore = 'inbox' | 'requests';
+
+const unreadPrefix = 'notifications:unread:';
+
+async function dropUnread(tx: Tx, store: ListStore, id: string): Promise<void> {
+  if (store === 'inbox') await tx.delete('meta', unreadPrefix + id);
+}
 
 export interface ReadOptions {
   /** Only unread items. */
@@ -21,9 +30,10 @@ export async function addCapped(tx: Tx, store: ListStore, record: InboxRecord, c
   const count = await tx.count(store);
   if (count >= cap) {
     const oldest = await tx.entries<InboxRecord>(store, { limit: count - cap + 1 });
-    for (const [key] of oldest) await tx.delete(store, key);
+    for (const [key] of oldest) await deleteItem(tx, store, key);
   }
   await tx.put(store, record.id, record);
+  if (store === 'inbox' && !record.isRead) await tx.put('meta', unreadPrefix + record.id, true);
 }
 
 export async function listItems(tx: Tx, store: ListStore, opts: ReadOptions = {}): Promise<InboxRecord[]> {
@@ -32,11 +42,14 @@ export async function listItems(tx: Tx, store: ListStore, opts: ReadOptions = {}
   if (!opts.unread) {
     return (await tx.entries<InboxRecord>(store, { reverse, limit })).map(([, r]) => r);
   }
-  // The unread filter cannot be pushed into the key range; the list is capped, so a scan is bounded.
+  if (store === 'requests') {
+    // Requests are not read one by one (they are accepted or blocked), so they carry no unread index.
+    return (await tx.entries<InboxRecord>(store, { reverse })).map(([, r]) => r).filter((r) => !r.isRead).slice(0, limit);
+  }
   const out: InboxRecord[] = [];
-  for (const [, record] of await tx.entries<InboxRecord>(store, { reverse })) {
-    if (out.length >= limit) break;
-    if (!record.isRead) out.push(record);
+  for (const [key] of await tx.entries('meta', { prefix: unreadPrefix, reverse, limit })) {
+    const record = await tx.get<InboxRecord>('inbox', key.slice(unreadPrefix.length));
+    if (record !== undefined) out.push(record);
   }
   return out;
 }
@@ -52,15 +65,14 @@ export async function readAndMark(tx: Tx, opts: ReadOptions): Promise<InboxRecor
     }
     const read = { ...item, isRead: true };
     await tx.put('inbox', item.id, read);
+    await dropUnread(tx, 'inbox', item.id);
     out.push(read);
   }
   return out;
 }
 
-export async function countUnread(tx: Tx): Promise<number> {
-  let n = 0;
-  for (const [, record] of await tx.entries<InboxRecord>('inbox')) if (!record.isRead) n += 1;
-  return n;
+export function countUnread(tx: Tx): Promise<number> {
+  return tx.count('meta', { prefix: unreadPrefix });
 }
 
 export async function getItem(tx: Tx, store: ListStore, id: NotificationId): Promise<InboxRecord> {
@@ -72,12 +84,20 @@ export async function getItem(tx: Tx, store: ListStore, id: NotificationId): Pro
   return record;
 }
 
+export async function deleteItem(tx: Tx, store: ListStore, id: string): Promise<void> {
+  await tx.delete(store, id);
+  await dropUnread(tx, store, id);
+}
+
 export async function removeItem(tx: Tx, store: ListStore, id: NotificationId): Promise<InboxRecord> {
   const record = await getItem(tx, store, id);
-  await tx.delete(store, id);
+  await deleteItem(tx, store, id);
   return record;
 }
 
 export async function clearItems(tx: Tx, store: ListStore): Promise<void> {
   for (const [key] of await tx.entries(store)) await tx.delete(store, key);
+  if (store === 'inbox') {
+    for (const [key] of await tx.entries('meta', { prefix: unreadPrefix })) await tx.delete('meta', key);
+  }
 }

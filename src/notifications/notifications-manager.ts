@@ -15,7 +15,7 @@ import type { KV, Tx } from '../storage/kv.js';
 import { silentLogger, type Logger, type NotificationData, type OutboxItem } from '../types.js';
 import * as blocked from './blocked-senders.js';
 import { loadIdGenerator, rememberId } from './id-source.js';
-import { addCapped, clearItems, countUnread, getItem, listItems, readAndMark, removeItem, type ReadOptions } from './inbox-store.js';
+import { addCapped, clearItems, deleteItem, countUnread, getItem, listItems, readAndMark, removeItem, type ReadOptions } from './inbox-store.js';
 import { parseNotification, signNotification } from './notification-token.js';
 import { afterFailure, attemptable, listOutbox, removeOutbox, toOutboxItem } from './outbox-store.js';
 import { receiveToken, type ReceiveContext, type ReceiveOptions } from './receive.js';
@@ -96,7 +96,7 @@ export class NotificationsManager {
         const out: InboxRecord[] = [];
         for (const item of await listItems(tx, 'requests', { order: 'asc' })) {
           if (item.from !== request.from) continue;
-          await tx.delete('requests', item.id);
+          await deleteItem(tx, 'requests', item.id);
           await addCapped(tx, 'inbox', item, this.inboxCap);
           out.push(item);
         }
@@ -111,7 +111,7 @@ export class NotificationsManager {
       await this.kv.write(async (tx) => {
         const request = await getItem(tx, 'requests', requestId);
         for (const item of await listItems(tx, 'requests')) {
-          if (item.from === request.from) await tx.delete('requests', item.id);
+          if (item.from === request.from) await deleteItem(tx, 'requests', item.id);
         }
         await blocked.block(tx, request.from, this.clock());
       });

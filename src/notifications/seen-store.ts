@@ -4,6 +4,7 @@
 // "floor" rises to its id. Sender ids (`jti`) increase, so a token at or below its sender's floor is
 // too old to tell and is refused (ErrorNotificationsReplay), never stored twice.
 //   tok:<iss>:<jti> → SeenEntry     ord:<our id> → "<iss>:<jti>"     floor:<iss> → jti
+//   size → how many ord: entries there are (counting a key range costs a scan of it)
 import { KeynodeError } from '../errors.js';
 import type { NodeId, NotificationId } from '../ids/index.js';
 import type { Tx } from '../storage/kv.js';
@@ -32,7 +33,8 @@ export async function lookupSeen(tx: Tx, iss: NodeId, jti: NotificationId): Prom
 export async function recordSeen(tx: Tx, iss: NodeId, jti: NotificationId, entry: SeenEntry, cap: number): Promise<void> {
   await tx.put('seen', tokKey(iss, jti), entry);
   await tx.put('seen', `ord:${entry.id}`, `${iss}:${jti}`);
-  const count = await tx.count('seen', { prefix: 'ord:' });
+  const count = ((await tx.get<number>('seen', 'size')) ?? 0) + 1;
+  await tx.put('seen', 'size', Math.min(count, cap));
   if (count <= cap) return;
   for (const [ordKey, ref] of await tx.entries<string>('seen', { prefix: 'ord:', limit: count - cap })) {
     const [oldIss, oldJti] = ref.split(':') as [NodeId, NotificationId];

@@ -69,7 +69,28 @@ describe('inbox', () => {
 
   it('caps the inbox and drops the oldest (scenario 31: cap 2, three received)', async () => {
     const { n } = await inboxWith(3, { inboxCap: 2 });
+    // The dropped item no longer counts as unread either.
+    expect(await n.n.unreadCount()).toBe(2);
+    expect(messages(await n.n.read({ unread: true, order: 'asc' }))).toEqual(['m2', 'm3']);
     expect(messages(await n.n.read({ order: 'asc' }))).toEqual(['m2', 'm3']);
+  });
+
+  it('removing or clearing unread items takes them off the unread count', async () => {
+    const [sender, n] = [await keynode(), await keynode()];
+    await know(n, sender);
+    const ids: string[] = [];
+    for (const m of ['a', 'b', 'c']) {
+      const result = await n.n.receive((await sender.n.send(n.nodeId, m)).token, { via: 'mailbox' });
+      ids.push((result as { id: string }).id);
+    }
+    await n.n.remove(ids[1]!);
+    expect(await n.n.unreadCount()).toBe(2);
+    expect(messages(await n.n.read({ unread: true, order: 'asc' }))).toEqual(['a', 'c']);
+    await n.n.receive((await sender.n.send(n.nodeId, 'd')).token, { via: 'mailbox' });
+    expect(await n.n.unreadCount()).toBe(1);
+    await n.n.clear();
+    expect(await n.n.unreadCount()).toBe(0);
+    expect(await n.n.read({ unread: true })).toEqual([]);
   });
 
   it('removes one item by id; clear empties the inbox (scenario 33)', async () => {
