@@ -20,13 +20,15 @@ export async function openIdbKV(name: string, env?: IdbEnvironment): Promise<KV>
   if (factory === undefined) {
     throw new KeynodeError('ErrorInternal', 'IndexedDB is not available here, so keynode cannot store anything.');
   }
-  // idb reads the global factory; scope a different one (fake-indexeddb per keynode) for this call.
+  // idb reads the global factory, but only while openDB runs synchronously (indexedDB.open): swap
+  // it for that call alone. Restoring after the await let two concurrent opens with different
+  // factories leave the wrong one installed for everybody.
   const g = globalThis as { indexedDB?: IDBFactory };
   const saved = g.indexedDB;
+  let opening: Promise<IDBPDatabase>;
   g.indexedDB = factory;
-  let db: IDBPDatabase;
   try {
-    db = await openDB(name, DB_VERSION, {
+    opening = openDB(name, DB_VERSION, {
       upgrade(database) {
         for (const store of storeNames) {
           if (!database.objectStoreNames.contains(store)) database.createObjectStore(store);
@@ -35,6 +37,12 @@ export async function openIdbKV(name: string, env?: IdbEnvironment): Promise<KV>
     });
   } finally {
     g.indexedDB = saved;
+  }
+  let db: IDBPDatabase;
+  try {
+    db = await opening;
+  } catch (e) {
+    throw storageError(e);
   }
   return new IdbKV(db, KeyRange);
 }
