@@ -62,6 +62,27 @@ interface Row {
   firstWrite: number;
   write: number;
   read: number;
+  /** CPU time (user + sys) of one write / read: the fair figure when the machine is shared. */
+  writeCpu: number;
+  readCpu: number;
+}
+
+/** Runs fn and returns [wall ms, CPU ms of this process]. */
+async function timeCpu(fn: () => Promise<unknown>): Promise<[number, number]> {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  await fn();
+  const wall = performance.now() - t;
+  const d = process.cpuUsage(c);
+  return [wall, (d.user + d.system) / 1000];
+}
+
+/** The children's CPU time that bash's `times` printed last on stderr, in ms. */
+function childCpu(stderr: string): number {
+  const lines = stderr.trim().split('\n');
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s/.exec(lines[lines.length - 1] ?? '');
+  if (m === null) return NaN;
+  return (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
 }
 
 /** Writes and reads through the Secrets API: one changed secret per commit. */
@@ -71,24 +92,32 @@ async function measureKeynode(secrets: SecretsManager, vault: string, n: number)
   for (let k = 1; k <= WARMUP; k++) await secrets.write(vault, secretPath(pick(k)), secretValue(pick(k), 1));
   const writes: number[] = [];
   const reads: number[] = [];
+  const writeCpus: number[] = [];
+  const readCpus: number[] = [];
   for (let k = WARMUP + 1; k <= WARMUP + RUNS; k++) {
-    writes.push(await time(() => secrets.write(vault, secretPath(pick(k)), secretValue(pick(k), 2))));
+    const [w, wc] = await timeCpu(() => secrets.write(vault, secretPath(pick(k)), secretValue(pick(k), 2)));
     const r = pick(k * 3 + 1);
-    reads.push(await time(() => secrets.get(vault, secretPath(r))));
+    const [rd, rc] = await timeCpu(() => secrets.get(vault, secretPath(r)));
+    writes.push(w);
+    writeCpus.push(wc);
+    reads.push(rd);
+    readCpus.push(rc);
   }
-  return { firstWrite, write: median(writes), read: median(reads) };
+  return { firstWrite, write: median(writes), read: median(reads), writeCpu: median(writeCpus), readCpu: median(readCpus) };
 }
 
 /** Native git doing the same: hash-object -w, update-index, write-tree, commit-tree, update-ref. */
-function measureNative(gitdir: string, n: number): { write: number; read: number } {
+function measureNative(gitdir: string, n: number): { write: number; read: number; writeCpu: number; readCpu: number } {
   const index = join(gitdir, 'bench-index');
   const env = { ...process.env, GIT_DIR: gitdir, GIT_INDEX_FILE: index };
   execFileSync('git', ['read-tree', 'master'], { env });
   const script =
     'set -e; oid=$(printf %s "$2" | git hash-object -w --stdin); git update-index --cacheinfo "100644,$oid,$1"; ' +
-    't=$(git write-tree); c=$(echo "$1 modified" | GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL= GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL= git commit-tree "$t" -p master); git update-ref refs/heads/master "$c"';
+    't=$(git write-tree); c=$(echo "$1 modified" | GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL= GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL= git commit-tree "$t" -p master); git update-ref refs/heads/master "$c"; times >&2';
   const writes: number[] = [];
   const reads: number[] = [];
+  const writeCpus: number[] = [];
+  const readCpus: number[] = [];
   const pick = (k: number) => (k * 7919) % n;
   for (let k = 1; k <= WARMUP + RUNS; k++) {
     const i = pick(k);
@@ -96,13 +125,18 @@ function measureNative(gitdir: string, n: number): { write: number; read: number
     const r = spawnSync('bash', ['-c', script, 'bench', secretPath(i), secretValue(i, 3)], { env });
     const t = performance.now() - t0;
     if (r.status !== 0) throw new Error(`native write failed: ${r.stderr.toString()}`);
-    if (k > WARMUP) writes.push(t);
     const j = pick(k * 3 + 1);
     const t1 = performance.now();
-    execFileSync('git', ['cat-file', 'blob', `master:${secretPath(j)}`], { env });
-    if (k > WARMUP) reads.push(performance.now() - t1);
+    const rd = spawnSync('bash', ['-c', 'git cat-file blob "master:$1" >/dev/null; times >&2', 'bench', secretPath(j)], { env });
+    const t2 = performance.now() - t1;
+    if (k > WARMUP) {
+      writes.push(t);
+      writeCpus.push(childCpu(r.stderr.toString()));
+      reads.push(t2);
+      readCpus.push(childCpu(rd.stderr.toString()));
+    }
   }
-  return { write: median(writes), read: median(reads) };
+  return { write: median(writes), read: median(reads), writeCpu: median(writeCpus), readCpu: median(readCpus) };
 }
 
 async function copyIntoFs(from: string, storage: Storage, to: string): Promise<void> {
@@ -186,11 +220,12 @@ for (const n of SIZES) {
   all.push(...rows);
   const native = rows.find((r) => r.where === 'native git')!;
   console.log(`\n## ${n.toLocaleString('en')} secrets (median of ${RUNS}, after ${WARMUP} warm-up writes)`);
-  console.log('| where | generate | first write | write | read | write / native | read / native |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| where | generate | first write | write | read | write / native | read / native | write CPU | read CPU | write CPU / native | read CPU / native |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
-      `| ${r.where} | ${ms(r.gen)} | ${ms(r.firstWrite)} | ${ms(r.write)} | ${ms(r.read)} | ${(r.write / native.write).toFixed(2)}× | ${(r.read / native.read).toFixed(2)}× |`,
+      `| ${r.where} | ${ms(r.gen)} | ${ms(r.firstWrite)} | ${ms(r.write)} | ${ms(r.read)} | ${(r.write / native.write).toFixed(2)}× | ${(r.read / native.read).toFixed(2)}× | ` +
+        `${ms(r.writeCpu)} | ${ms(r.readCpu)} | ${(r.writeCpu / native.writeCpu).toFixed(2)}× | ${(r.readCpu / native.readCpu).toFixed(2)}× |`,
     );
   }
 }
@@ -198,4 +233,5 @@ const nodeWrites = all.filter((r) => r.where === 'keynode, Node fs');
 const big = nodeWrites.find((r) => r.size === 10000);
 if (big) console.log(`\nGoal: one write on the 10,000-secret vault under 30 ms median in Node: ${ms(big.write)} → ${big.write < 30 ? 'met' : 'NOT met'}`);
 console.log(`CPU pressure (PSI some avg10) at end: ${cpuPressure()}%`);
-console.log(`Write medians by size (Node fs): ${nodeWrites.map((r) => `${r.size}: ${ms(r.write)}`).join(', ')}`);
+console.log(`Write medians by size (Node fs): ${nodeWrites.map((r) => `${r.size}: ${ms(r.write)} wall, ${ms(r.writeCpu)} CPU`).join('; ')}`);
+console.log('Native git runs as separate processes: its wall time includes process start-up, which a loaded machine inflates; compare CPU too.');
