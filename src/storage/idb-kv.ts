@@ -20,15 +20,15 @@ export async function openIdbKV(name: string, env?: IdbEnvironment): Promise<KV>
   if (factory === undefined) {
     throw new KeynodeError('ErrorInternal', 'IndexedDB is not available here, so keynode cannot store anything.');
   }
-  // idb reads the global factory, but only while openDB runs synchronously (indexedDB.open): swap
-  // it for that call alone. Restoring after the await let two concurrent opens with different
-  // factories leave the wrong one installed for everybody.
+  // idb reads the global factory; a different one (a test's own fake-indexeddb) is swapped in for
+  // this call only. Browsers never take this path: their global is read-only.
   const g = globalThis as { indexedDB?: IDBFactory };
   const saved = g.indexedDB;
-  let opening: Promise<IDBPDatabase>;
-  g.indexedDB = factory;
+  const swap = env !== undefined && factory !== saved;
+  if (swap) g.indexedDB = factory;
+  let db: IDBPDatabase;
   try {
-    opening = openDB(name, DB_VERSION, {
+    db = await openDB(name, DB_VERSION, {
       upgrade(database) {
         for (const store of storeNames) {
           if (!database.objectStoreNames.contains(store)) database.createObjectStore(store);
@@ -36,13 +36,7 @@ export async function openIdbKV(name: string, env?: IdbEnvironment): Promise<KV>
       },
     });
   } finally {
-    g.indexedDB = saved;
-  }
-  let db: IDBPDatabase;
-  try {
-    db = await opening;
-  } catch (e) {
-    throw storageError(e);
+    if (swap) g.indexedDB = saved;
   }
   return new IdbKV(db, KeyRange);
 }
