@@ -170,7 +170,7 @@ class PeerByteChannel implements ByteChannel {
     private readonly teardown: () => void,
   ) {
     // wrtc lacks the event (machine-facts.md §7): there we poll bufferedAmount instead.
-    this.hasLowEvent = typeof raw.bufferedAmountLowThreshold === 'number' && 'onbufferedamountlow' in raw;
+    this.hasLowEvent = typeof raw.bufferedAmountLowThreshold === 'number';
     if (this.hasLowEvent) {
       raw.bufferedAmountLowThreshold = LOW_WATER;
       raw.addEventListener('bufferedamountlow', () => {
@@ -255,13 +255,21 @@ class PeerByteChannel implements ByteChannel {
   }
 
   private drained(): Promise<void> {
-    if (this.hasLowEvent) return new Promise((resolve) => (this.lowWaiter = resolve));
+    // With the event we still poll, slowly: a missed event must never stall a stream for good.
+    const interval = this.hasLowEvent ? 50 : POLL_MS;
     return new Promise((resolve) => {
-      const poll = (): void => {
-        if (this.closeSignal.closed || this.raw.bufferedAmount <= LOW_WATER) resolve();
-        else setTimeout(poll, POLL_MS);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = (): void => {
+        clearTimeout(timer);
+        this.lowWaiter = undefined;
+        resolve();
       };
-      setTimeout(poll, POLL_MS);
+      const poll = (): void => {
+        if (this.closeSignal.closed || this.raw.bufferedAmount <= LOW_WATER) done();
+        else timer = setTimeout(poll, interval);
+      };
+      if (this.hasLowEvent) this.lowWaiter = done;
+      timer = setTimeout(poll, interval);
     });
   }
 
