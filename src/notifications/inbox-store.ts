@@ -39,12 +39,9 @@ export async function addCapped(tx: Tx, store: ListStore, record: InboxRecord, c
 export async function listItems(tx: Tx, store: ListStore, opts: ReadOptions = {}): Promise<InboxRecord[]> {
   const reverse = (opts.order ?? 'desc') === 'desc';
   const limit = opts.limit ?? Infinity;
-  if (!opts.unread) {
+  // Requests are accepted or blocked, never marked read, so `unread` means something only for the inbox.
+  if (!opts.unread || store === 'requests') {
     return (await tx.entries<InboxRecord>(store, { reverse, limit })).map(([, r]) => r);
-  }
-  if (store === 'requests') {
-    // Requests are not read one by one (they are accepted or blocked), so they carry no unread index.
-    return (await tx.entries<InboxRecord>(store, { reverse })).map(([, r]) => r).filter((r) => !r.isRead).slice(0, limit);
   }
   const out: InboxRecord[] = [];
   for (const [key] of await tx.entries('meta', { prefix: unreadPrefix, reverse, limit })) {

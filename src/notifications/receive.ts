@@ -1,7 +1,8 @@
 // The receiving rules, in the order they run: parse and schema-check, verify the sender's signature,
-// check the destination, bind the sender to the authenticated peer (B8), drop replays, then let
-// this keynode's ACL decide between refusal, the requests list and the inbox. Verification happens
-// before the transaction (IndexedDB commits a transaction that awaits anything else).
+// bind the sender to the authenticated peer (B8), check the destination, drop replays, drop blocked
+// senders, then let this keynode's ACL decide between refusal, the requests list and the inbox.
+// Verification happens before the transaction (IndexedDB commits a transaction that awaits
+// anything else); everything after it is one transaction, so a token is stored once or not at all.
 import { KeynodeError } from '../errors.js';
 import type { NodeId, NotificationId } from '../ids/index.js';
 import type { KV, Tx } from '../storage/kv.js';
