@@ -21,14 +21,16 @@ export async function openIdbKV(name: string, env?: IdbEnvironment): Promise<KV>
     throw new KeynodeError('ErrorInternal', 'IndexedDB is not available here, so keynode cannot store anything.');
   }
   // idb reads the global factory; a different one (a test's own fake-indexeddb) is swapped in for
-  // this call only. Browsers never take this path: their global is read-only.
+  // this call only. Browsers never take this path: their global is read-only. idb touches the
+  // global only inside its synchronous indexedDB.open call, so the swap covers just that call:
+  // restoring after the await let two concurrent opens leave the wrong factory installed.
   const g = globalThis as { indexedDB?: IDBFactory };
   const saved = g.indexedDB;
   const swap = env !== undefined && factory !== saved;
+  let opening: Promise<IDBPDatabase>;
   if (swap) g.indexedDB = factory;
-  let db: IDBPDatabase;
   try {
-    db = await openDB(name, DB_VERSION, {
+    opening = openDB(name, DB_VERSION, {
       upgrade(database) {
         for (const store of storeNames) {
           if (!database.objectStoreNames.contains(store)) database.createObjectStore(store);
@@ -37,6 +39,12 @@ export async function openIdbKV(name: string, env?: IdbEnvironment): Promise<KV>
     });
   } finally {
     if (swap) g.indexedDB = saved;
+  }
+  let db: IDBPDatabase;
+  try {
+    db = await opening;
+  } catch (e) {
+    throw storageError(e);
   }
   return new IdbKV(db, KeyRange);
 }
