@@ -47,6 +47,8 @@ export function masterInAdvertisement(advert: Uint8Array): string | undefined {
 async function runFetch({ fs, gitdir, http, cache }: GitClientArgs): Promise<string> {
   let result: Awaited<ReturnType<typeof git.fetch>>;
   try {
+    // isomorphic-git insists on a fetch refspec in the config; it lives only for this fetch.
+    await git.setConfig({ fs, gitdir, path: `remote.${REMOTE}.fetch`, value: `+${MASTER}:refs/remotes/${REMOTE}/master` });
     result = await git.fetch({
       fs, http, gitdir, cache: cache ?? {}, url: REMOTE_URL, remote: REMOTE,
       ref: 'master', remoteRef: MASTER, singleBranch: true, tags: false,
@@ -58,6 +60,7 @@ async function runFetch({ fs, gitdir, http, cache }: GitClientArgs): Promise<str
     for (const ref of [`refs/remotes/${REMOTE}/master`, `refs/remotes/${REMOTE}/HEAD`]) {
       await git.deleteRef({ fs, gitdir, ref }).catch(() => undefined);
     }
+    await git.setConfig({ fs, gitdir, path: `remote.${REMOTE}.fetch`, value: undefined }).catch(() => undefined);
   }
   const head = result.fetchHead;
   if (!head) throw new KeynodeError('ErrorGitProtocol', 'The other keynode has no master branch for this vault.');
