@@ -171,7 +171,8 @@ export class NotificationsManager {
       throw new KeynodeError('ErrorInvalidArgument', `This notification cannot be sent: ${checked}.`);
     }
     const id = this.ids.next();
-    const now = this.clock();
+    // The schema wants whole milliseconds; an injected clock may not give them.
+    const now = Math.floor(this.clock());
     const token = await signNotification(
       { typ: 'notification', iss: this.nodeId, sub: recipient, jti: id, iat: now, data: checked },
       this.identity,

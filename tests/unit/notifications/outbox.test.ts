@@ -178,6 +178,14 @@ describe('outbox contents (scenario 33)', () => {
     expect((await me.n.outbox.read()).map((i) => i.data)).toEqual([{ type: 'GestaltInvite' }]);
   });
 
+  it('a clock with fractions of a millisecond still signs a token the recipient accepts', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    me.clock.now += 0.75;
+    const { token } = await me.n.send(n.nodeId, 'x');
+    expect((await n.n.receive(token, { via: 'mailbox' })).status).toBe('inbox');
+  });
+
   it('refuses to send what the recipient could not accept', async () => {
     const [me, n] = [await keynode(), await keynode()];
     expect(await codeOf(() => me.n.send('not-a-node', 'x'))).toBe('ErrorNodeIdInvalid');

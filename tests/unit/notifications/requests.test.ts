@@ -22,7 +22,10 @@ describe('requests', () => {
   it('accept moves the request (and the sender\'s other waiting ones) to the inbox and grants notify', async () => {
     const { sender, n } = await withRequests(2);
     const [newest] = await n.n.requests.read();
+    const arrivals: string[] = [];
+    n.n.onNotification((e) => arrivals.push(`${e.kind}:${(e.item.data as { message: string }).message}`));
     const accepted = await n.n.requests.accept(newest!.id, grantNotify(n));
+    expect(arrivals).toEqual(['inbox:r1', 'inbox:r2']);
     expect(accepted).toMatchObject({ id: newest!.id, from: sender.nodeId, data: { message: 'r2' } });
     expect(await n.n.requests.read()).toEqual([]);
     expect((await n.n.read({ unread: true, order: 'asc' })).map((i) => i.data)).toEqual([
@@ -61,6 +64,14 @@ describe('requests', () => {
     expect(await n.n.requests.blocked()).toEqual([]);
     // The dropped token was not remembered as accepted, so it can still arrive.
     expect((await n.n.receive(later, { via: 'mailbox' })).status).toBe('request');
+  });
+
+  it('a share link from a blocked sender still opens: the user chose to open it', async () => {
+    const { sender, n } = await withRequests(1);
+    await n.n.requests.block((await n.n.requests.read())[0]!.id);
+    const { token } = await sender.n.send(n.nodeId, 'link');
+    expect((await n.n.openLink(token)).from).toBe(sender.nodeId);
+    expect(await n.n.read()).toHaveLength(1);
   });
 
   it('unknown ids are refused with a clear error', async () => {

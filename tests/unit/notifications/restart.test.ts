@@ -6,6 +6,16 @@ import { KeynodeError } from '../../../src/errors.js';
 import { keynode, know, TestClock } from './harness.js';
 
 describe('restart', () => {
+  it('a fresh manager starts empty', async () => {
+    const n = await keynode();
+    expect(await n.n.read()).toEqual([]);
+    expect(await n.n.unreadCount()).toBe(0);
+    expect(await n.n.outbox.read()).toEqual([]);
+    expect(await n.n.nextDue()).toBeUndefined();
+    expect(await n.n.requests.read()).toEqual([]);
+    expect(await n.n.requests.blocked()).toEqual([]);
+  });
+
   it('inbox, read marks, outbox with its retry time, requests, replay memory and ids survive', async () => {
     const sender = await keynode();
     const stranger = await keynode();
