@@ -154,6 +154,9 @@ class HandshakeReader {
   stop(): void {
     this.stopped = true;
     this.closeUnsub();
+    // A read still waiting (after a timeout) must not wait forever.
+    this.closedWith ??= authFailed('The handshake was stopped.');
+    this.wake?.();
   }
 
   private readOne(): Promise<Uint8Array> {

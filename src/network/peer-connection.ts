@@ -38,13 +38,18 @@ interface SimplePeerInternals {
 }
 
 export function openPeerConnection(options: PeerConnectionOptions): PeerConnection {
-  const peer = new SimplePeer({
-    initiator: options.initiator,
-    wrtc: options.rtc,
-    config: { iceServers: options.iceServers },
-    channelName: options.channelName ?? 'keynode',
-    trickle: true,
-  });
+  let peer: SimplePeer.Instance;
+  try {
+    peer = new SimplePeer({
+      initiator: options.initiator,
+      wrtc: options.rtc,
+      config: { iceServers: options.iceServers },
+      channelName: options.channelName ?? 'keynode',
+      trickle: true,
+    });
+  } catch (e) {
+    throw new KeynodeError('ErrorNodeConnectionFailed', 'WebRTC is not available here, so no peer connection can be made.', { cause: e });
+  }
   let localFingerprint: string | undefined;
   let remoteFingerprint: string | undefined;
   let channel: PeerByteChannel | undefined;

@@ -34,6 +34,7 @@ export interface PeerManagerOptions {
   /** Limit for opening the channel plus the handshake. */
   connectTimeoutMs?: number;
   rpcLimits?: RpcLimits;
+  /** Time source for idleness (ms since the epoch). */
   clock?: () => number;
 }
 
@@ -208,7 +209,7 @@ export class PeerManager {
           channel.close();
           return;
         }
-        const rpc = new RpcPeer({ channel, remoteNodeId, role, handlers: options.handlers, ...options.rpcLimits });
+        const rpc = new RpcPeer({ channel, remoteNodeId, role, handlers: options.handlers, clock: this.clock, ...options.rpcLimits });
         clearTimeout(entry.timer);
         entry.attempt = undefined;
         entry.rpc = rpc;

@@ -12,6 +12,7 @@ export const RPC_METHODS = [
   'vaults.scan',
   'notifications.send',
   'gestalts.claim',
+  'gestalts.claimFinish',
   'sigchain.get',
 ] as const;
 
@@ -35,7 +36,8 @@ export interface RpcMethodLimits {
   maxRequestBytes?: number;
 }
 
-export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+// Room for a signed token of 16 KiB (the mailbox limit) inside a JSON header.
+export const DEFAULT_MAX_HEADER_BYTES = 32 * 1024;
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface RegisteredHandler {

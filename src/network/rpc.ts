@@ -9,7 +9,7 @@ import { CloseSignal, type ByteChannel } from './byte-channel.js';
 import type { PeerRole } from './peer-auth.js';
 import { InboundBody } from './rpc-body.js';
 import { decodeFrame, encodeFrame, isMethodName, MAX_DATA_PAYLOAD, type Frame } from './rpc-frames.js';
-import { DEFAULT_MAX_HEADER_BYTES, RpcHandlers, type RpcContext, type RpcHandler, type RpcMethodLimits } from './rpc-handlers.js';
+import { RpcHandlers, type RpcContext, type RpcHandler, type RpcMethodLimits } from './rpc-handlers.js';
 
 /** Unread body bytes a sender may have in flight per stream before it must wait for credit. */
 export const STREAM_WINDOW = 1024 * 1024;
@@ -31,6 +31,8 @@ export interface RpcPeerOptions extends RpcLimits {
   /** Our handshake role: the initiator numbers its streams odd, the responder even. */
   role: PeerRole;
   handlers?: RpcHandlers;
+  /** Time source for `lastActivity` (ms since the epoch). */
+  clock?: () => number;
 }
 
 export interface CallOptions {
@@ -74,7 +76,8 @@ export class RpcPeer {
   private lastRemoteId = 0;
   private remoteOpen = 0;
   private strikes = 0;
-  private lastActive = Date.now();
+  private readonly clock: () => number;
+  private lastActive: number;
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(options: RpcPeerOptions) {
@@ -85,6 +88,8 @@ export class RpcPeer {
     this.idleMs = options.idleTimeoutMs ?? 30_000;
     this.maxStrikes = options.maxStrikes ?? 8;
     this.nextId = options.role === 'initiator' ? 1 : 2;
+    this.clock = options.clock ?? Date.now;
+    this.lastActive = this.clock();
     this.unsubscribe.push(
       this.channel.onClose((error) => this.shutdown(error)),
       this.channel.onMessage((bytes) => this.receive(bytes)),
@@ -132,10 +137,12 @@ export class RpcPeer {
 
   async call(method: string, header: unknown, body?: Body, options: CallOptions = {}): Promise<CallResult> {
     if (this.closed) throw closedError();
+    if (options.signal?.aborted === true) throw new KeynodeError('ErrorRpcStreamClosed', 'The call was cancelled.');
     if (!isMethodName(method)) throw new KeynodeError('ErrorInvalidArgument', `"${method}" is not a valid RPC method name.`);
     const headerBytes = utf8.encode(JSON.stringify(header ?? null));
-    if (headerBytes.length > DEFAULT_MAX_HEADER_BYTES || 1 + method.length + headerBytes.length > MAX_DATA_PAYLOAD) {
-      throw new KeynodeError('ErrorRpcTooLarge', `The request header is ${headerBytes.length} bytes; the limit is ${DEFAULT_MAX_HEADER_BYTES}.`);
+    // The callee applies its per-method limit; here only what fits in one open frame.
+    if (1 + method.length + headerBytes.length > MAX_DATA_PAYLOAD) {
+      throw new KeynodeError('ErrorRpcTooLarge', `The request header is ${headerBytes.length} bytes; one RPC frame holds at most ${MAX_DATA_PAYLOAD - 1 - method.length}.`);
     }
     const id = this.nextId;
     this.nextId += 2;
@@ -161,7 +168,7 @@ export class RpcPeer {
   // ---- inbound frames ------------------------------------------------------------------------
 
   private receive(bytes: Uint8Array): void {
-    this.lastActive = Date.now();
+    this.lastActive = this.clock();
     let frame: Frame;
     try {
       frame = decodeFrame(bytes);
@@ -429,7 +436,7 @@ export class RpcPeer {
   }
 
   private send(frame: Frame): Promise<void> {
-    this.lastActive = Date.now();
+    this.lastActive = this.clock();
     return this.channel.send(encodeFrame(frame));
   }
 
