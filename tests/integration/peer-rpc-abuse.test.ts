@@ -119,7 +119,7 @@ describe('peer RPC against a hostile peer', () => {
   });
 
   it('times out a stream that never ends with ErrorRpcTimeout, then serves the next call', async () => {
-    const { channel, raw, handlers } = await setup({ idleTimeoutMs: 300 });
+    const { channel, raw, handlers } = await setup({ idleTimeoutMs: 1000 });
     let aborted: unknown;
     handlers.handle('vaults.gitPack', async (ctx, _header, body) => {
       ctx.signal.addEventListener('abort', () => (aborted = ctx.signal.reason));
@@ -139,7 +139,7 @@ describe('peer RPC against a hostile peer', () => {
   });
 
   it('bounds what a fast sender can make us buffer: the flow-control window', async () => {
-    const { channel, raw, handlers } = await setup({ idleTimeoutMs: 300 });
+    const { channel, raw, handlers } = await setup({ idleTimeoutMs: 1000 });
     // A handler that never reads its body: only the window may ever be in flight.
     handlers.handle('vaults.gitPack', async (ctx) => {
       await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
