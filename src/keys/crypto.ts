@@ -83,10 +83,15 @@ export function base64urlDecode(text: string): Uint8Array {
 
 /** Deterministic JSON (sorted object keys, no whitespace): what every signature covers. */
 export function canonicalJSON(value: unknown): string {
+  // Sign what JSON.stringify sends (toJSON first: a Date becomes its ISO text), so a receiver that
+  // parses the JSON recomputes the same bytes; JSON has no form for the rest, so refuse it.
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON(): unknown }).toJSON();
+  }
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isFinite(value)) throw new KeynodeError('ErrorInvalidArgument', 'Non-finite number in signed data.');
-    if (value === undefined) throw new KeynodeError('ErrorInvalidArgument', 'undefined in signed data.');
-    return JSON.stringify(value);
+    if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
+    throw new KeynodeError('ErrorInvalidArgument', `${value === undefined ? 'undefined' : `A ${typeof value}`} in signed data.`);
   }
   if (Array.isArray(value)) return '[' + value.map(canonicalJSON).join(',') + ']';
   const entries = Object.entries(value as Record<string, unknown>)
