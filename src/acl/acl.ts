@@ -45,12 +45,17 @@ export class ACL {
 
   /** Every node whose record grants at least one action on the vault, with those actions. */
   async getVaultPerms(tx: Tx, vaultId: VaultIdEncoded): Promise<Record<NodeId, VaultAction[]>> {
+    // Two range scans rather than a read per node: records first, then the pointers into them.
+    const holding = new Map<PermissionId, VaultAction[]>();
+    for (const [key, record] of await tx.entries<PermissionRecord>('acl', { prefix: PERM })) {
+      const actions = record.perm.vaults[vaultId];
+      if (actions !== undefined && actions.length > 0) holding.set(key.slice(PERM.length), actions);
+    }
     const out: Record<NodeId, VaultAction[]> = {};
-    const cache = new Map<PermissionId, PermissionRecord | undefined>();
+    if (holding.size === 0) return out;
     for (const [key, permId] of await tx.entries<PermissionId>('acl', { prefix: NODE })) {
-      if (!cache.has(permId)) cache.set(permId, await tx.get<PermissionRecord>('acl', PERM + permId));
-      const actions = cache.get(permId)?.perm.vaults[vaultId];
-      if (actions !== undefined && actions.length > 0) out[key.slice(NODE.length) as NodeId] = [...actions];
+      const actions = holding.get(permId);
+      if (actions !== undefined) out[key.slice(NODE.length) as NodeId] = [...actions];
     }
     return out;
   }
@@ -144,7 +149,7 @@ export class ACL {
   /** Gives the nodes one brand-new record holding `perm` (a new gestalt, or one side of a split). */
   async setNodesPerm(tx: Tx, nodeIds: readonly NodeId[], perm: Permission): Promise<PermissionId> {
     const unique = [...new Set(nodeIds)];
-    for (const nodeId of unique) await this.detach(tx, nodeId);
+    await this.detachMany(tx, unique);
     const permId = base64urlEncode(this.random(16));
     const record: PermissionRecord = { count: unique.length, perm: permUnion(perm, emptyPermission()) };
     await tx.put('acl', PERM + permId, record);
@@ -173,18 +178,19 @@ export class ACL {
     if (found === undefined) throw nodeMissingError(target);
     const [permId, record] = found;
     if (perm !== undefined) record.perm = permUnion(perm, emptyPermission());
+    const moving: NodeId[] = [];
     for (const nodeId of new Set(others)) {
-      if ((await this.getPermissionId(tx, nodeId)) === permId) continue;
-      await this.detach(tx, nodeId);
-      await tx.put('acl', NODE + nodeId, permId);
-      record.count += 1;
+      if ((await this.getPermissionId(tx, nodeId)) !== permId) moving.push(nodeId);
     }
+    await this.detachMany(tx, moving);
+    for (const nodeId of moving) await tx.put('acl', NODE + nodeId, permId);
+    record.count += moving.length;
     await tx.put('acl', PERM + permId, record);
   }
 
   /** Detaches a node from its record (the node leaves the graph). */
   async unsetNodePerm(tx: Tx, nodeId: NodeId): Promise<void> {
-    await this.detach(tx, nodeId);
+    await this.detachMany(tx, [nodeId]);
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -201,13 +207,21 @@ export class ACL {
     return [permId, record];
   }
 
-  private async detach(tx: Tx, nodeId: NodeId): Promise<void> {
-    const found = await this.recordOf(tx, nodeId);
-    if (found === undefined) return;
-    const [permId, record] = found;
-    record.count -= 1;
-    if (record.count <= 0) await tx.delete('acl', PERM + permId);
-    else await tx.put('acl', PERM + permId, record);
-    await tx.delete('acl', NODE + nodeId);
+  /** Removes the nodes' pointers; each old record loses that many references (once per record, not per node). */
+  private async detachMany(tx: Tx, nodeIds: readonly NodeId[]): Promise<void> {
+    const leaving = new Map<PermissionId, number>();
+    for (const nodeId of nodeIds) {
+      const permId = await this.getPermissionId(tx, nodeId);
+      if (permId === undefined) continue;
+      leaving.set(permId, (leaving.get(permId) ?? 0) + 1);
+      await tx.delete('acl', NODE + nodeId);
+    }
+    for (const [permId, n] of leaving) {
+      const record = await tx.get<PermissionRecord>('acl', PERM + permId);
+      if (record === undefined) continue;
+      record.count -= n;
+      if (record.count <= 0) await tx.delete('acl', PERM + permId);
+      else await tx.put('acl', PERM + permId, record);
+    }
   }
 }

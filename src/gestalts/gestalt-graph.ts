@@ -113,12 +113,13 @@ export class GestaltGraph {
 
   /** Every gestalt, each as its nodes; each node appears in exactly one. */
   async listGestalts(tx: Tx): Promise<NodeId[][]> {
+    const adjacency = await this.adjacency(tx);
     const seen = new Set<GestaltKey>();
     const out: NodeId[][] = [];
     for (const [vertexKey] of await tx.entries('gestalts', { prefix: VERTEX })) {
       const key = vertexKey.slice(VERTEX.length);
       if (seen.has(key)) continue;
-      const component = await this.component(tx, key);
+      const component = bfs(adjacency, key);
       for (const k of component) seen.add(k);
       out.push(nodesOf(component));
     }
@@ -130,12 +131,25 @@ export class GestaltGraph {
     return (await tx.entries('gestalts', { prefix })).map(([k]) => k.slice(prefix.length));
   }
 
+  // listGestalts visits every vertex anyway, so it reads all adjacency entries in one range scan.
+  private async adjacency(tx: Tx): Promise<Map<GestaltKey, GestaltKey[]>> {
+    const adjacency = new Map<GestaltKey, GestaltKey[]>();
+    for (const [entry] of await tx.entries('gestalts', { prefix: ADJ })) {
+      const [from, to] = entry.slice(ADJ.length).split('/') as [GestaltKey, GestaltKey];
+      const list = adjacency.get(from);
+      if (list === undefined) adjacency.set(from, [to]);
+      else list.push(to);
+    }
+    return adjacency;
+  }
+
+  // One gestalt is usually a few devices among many trusted keynodes, so it is walked with one small
+  // prefix scan per member rather than by reading the whole graph.
   private async component(tx: Tx, start: GestaltKey): Promise<GestaltKey[]> {
     const seen = new Set<GestaltKey>([start]);
     const queue = [start];
-    while (queue.length > 0) {
-      const key = queue.shift()!;
-      for (const next of await this.neighbours(tx, key)) {
+    for (let i = 0; i < queue.length; i++) {
+      for (const next of await this.neighbours(tx, queue[i]!)) {
         if (seen.has(next)) continue;
         seen.add(next);
         queue.push(next);
@@ -143,6 +157,19 @@ export class GestaltGraph {
     }
     return [...seen];
   }
+}
+
+function bfs(adjacency: Map<GestaltKey, GestaltKey[]>, start: GestaltKey): GestaltKey[] {
+  const seen = new Set<GestaltKey>([start]);
+  const queue = [start];
+  for (let i = 0; i < queue.length; i++) {
+    for (const next of adjacency.get(queue[i]!) ?? []) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push(next);
+    }
+  }
+  return [...seen];
 }
 
 function nodesOf(keys: GestaltKey[]): NodeId[] {
