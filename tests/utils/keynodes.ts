@@ -1,0 +1,186 @@
+// Helpers for the peer integration suite: real keynodes (createKeynode, memory storage) logged in to a
+// real signaling server, talking over real WebRTC on loopback. Also the seams a test may wrap: a
+// WebRTC implementation that counts the bytes a keynode sends, and a "raw peer" — an authenticated
+// peer connection with no keynode behind it, for speaking RPC frames by hand. Nothing inside the
+// keynode is replaced. Run inside a loopback-only namespace (`npm test`).
+import wrtc from '@roamhq/wrtc';
+import { createKeynode, startSignalingServer, type CreateKeynodeOptions, type Keynode } from '../../src/index.js';
+import { encodeNodeId, randomBytes, type NodeId } from '../../src/ids/index.js';
+import { keyPairFromSeed, sign as signWith } from '../../src/keys/crypto.js';
+import type { ByteChannel, RtcImpl } from '../../src/network/byte-channel.js';
+import { PeerManager } from '../../src/network/peer-manager.js';
+import type { RpcPeer } from '../../src/network/rpc.js';
+import { RpcHandlers } from '../../src/network/rpc-handlers.js';
+import { SignalingClient } from '../../src/network/signaling-client.js';
+import { tokenFromLink } from '../../src/notifications/share-link.js';
+import { nodeRtc } from '../../src/platform/node-rtc.js';
+import type { SignalingServer } from '../../signaling-server/src/index.js';
+import WebSocket from 'ws';
+
+let counter = 0;
+
+/** A storage name no other keynode in this process uses. */
+export function freshName(label: string): string {
+  counter += 1;
+  return `peers-${label}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** One signaling server and every keynode and raw peer started against it; `stopAll` ends them. */
+export class Net {
+  readonly started: Array<{ stop(): Promise<void> }> = [];
+  private constructor(public server: SignalingServer) {}
+
+  static async start(port = 0): Promise<Net> {
+    return new Net(await startSignalingServer({ port }));
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** A memory keynode logged in to this server (login finished when it resolves). */
+  async node(label: string, extra: Omit<CreateKeynodeOptions, 'storage' | 'name'> & { name?: string } = {}): Promise<Keynode> {
+    const k = await createKeynode({ storage: 'memory', name: freshName(label), signalingUrl: this.url, ...extra });
+    this.started.push(k);
+    return k;
+  }
+
+  /** Restarts the signaling server on the same port (same URL), with empty state. */
+  async restartServer(): Promise<void> {
+    const { port } = this.server;
+    await this.server.close();
+    this.server = await startSignalingServer({ port });
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.started.splice(0).map((k) => k.stop().catch(() => undefined)));
+    await this.server.close();
+  }
+}
+
+/** The `code` of the KeynodeError a call rejects with; fails the test if it resolves. */
+export async function codeOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (e) {
+    return String((e as { code?: unknown }).code);
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+/**
+ * Waits until `probe` returns something truthy (delivery is asynchronous by design). Never a timing
+ * assertion: if the outcome never comes, the test's own timeout fails it.
+ */
+export async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, everyMs = 25): Promise<T> {
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** `a` trusts `b` (grants notify), so `b`'s notifications land in `a`'s inbox. */
+export async function trustEachOther(a: Keynode, b: Keynode): Promise<void> {
+  await a.gestalts.trust(b.nodeId);
+  await b.gestalts.trust(a.nodeId);
+}
+
+/** `owner` shares `vault` with `peer`, both trusting each other first. */
+export async function shareWith(owner: Keynode, vault: string, peer: Keynode): Promise<void> {
+  await owner.gestalts.trust(peer.nodeId);
+  await owner.vaults.share(vault, peer.nodeId);
+}
+
+/** Links `a` and `b` into one gestalt: `a` invites, `b` claims. */
+export async function link(a: Keynode, b: Keynode): Promise<void> {
+  await a.gestalts.invite(b.nodeId);
+  await b.gestalts.claim(a.nodeId);
+}
+
+/** The signed notification token a share link carries (a token signed by the link's maker). */
+export function tokenOf(link: string): string {
+  return tokenFromLink(link);
+}
+
+/** A deterministic-enough pseudo-random buffer (incompressible, so packs really are this large). */
+export function noise(bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  for (let off = 0; off < bytes; off += 65536) out.set(randomBytes(Math.min(65536, bytes - off)), off);
+  return out;
+}
+
+// ---- the WebRTC seam -----------------------------------------------------------------------------
+
+/** WebRTC for Node whose data channels add every byte this side sends to `sent`. */
+export function countingRtc(): { rtc: RtcImpl; sent: { bytes: number } } {
+  const sent = { bytes: 0 };
+  const wrap = (channel: { send(data: unknown): void }): void => {
+    const send = channel.send.bind(channel);
+    channel.send = (data: unknown) => {
+      sent.bytes += (data as ArrayBufferView).byteLength ?? (data as ArrayBuffer).byteLength ?? 0;
+      send(data);
+    };
+  };
+  const Base = wrtc.RTCPeerConnection as unknown as new (config?: RTCConfiguration) => RTCPeerConnection;
+  class CountingPeerConnection extends Base {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      this.addEventListener('datachannel', (e) => wrap((e as RTCDataChannelEvent).channel));
+    }
+    override createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
+      const channel = super.createDataChannel(label, init);
+      wrap(channel);
+      return channel;
+    }
+  }
+  const base = nodeRtc();
+  return { rtc: { ...base, RTCPeerConnection: CountingPeerConnection as unknown as RtcImpl['RTCPeerConnection'] }, sent };
+}
+
+// ---- a raw peer ----------------------------------------------------------------------------------
+
+export interface RawPeer {
+  nodeId: NodeId;
+  /** The authenticated RPC connection to `to` (handlers: none). */
+  connect(to: string): Promise<RpcPeer>;
+  /** The byte channel under that connection, to write anything at all on it. */
+  channelOf(rpc: RpcPeer): ByteChannel;
+  stop(): Promise<void>;
+}
+
+/**
+ * A peer with its own fresh identity, logged in to the signaling server and able to open
+ * authenticated channels, but with no keynode behind it: it serves nothing and can send anything.
+ */
+export async function rawPeer(net: Net): Promise<RawPeer> {
+  const pair = await keyPairFromSeed(randomBytes(32));
+  const nodeId = encodeNodeId(pair.publicKey);
+  const sign = (bytes: Uint8Array) => signWith(pair.privateKey, bytes);
+  const signaling = new SignalingClient({ url: net.url, nodeId, sign, WebSocket: WebSocket as never });
+  await signaling.connect();
+  const peers = new PeerManager({
+    nodeId,
+    sign,
+    rtc: nodeRtc(),
+    iceServers: [],
+    signaler: {
+      sendSignal: (to, data) => signaling.sendSignal(to, data),
+      onSignal: (cb) => signaling.on('signal', cb),
+      onPeerOffline: (cb) => signaling.on('peer-offline', (e) => cb(e.nodeId)),
+    },
+    handlers: new RpcHandlers(),
+  });
+  const raw: RawPeer = {
+    nodeId,
+    connect: (to) => peers.connect(to as NodeId),
+    // The RPC layer keeps its channel private; a hostile peer would simply own it.
+    channelOf: (rpc) => (rpc as unknown as { channel: ByteChannel }).channel,
+    async stop() {
+      peers.stop();
+      await signaling.close();
+    },
+  };
+  net.started.push(raw);
+  return raw;
+}
