@@ -50,7 +50,7 @@ export interface Keynode {
   readonly recoveryCode?: string;
   readonly vaults: Vaults;
   readonly secrets: Secrets;
-  readonly gestalts: Gestalts & { list(): Promise<Array<{ nodes: string[]; actions: Array<'notify' | 'scan' | 'claim'>; own: boolean }>> };
+  readonly gestalts: Omit<Gestalts, 'list'> & { list(): Promise<Array<{ nodes: string[]; actions: Array<'notify' | 'scan' | 'claim'>; own: boolean }>> };
   readonly notifications: Notifications & KeynodeNotificationsExtra;
   readonly network: {
     status(): Promise<{ signaling: 'connected' | 'connecting' | 'offline'; peers: string[] }>;
@@ -207,7 +207,11 @@ class KeynodeImpl implements Keynode {
 
     const g = ctx.gestalts;
     this.gestalts = {
-      trust: guard((n) => g.trust(n)),
+      trust: guard(async (node) => {
+        await g.trust(node);
+        // Trusting someone we once blocked lets their notifications in again.
+        await ctx.notifications.requests.unblock(node);
+      }),
       untrust: guard((n) => g.untrust(n)),
       allow: guard((n, a) => g.allow(n, a)),
       disallow: guard((n, a) => g.disallow(n, a)),

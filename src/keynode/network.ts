@@ -27,6 +27,16 @@ export type SignalingState = 'connected' | 'connecting' | 'offline';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** What a recipient answers when it has decided not to take a notification: never retried. */
+const REFUSALS: ReadonlySet<string> = new Set([
+  'ErrorNotificationsVerificationFailed',
+  'ErrorNotificationsInvalidDestination',
+  'ErrorNotificationsPermissionsNotFound',
+  'ErrorNotificationsParse',
+  'ErrorNotificationsReplay',
+  'ErrorNodeAuthenticationFailed',
+]);
+
 function offline(): KeynodeError {
   return new KeynodeError(
     'ErrorNodeConnectionFailed',
@@ -140,8 +150,21 @@ export class Network {
 
   // ---- notifications ---------------------------------------------------------------------------
 
-  /** Direct over a peer channel; if the peer cannot be reached, into its signaling mailbox. */
+  /**
+   * Direct over a peer channel; if the peer cannot be reached, into its signaling mailbox. Only the
+   * recipient's own refusals stay refusals (the outbox then stops retrying); every transport
+   * trouble becomes ErrorNodeConnectionFailed, which the outbox retries with back-off.
+   */
   async deliver(to: NodeId, token: string): Promise<void> {
+    try {
+      await this.deliverOnce(to, token);
+    } catch (e) {
+      if (isKeynodeError(e) && REFUSALS.has(e.code)) throw e;
+      throw new KeynodeError('ErrorNodeConnectionFailed', `The notification could not be handed to ${to} yet.`, { cause: e });
+    }
+  }
+
+  private async deliverOnce(to: NodeId, token: string): Promise<void> {
     let direct: RpcPeer | undefined;
     try {
       direct = await this.peer(to);
