@@ -1,0 +1,213 @@
+// upload-pack as a client sees it: the advertisement, ACK/NAK negotiation, the pack (only what
+// the client lacks, whole even when it spans many side-band frames) and refusals.
+import LightningFS from '@isomorphic-git/lightning-fs';
+import git from 'isomorphic-git';
+import { describe, expect, it } from 'vitest';
+import {
+  advertiseRefs, cloneBare, encodePktLine, FLUSH, fetchMaster, httpPlugin, parsePktLines, uploadPack,
+  type GitRepo, type PackStats,
+} from '../../../src/git/index.js';
+import { collect, commitAll, newRepo, secrets } from './fixture.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+async function req(lines: Array<string | null>): Promise<Uint8Array> {
+  const parts = lines.map((l) => (l === null ? FLUSH : encodePktLine(`${l}\n`)));
+  return collect((async function* () { yield* parts; })());
+}
+
+/** Splits a response into its text lines (before the pack) and the pack bytes from side-band 1. */
+function readResponse(bytes: Uint8Array): { lines: string[]; pack: Uint8Array; frames: number; errors: string[]; flushed: boolean } {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const packParts: Uint8Array[] = [];
+  let flushed = false;
+  for (const p of parsePktLines(bytes)) {
+    if (p === 'flush') flushed = true;
+    else if (p === 'delim') continue;
+    else if (p[0] === 1) packParts.push(p.subarray(1));
+    else if (p[0] === 3) errors.push(dec.decode(p.subarray(1)));
+    else if (p[0] !== 2) lines.push(dec.decode(p).trim());
+  }
+  const pack = new Uint8Array(packParts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of packParts) {
+    pack.set(p, o);
+    o += p.length;
+  }
+  return { lines, pack, frames: packParts.length, errors, flushed };
+}
+
+function objectCount(pack: Uint8Array): number {
+  expect(dec.decode(pack.subarray(0, 4))).toBe('PACK');
+  return new DataView(pack.buffer, pack.byteOffset).getUint32(8);
+}
+
+const CAPS = 'multi_ack_detailed no-done side-band-64k ofs-delta agent=test';
+
+async function run(repo: GitRepo, lines: Array<string | null>, stats?: PackStats): Promise<ReturnType<typeof readResponse>> {
+  return readResponse(await collect(uploadPack(repo, await req(lines), stats ? { stats } : {})));
+}
+
+describe('advertiseRefs', () => {
+  it('lists HEAD (with capabilities) and master at master, between the service line and flushes', async () => {
+    const repo = await newRepo();
+    const head = await commitAll(repo, { a: '1' });
+    const text = dec.decode(await advertiseRefs(repo));
+    const caps = 'multi_ack_detailed no-done side-band-64k thin-pack ofs-delta symref=HEAD:refs/heads/master agent=keynode/0.1.0';
+    const line1 = `${head} HEAD\0${caps}\n`;
+    const line2 = `${head} refs/heads/master\n`;
+    const hex = (s: string): string => (enc.encode(s).length + 4).toString(16).padStart(4, '0');
+    expect(text).toBe(`001e# service=git-upload-pack\n0000${hex(line1)}${line1}${hex(line2)}${line2}0000`);
+  });
+
+  it('advertises HEAD at master even when HEAD points elsewhere', async () => {
+    const repo = await newRepo();
+    const old = await commitAll(repo, { a: '1' });
+    const head = await commitAll(repo, { a: '2' });
+    await git.writeRef({ ...repo, ref: 'HEAD', value: old, force: true });
+    const text = dec.decode(await advertiseRefs(repo));
+    expect(text).toContain(`${head} HEAD\0`);
+    expect(text).not.toContain(old);
+  });
+});
+
+describe('uploadPack negotiation', () => {
+  it('clone (no haves): NAK, then a pack of every object, then a flush', async () => {
+    const repo = await newRepo();
+    const head = await commitAll(repo, { 'a/b/c': 'x', d: 'y' });
+    const r = await run(repo, [`want ${head} ${CAPS}`, null, 'done']);
+    expect(r.lines).toEqual(['NAK']);
+    expect(objectCount(r.pack)).toBe(6); // commit, 3 trees, 2 blobs
+    expect(r.flushed).toBe(true);
+  });
+
+  it('ACKs the haves it has, then sends only what the client lacks', async () => {
+    const repo = await newRepo();
+    const files = secrets(120);
+    const old = await commitAll(repo, files);
+    files['env1/svc4/secret-4'] = 'rotated';
+    const head = await commitAll(repo, files);
+    const unknown = 'f'.repeat(40);
+    const stats: PackStats = { objects: 0, reused: 0, thinDeltas: 0, bytes: 0 };
+    const r = await run(repo, [`want ${head} ${CAPS}`, null, `have ${unknown}`, `have ${old}`, 'done'], stats);
+    expect(r.lines).toEqual([`ACK ${old} common`, `ACK ${old}`]);
+    expect(objectCount(r.pack)).toBe(5); // commit, root, env1, env1/svc4, the blob
+    expect(stats.objects).toBe(5);
+  });
+
+  it('says NAK when none of the haves are known', async () => {
+    const repo = await newRepo();
+    const head = await commitAll(repo, { a: '1' });
+    const r = await run(repo, [`want ${head} ${CAPS}`, null, `have ${'e'.repeat(40)}`, 'done']);
+    expect(r.lines).toEqual(['NAK']);
+    expect(objectCount(r.pack)).toBe(3);
+  });
+
+  it('a negotiation round without done answers ACK common / ready / NAK and, with no-done, the pack', async () => {
+    const repo = await newRepo();
+    const old = await commitAll(repo, { a: '1' });
+    const head = await commitAll(repo, { a: '2' });
+    const r = await run(repo, [`want ${head} ${CAPS}`, null, `have ${old}`, null]);
+    expect(r.lines).toEqual([`ACK ${old} common`, `ACK ${old} ready`, 'NAK', `ACK ${old}`]);
+    expect(objectCount(r.pack)).toBe(3);
+
+    const noNoDone = await run(repo, [`want ${head} multi_ack_detailed side-band-64k`, null, `have ${old}`, null]);
+    expect(noNoDone.lines).toEqual([`ACK ${old} common`, `ACK ${old} ready`, 'NAK']);
+    expect(noNoDone.pack.length).toBe(0);
+  });
+
+  it('an up-to-date client gets an empty pack, and our client does not even ask', async () => {
+    const repo = await newRepo();
+    const head = await commitAll(repo, { a: '1' });
+    const r = await run(repo, [`want ${head} ${CAPS}`, null, `have ${head}`, 'done']);
+    expect(objectCount(r.pack)).toBe(0);
+
+    const clientFs = new LightningFS('git-unit-uptodate', { wipe: true });
+    let posts = 0;
+    const http = httpPlugin({ info: () => advertiseRefs(repo), pack: (b) => (posts++, uploadPack(repo, b)) });
+    await cloneBare({ fs: clientFs, gitdir: '/c', http });
+    expect(posts).toBe(1);
+    expect((await fetchMaster({ fs: clientFs, gitdir: '/c', http })).remoteHead).toBe(head);
+    expect(posts).toBe(1);
+  });
+
+  it('a pack spanning many 64 KiB side-band frames arrives whole, last partial frame included', async () => {
+    const repo = await newRepo();
+    // Random bytes do not compress, so the pack really is ~300 KB: five side-band frames at least.
+    const big = new Uint8Array(300_000);
+    for (let o = 0; o < big.length; o += 65536) crypto.getRandomValues(big.subarray(o, o + 65536));
+    const head = await commitAll(repo, { 'big.bin': big, 'small': 's' });
+    const r = await run(repo, [`want ${head} ${CAPS}`, null, 'done']);
+    expect(r.frames).toBeGreaterThanOrEqual(5);
+    expect(objectCount(r.pack)).toBe(4);
+
+    const clientFs = new LightningFS('git-unit-big', { wipe: true });
+    const http = httpPlugin({ info: () => advertiseRefs(repo), pack: (b) => uploadPack(repo, b) });
+    const { head: got } = await cloneBare({ fs: clientFs, gitdir: '/c', http });
+    expect(got).toBe(head);
+    const { blob } = await git.readBlob({ fs: clientFs, gitdir: '/c', oid: got, filepath: 'big.bin' });
+    expect(Buffer.compare(blob, big)).toBe(0);
+  });
+});
+
+describe('uploadPack refusals', () => {
+  const refused = async (repo: GitRepo, body: Uint8Array): Promise<unknown> => {
+    try {
+      await collect(uploadPack(repo, body));
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('refuses malformed requests with ErrorGitProtocol', async () => {
+    const repo = await newRepo();
+    const head = await commitAll(repo, { a: '1' });
+    const other = await git.writeBlob({ ...repo, blob: enc.encode('not in history') });
+    const cases: Uint8Array[] = [
+      enc.encode('zzzzwant'),
+      await req([`want ${head} ${CAPS}`]), // no flush
+      await req([`wnat ${head}`, null, 'done']),
+      await req([`want nothex`, null, 'done']),
+      await req([null, 'done']),
+      await req([`want ${head} ${CAPS}`, null, `have ${head}`]), // neither done nor flush
+      await req([`want ${head} ${CAPS}`, null, 'hello', 'done']),
+      await req([`want ${head} ${CAPS}`, 'deepen 1', null, 'done']),
+      await req([`want ${other} ${CAPS}`, null, 'done']), // not reachable from master
+      await req([`want ${'a'.repeat(40)} ${CAPS}`, null, 'done']),
+    ];
+    for (const body of cases) expect(await refused(repo, body)).toMatchObject({ code: 'ErrorGitProtocol' });
+  });
+
+  it('a pack that cannot be built ends in a side-band error, not an empty pack', async () => {
+    const repo = await newRepo();
+    const head = await commitAll(repo, { a: 'will vanish' });
+    const { oid } = await git.readTree({ ...repo, oid: head });
+    await repo.fs.promises.unlink(`/vault/objects/${oid.slice(0, 2)}/${oid.slice(2)}`);
+    const r = await run({ ...repo, cache: {} }, [`want ${head} ${CAPS}`, null, 'done']);
+    expect(r.pack.length).toBe(0);
+    expect(r.errors.join('')).toMatch(/missing/);
+
+    const clientFs = new LightningFS('git-unit-broken', { wipe: true });
+    const http = httpPlugin({ info: () => advertiseRefs(repo), pack: (b) => uploadPack({ ...repo, cache: {} }, b) });
+    await expect(cloneBare({ fs: clientFs, gitdir: '/c', http })).rejects.toMatchObject({ code: 'ErrorGitProtocol' });
+  });
+
+  it('a client refuses a pack damaged on the way with ErrorGitPackInvalid', async () => {
+    const repo = await newRepo();
+    await commitAll(repo, secrets(50));
+    const clientFs = new LightningFS('git-unit-damaged', { wipe: true });
+    const http = httpPlugin({
+      info: () => advertiseRefs(repo),
+      async *pack(b) {
+        const bytes = await collect(uploadPack(repo, b));
+        const at = bytes.length - 30; // inside the pack, before its checksum
+        bytes[at] = (bytes[at] as number) ^ 0xff;
+        yield bytes;
+      },
+    });
+    await expect(cloneBare({ fs: clientFs, gitdir: '/c', http })).rejects.toMatchObject({ code: 'ErrorGitPackInvalid' });
+  });
+});
