@@ -95,6 +95,8 @@ class FileKV implements KV {
     let buf: Buffer = Buffer.alloc(0);
     try {
       buf = await fsp.readFile(this.file);
+      // The log holds the seed on Node: owner-only, even if it was copied in with a wider mode.
+      if (((await fsp.stat(this.file)).mode & 0o077) !== 0) await fsp.chmod(this.file, 0o600);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
@@ -128,7 +130,7 @@ class FileKV implements KV {
     }
     if (good < buf.length) await fsp.truncate(this.file, good);
     this.logBytes = good;
-    if (this.logBytes > COMPACT_BYTES) await this.compact();
+    if (this.logBytes > COMPACT_BYTES) await this.compactQuietly();
   }
 
   private apply(ops: Op[]): void {
@@ -140,6 +142,18 @@ class FileKV implements KV {
     }
   }
 
+  /**
+   * Compaction only saves space: the transaction that triggered it is already committed, so a
+   * failure here (disk full) must not turn that commit into an error. It is tried again later.
+   */
+  private async compactQuietly(): Promise<void> {
+    try {
+      await this.compact();
+    } catch {
+      await fsp.rm(this.file + '.tmp', { force: true }).catch(() => undefined);
+    }
+  }
+
   private async compact(): Promise<void> {
     const ops: Op[] = [];
     for (const [name, store] of this.stores) for (const [k, v] of store) ops.push([name, k, encode(v)]);
@@ -147,6 +161,7 @@ class FileKV implements KV {
     const line = JSON.stringify(ops) + '\n';
     const handle = await fsp.open(tmp, 'w', 0o600);
     try {
+      await handle.chmod(0o600); // a leftover .tmp keeps its old mode on open; this file holds the seed
       await handle.writeFile(line);
       await handle.sync();
     } finally {
@@ -199,7 +214,7 @@ class FileKV implements KV {
     }
     this.apply(ops.map((op) => (op.length === 3 ? [op[0], op[1], structuredClone(op[2])] : op)));
     this.logBytes += Buffer.byteLength(line);
-    if (this.logBytes > COMPACT_BYTES) await this.compact();
+    if (this.logBytes > COMPACT_BYTES) await this.compactQuietly();
   }
 
   private tx(staged: Map<StoreName, Map<string, unknown>>, writable: boolean): Tx {
