@@ -1,0 +1,93 @@
+// Big vaults and what moves on the wire (scenario 43, Polykey B2 and B7): a 10 MB secret and a
+// multi-megabyte pack clone byte-exact; an up-to-date pull moves no pack; a pull after one changed
+// secret in a vault of 2,000 secrets moves a few KB, not the vault. Bytes are counted at the
+// WebRTC seam: the owner's data channels count what they send.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Keynode } from '../../../src/index.js';
+import { randomBytes } from '../../../src/ids/index.js';
+import { base64urlEncode, bytesEqual } from '../../../src/keys/crypto.js';
+import { countingRtc, Net, noise, shareWith } from '../../utils/keynodes.js';
+
+let net: Net;
+let owner: Keynode;
+let peer: Keynode;
+let sent: { bytes: number };
+
+beforeAll(async () => {
+  net = await Net.start();
+  const counting = countingRtc();
+  sent = counting.sent;
+  [owner, peer] = await Promise.all([net.node('owner', { rtc: counting.rtc }), net.node('peer')]);
+});
+afterAll(async () => {
+  await net?.stopAll();
+});
+
+/** Bytes the owner sends over its peer channels while `fn` runs (only the peer talks to it here). */
+async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; bytes: number }> {
+  const before = sent.bytes;
+  const result = await fn();
+  return { result, bytes: sent.bytes - before };
+}
+
+describe('large vaults (B2)', () => {
+  it('a 10 MB secret clones byte-exact', async () => {
+    const content = noise(10 * 1024 * 1024);
+    await owner.vaults.create('ten-mb');
+    await owner.secrets.write('ten-mb', 'blob.bin', content);
+    await shareWith(owner, 'ten-mb', peer);
+    const { result: id, bytes } = await measure(() => peer.vaults.clone('ten-mb', owner.nodeId));
+    expect(bytes).toBeGreaterThan(content.length); // it really went over the channel
+    expect(bytesEqual(await peer.secrets.get(id, 'blob.bin'), content)).toBe(true);
+    expect((await peer.vaults.log(id)).map((c) => c.commitId)).toEqual((await owner.vaults.log('ten-mb')).map((c) => c.commitId));
+  });
+
+  it('a vault whose pack is several MB (many secrets, many commits) clones byte-exact', async () => {
+    const secrets = Array.from({ length: 24 }, (_, i) => ({ path: `dir${i % 4}/secret-${i}`, content: noise(150 * 1024 + i) }));
+    await owner.vaults.create('many-mb');
+    for (let i = 0; i < secrets.length; i += 6) {
+      await owner.secrets.batch('many-mb', secrets.slice(i, i + 6).map((s) => ({ op: 'write' as const, path: s.path, content: s.content })));
+    }
+    await shareWith(owner, 'many-mb', peer);
+    const { result: id, bytes } = await measure(() => peer.vaults.clone('many-mb', owner.nodeId));
+    expect(bytes).toBeGreaterThan(3 * 1024 * 1024);
+    for (const s of secrets) expect(bytesEqual(await peer.secrets.get(id, s.path), s.content)).toBe(true);
+    expect((await peer.vaults.log(id)).length).toBe(5);
+  });
+});
+
+describe('what a pull moves (B7)', () => {
+  let cloneId: string;
+  let cloneBytes: number;
+
+  beforeAll(async () => {
+    await owner.vaults.create('two-thousand');
+    const ops = Array.from({ length: 2000 }, (_, i) => ({
+      op: 'write' as const,
+      path: `group-${String(i % 40).padStart(2, '0')}/secret-${i}`,
+      content: `value ${i} ${base64urlEncode(randomBytes(150))}`, // incompressible: the clone is big on the wire
+    }));
+    await owner.secrets.batch('two-thousand', ops);
+    await shareWith(owner, 'two-thousand', peer);
+    const measured = await measure(() => peer.vaults.clone('two-thousand', owner.nodeId));
+    cloneId = measured.result;
+    cloneBytes = measured.bytes;
+  });
+
+  it('an up-to-date pull moves no pack', async () => {
+    const { result, bytes } = await measure(() => peer.vaults.pull(cloneId));
+    expect(result.from).toBe(result.to);
+    expect(bytes).toBeLessThan(2048); // the ref advertisement and RPC frames only
+  });
+
+  it('a pull after one changed secret moves a few KB, not the vault', async () => {
+    await owner.secrets.update('two-thousand', 'group-07/secret-7', 'changed');
+    const { result, bytes } = await measure(() => peer.vaults.pull(cloneId));
+    expect(result.from).not.toBe(result.to);
+    expect(await peer.secrets.getText(cloneId, 'group-07/secret-7')).toBe('changed');
+    expect(cloneBytes).toBeGreaterThan(200 * 1024);
+    expect(bytes).toBeLessThan(16 * 1024);
+    console.info(`B7: clone of 2,000 secrets sent ${cloneBytes} bytes; the pull after one change sent ${bytes} bytes`);
+    expect(bytes * 50).toBeLessThan(cloneBytes);
+  });
+});
