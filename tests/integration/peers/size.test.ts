@@ -87,7 +87,6 @@ describe('what a pull moves (B7)', () => {
     expect(await peer.secrets.getText(cloneId, 'group-07/secret-7')).toBe('changed');
     expect(cloneBytes).toBeGreaterThan(200 * 1024);
     expect(bytes).toBeLessThan(16 * 1024);
-    console.info(`B7: clone of 2,000 secrets sent ${cloneBytes} bytes; the pull after one change sent ${bytes} bytes`);
     expect(bytes * 50).toBeLessThan(cloneBytes);
   });
 });
