@@ -26,6 +26,7 @@ import { VaultManager } from '../vaults/vault-manager.js';
 import type { CoreContext } from './context.js';
 import { Events, type KeynodeEventName, type KeynodeEvents } from './events.js';
 import { Network } from './network.js';
+import { PullQueue, type QueuedPull } from './pull-queue.js';
 import { Remote } from './remote.js';
 import { Sharing } from './sharing.js';
 
@@ -48,7 +49,7 @@ export interface KeynodeParts {
 export interface Keynode {
   readonly nodeId: string;
   readonly recoveryCode?: string;
-  readonly vaults: Vaults;
+  readonly vaults: Vaults & KeynodeVaultsExtra;
   readonly secrets: Secrets;
   readonly gestalts: Omit<Gestalts, 'list'> & { list(): Promise<Array<{ nodes: string[]; actions: Array<'notify' | 'scan' | 'claim'>; own: boolean }>> };
   readonly notifications: Notifications & KeynodeNotificationsExtra;
@@ -59,6 +60,14 @@ export interface Keynode {
   };
   on<K extends KeynodeEventName>(event: K, listener: (value: KeynodeEvents[K]) => void): () => void;
   stop(): Promise<void>;
+}
+
+/** Beyond API.md: pulls queued until the owner can be reached. */
+export interface KeynodeVaultsExtra {
+  /** Queues a pull (same options as pull) that runs by itself when the owner is reachable. */
+  queuePull(vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<QueuedPull>;
+  queuedPulls(): Promise<QueuedPull[]>;
+  cancelQueuedPull(vault: string): Promise<void>;
 }
 
 /** Beyond API.md: the requests list (senders without `notify`) and the unread count. */
@@ -128,7 +137,7 @@ export async function createKeynodeFrom(parts: KeynodeParts): Promise<Keynode> {
 class KeynodeImpl implements Keynode {
   readonly nodeId: string;
   readonly recoveryCode?: string;
-  readonly vaults: Vaults;
+  readonly vaults: Keynode['vaults'];
   readonly secrets: Secrets;
   readonly gestalts: Keynode['gestalts'];
   readonly notifications: Keynode['notifications'];
@@ -149,6 +158,7 @@ class KeynodeImpl implements Keynode {
     };
     const sharing = new Sharing(ctx, () => net.flushSoon());
     const remote = new Remote(ctx, net);
+    const pulls = new PullQueue(ctx, net, remote);
     const { vaults, events } = ctx;
     const changed = (vaultId: string, reason: string): void => events.emit('vault-changed', { vaultId, reason });
 
@@ -188,7 +198,11 @@ class KeynodeImpl implements Keynode {
         changed(id, 'fork');
         return id;
       }),
+      queuePull: guard((vault, opts) => pulls.queue(vault, opts)),
+      queuedPulls: guard(() => pulls.list()),
+      cancelQueuedPull: guard((vault) => pulls.cancel(vault)),
     };
+    pulls.runSoon();
 
     const secrets = ctx.secrets;
     const wrapped = {} as Record<string, unknown>;

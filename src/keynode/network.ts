@@ -49,6 +49,8 @@ export class Network {
   private readonly peers: PeerManager | undefined;
   private readonly handlers = new RpcHandlers();
   private readonly unsubscribe: Array<() => void> = [];
+  private readonly watchSources: Array<() => Promise<NodeId[]>> = [];
+  private readonly reachable = new Set<(nodeId?: NodeId) => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
 
@@ -94,11 +96,15 @@ export class Network {
         this.emitStatus();
         if (status === 'connected') {
           if (options.iceServers === undefined) iceServers.splice(0, iceServers.length, ...signaling.iceServers);
-          void this.watchOutboxRecipients();
+          void this.refreshWatch();
           this.flushSoon();
+          this.reachableNow();
         }
       }),
-      signaling.on('peer-online', ({ nodeId }) => this.flushSoon(nodeId)),
+      signaling.on('peer-online', ({ nodeId }) => {
+        this.flushSoon(nodeId);
+        this.reachableNow(nodeId);
+      }),
       signaling.on('mailbox', ({ items }) => void this.receiveMailbox(items)),
       signaling.on('error', (e) => ctx.logger.warn('signaling error', { code: e.code, message: e.message })),
       this.peers.on('peer-connected', () => this.emitStatus()),
@@ -193,10 +199,31 @@ export class Network {
     if (handled.length > 0) this.signaling?.ackMailbox(handled);
   }
 
-  private async watchOutboxRecipients(): Promise<void> {
-    const pending = await this.ctx.notifications.outbox.read();
-    const recipients = [...new Set(pending.filter((p) => !p.failed).map((p) => p.to))].filter(isNodeId);
-    if (recipients.length > 0) this.signaling?.watch(recipients);
+  /** Other work that waits for keynodes to come online (queued pulls) registers here. */
+  addWatchSource(source: () => Promise<NodeId[]>): void {
+    this.watchSources.push(source);
+  }
+
+  /** `cb()` when signaling (re)connects, `cb(nodeId)` when a watched keynode comes online. */
+  onReachable(cb: (nodeId?: NodeId) => void): () => void {
+    this.reachable.add(cb);
+    return () => this.reachable.delete(cb);
+  }
+
+  private reachableNow(nodeId?: NodeId): void {
+    for (const cb of [...this.reachable]) cb(nodeId);
+  }
+
+  /** Asks the signaling server to tell us when anyone we owe a notification or a pull logs in. */
+  async refreshWatch(): Promise<void> {
+    if (this.signaling?.status !== 'connected') return;
+    const outbox = async (): Promise<NodeId[]> =>
+      (await this.ctx.notifications.outbox.read()).filter((p) => !p.failed).map((p) => p.to as NodeId);
+    const all = new Set<NodeId>();
+    for (const source of [outbox, ...this.watchSources]) {
+      for (const nodeId of await source().catch(() => [])) if (isNodeId(nodeId)) all.add(nodeId);
+    }
+    this.signaling.watch([...all]);
   }
 
   /** Attempts delivery of what is due (or everything owed to `only`) without blocking the caller. */
@@ -209,7 +236,7 @@ export class Network {
     const opts: Parameters<CoreContext['notifications']['flushOutbox']>[0] = { deliver: (to, token) => this.deliver(to, token) };
     if (only !== undefined) opts.only = only;
     await this.ctx.notifications.flushOutbox(opts);
-    await this.watchOutboxRecipients().catch(() => undefined);
+    await this.refreshWatch().catch(() => undefined);
     await this.schedule();
   }
 

@@ -1,0 +1,116 @@
+// Pulls that could not run because the owner was unreachable (offline, or this keynode had no
+// network): persisted in the 'pending' store, shown as queued, and run by themselves when the owner
+// can be reached again — when signaling (re)connects, when the owner logs in, and at start.
+// One queued pull per vault; asking again replaces it.
+import { KeynodeError, isKeynodeError } from '../errors.js';
+import { assertNodeId, type NodeId, type VaultId } from '../ids/index.js';
+import type { CoreContext } from './context.js';
+import type { Network } from './network.js';
+import type { Remote } from './remote.js';
+
+export interface QueuedPull {
+  vaultId: string;
+  vaultName: string;
+  /** The keynode the pull waits for. */
+  nodeId: string;
+  pullVault?: string;
+  queuedAt: number;
+  attempts: number;
+  lastAttemptAt?: number;
+  /** Set when the pull ran and was refused (permission, diverged history): it will not run again. */
+  failed?: { code: string; message: string };
+}
+
+const KEY = 'pull:';
+
+export class PullQueue {
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly network: Network,
+    private readonly remote: Remote,
+  ) {
+    network.addWatchSource(async () => (await this.list()).filter((p) => p.failed === undefined).map((p) => p.nodeId as NodeId));
+    network.onReachable((nodeId) => this.runSoon(nodeId));
+  }
+
+  /** Queues a pull of `vault` (same options as pull) to run when its owner can be reached. */
+  async queue(vault: string, opts: { nodeId?: string; pullVault?: string } = {}): Promise<QueuedPull> {
+    const vaultId = await this.ctx.vaults.resolve(vault);
+    const meta = await this.ctx.vaults.getMeta(vaultId);
+    const nodeId = opts.nodeId ?? meta.remote?.nodeId;
+    if (nodeId === undefined) {
+      throw new KeynodeError('ErrorVaultRemoteUndefined', `Vault "${meta.name}" was not cloned from another keynode, so there is nothing to pull it from.`);
+    }
+    const item: QueuedPull = {
+      vaultId,
+      vaultName: meta.name,
+      nodeId: assertNodeId(nodeId),
+      queuedAt: this.ctx.clock(),
+      attempts: 0,
+    };
+    if (opts.pullVault !== undefined) item.pullVault = opts.pullVault;
+    await this.ctx.storage.kv.write((tx) => tx.put('pending', KEY + vaultId, item));
+    this.changed(vaultId);
+    void this.network.refreshWatch().catch(() => undefined);
+    this.runSoon(item.nodeId as NodeId);
+    return item;
+  }
+
+  async list(): Promise<QueuedPull[]> {
+    const entries = await this.ctx.storage.kv.read((tx) => tx.entries<QueuedPull>('pending', { prefix: KEY }));
+    return entries.map(([, item]) => item).sort((a, b) => a.queuedAt - b.queuedAt);
+  }
+
+  async cancel(vault: string): Promise<void> {
+    const vaultId = await this.ctx.vaults.resolve(vault).catch(() => vault as VaultId);
+    await this.ctx.storage.kv.write((tx) => tx.delete('pending', KEY + vaultId));
+    this.changed(vaultId);
+  }
+
+  /** Runs every waiting pull (or those waiting for `nodeId`), one at a time, in the background. */
+  runSoon(nodeId?: NodeId): void {
+    const run = this.running.then(() => this.runOnce(nodeId));
+    this.running = run.catch((e: unknown) => this.ctx.logger.warn('queued pulls failed', { message: String(e) }));
+  }
+
+  private async runOnce(nodeId?: NodeId): Promise<void> {
+    if (this.network.status().signaling !== 'connected') return;
+    for (const item of await this.list()) {
+      if (item.failed !== undefined || (nodeId !== undefined && item.nodeId !== nodeId)) continue;
+      const key = KEY + item.vaultId;
+      let outcome: KeynodeError | undefined;
+      try {
+        const opts: { nodeId: string; pullVault?: string } = { nodeId: item.nodeId };
+        if (item.pullVault !== undefined) opts.pullVault = item.pullVault;
+        await this.remote.pull(item.vaultId, opts);
+      } catch (e) {
+        outcome = isKeynodeError(e) ? e : new KeynodeError('ErrorInternal', 'The queued pull failed.', { cause: e });
+      }
+      // A vault deleted here meanwhile has nothing left to pull into (checked outside the transaction).
+      const gone = outcome?.code === 'ErrorVaultsVaultUndefined' && !(await this.vaultExists(item.vaultId));
+      await this.ctx.storage.kv.write(async (tx) => {
+        const current = await tx.get<QueuedPull>('pending', key);
+        if (current === undefined || current.queuedAt !== item.queuedAt) return; // cancelled or replaced meanwhile
+        if (outcome === undefined || gone) {
+          await tx.delete('pending', key);
+          return;
+        }
+        const next: QueuedPull = { ...current, attempts: current.attempts + 1, lastAttemptAt: this.ctx.clock() };
+        // Unreachable again: keep waiting. Anything else is an answer, and asking again would not change it.
+        if (outcome.code !== 'ErrorNodeConnectionFailed') next.failed = { code: outcome.code, message: outcome.message };
+        await tx.put('pending', key, next);
+      });
+      this.changed(item.vaultId);
+    }
+  }
+
+  private async vaultExists(vaultId: string): Promise<boolean> {
+    return (await this.ctx.vaults.list()).some((v) => v.vaultId === vaultId);
+  }
+
+  private changed(vaultId: string): void {
+    this.ctx.events.emit('vault-changed', { vaultId, reason: 'pull-queue' });
+  }
+}
