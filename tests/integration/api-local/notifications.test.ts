@@ -161,7 +161,7 @@ describe('inbox', () => {
     }
     return ids;
   }
-  const names = (items: Array<{ data: { type: string } }>): string[] => items.map((i) => (i.data as { vaultName: string }).vaultName);
+  const names = (items: Array<{ data: unknown }>): string[] => items.map((i) => (i.data as { vaultName: string }).vaultName);
 
   it('reads newest first by default, oldest first with order asc, and honours limit', async () => {
     await fill();
