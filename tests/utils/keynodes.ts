@@ -5,14 +5,16 @@
 // keynode is replaced. Run inside a loopback-only namespace (`npm test`).
 import wrtc from '@roamhq/wrtc';
 import { createKeynode, startSignalingServer, type CreateKeynodeOptions, type Keynode } from '../../src/index.js';
-import { encodeNodeId, randomBytes, type NodeId } from '../../src/ids/index.js';
+import { encodeNodeId, NotificationIdGenerator, randomBytes, type NodeId } from '../../src/ids/index.js';
 import { keyPairFromSeed, sign as signWith } from '../../src/keys/crypto.js';
 import type { ByteChannel, RtcImpl } from '../../src/network/byte-channel.js';
 import { PeerManager } from '../../src/network/peer-manager.js';
 import type { RpcPeer } from '../../src/network/rpc.js';
 import { RpcHandlers } from '../../src/network/rpc-handlers.js';
 import { SignalingClient } from '../../src/network/signaling-client.js';
+import { signNotification } from '../../src/notifications/notification-token.js';
 import { tokenFromLink } from '../../src/notifications/share-link.js';
+import type { NotificationData } from '../../src/types.js';
 import { nodeRtc } from '../../src/platform/node-rtc.js';
 import type { SignalingServer } from '../../signaling-server/src/index.js';
 import WebSocket from 'ws';
@@ -146,6 +148,8 @@ export interface RawPeer {
   connect(to: string): Promise<RpcPeer>;
   /** The byte channel under that connection, to write anything at all on it. */
   channelOf(rpc: RpcPeer): ByteChannel;
+  /** A notification signed by this raw peer (its own key), addressed to `to`. */
+  signNotification(to: string, data: NotificationData): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -171,11 +175,14 @@ export async function rawPeer(net: Net): Promise<RawPeer> {
     },
     handlers: new RpcHandlers(),
   });
+  const ids = new NotificationIdGenerator();
   const raw: RawPeer = {
     nodeId,
     connect: (to) => peers.connect(to as NodeId),
     // The RPC layer keeps its channel private; a hostile peer would simply own it.
     channelOf: (rpc) => (rpc as unknown as { channel: ByteChannel }).channel,
+    signNotification: (to, data) =>
+      signNotification({ typ: 'notification', iss: nodeId, sub: to as NodeId, jti: ids.next(), iat: Date.now(), data }, { nodeId, sign }),
     async stop() {
       peers.stop();
       await signaling.close();
