@@ -76,8 +76,10 @@ describe('file KV', () => {
     expect((err as Error).message).toMatch(/damaged|corrupt/i);
   });
 
-  it('compacts a log over 8 MB and keeps every value, including bytes and deletions', async () => {
+  it('compacts a log over 8 MB and keeps every value, including bytes and deletions; the new log is 0600', async () => {
     const dir = await tempDir();
+    // A leftover compaction file with a wide mode must not make the compacted log readable by others.
+    await writeFile(logFile(dir) + '.tmp', 'stale', { mode: 0o644 });
     const kv = await open(dir);
     // Three 3 MB overwrites of one key plus small writes: about 9 MB of log for 3 MB of live data.
     for (let round = 0; round < 3; round++) {
@@ -94,6 +96,7 @@ describe('file KV', () => {
     const sizeAfter = (await stat(logFile(dir))).size;
     // 12 MB was appended in all; the log went over 8 MB on the third big write and was rewritten.
     expect(sizeAfter).toBeLessThan(8 * 1024 * 1024);
+    expect((await stat(logFile(dir))).mode & 0o777).toBe(0o600);
     const before = await kv.read((tx) => tx.entries('vaults'));
     await kv.close();
     const again = await open(dir);

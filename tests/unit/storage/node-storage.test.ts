@@ -1,5 +1,5 @@
 // openNodeStorage: the Node storage choices ('memory' by name, { dir } on disk) and their files.
-import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,16 +58,6 @@ describe('openNodeStorage', () => {
     const again = await openNodeStorage({ dir }, 'x');
     expect((await stat(log)).mode & 0o777).toBe(0o600);
     await again.close();
-  });
-
-  it('{ dir }: a leftover compaction file with a wide mode does not make the log readable by others', async () => {
-    const dir = await tempDir();
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, 'keynode.kvlog.tmp'), 'stale', { mode: 0o644 });
-    const s = await openNodeStorage({ dir }, 'x');
-    await s.kv.write((tx) => tx.put('vaults', 'big', 'z'.repeat(8 * 1024 * 1024 + 10))); // compacts
-    expect((await stat(path.join(dir, 'keynode.kvlog'))).mode & 0o777).toBe(0o600);
-    await s.close();
   });
 
   it('passes a ready Storage through unchanged', async () => {
