@@ -3,7 +3,6 @@
 // a share with one member reaches every member (notification, clone, pull), including a member
 // linked later, and only while the share lasts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Keynode } from '../../../src/index.js';
 import { verifiedSigners, type SignedToken } from '../../../src/keys/token.js';
 import { codeOf, eventually, link, Net, rawPeer, trustEachOther } from '../../utils/keynodes.js';
 
