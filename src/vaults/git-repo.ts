@@ -44,6 +44,15 @@ export function writeCommit(
 
 /** The commit `master` points at, or undefined when the ref is missing or unreadable. */
 export async function readMaster(repo: Repo): Promise<string | undefined> {
+  // The loose ref is what we write; reading it directly spares resolveRef's packed-refs read and
+  // its walk over candidate ref paths on every operation. A clone may leave master only in packed-refs.
+  try {
+    const text = await repo.fs.promises.readFile(`${repo.gitdir}/${MASTER}`, 'utf8');
+    const oid = String(text).trim();
+    if (/^[0-9a-f]{40}$/.test(oid)) return oid;
+  } catch {
+    // fall through to the packed refs
+  }
   try {
     const oid = await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref: MASTER });
     return /^[0-9a-f]{40}$/.test(oid) ? oid : undefined;

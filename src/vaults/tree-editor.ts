@@ -70,9 +70,16 @@ export class TreeEditor {
     return map;
   }
 
-  private async readEntries(oid: string): Promise<TreeEntry[]> {
-    const { tree } = await git.readTree({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid, cache: this.repo.cache });
-    return tree;
+  /** Stored trees, read once per editor: the diff revisits the trees the edit already loaded. */
+  private readonly stored = new Map<string, Promise<TreeEntry[]>>();
+
+  private readEntries(oid: string): Promise<TreeEntry[]> {
+    let entries = this.stored.get(oid);
+    if (entries === undefined) {
+      entries = git.readTree({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid, cache: this.repo.cache }).then((r) => r.tree);
+      this.stored.set(oid, entries);
+    }
+    return entries;
   }
 
   /** The node at `parts` ([] = the root), or undefined when nothing is there. */
