@@ -58,6 +58,7 @@ export const errorCodes = [
   'ErrorKeynodeStopped',
   'ErrorInvalidArgument',
   'ErrorInternal',
+  'ErrorKeynodeInterrupted',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

@@ -1,0 +1,128 @@
+// The messages between a page and the service worker that hosts the keynode core (DESIGN.md §1).
+// Requests go through `navigator.serviceWorker.controller.postMessage`, which wakes a stopped
+// worker; every reply names the worker *instance* that sent it, so a page can tell when the worker
+// it was talking to has been stopped and replaced (see client.ts for what happens then).
+// Values cross by structured clone: Uint8Array arrives as Uint8Array, errors as KeynodeError JSON.
+import type { KeynodeErrorJSON } from '../../errors.js';
+
+/** The BroadcastChannel on which the worker tells every tab about events and its own start. */
+export const EVENTS_CHANNEL = 'keynode-sw-events';
+
+/** Every Keynode method a page may call, by its dotted path on the Keynode object. */
+export const METHODS = [
+  'vaults.create',
+  'vaults.list',
+  'vaults.rename',
+  'vaults.delete',
+  'vaults.log',
+  'vaults.version',
+  'vaults.share',
+  'vaults.unshare',
+  'vaults.permissions',
+  'vaults.shareLink',
+  'vaults.scan',
+  'vaults.clone',
+  'vaults.pull',
+  'vaults.fork',
+  'secrets.add',
+  'secrets.update',
+  'secrets.write',
+  'secrets.get',
+  'secrets.getText',
+  'secrets.stat',
+  'secrets.list',
+  'secrets.mkdir',
+  'secrets.rename',
+  'secrets.delete',
+  'secrets.batch',
+  'secrets.env',
+  'gestalts.trust',
+  'gestalts.untrust',
+  'gestalts.allow',
+  'gestalts.disallow',
+  'gestalts.permissions',
+  'gestalts.get',
+  'gestalts.list',
+  'gestalts.invite',
+  'gestalts.claim',
+  'gestalts.discover',
+  'notifications.send',
+  'notifications.read',
+  'notifications.remove',
+  'notifications.clear',
+  'notifications.outbox.read',
+  'notifications.outbox.remove',
+  'notifications.outbox.clear',
+  'notifications.openLink',
+  'notifications.unreadCount',
+  'notifications.requests.read',
+  'notifications.requests.accept',
+  'notifications.requests.block',
+  'network.status',
+  'network.connect',
+  'network.disconnect',
+] as const;
+
+export type Method = (typeof METHODS)[number];
+
+/**
+ * Calls that change nothing, so a page may repeat them after the worker was stopped mid-call.
+ * Everything else is a mutation and is never repeated behind the user's back. (`notifications.read`
+ * marks items read, but doing that twice is the same as once.)
+ */
+export const REPEATABLE: ReadonlySet<string> = new Set<Method>([
+  'vaults.list',
+  'vaults.log',
+  'vaults.permissions',
+  'vaults.shareLink',
+  'vaults.scan',
+  'secrets.get',
+  'secrets.getText',
+  'secrets.stat',
+  'secrets.list',
+  'secrets.env',
+  'gestalts.permissions',
+  'gestalts.get',
+  'gestalts.list',
+  'notifications.read',
+  'notifications.outbox.read',
+  'notifications.unreadCount',
+  'notifications.requests.read',
+  'network.status',
+  'network.connect',
+]);
+
+/** Page → worker. `hello` returns the NodeId (and the recovery code to the tab that created it). */
+export type PageMessage =
+  | { kn: 'call'; id: number; method: Method; args: unknown[] }
+  | { kn: 'hello'; id: number }
+  | { kn: 'ping'; id: number }
+  /** From the network host tab, with a MessagePort transferred (network-host/protocol.ts). */
+  | { kn: 'host'; id: number };
+
+/** Worker → page (to the one client that asked). */
+export type WorkerMessage =
+  /** Sent in the same task that received the call, before any work starts. */
+  | { kn: 'ack'; id: number; instance: string }
+  | { kn: 'result'; id: number; instance: string; ok: true; value: unknown }
+  | { kn: 'result'; id: number; instance: string; ok: false; error: KeynodeErrorJSON }
+  | { kn: 'pong'; id: number; instance: string };
+
+/** Worker → every tab, on EVENTS_CHANNEL. */
+export type BroadcastMessage =
+  | { kn: 'event'; instance: string; event: string; value: unknown }
+  | { kn: 'started'; instance: string };
+
+export interface Hello {
+  nodeId: string;
+  recoveryCode?: string;
+}
+
+export function isWorkerMessage(data: unknown): data is WorkerMessage {
+  return typeof data === 'object' && data !== null && typeof (data as { kn?: unknown }).kn === 'string' && typeof (data as { id?: unknown }).id === 'number';
+}
+
+const methodSet: ReadonlySet<string> = new Set(METHODS);
+export function isMethod(m: unknown): m is Method {
+  return typeof m === 'string' && methodSet.has(m);
+}
