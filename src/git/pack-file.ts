@@ -97,7 +97,7 @@ export class PackFile {
   }
 
   inflateEntry(e: RawEntry): Uint8Array {
-    const data = inflate(this.pack.subarray(e.dataStart, e.end));
+    const data = inflate(this.pack.subarray(e.dataStart, e.end), e.size);
     if (data.length !== e.size) throw corrupt('entry size');
     return data;
   }

@@ -3,9 +3,10 @@
 import { deflate as pakoDeflate, inflate as pakoInflate } from 'pako';
 import { KeynodeError } from '../errors.js';
 
-export function inflate(data: Uint8Array): Uint8Array {
+/** `size`, when known (pack entries record it), sizes pako's output buffer: most objects are tiny. */
+export function inflate(data: Uint8Array, size?: number): Uint8Array {
   try {
-    return pakoInflate(data);
+    return size === undefined ? pakoInflate(data) : pakoInflate(data, { chunkSize: Math.min(Math.max(size, 64), 65536) });
   } catch (e) {
     throw new KeynodeError('ErrorStorageCorrupt', 'A stored git object could not be decompressed.', { cause: e });
   }
