@@ -41,17 +41,20 @@ export class Net {
   }
 
   /** A memory keynode logged in to this server (login finished when it resolves). */
-  async node(label: string, extra: Omit<CreateKeynodeOptions, 'storage' | 'name'> & { name?: string } = {}): Promise<Keynode> {
+  async node(label: string, extra: CreateKeynodeOptions = {}): Promise<Keynode> {
     const k = await createKeynode({ storage: 'memory', name: freshName(label), signalingUrl: this.url, ...extra });
     this.started.push(k);
     return k;
   }
 
-  /** Restarts the signaling server on the same port (same URL), with empty state. */
-  async restartServer(): Promise<void> {
-    const { port } = this.server;
+  /** Stops the signaling server (keynodes keep trying to log in again). */
+  async stopServer(): Promise<void> {
     await this.server.close();
-    this.server = await startSignalingServer({ port });
+  }
+
+  /** Starts the signaling server again on the same port (same URL), with empty state. */
+  async startServerAgain(): Promise<void> {
+    this.server = await startSignalingServer({ port: this.server.port });
   }
 
   async stopAll(): Promise<void> {
@@ -114,14 +117,21 @@ export function noise(bytes: number): Uint8Array {
 
 // ---- the WebRTC seam -----------------------------------------------------------------------------
 
+/** What a counting WebRTC has sent so far; `onSend` (if set) runs after each message is handed over. */
+export interface SentCounter {
+  bytes: number;
+  onSend?: (total: number) => void;
+}
+
 /** WebRTC for Node whose data channels add every byte this side sends to `sent`. */
-export function countingRtc(): { rtc: RtcImpl; sent: { bytes: number } } {
-  const sent = { bytes: 0 };
+export function countingRtc(): { rtc: RtcImpl; sent: SentCounter } {
+  const sent: SentCounter = { bytes: 0 };
   const wrap = (channel: { send(data: unknown): void }): void => {
     const send = channel.send.bind(channel);
     channel.send = (data: unknown) => {
       sent.bytes += (data as ArrayBufferView).byteLength ?? (data as ArrayBuffer).byteLength ?? 0;
       send(data);
+      sent.onSend?.(sent.bytes);
     };
   };
   const Base = wrtc.RTCPeerConnection as unknown as new (config?: RTCConfiguration) => RTCPeerConnection;
@@ -148,6 +158,8 @@ export interface RawPeer {
   connect(to: string): Promise<RpcPeer>;
   /** The byte channel under that connection, to write anything at all on it. */
   channelOf(rpc: RpcPeer): ByteChannel;
+  /** Stays logged in to signaling but stops answering connection attempts (a silent peer). */
+  stopAnswering(): void;
   /** A notification signed by this raw peer (its own key), addressed to `to`. */
   signNotification(to: string, data: NotificationData): Promise<string>;
   stop(): Promise<void>;
@@ -181,6 +193,7 @@ export async function rawPeer(net: Net): Promise<RawPeer> {
     connect: (to) => peers.connect(to as NodeId),
     // The RPC layer keeps its channel private; a hostile peer would simply own it.
     channelOf: (rpc) => (rpc as unknown as { channel: ByteChannel }).channel,
+    stopAnswering: () => peers.stop(),
     signNotification: (to, data) =>
       signNotification({ typ: 'notification', iss: nodeId, sub: to as NodeId, jti: ids.next(), iat: Date.now(), data }, { nodeId, sign }),
     async stop() {
