@@ -53,44 +53,54 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
   return out;
 }
 
-function writeVarint(out: number[], n: number): void {
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
+/** A byte writer sized up front: deltas of multi-megabyte secrets must not go through JS arrays. */
+class Out {
+  readonly buf: Uint8Array;
+  n = 0;
+  constructor(max: number) {
+    this.buf = new Uint8Array(max);
   }
-  out.push(n);
-}
-
-function pushCopy(out: number[], off: number, len: number): void {
-  while (len > 0) {
-    const n = Math.min(len, 0xffff);
-    let op = 0x80;
-    const bytes: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      const b = Math.floor(off / 2 ** (8 * i)) & 0xff;
-      if (b) {
-        op |= 1 << i;
-        bytes.push(b);
-      }
-    }
-    for (let i = 0; i < 2; i++) {
-      const b = (n >> (8 * i)) & 0xff;
-      if (b) {
-        op |= 0x10 << i;
-        bytes.push(b);
-      }
-    }
-    out.push(op, ...bytes);
-    off += n;
-    len -= n;
+  byte(b: number): void {
+    this.buf[this.n++] = b;
   }
-}
-
-function pushInsert(out: number[], data: Uint8Array, from: number, to: number): void {
-  for (let p = from; p < to; p += 127) {
-    const n = Math.min(127, to - p);
-    out.push(n);
-    for (let i = 0; i < n; i++) out.push(data[p + i] as number);
+  varint(v: number): void {
+    while (v >= 0x80) {
+      this.byte((v & 0x7f) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    this.byte(v);
+  }
+  copy(off: number, len: number): void {
+    while (len > 0) {
+      const n = Math.min(len, 0xffff);
+      const at = this.n++;
+      let op = 0x80;
+      for (let i = 0; i < 4; i++) {
+        const b = Math.floor(off / 2 ** (8 * i)) & 0xff;
+        if (b) {
+          op |= 1 << i;
+          this.byte(b);
+        }
+      }
+      for (let i = 0; i < 2; i++) {
+        const b = (n >> (8 * i)) & 0xff;
+        if (b) {
+          op |= 0x10 << i;
+          this.byte(b);
+        }
+      }
+      this.buf[at] = op;
+      off += n;
+      len -= n;
+    }
+  }
+  insert(data: Uint8Array, from: number, to: number): void {
+    for (let p = from; p < to; p += 127) {
+      const n = Math.min(127, to - p);
+      this.byte(n);
+      this.buf.set(data.subarray(p, p + n), this.n);
+      this.n += n;
+    }
   }
 }
 
@@ -107,11 +117,13 @@ export function createDelta(base: Uint8Array, target: Uint8Array): Uint8Array {
   // Copies shorter than a few bytes cost more than inserting the bytes.
   if (prefix < 8) prefix = 0;
   if (suffix < 8) suffix = 0;
-  const out: number[] = [];
-  writeVarint(out, base.length);
-  writeVarint(out, target.length);
-  if (prefix) pushCopy(out, 0, prefix);
-  pushInsert(out, target, prefix, target.length - suffix);
-  if (suffix) pushCopy(out, base.length - suffix, suffix);
-  return Uint8Array.from(out);
+  const middle = target.length - suffix - prefix;
+  const copies = 2 * (Math.ceil(target.length / 0xffff) + 2);
+  const out = new Out(20 + copies * 7 + middle + Math.ceil(middle / 127));
+  out.varint(base.length);
+  out.varint(target.length);
+  if (prefix) out.copy(0, prefix);
+  out.insert(target, prefix, target.length - suffix);
+  if (suffix) out.copy(base.length - suffix, suffix);
+  return out.buf.slice(0, out.n);
 }
