@@ -2,6 +2,7 @@
 // creating it with its first commit, reading and atomically moving `master`, writing commits.
 import git from 'isomorphic-git';
 import type { GitFs } from '../storage/index.js';
+import { serializeCommit, writeObject } from './object-writer.js';
 
 export const MASTER = 'refs/heads/master';
 /** The empty tree's id is fixed by git. */
@@ -29,17 +30,14 @@ export function writeCommit(
   repo: Repo,
   opts: { tree: string; parents: string[]; author: Author; message: string },
 ): Promise<string> {
-  const person = {
-    name: opts.author.nodeId,
-    email: '',
-    timestamp: Math.floor(opts.author.time / 1000),
-    timezoneOffset: 0,
-  };
-  return git.writeCommit({
-    fs: repo.fs,
-    gitdir: repo.gitdir,
-    commit: { tree: opts.tree, parent: opts.parents, author: person, committer: person, message: opts.message },
+  const content = serializeCommit({
+    tree: opts.tree,
+    parents: opts.parents,
+    person: `${opts.author.nodeId} <>`,
+    time: Math.floor(opts.author.time / 1000),
+    message: opts.message,
   });
+  return writeObject(repo, 'commit', content);
 }
 
 /** The commit `master` points at, or undefined when the ref is missing or unreadable. */

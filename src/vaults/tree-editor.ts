@@ -4,9 +4,9 @@
 // before anything is written, so a batch that fails validation writes nothing. Reads use the same
 // lazy walk. The thrown errors are the Secrets API's codes, since this is what decides them.
 import git, { type TreeEntry } from 'isomorphic-git';
-import { sha1 } from '@noble/hashes/legacy.js';
 import { KeynodeError } from '../errors.js';
 import { EMPTY_TREE, type Repo } from './git-repo.js';
+import { objectId, serializeTree, writeObject } from './object-writer.js';
 
 const FILE_MODE = '100644';
 const DIR_MODE = '040000';
@@ -38,11 +38,7 @@ export interface Change {
 }
 
 export function blobOid(content: Uint8Array): string {
-  const header = new TextEncoder().encode(`blob ${content.length}\0`);
-  const h = sha1.create();
-  h.update(header);
-  h.update(content);
-  return Array.from(h.digest(), (b) => b.toString(16).padStart(2, '0')).join('');
+  return objectId('blob', content);
 }
 
 function show(parts: string[]): string {
@@ -265,7 +261,7 @@ export class TreeEditor {
     for (const [name, child] of await this.load(dir)) {
       if (child.kind === 'file') {
         if (child.content !== undefined) {
-          await git.writeBlob({ fs: this.repo.fs, gitdir: this.repo.gitdir, blob: child.content });
+          await writeObject(this.repo, 'blob', child.content);
           delete child.content;
         }
         entries.push({ mode: child.mode, path: name, oid: child.oid, type: child.mode === '160000' ? 'commit' : 'blob' });
@@ -282,6 +278,6 @@ export class TreeEditor {
   }
 
   private writeTree(entries: TreeEntry[]): Promise<string> {
-    return git.writeTree({ fs: this.repo.fs, gitdir: this.repo.gitdir, tree: entries });
+    return writeObject(this.repo, 'tree', serializeTree(entries));
   }
 }

@@ -46,6 +46,21 @@ describe('real git reads our repositories ({ dir } storage)', () => {
     expect(gitIn(gitdir, 'rev-parse', 'master:prod')).toBe(gitIn(gitdir, 'rev-parse', 'master~1:prod'));
   });
 
+  it('trees are in git\'s order where a folder sorts as if its name ended in "/"', async () => {
+    const id = await h.vm.create('order');
+    await h.secrets.batch('order', [
+      { op: 'add', path: 'a/x', content: '1' },
+      { op: 'add', path: 'a.b', content: '2' },
+      { op: 'add', path: 'a-b', content: '3' },
+      { op: 'add', path: 'a0', content: '4' },
+      { op: 'add', path: 'B', content: '5' },
+      { op: 'add', path: 'ü', content: '6' },
+    ]);
+    gitIn(h.vm.gitdir(id), 'fsck', '--full', '--strict');
+    expect(gitIn(h.vm.gitdir(id), 'ls-tree', '--name-only', '-z', 'master').split('\0').filter(Boolean)).toEqual(['B', 'a-b', 'a.b', 'a', 'a0', 'ü']);
+    expect((await h.secrets.list('order')).map((e) => e.path).sort()).toEqual(['B', 'a', 'a-b', 'a.b', 'a0', 'ü']);
+  });
+
   it('a 5 MB binary secret round-trips exactly and git reads the same bytes', async () => {
     const id = await h.vm.create('big');
     const bytes = new Uint8Array(5 * 1024 * 1024);
