@@ -96,7 +96,11 @@ export function openPeerConnection(options: PeerConnectionOptions): PeerConnecti
         return;
       }
     }
-    options.sendSignal(data);
+    try {
+      options.sendSignal(data);
+    } catch (e) {
+      fail(new KeynodeError('ErrorNodeConnectionFailed', 'Our connection signal could not be sent.', { cause: e }));
+    }
   });
 
   peer.on('connect', () => {

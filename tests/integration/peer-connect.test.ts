@@ -2,10 +2,11 @@
 // other's methods both ways, and move a 10 MB stream byte-exact. Run inside `unshare -n`.
 import { afterEach, describe, expect, it } from 'vitest';
 import { authenticatePeer } from '../../src/network/peer-auth.js';
+import { openPeerConnection } from '../../src/network/peer-connection.js';
 import { RpcPeer } from '../../src/network/rpc.js';
 import { RpcHandlers } from '../../src/network/rpc-handlers.js';
 import type { ByteChannel } from '../../src/network/byte-channel.js';
-import { collect, identity, webrtcPair } from '../unit/network/harness.js';
+import { collect, identity, rtc, until, webrtcPair } from '../unit/network/harness.js';
 
 const open: ByteChannel[] = [];
 afterEach(() => {
@@ -100,5 +101,34 @@ describe('peer connection, handshake and RPC over real WebRTC', () => {
     expect(sameBytes(got, data)).toBe(true);
     expect(largest).toBeLessThanOrEqual(64 * 1024);
     console.warn(`[measure] 10 MiB stream in ${(seconds * 1000).toFixed(0)} ms = ${(size / 1e6 / seconds).toFixed(1)} MB/s`);
+  });
+
+  it('fails with ErrorNodeConnectionFailed when no channel opens, on malformed signals, and when destroyed early', async () => {
+    const unanswered = openPeerConnection({ initiator: true, rtc, iceServers: [], sendSignal: () => {}, timeoutMs: 200 });
+    await expect(unanswered.ready).rejects.toMatchObject({ code: 'ErrorNodeConnectionFailed', message: expect.stringMatching(/in time/) });
+
+    const garbled = openPeerConnection({ initiator: false, rtc, iceServers: [], sendSignal: () => {} });
+    garbled.signal({ type: 'offer', sdp: 'v=0\r\n' }); // no fingerprint: nothing to bind the handshake to
+    await expect(garbled.ready).rejects.toMatchObject({ code: 'ErrorNodeConnectionFailed' });
+    const junk = openPeerConnection({ initiator: false, rtc, iceServers: [], sendSignal: () => {} });
+    junk.signal('not a signal');
+    await expect(junk.ready).rejects.toMatchObject({ code: 'ErrorNodeConnectionFailed' });
+
+    const early = openPeerConnection({ initiator: true, rtc, iceServers: [], sendSignal: () => {} });
+    early.destroy();
+    early.destroy();
+    await expect(early.ready).rejects.toMatchObject({ code: 'ErrorNodeConnectionFailed' });
+  });
+
+  it('tells the other side when one side tears down, and refuses sends after that', async () => {
+    const { a, b, pcA } = await webrtcPair();
+    let bClosed = false;
+    b.onClose(() => (bClosed = true));
+    pcA.destroy();
+    pcA.destroy();
+    await until(() => bClosed);
+    expect(a.closed).toBe(true);
+    await expect(a.send(Uint8Array.of(1))).rejects.toMatchObject({ code: 'ErrorNodeConnectionFailed' });
+    await expect(b.send(Uint8Array.of(1))).rejects.toMatchObject({ code: 'ErrorNodeConnectionFailed' });
   });
 });
