@@ -83,6 +83,17 @@ export interface KeynodeNotificationsExtra {
 const MUTATIONS = ['add', 'update', 'write', 'mkdir', 'rename', 'delete', 'batch'] as const;
 
 export async function createKeynodeFrom(parts: KeynodeParts): Promise<Keynode> {
+  try {
+    return await startKeynode(parts);
+  } catch (e) {
+    // A keynode that fails to start (a bad recovery code, a damaged store) must not keep its
+    // storage open: an open IndexedDB connection blocks deleting or upgrading that profile.
+    await parts.storage.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function startKeynode(parts: KeynodeParts): Promise<Keynode> {
   const { storage } = parts;
   const clock = parts.clock ?? Date.now;
   const logger = parts.logger ?? silentLogger;
