@@ -81,4 +81,17 @@ describe('identity', () => {
     const fresh = await keynodes.start({ storage: 'memory', name });
     expect(fresh.recoveryCode).toBeDefined();
   });
+
+  it('a keynode that fails to start leaves its storage closed (the profile can be deleted at once)', async () => {
+    const name = freshName('closed');
+    expect(await codeOf(createKeynode({ storage: 'memory', name, recoveryCode: 'not a code' }))).toBe('ErrorKeysRecoveryCodeInvalid');
+    // 'memory' storage is IndexedDB (fake-indexeddb): a connection left open blocks the delete.
+    const outcome = await new Promise<string>((resolve) => {
+      const request = indexedDB.deleteDatabase(`keynode-${name}`);
+      request.onsuccess = () => resolve('deleted');
+      request.onblocked = () => resolve('blocked');
+      request.onerror = () => resolve('error');
+    });
+    expect(outcome).toBe('deleted');
+  });
 });
