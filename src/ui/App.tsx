@@ -1,80 +1,191 @@
-// The app shell (first cut): this browser's keynode, its NodeId, the recovery code shown once, and
-// its vaults. Talks only to the keynode API object it is given.
-import { useEffect, useState } from 'preact/hooks';
+// The app shell: header (status at a glance, navigation with the unread count), the update prompt,
+// a share link opened from the address bar, the first-run screen, and one route at a time, each in
+// its own error boundary. Talks only to the keynode API object it is given.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Keynode } from '../keynode/keynode.js';
-import type { VaultListItem } from '../types.js';
+import type { NotificationData } from '../types.js';
+import { ErrorBoundary } from './components/ErrorBoundary/index.js';
+import { ErrorNote } from './components/ErrorNote/index.js';
+import { SharedVaultOffer } from './components/SharedVaultOffer/index.js';
+import { StatusIndicator } from './components/StatusIndicator/index.js';
+import { UpdateBanner } from './components/UpdateBanner/index.js';
+import { displayName, useNicknames } from './contacts-store.js';
+import { Link, match, usePath, type Route } from './router.js';
+import { Contacts } from './routes/Contacts.js';
+import { FirstRun } from './routes/FirstRun.js';
+import { Notifications } from './routes/Notifications.js';
+import { Remote } from './routes/Remote.js';
+import { Settings } from './routes/Settings.js';
+import { Vault } from './routes/Vault.js';
+import { Vaults } from './routes/Vaults.js';
+import type { AppProps } from './types.js';
+import './styles.css';
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+export type { AppProps, PwaControls } from './types.js';
+
+const confirmedKey = (nodeId: string): string => `keynode:recovery-confirmed:${nodeId}`;
+
+type Opened = { ok: { from: string; data: NotificationData } } | { error: unknown };
+
+/** A `#share=…` link opened in this browser: verified and stored by the keynode, then offered here. */
+function useShareLinkFromAddress(keynode: Keynode): [Opened | undefined, () => void] {
+  const [opened, setOpened] = useState<Opened | undefined>(undefined);
+  useEffect(() => {
+    if (!location.hash.includes('share=')) return;
+    const href = location.href;
+    // The token must not linger in the address bar, history or a bookmark.
+    history.replaceState(history.state, '', location.pathname + location.search);
+    keynode.notifications.openLink(href).then(
+      (item) => setOpened({ ok: { from: item.from, data: item.data } }),
+      (error: unknown) => setOpened({ error }),
+    );
+  }, [keynode]);
+  return [opened, () => setOpened(undefined)];
 }
 
-export function App({ keynode }: { keynode: Keynode }) {
-  const [vaults, setVaults] = useState<VaultListItem[]>([]);
-  const [name, setName] = useState('');
-  const [error, setError] = useState<string | undefined>();
-  const [codeSeen, setCodeSeen] = useState(keynode.recoveryCode === undefined);
+function OpenedLink({ keynode, opened, onClose }: { keynode: Keynode; opened: Opened; onClose: () => void }) {
+  const names = useNicknames();
+  return (
+    <section class="card highlight" aria-labelledby="opened-link" data-testid="opened-link">
+      <div class="row spread">
+        <h2 id="opened-link">Share link</h2>
+        <button type="button" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      {'error' in opened ? (
+        <>
+          <p>This share link could not be used.</p>
+          <ErrorNote error={opened.error} />
+        </>
+      ) : opened.ok.data.type === 'VaultShare' ? (
+        <>
+          <p>
+            <strong>{displayName(names, opened.ok.from)}</strong> shares the vault <strong>“{opened.ok.data.vaultName}”</strong> with you. Cloning copies it
+            into this browser; you can then pull their changes.
+          </p>
+          <SharedVaultOffer keynode={keynode} owner={opened.ok.from} vaultId={opened.ok.data.vaultId} vaultName={opened.ok.data.vaultName} />
+        </>
+      ) : (
+        <p>The link was opened and its message is in your notifications.</p>
+      )}
+    </section>
+  );
+}
 
-  const refresh = async (): Promise<void> => setVaults(await keynode.vaults.list());
+function useUnreadCount(keynode: Keynode): [number, () => void] {
+  const [count, setCount] = useState(0);
+  const refresh = (): void => void keynode.notifications.unreadCount().then(setCount, () => undefined);
   useEffect(() => {
-    void refresh();
-    return keynode.on('vault-changed', () => void refresh());
+    refresh();
+    return keynode.on('notification', refresh);
+    // refresh only reads `keynode`.
   }, [keynode]);
+  return [count, refresh];
+}
 
-  const create = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    setError(undefined);
-    try {
-      await keynode.vaults.create(name.trim());
-      setName('');
-    } catch (e) {
-      setError(errorText(e));
+const navItems: Array<[string, string, Route['name'][]]> = [
+  ['/', 'Vaults', ['vaults', 'vault']],
+  ['/notifications', 'Notifications', ['notifications']],
+  ['/contacts', 'Contacts', ['contacts']],
+  ['/remote', 'Remote', ['remote']],
+  ['/settings', 'Settings', ['settings']],
+];
+
+export function App({ keynode, pwa, onRestore }: AppProps) {
+  const path = usePath();
+  const route = match(path);
+  const [unread, refreshUnread] = useUnreadCount(keynode);
+  const [opened, closeOpened] = useShareLinkFromAddress(keynode);
+  const [firstRun, setFirstRun] = useState(() => keynode.recoveryCode !== undefined && localStorage.getItem(confirmedKey(keynode.nodeId)) === null);
+  const main = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+
+  // After navigating, move focus to the new screen's heading so keyboard and screen-reader users land on it.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
     }
+    main.current?.querySelector<HTMLElement>('h1')?.focus();
+    window.scrollTo(0, 0);
+  }, [path, firstRun]);
+
+  const finishFirstRun = (): void => {
+    localStorage.setItem(confirmedKey(keynode.nodeId), '1');
+    setFirstRun(false);
   };
 
   return (
-    <main>
-      <h1>keynode</h1>
-      <section aria-labelledby="me">
-        <h2 id="me">This keynode</h2>
-        <p>
-          NodeId: <code data-testid="node-id">{keynode.nodeId}</code>{' '}
-          <button type="button" onClick={() => void navigator.clipboard?.writeText(keynode.nodeId)}>
-            Copy NodeId
-          </button>
-        </p>
-        {!codeSeen && keynode.recoveryCode !== undefined && (
-          <div role="alert">
-            <p>Write down your recovery code. It is shown only once and rebuilds this keynode on another browser:</p>
-            <p>
-              <code data-testid="recovery-code">{keynode.recoveryCode}</code>
-            </p>
-            <button type="button" onClick={() => setCodeSeen(true)}>
-              I have written it down
-            </button>
-          </div>
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <div class="brand-row">
+          <Link href="/" class="brand">
+            keynode
+          </Link>
+          <StatusIndicator keynode={keynode} />
+        </div>
+        {!firstRun && (
+          <nav aria-label="Main">
+            <ul>
+              {navItems.map(([href, label, names]) => (
+                <li key={href}>
+                  <Link href={href} current={names.includes(route.name)}>
+                    {label}
+                    {href === '/notifications' && unread > 0 && (
+                      <span class="badge" data-testid="unread-badge">
+                        {unread}
+                        <span class="visually-hidden"> unread</span>
+                      </span>
+                    )}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
         )}
-      </section>
-      <section aria-labelledby="vaults">
-        <h2 id="vaults">Vaults</h2>
-        {vaults.length === 0 ? (
-          <p>No vaults yet.</p>
+      </header>
+      <UpdateBanner pwa={pwa} />
+      <main id="main" ref={main}>
+        {opened !== undefined && !firstRun && <OpenedLink keynode={keynode} opened={opened} onClose={closeOpened} />}
+        {firstRun ? (
+          <ErrorBoundary name="welcome">
+            <FirstRun keynode={keynode} recoveryCode={keynode.recoveryCode!} onDone={finishFirstRun} onRestore={onRestore} />
+          </ErrorBoundary>
         ) : (
-          <ul>
-            {vaults.map((v) => (
-              <li key={v.vaultId}>
-                {v.vaultName} {v.remote && <small>(cloned from {v.remote.nodeId.slice(0, 12)}…)</small>}
-              </li>
-            ))}
-          </ul>
+          <ErrorBoundary key={route.name} name={route.name}>
+            <Screen route={route} keynode={keynode} pwa={pwa} onRestore={onRestore} onRead={refreshUnread} />
+          </ErrorBoundary>
         )}
-        <form onSubmit={(e) => void create(e)}>
-          <label>
-            New vault name <input value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} required />
-          </label>
-          <button type="submit">Create vault</button>
-        </form>
-        {error !== undefined && <p role="alert">{error}</p>}
-      </section>
-    </main>
+      </main>
+    </>
   );
+}
+
+function Screen({ route, keynode, pwa, onRestore, onRead }: { route: Route; onRead: () => void } & AppProps) {
+  switch (route.name) {
+    case 'vaults':
+      return <Vaults keynode={keynode} onCreated={() => void pwa?.requestPersistentStorage?.().catch(() => undefined)} />;
+    case 'vault':
+      return <Vault keynode={keynode} id={route.id} />;
+    case 'contacts':
+      return <Contacts keynode={keynode} />;
+    case 'notifications':
+      return <Notifications keynode={keynode} onRead={onRead} />;
+    case 'remote':
+      return <Remote keynode={keynode} />;
+    case 'settings':
+      return <Settings keynode={keynode} pwa={pwa} onRestore={onRestore} />;
+    case 'not-found':
+      return (
+        <section class="card">
+          <h1 tabIndex={-1}>Nothing here</h1>
+          <p>There is no page at {route.path}.</p>
+          <Link href="/">Go to your vaults</Link>
+        </section>
+      );
+  }
 }

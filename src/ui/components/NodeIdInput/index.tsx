@@ -1,0 +1,38 @@
+// A NodeId field that says, as the user types, whether what is there is a whole, valid NodeId.
+import { useId } from 'preact/hooks';
+import { isNodeId } from '../../../ids/index.js';
+
+export const nodeIdProblem = (text: string): string | undefined => {
+  const t = text.trim();
+  if (t === '') return undefined;
+  if (!t.startsWith('v')) return 'A NodeId starts with "v".';
+  if (t.length < 53) return `Too short: ${t.length} of 53 characters. Copy the whole NodeId.`;
+  if (t.length > 53) return `Too long: ${t.length} of 53 characters.`;
+  return isNodeId(t) ? undefined : 'This is not a valid NodeId. Copy it again.';
+};
+
+export function NodeIdInput({ value, onInput, label, name }: { value: string; onInput: (v: string) => void; label: string; name?: string }) {
+  const id = useId();
+  const problem = nodeIdProblem(value);
+  const ok = value.trim() !== '' && problem === undefined;
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        name={name}
+        class="mono"
+        value={value}
+        autocomplete="off"
+        spellcheck={false}
+        placeholder="v… (53 characters)"
+        aria-invalid={problem !== undefined}
+        aria-describedby={`${id}-hint`}
+        onInput={(e) => onInput((e.target as HTMLInputElement).value)}
+      />
+      <p id={`${id}-hint`} class={problem !== undefined ? 'hint bad' : 'hint'} aria-live="polite">
+        {problem ?? (ok ? 'Valid NodeId.' : 'Paste the other person’s NodeId.')}
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+// Pull a cloned vault from its owner: a spinner while it runs, then "Up to date" or "Updated to
+// <id>". When the owner cannot be reached the pull is queued in the keynode, shown as waiting for
+// the owner, runs by itself when the owner comes online, and can be cancelled.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { isKeynodeError } from '../../../errors.js';
+import type { Keynode } from '../../../keynode/keynode.js';
+import type { VaultListItem } from '../../../types.js';
+import { shortId } from '../../format.js';
+import { useLoad } from '../../hooks/useLoad.js';
+import { ErrorNote } from '../ErrorNote/index.js';
+
+export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; vault: VaultListItem; ownerName: string }) {
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const queue = useLoad(keynode, async () => (await keynode.vaults.queuedPulls()).find((q) => q.vaultId === vault.vaultId), [vault.vaultId]);
+  const queued = queue.data;
+  const wasQueued = useRef(false);
+
+  // A queued pull that leaves the queue without a failure has run: say so.
+  useEffect(() => {
+    if (queued !== undefined && queued.failed === undefined) {
+      wasQueued.current = true;
+      return;
+    }
+    if (queued === undefined && wasQueued.current) {
+      wasQueued.current = false;
+      void keynode.vaults.log(vault.vaultId, { limit: 1 }).then(
+        ([head]) => setResult(`The queued pull ran. Updated to ${head === undefined ? 'the latest version' : shortId(head.commitId, 8)}.`),
+        () => setResult('The queued pull ran.'),
+      );
+    }
+  }, [queued, keynode, vault.vaultId]);
+
+  const pull = async (): Promise<void> => {
+    setBusy(true);
+    setResult(undefined);
+    setError(undefined);
+    try {
+      const { from, to } = await keynode.vaults.pull(vault.vaultId);
+      setResult(from === to ? 'Up to date.' : `Updated to ${shortId(to, 8)}.`);
+    } catch (e) {
+      if (isKeynodeError(e, 'ErrorNodeConnectionFailed')) {
+        try {
+          await keynode.vaults.queuePull(vault.vaultId);
+          await queue.reload();
+        } catch (queueError) {
+          setError(queueError);
+        }
+      } else setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const cancel = async (): Promise<void> => {
+    wasQueued.current = false;
+    await keynode.vaults.cancelQueuedPull(vault.vaultId).catch(setError);
+    await queue.reload();
+  };
+
+  return (
+    <div class="pull">
+      <div class="row">
+        <button type="button" class="primary" onClick={() => void pull()} disabled={busy} aria-busy={busy}>
+          {busy ? 'Pulling…' : 'Pull changes'}
+        </button>
+        {busy && <span class="spinner" role="status" aria-label={`Pulling from ${ownerName}`} />}
+      </div>
+      <div role="status" aria-live="polite" data-testid="pull-status">
+        {queued !== undefined && queued.failed === undefined && (
+          <div class="queued">
+            <p>
+              Queued — will run when {ownerName} is online. You can close this page; the pull waits in this browser.
+            </p>
+            <button type="button" onClick={() => void cancel()}>
+              Cancel queued pull
+            </button>
+          </div>
+        )}
+        {queued?.failed !== undefined && (
+          <div class="queued">
+            <ErrorNote error={{ name: 'KeynodeError', code: queued.failed.code, message: `The queued pull was refused: ${queued.failed.message}` }} />
+            <button type="button" onClick={() => void cancel()}>
+              Dismiss
+            </button>
+          </div>
+        )}
+        {result !== undefined && <p class="ok">{result}</p>}
+      </div>
+      <ErrorNote error={error} />
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+// Online state at a glance, in the header: offline (no network), signaling unreachable, or online
+// with the number of keynodes connected. Local vaults work in every state, and the title says so.
+import { useEffect, useState } from 'preact/hooks';
+import type { Keynode } from '../../../keynode/keynode.js';
+
+type Status = { signaling: 'connected' | 'connecting' | 'offline'; peers: string[] };
+
+export function useNetworkStatus(keynode: Keynode): { status: Status | undefined; online: boolean } {
+  const [status, setStatus] = useState<Status | undefined>(undefined);
+  const [online, setOnline] = useState(navigator.onLine);
+  useEffect(() => {
+    let live = true;
+    keynode.network.status().then((s) => live && setStatus(s), () => undefined);
+    const off = keynode.on('network', (s) => setStatus(s));
+    const up = (): void => setOnline(navigator.onLine);
+    window.addEventListener('online', up);
+    window.addEventListener('offline', up);
+    return () => {
+      live = false;
+      off();
+      window.removeEventListener('online', up);
+      window.removeEventListener('offline', up);
+    };
+  }, [keynode]);
+  return { status, online };
+}
+
+export function StatusIndicator({ keynode }: { keynode: Keynode }) {
+  const { status, online } = useNetworkStatus(keynode);
+  let text: string;
+  let tone: 'ok' | 'warn' | 'off';
+  if (!online) [text, tone] = ['Offline', 'off'];
+  else if (status === undefined || status.signaling === 'connecting') [text, tone] = ['Connecting…', 'warn'];
+  else if (status.signaling === 'offline') [text, tone] = ['Not connected', 'off'];
+  else {
+    const n = status.peers.length;
+    [text, tone] = [n === 0 ? 'Online' : `Online · ${n} ${n === 1 ? 'peer' : 'peers'}`, 'ok'];
+  }
+  return (
+    <p class={`status status-${tone}`} role="status" data-testid="network-status" title="Your vaults work offline; sharing, cloning and pulling need a connection.">
+      <span class="dot" aria-hidden="true" />
+      {text}
+    </p>
+  );
+}

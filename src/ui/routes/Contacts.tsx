@@ -1,0 +1,279 @@
+// Contacts: the keynodes this one trusts (a local nickname each, a safety number to compare), and
+// linking this browser with another browser of the same person (invite on one, claim on the other).
+import { useState } from 'preact/hooks';
+import { isNodeId } from '../../ids/index.js';
+import type { Keynode } from '../../keynode/keynode.js';
+import { ConfirmButton } from '../components/ConfirmButton/index.js';
+import { ErrorNote } from '../components/ErrorNote/index.js';
+import { NodeIdCard } from '../components/NodeIdCard/index.js';
+import { NodeIdInput } from '../components/NodeIdInput/index.js';
+import { displayName, setNickname, useNicknames } from '../contacts-store.js';
+import { useAction } from '../hooks/useAction.js';
+import { useLoad } from '../hooks/useLoad.js';
+import { safetyNumber } from '../safety-number.js';
+
+type Gestalt = { nodes: string[]; actions: Array<'notify' | 'scan' | 'claim'>; own: boolean };
+
+export function Contacts({ keynode }: { keynode: Keynode }) {
+  const gestalts = useLoad(keynode, () => keynode.gestalts.list(), [], ['notification', 'vault-changed']);
+  const own = gestalts.data?.find((g) => g.own);
+  const others = gestalts.data?.filter((g) => !g.own) ?? [];
+  return (
+    <>
+      <h1 tabIndex={-1}>Contacts</h1>
+      <section class="card" aria-labelledby="me">
+        <h2 id="me">This browser</h2>
+        <NodeIdCard nodeId={keynode.nodeId} />
+      </section>
+      <TrustForm keynode={keynode} onDone={() => void gestalts.reload()} />
+      <section class="card" aria-labelledby="people">
+        <h2 id="people">People you trust</h2>
+        <ErrorNote error={gestalts.error} />
+        {gestalts.data !== undefined && others.length === 0 && <p class="muted">Nobody yet. Trust someone’s NodeId above to share vaults with them.</p>}
+        <ul class="plain contacts">
+          {others.map((g) => (
+            <ContactCard key={g.nodes.join()} keynode={keynode} gestalt={g} onChange={() => void gestalts.reload()} />
+          ))}
+        </ul>
+      </section>
+      <LinkBrowsers keynode={keynode} own={own} onDone={() => void gestalts.reload()} />
+      <Discover keynode={keynode} onDone={() => void gestalts.reload()} />
+    </>
+  );
+}
+
+function TrustForm({ keynode, onDone }: { keynode: Keynode; onDone: () => void }) {
+  const [nodeId, setNodeId] = useState('');
+  const [name, setName] = useState('');
+  const trust = useAction(async () => {
+    const n = nodeId.trim();
+    await keynode.gestalts.trust(n);
+    setNickname(n, name);
+    setNodeId('');
+    setName('');
+    onDone();
+  });
+  return (
+    <section class="card" aria-labelledby="trust">
+      <h2 id="trust">Trust a keynode</h2>
+      <p class="muted">Trusting someone lets their notifications (shared vaults, messages) reach you, and lets you share vaults with them.</p>
+      <form
+        class="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void trust.run();
+        }}
+      >
+        <NodeIdInput label="Their NodeId" value={nodeId} onInput={setNodeId} />
+        <label>
+          Name (optional, only kept in this browser)
+          <input value={name} placeholder="e.g. Alice (laptop)" onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        </label>
+        <div>
+          <button type="submit" class="primary" disabled={!isNodeId(nodeId.trim()) || trust.busy}>
+            Trust
+          </button>
+        </div>
+        <ErrorNote error={trust.error} />
+      </form>
+    </section>
+  );
+}
+
+function ContactCard({ keynode, gestalt, onChange }: { keynode: Keynode; gestalt: Gestalt; onChange: () => void }) {
+  const names = useNicknames();
+  const [editing, setEditing] = useState<string | undefined>(undefined);
+  const main = gestalt.nodes[0]!;
+  const label = displayName(names, main);
+  const untrust = useAction(async () => {
+    for (const n of gestalt.nodes) await keynode.gestalts.untrust(n);
+    onChange();
+  });
+  const discover = useAction(async () => {
+    await keynode.gestalts.discover(main);
+    onChange();
+  });
+  return (
+    <li class="contact" data-testid="contact">
+      <div class="row spread">
+        <h3>{label}</h3>
+        <div class="row">
+          <button type="button" aria-label={`Rename ${label}`} onClick={() => setEditing(names[main] ?? '')}>
+            Rename
+          </button>
+          <button type="button" aria-label={`Find ${label}’s other browsers`} disabled={discover.busy} onClick={() => void discover.run()}>
+            {discover.busy ? 'Looking…' : 'Find other browsers'}
+          </button>
+          <ConfirmButton
+            label="Remove"
+            ariaLabel={`Remove ${label}`}
+            title={`Stop trusting ${label}?`}
+            confirmLabel="Stop trusting"
+            danger
+            onConfirm={() => untrust.run()}
+          >
+            <p>Their notifications will no longer reach you, and vaults you share with them are unshared.</p>
+          </ConfirmButton>
+        </div>
+      </div>
+      {editing !== undefined && (
+        <form
+          class="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setNickname(main, editing);
+            setEditing(undefined);
+          }}
+        >
+          <label class="grow">
+            Name for {label}
+            <input value={editing} onInput={(e) => setEditing((e.target as HTMLInputElement).value)} />
+          </label>
+          <button type="submit" class="primary">
+            Save
+          </button>
+        </form>
+      )}
+      {gestalt.nodes.length > 1 && <p class="small">The same person on {gestalt.nodes.length} linked browsers:</p>}
+      <ul class="plain">
+        {gestalt.nodes.map((n) => (
+          <li key={n}>
+            <p class="mono small nodeid">{n}</p>
+            <p class="small">
+              Safety number: <span class="mono safety" data-testid="safety-number">{safetyNumber(keynode.nodeId, n)}</span>
+            </p>
+          </li>
+        ))}
+      </ul>
+      <p class="muted small">
+        Compare the safety number with {label} in person or on a call: if both screens show the same digits, you have each other’s real NodeId.
+        {gestalt.actions.includes('notify') ? '' : ' They cannot send you notifications.'}
+      </p>
+      <ErrorNote error={untrust.error ?? discover.error} />
+    </li>
+  );
+}
+
+function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt | undefined; onDone: () => void }) {
+  const [invitee, setInvitee] = useState('');
+  const [inviter, setInviter] = useState('');
+  const [done, setDone] = useState<string | undefined>(undefined);
+  const names = useNicknames();
+  const invite = useAction(async () => {
+    await keynode.gestalts.invite(invitee.trim());
+    setDone('Invitation sent. Now, on the other browser, paste this browser’s NodeId under “Accept a link” and press Link.');
+    setInvitee('');
+  });
+  const claim = useAction(async () => {
+    await keynode.gestalts.claim(inviter.trim());
+    setDone('Linked: both browsers now belong to the same person, and share one set of permissions.');
+    setInviter('');
+    onDone();
+  });
+  const linked = own?.nodes.filter((n) => n !== keynode.nodeId) ?? [];
+  return (
+    <section class="card" aria-labelledby="link">
+      <h2 id="link">Link your other browsers</h2>
+      <p class="muted">
+        If you use keynode on two browsers (say a laptop and a phone), link them: whatever is shared with one is shared with both. It takes two
+        steps, one on each browser, and both must be online.
+      </p>
+      {linked.length > 0 && (
+        <div>
+          <p>Linked with this browser:</p>
+          <ul>
+            {linked.map((n) => (
+              <li key={n} class="mono small">
+                {displayName(names, n)}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <form
+        class="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void invite.run();
+        }}
+      >
+        <h3>Step 1, on this browser: invite the other one</h3>
+        <NodeIdInput label="NodeId of your other browser" value={invitee} onInput={setInvitee} />
+        <div>
+          <button type="submit" class="primary" disabled={!isNodeId(invitee.trim()) || invite.busy}>
+            Invite
+          </button>
+        </div>
+        <ErrorNote error={invite.error} />
+      </form>
+      <form
+        class="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void claim.run();
+        }}
+      >
+        <h3>Step 2, on the invited browser: accept a link</h3>
+        <NodeIdInput label="NodeId of the browser that invited this one" value={inviter} onInput={setInviter} />
+        <div>
+          <button type="submit" class="primary" disabled={!isNodeId(inviter.trim()) || claim.busy}>
+            Link
+          </button>
+        </div>
+        <ErrorNote error={claim.error} />
+      </form>
+      {done !== undefined && (
+        <p class="ok" role="status">
+          {done}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Discover({ keynode, onDone }: { keynode: Keynode; onDone: () => void }) {
+  const [nodeId, setNodeId] = useState('');
+  const [found, setFound] = useState<string[] | undefined>(undefined);
+  const names = useNicknames();
+  const discover = useAction(async () => {
+    const n = nodeId.trim();
+    await keynode.gestalts.discover(n);
+    setFound((await keynode.gestalts.get(n)).nodes);
+    onDone();
+  });
+  return (
+    <section class="card" aria-labelledby="discover">
+      <h2 id="discover">Discover a keynode’s linked browsers</h2>
+      <p class="muted">Asks a keynode for its signed list of linked browsers, checks every signature, and adds what it proves.</p>
+      <form
+        class="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void discover.run();
+        }}
+      >
+        <NodeIdInput label="NodeId to discover" value={nodeId} onInput={setNodeId} />
+        <div>
+          <button type="submit" class="primary" disabled={!isNodeId(nodeId.trim()) || discover.busy}>
+            {discover.busy ? 'Discovering…' : 'Discover'}
+          </button>
+        </div>
+        <ErrorNote error={discover.error} />
+      </form>
+      {found !== undefined && (
+        <div role="status">
+          <p>{found.length === 1 ? 'This keynode has no linked browsers.' : `${found.length} linked browsers:`}</p>
+          {found.length > 1 && (
+            <ul>
+              {found.map((n) => (
+                <li key={n} class="mono small">
+                  {displayName(names, n)}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,121 @@
+// First run: this browser's new keynode — its NodeId, and the recovery code shown this once, which
+// the user proves they wrote down by typing two of its words back. Or: restore an existing keynode
+// from its recovery code.
+import { useId, useMemo, useState } from 'preact/hooks';
+import type { Keynode } from '../../keynode/keynode.js';
+import { ErrorNote } from '../components/ErrorNote/index.js';
+import { NodeIdCard } from '../components/NodeIdCard/index.js';
+import { useAction } from '../hooks/useAction.js';
+
+export function RestoreForm({ onRestore }: { onRestore: (code: string) => Promise<void> }) {
+  const [code, setCode] = useState('');
+  const id = useId();
+  const words = code.trim() === '' ? 0 : code.trim().split(/\s+/).length;
+  const restore = useAction(() => onRestore(code.trim().toLowerCase().split(/\s+/).join(' ')));
+  return (
+    <form
+      class="stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void restore.run();
+      }}
+    >
+      <label for={id}>Recovery code (24 words, separated by spaces)</label>
+      <textarea id={id} rows={3} class="mono" autocomplete="off" spellcheck={false} value={code} onInput={(e) => setCode((e.target as HTMLTextAreaElement).value)} />
+      <p class="hint" aria-live="polite">
+        {words} of 24 words
+      </p>
+      <div>
+        <button type="submit" class="primary" disabled={words !== 24 || restore.busy}>
+          {restore.busy ? 'Restoring…' : 'Restore this keynode'}
+        </button>
+      </div>
+      <ErrorNote error={restore.error} />
+    </form>
+  );
+}
+
+export function FirstRun({ keynode, recoveryCode, onDone, onRestore }: { keynode: Keynode; recoveryCode: string; onDone: () => void; onRestore?: (code: string) => Promise<void> }) {
+  const words = recoveryCode.split(' ');
+  // Two different positions to type back, chosen once.
+  const [first, second] = useMemo(() => {
+    const a = Math.floor(Math.random() * words.length);
+    let b = Math.floor(Math.random() * (words.length - 1));
+    if (b >= a) b += 1;
+    return a < b ? [a, b] : [b, a];
+  }, [words.length]);
+  const [typed, setTyped] = useState(['', '']);
+  const [tried, setTried] = useState(false);
+  const [restoring, setRestoring] = useState(false);
+  const ok = typed[0]!.trim().toLowerCase() === words[first] && typed[1]!.trim().toLowerCase() === words[second];
+
+  return (
+    <>
+      <h1 tabIndex={-1}>Welcome to keynode</h1>
+      <section class="card" aria-labelledby="identity">
+        <h2 id="identity">Your keynode is ready</h2>
+        <p>This browser now has its own keynode: a private key that never leaves it, and a public NodeId that others use to share vaults with you.</p>
+        <NodeIdCard nodeId={keynode.nodeId} />
+      </section>
+      <section class="card" aria-labelledby="recovery">
+        <h2 id="recovery">Write down your recovery code</h2>
+        <p>
+          These 24 words rebuild this keynode if this browser’s data is lost. <strong>They are shown only now.</strong> Write them on paper and
+          keep them safe: anyone with them can act as you.
+        </p>
+        <ol class="words" data-testid="recovery-code" aria-label="Recovery code">
+          {words.map((w, i) => (
+            <li key={i}>
+              <span class="mono">{w}</span>
+            </li>
+          ))}
+        </ol>
+        <form
+          class="stack"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setTried(true);
+            if (ok) onDone();
+          }}
+        >
+          <p>To check you have it, type two of the words:</p>
+          <div class="row">
+            <label>
+              Word {first + 1}
+              <input value={typed[0]} autocomplete="off" spellcheck={false} onInput={(e) => setTyped([(e.target as HTMLInputElement).value, typed[1]!])} />
+            </label>
+            <label>
+              Word {second + 1}
+              <input value={typed[1]} autocomplete="off" spellcheck={false} onInput={(e) => setTyped([typed[0]!, (e.target as HTMLInputElement).value])} />
+            </label>
+          </div>
+          {tried && !ok && (
+            <p class="error-note" role="alert">
+              Those words do not match words {first + 1} and {second + 1}. Look at your copy again; if a word is wrong there, fix it now.
+            </p>
+          )}
+          <div>
+            <button type="submit" class="primary">
+              I wrote it down — continue
+            </button>
+          </div>
+        </form>
+      </section>
+      {onRestore !== undefined && (
+        <section class="card" aria-labelledby="restore">
+          <h2 id="restore">Already have a keynode?</h2>
+          {restoring ? (
+            <RestoreForm onRestore={onRestore} />
+          ) : (
+            <>
+              <p>Use its recovery code to make this browser that keynode instead of a new one.</p>
+              <button type="button" onClick={() => setRestoring(true)}>
+                Restore from a recovery code
+              </button>
+            </>
+          )}
+        </section>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,81 @@
+// Remote: ask a keynode which vaults it shares with you, and clone any of them.
+import { useState } from 'preact/hooks';
+import { isNodeId } from '../../ids/index.js';
+import type { Keynode } from '../../keynode/keynode.js';
+import type { VaultAction } from '../../types.js';
+import { ErrorNote } from '../components/ErrorNote/index.js';
+import { NodeIdInput } from '../components/NodeIdInput/index.js';
+import { SharedVaultOffer } from '../components/SharedVaultOffer/index.js';
+import { displayName, useNicknames } from '../contacts-store.js';
+import { useAction } from '../hooks/useAction.js';
+import { useLoad } from '../hooks/useLoad.js';
+
+export function Remote({ keynode }: { keynode: Keynode }) {
+  const names = useNicknames();
+  const contacts = useLoad(keynode, async () => (await keynode.gestalts.list()).filter((g) => !g.own).flatMap((g) => g.nodes), []);
+  const [choice, setChoice] = useState('');
+  const [pasted, setPasted] = useState('');
+  const [found, setFound] = useState<{ owner: string; vaults: Array<{ vaultName: string; vaultId: string; actions: VaultAction[] }> } | undefined>(undefined);
+  const target = choice !== '' ? choice : pasted.trim();
+  const scan = useAction(async () => {
+    setFound(undefined);
+    setFound({ owner: target, vaults: await keynode.vaults.scan(target) });
+  });
+  return (
+    <>
+      <h1 tabIndex={-1}>Vaults shared with you</h1>
+      <section class="card" aria-labelledby="scan">
+        <h2 id="scan">Look at another keynode</h2>
+        <p class="muted">Lists the vaults a keynode shares with you, straight from it. It must be online.</p>
+        <form
+          class="stack"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void scan.run();
+          }}
+        >
+          {(contacts.data?.length ?? 0) > 0 && (
+            <label>
+              Contact
+              <select value={choice} onChange={(e) => setChoice((e.target as HTMLSelectElement).value)}>
+                <option value="">— choose a contact, or paste a NodeId below —</option>
+                {contacts.data!.map((n) => (
+                  <option key={n} value={n}>
+                    {displayName(names, n)}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          {choice === '' && <NodeIdInput label="NodeId" value={pasted} onInput={setPasted} />}
+          <div class="row">
+            <button type="submit" class="primary" disabled={!isNodeId(target) || scan.busy}>
+              {scan.busy ? 'Asking…' : 'Show shared vaults'}
+            </button>
+            {scan.busy && <span class="spinner" role="status" aria-label="Asking the other keynode" />}
+          </div>
+          <ErrorNote error={scan.error} />
+        </form>
+      </section>
+      {found !== undefined && (
+        <section class="card" aria-labelledby="found">
+          <h2 id="found">Shared by {displayName(names, found.owner)}</h2>
+          {found.vaults.length === 0 ? (
+            <p class="muted">This keynode shares no vaults with you.</p>
+          ) : (
+            <ul class="plain notes">
+              {found.vaults.map((v) => (
+                <li key={v.vaultId} class="note">
+                  <p>
+                    <strong>{v.vaultName}</strong> <span class="muted small">you can {v.actions.join(' and ')}</span>
+                  </p>
+                  <SharedVaultOffer keynode={keynode} owner={found.owner} vaultId={v.vaultId} vaultName={v.vaultName} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
+    </>
+  );
+}

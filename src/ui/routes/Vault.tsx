@@ -1,0 +1,248 @@
+// One vault: its secrets, history, sharing and export. A cloned vault is read-only and says so,
+// offering Pull and Fork; an old version being viewed says so, with a way back to the latest.
+import { useState } from 'preact/hooks';
+import type { Keynode } from '../../keynode/keynode.js';
+import type { LogEntry, VaultListItem } from '../../types.js';
+import { ConfirmButton } from '../components/ConfirmButton/index.js';
+import { EnvExport } from '../components/EnvExport/index.js';
+import { ErrorNote } from '../components/ErrorNote/index.js';
+import { History } from '../components/History/index.js';
+import { PullControl } from '../components/PullControl/index.js';
+import { SecretTree } from '../components/SecretTree/index.js';
+import { SharePanel } from '../components/SharePanel/index.js';
+import { displayName, useNicknames } from '../contacts-store.js';
+import { formatDate, shortId } from '../format.js';
+import { useAction } from '../hooks/useAction.js';
+import { useLoad } from '../hooks/useLoad.js';
+import { Link, navigate, vaultPath } from '../router.js';
+
+type Tab = 'secrets' | 'history' | 'sharing' | 'export';
+
+// The core keeps the checked-out version but has no call that reports it, so the UI remembers
+// which one it asked for (per vault, in this browser).
+const viewingKey = (vaultId: string): string => `keynode:viewing:${vaultId}`;
+function loadViewing(vaultId: string): { commitId: string; timestamp: number } | undefined {
+  try {
+    const raw = localStorage.getItem(viewingKey(vaultId));
+    return raw === null ? undefined : (JSON.parse(raw) as { commitId: string; timestamp: number });
+  } catch {
+    return undefined;
+  }
+}
+
+export function Vault({ keynode, id }: { keynode: Keynode; id: string }) {
+  const vaults = useLoad(keynode, () => keynode.vaults.list(), []);
+  const vault = vaults.data?.find((v) => v.vaultId === id) ?? vaults.data?.find((v) => v.vaultName === id);
+  if (vaults.error !== undefined) return <ErrorNote error={vaults.error} />;
+  if (vaults.data === undefined) return <p class="muted">Loading…</p>;
+  if (vault === undefined) {
+    return (
+      <section class="card">
+        <h1 tabIndex={-1}>Vault not found</h1>
+        <p>There is no vault “{id}” in this browser. It may have been deleted.</p>
+        <Link href="/">Back to your vaults</Link>
+      </section>
+    );
+  }
+  return <VaultView key={vault.vaultId} keynode={keynode} vault={vault} />;
+}
+
+function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem }) {
+  const names = useNicknames();
+  const [tab, setTab] = useState<Tab>('secrets');
+  const [viewing, setViewing] = useState(() => loadViewing(vault.vaultId));
+  const [renaming, setRenaming] = useState<string | undefined>(undefined);
+  const [forkName, setForkName] = useState<string | undefined>(undefined);
+  const isClone = vault.remote !== undefined;
+  const owner = vault.remote === undefined ? undefined : displayName(names, vault.remote.nodeId);
+  const editable = !isClone && viewing === undefined;
+
+  const view = useAction(async (entry: LogEntry, latest: boolean) => {
+    await keynode.vaults.version(vault.vaultId, latest ? 'last' : entry.commitId);
+    if (latest) {
+      localStorage.removeItem(viewingKey(vault.vaultId));
+      setViewing(undefined);
+    } else {
+      const v = { commitId: entry.commitId, timestamp: entry.timestamp };
+      localStorage.setItem(viewingKey(vault.vaultId), JSON.stringify(v));
+      setViewing(v);
+      setTab('secrets');
+    }
+  });
+  const backToLatest = useAction(async () => {
+    await keynode.vaults.version(vault.vaultId, 'last');
+    localStorage.removeItem(viewingKey(vault.vaultId));
+    setViewing(undefined);
+  });
+  const rename = useAction(async () => {
+    await keynode.vaults.rename(vault.vaultId, (renaming ?? '').trim());
+    setRenaming(undefined);
+  });
+  const remove = useAction(async () => {
+    await keynode.vaults.delete(vault.vaultId);
+    localStorage.removeItem(viewingKey(vault.vaultId));
+    navigate('/');
+  });
+  const fork = useAction(async () => {
+    const id = await keynode.vaults.fork(vault.vaultId, (forkName ?? '').trim());
+    setForkName(undefined);
+    navigate(vaultPath(id));
+  });
+
+  const tabs: Array<[Tab, string]> = [
+    ['secrets', 'Secrets'],
+    ['history', 'History'],
+    ...(isClone ? [] : [['sharing', 'Sharing'] as [Tab, string]]),
+    ['export', 'Export'],
+  ];
+
+  return (
+    <>
+      <p class="crumbs">
+        <Link href="/">← All vaults</Link>
+      </p>
+      <div class="row spread">
+        <h1 tabIndex={-1}>{vault.vaultName}</h1>
+        <div class="row">
+          <button type="button" onClick={() => setRenaming(vault.vaultName)}>
+            Rename vault
+          </button>
+          <ConfirmButton label="Delete vault" title={`Delete the vault “${vault.vaultName}”?`} confirmLabel={`Delete “${vault.vaultName}”`} danger onConfirm={() => remove.run()}>
+            <p>
+              Every secret and the whole history of “{vault.vaultName}” are removed from this browser
+              {isClone ? '' : ', and nobody can clone or pull it from you any more'}. This cannot be undone.
+            </p>
+          </ConfirmButton>
+        </div>
+      </div>
+      {renaming !== undefined && (
+        <form
+          class="card row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void rename.run();
+          }}
+        >
+          <label class="grow">
+            New name for “{vault.vaultName}”
+            <input value={renaming} required onInput={(e) => setRenaming((e.target as HTMLInputElement).value)} />
+          </label>
+          <button type="submit" class="primary">
+            Save name
+          </button>
+          <button type="button" onClick={() => setRenaming(undefined)}>
+            Cancel
+          </button>
+        </form>
+      )}
+      <ErrorNote error={rename.error ?? remove.error} />
+
+      {isClone && (
+        <section class="banner banner-info" aria-label="Read-only copy">
+          <p>
+            This is a read-only copy of “{vault.vaultName}” from <strong>{owner}</strong> <span class="mono small">({shortId(vault.remote!.nodeId, 12)})</span>. Pull to get
+            their latest changes. To change secrets yourself, fork it into your own editable vault.
+          </p>
+          <PullControl keynode={keynode} vault={vault} ownerName={owner!} />
+          {forkName === undefined ? (
+            <button type="button" onClick={() => setForkName(`${vault.vaultName}-mine`)}>
+              Fork into an editable copy
+            </button>
+          ) : (
+            <form
+              class="row"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void fork.run();
+              }}
+            >
+              <label class="grow">
+                Name of your copy
+                <input value={forkName} required onInput={(e) => setForkName((e.target as HTMLInputElement).value)} />
+              </label>
+              <button type="submit" class="primary">
+                Fork
+              </button>
+              <button type="button" onClick={() => setForkName(undefined)}>
+                Cancel
+              </button>
+            </form>
+          )}
+          <ErrorNote error={fork.error} />
+        </section>
+      )}
+
+      {viewing !== undefined && (
+        <section class="banner banner-warn" aria-label="Old version">
+          <p>
+            You are looking at an old version from {formatDate(viewing.timestamp)}. Secrets cannot be changed here.{' '}
+            <button type="button" class="linkish" onClick={() => void backToLatest.run()}>
+              Go back to latest
+            </button>
+          </p>
+          <ErrorNote error={backToLatest.error} />
+        </section>
+      )}
+
+      <nav class="tabs" aria-label="Vault sections">
+        {tabs.map(([key, label]) => (
+          <button key={key} type="button" aria-pressed={tab === key} onClick={() => setTab(key)}>
+            {label}
+          </button>
+        ))}
+      </nav>
+
+      <section class="card" aria-label={tabs.find(([k]) => k === tab)?.[1]}>
+        {tab === 'secrets' && (
+          <>
+            <SecretTree keynode={keynode} vault={vault.vaultId} editable={editable} />
+            {editable && <AddSecret keynode={keynode} vault={vault.vaultId} />}
+          </>
+        )}
+        {tab === 'history' && (
+          <>
+            <History keynode={keynode} vault={vault.vaultId} viewing={viewing?.commitId} onView={(entry, latest) => void view.run(entry, latest)} />
+            <ErrorNote error={view.error} />
+          </>
+        )}
+        {tab === 'sharing' && <SharePanel keynode={keynode} vault={vault.vaultId} vaultName={vault.vaultName} />}
+        {tab === 'export' && <EnvExport keynode={keynode} vault={vault.vaultId} />}
+      </section>
+    </>
+  );
+}
+
+function AddSecret({ keynode, vault }: { keynode: Keynode; vault: string }) {
+  const [path, setPath] = useState('');
+  const [value, setValue] = useState('');
+  const add = useAction(async () => {
+    await keynode.secrets.add(vault, path.trim(), value);
+    setPath('');
+    setValue('');
+  });
+  return (
+    <form
+      class="stack add-secret"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void add.run();
+      }}
+    >
+      <h2>Add a secret</h2>
+      <label>
+        Path <span class="muted small">(use “/” for folders, e.g. db/password)</span>
+        <input class="mono" value={path} required autocomplete="off" onInput={(e) => setPath((e.target as HTMLInputElement).value)} />
+      </label>
+      <label>
+        Secret value
+        <textarea class="mono" rows={3} value={value} autocomplete="off" spellcheck={false} onInput={(e) => setValue((e.target as HTMLTextAreaElement).value)} />
+      </label>
+      <div>
+        <button type="submit" class="primary" disabled={add.busy || path.trim() === ''}>
+          Add secret
+        </button>
+      </div>
+      <ErrorNote error={add.error} />
+    </form>
+  );
+}
