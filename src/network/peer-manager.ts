@@ -8,7 +8,7 @@ import { assertNodeId, isNodeId, randomBytes, type NodeId } from '../ids/index.j
 import { base64urlEncode } from '../keys/crypto.js';
 import type { RtcImpl } from './byte-channel.js';
 import { authenticatePeer, type PeerRole } from './peer-auth.js';
-import { openPeerConnection, type PeerConnection } from './peer-connection.js';
+import { openPeerConnection, type PeerConnection, type PeerConnectionOptions } from './peer-connection.js';
 import { RpcPeer, type RpcLimits } from './rpc.js';
 import type { RpcHandlers } from './rpc-handlers.js';
 
@@ -25,9 +25,17 @@ export interface Signaler {
 export interface PeerManagerOptions {
   nodeId: NodeId;
   sign: (bytes: Uint8Array) => Promise<Uint8Array>;
-  rtc: RtcImpl;
+  /** The WebRTC implementation; unused when `openConnection` is given. */
+  rtc?: RtcImpl;
+  /** Read at every new connection, so a list filled in later (from signaling) is used. */
   iceServers: RTCIceServer[];
   signaler: Signaler;
+  /**
+   * Opens the transport. Default: a WebRTC connection in this context. Where WebRTC lives
+   * elsewhere (a page, while the core runs in the service worker) this is a proxy to it; the
+   * manager only needs signals in and out and, once open, a ByteChannel with the fingerprints.
+   */
+  openConnection?: (options: PeerConnectionOptions) => PeerConnection;
   handlers: RpcHandlers;
   /** Connections with no stream for this long are closed. */
   idleMs?: number;
@@ -184,13 +192,23 @@ export class PeerManager {
 
   private startAttempt(entry: Entry, id: string, role: PeerRole): void {
     const { options } = this;
-    const pc = openPeerConnection({
-      initiator: role === 'initiator',
-      rtc: options.rtc,
-      iceServers: options.iceServers,
-      sendSignal: (d) => this.sendEnvelope(entry.remote, { t: 'sig', c: id, d }),
-      timeoutMs: this.connectTimeoutMs,
-    });
+    const open = options.openConnection ?? openPeerConnection;
+    let pc: PeerConnection;
+    try {
+      if (options.openConnection === undefined && options.rtc === undefined) {
+        throw new KeynodeError('ErrorNodeConnectionFailed', 'No WebRTC implementation was given, so no peer connection can be made.');
+      }
+      pc = open({
+        initiator: role === 'initiator',
+        rtc: options.rtc as RtcImpl,
+        iceServers: options.iceServers,
+        sendSignal: (d) => this.sendEnvelope(entry.remote, { t: 'sig', c: id, d }),
+        timeoutMs: this.connectTimeoutMs,
+      });
+    } catch (e) {
+      this.fail(entry, e instanceof KeynodeError ? e : new KeynodeError('ErrorNodeConnectionFailed', 'The peer connection could not be created.', { cause: e }));
+      return;
+    }
     entry.attempt = { id, pc, incoming: role === 'responder' };
     const current = (): boolean => entry.attempt?.id === id && this.entries.get(entry.remote) === entry && !this.stopped;
     void (async () => {
