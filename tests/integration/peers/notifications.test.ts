@@ -51,6 +51,30 @@ describe('share notifications', () => {
   });
 });
 
+describe('sharing needs a known node; the share stands even when its notification fails (15, 17)', () => {
+  it('sharing with a node not in the graph is refused and grants nothing', async () => {
+    const [owner, peer] = await Promise.all([net.node('owner'), net.node('peer')]);
+    await owner.vaults.create('not-yet');
+    expect(await codeOf(owner.vaults.share('not-yet', peer.nodeId))).toBe('ErrorGestaltsGraphNodeIdMissing');
+    expect(await owner.vaults.permissions('not-yet')).toEqual([]);
+    expect(await owner.notifications.outbox.read()).toEqual([]);
+    expect(await codeOf(peer.vaults.clone('not-yet', owner.nodeId))).toBe('ErrorVaultsPermissionDenied');
+  });
+
+  it('a recipient that does not know the sender refuses the notification, yet can clone', async () => {
+    const [owner, peer] = await Promise.all([net.node('owner'), net.node('peer')]);
+    await owner.gestalts.trust(peer.nodeId); // the peer has no record for the owner
+    await owner.vaults.create('shared-anyway');
+    await owner.vaults.share('shared-anyway', peer.nodeId);
+    const failed = await eventually(async () => (await owner.notifications.outbox.read()).find((o) => o.failed === true));
+    expect(failed).toMatchObject({ to: peer.nodeId, data: { type: 'VaultShare', vaultName: 'shared-anyway' } });
+    expect(failed.lastError?.code).toBe('ErrorNotificationsPermissionsNotFound');
+    expect(await peer.notifications.read()).toEqual([]);
+    const copy = await peer.vaults.clone('shared-anyway', owner.nodeId);
+    expect((await peer.vaults.list()).find((v) => v.vaultId === copy)?.vaultName).toBe('shared-anyway');
+  });
+});
+
 describe('the receiver decides (scenario 28)', () => {
   let sender: Keynode;
   beforeAll(async () => {

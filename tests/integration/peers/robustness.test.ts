@@ -44,7 +44,7 @@ describe('the channel cut in the middle of a clone', () => {
     let owner = await net.node('owner', { name: ownerName, rtc: counting.rtc });
     const dir = tempDir();
     const cloner = await net.node('cloner', { storage: { dir } });
-    const content = noise(6 * 1024 * 1024);
+    const content = noise(3 * 1024 * 1024);
     const vaultId = await owner.vaults.create('big');
     await owner.secrets.write('big', 'blob.bin', content);
     await shareWith(owner, 'big', cloner);
@@ -52,11 +52,11 @@ describe('the channel cut in the middle of a clone', () => {
     const filesBefore = filesUnder(vaultsDir);
     const listBefore = await cloner.vaults.list();
 
-    // Stop the owner once about a megabyte of the pack is on its way: mid-stream, by construction.
+    // Stop the owner once half a megabyte of the 3 MB pack is on its way: mid-stream, by construction.
     const start = counting.sent.bytes;
     let stopped: Promise<void> | undefined;
     counting.sent.onSend = (total) => {
-      if (stopped === undefined && total - start > 1024 * 1024) stopped = owner.stop();
+      if (stopped === undefined && total - start > 512 * 1024) stopped = owner.stop();
     };
     let failure: unknown;
     try {
