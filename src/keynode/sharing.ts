@@ -25,11 +25,16 @@ export class Sharing {
     private readonly outboxChanged: () => void,
   ) {}
 
-  private async target(nodeId: string): Promise<{ target: NodeId; members: NodeId[] }> {
+  private notSelf(nodeId: string): NodeId {
     const target = assertNodeId(nodeId);
     if (target === this.ctx.nodeId) {
       throw new KeynodeError('ErrorInvalidArgument', 'A vault cannot be shared with this keynode itself; share it with your other keynode instead.');
     }
+    return target;
+  }
+
+  private async target(nodeId: string): Promise<{ target: NodeId; members: NodeId[] }> {
+    const target = this.notSelf(nodeId);
     const members = await this.ctx.storage.kv.read((tx) => this.ctx.graph.getGestalt(tx, target));
     if (members === undefined) throw notInGraph(target);
     // The whole gestalt gets the permission; every member we know of hears about it.
@@ -90,7 +95,8 @@ export class Sharing {
   async shareLink(vault: string, nodeId: string, opts: { baseUrl?: string } = {}): Promise<string> {
     const vaultId: VaultId = await this.ctx.vaults.resolve(vault);
     const meta = await this.ctx.vaults.getMeta(vaultId);
-    const target = assertNodeId(nodeId);
+    // Like share: a link to ourselves would only put our own VaultShare in our own inbox.
+    const target = this.notSelf(nodeId);
     const record = await this.ctx.notifications.createOutgoing(target, {
       type: 'VaultShare',
       vaultId,
