@@ -143,6 +143,32 @@ describe('lifecycle', () => {
     for (const [name, call] of calls) expect(await codeOf(call()), name).toBe('ErrorKeynodeStopped');
   });
 
+  it('stop during a write: the write lands whole or not at all, and the vault reopens consistent', async () => {
+    const dir = keynodes.tempDir();
+    const first = await keynodes.start({ storage: { dir } });
+    await first.vaults.create('v');
+    const commitsBefore = (await first.vaults.log('v')).length;
+    const content = 'z'.repeat(100_000);
+    const write = first.secrets.write('v', 'racing', content).then(
+      () => 'written',
+      (e: { code?: string }) => e.code,
+    );
+    await first.stop();
+    const outcome = await write;
+    expect(['written', 'ErrorKeynodeStopped']).toContain(outcome);
+    const again = await keynodes.start({ storage: { dir } });
+    const log = await again.vaults.log('v');
+    const listed = await again.secrets.list('v');
+    if (listed.length === 0) {
+      expect(log).toHaveLength(commitsBefore);
+    } else {
+      expect(listed).toEqual([{ path: 'racing', type: 'file' }]);
+      expect(await again.secrets.getText('v', 'racing')).toBe(content);
+      expect(log).toHaveLength(commitsBefore + 1);
+    }
+    if (outcome === 'written') expect(listed).toHaveLength(1);
+  });
+
   it('a memory keynode restarted under the same name keeps its vaults and secrets', async () => {
     const name = freshName('mem-restart');
     const first = await keynodes.start({ storage: 'memory', name });

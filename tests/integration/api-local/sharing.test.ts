@@ -113,7 +113,10 @@ describe('share', () => {
     const before = await snapshot(a);
     expect(await codeOf(a.vaults.share('v', a.nodeId))).toBe('ErrorInvalidArgument');
     expect(await codeOf(a.vaults.unshare('v', a.nodeId))).toBe('ErrorInvalidArgument');
+    // Nor can a share link be made out to ourselves (it used to open into our own inbox).
+    expect(await codeOf(a.vaults.shareLink('v', a.nodeId))).toBe('ErrorInvalidArgument');
     expect(await snapshot(a)).toEqual(before);
+    expect(await a.notifications.read()).toEqual([]);
   });
 
   it('malformed NodeIds are refused with ErrorNodeIdInvalid and change nothing', async () => {
