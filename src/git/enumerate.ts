@@ -87,10 +87,10 @@ function unique(a: string[]): string[] {
 }
 
 interface Group {
-  trees: string[];
-  blobs: string[];
-  oldTrees: string[];
-  oldBlobs: string[];
+  trees: Set<string>;
+  blobs: Set<string>;
+  oldTrees: Set<string>;
+  oldBlobs: Set<string>;
 }
 
 /**
@@ -109,7 +109,7 @@ async function diffTrees(store: ObjectStore, fresh: string[], old: string[], ite
   const group = (name: string): Group => {
     let g = groups.get(name);
     if (!g) {
-      g = { trees: [], blobs: [], oldTrees: [], oldBlobs: [] };
+      g = { trees: new Set(), blobs: new Set(), oldTrees: new Set(), oldBlobs: new Set() };
       groups.set(name, g);
     }
     return g;
@@ -117,8 +117,8 @@ async function diffTrees(store: ObjectStore, fresh: string[], old: string[], ite
   const entries = async (t: string): Promise<TreeEntry[]> => parseTree((await store.mustRead(t, 'tree')).content, t);
   for (const t of todo) {
     for (const e of await entries(t)) {
-      if (e.kind === 'tree') group(e.name).trees.push(e.oid);
-      else if (e.kind === 'blob') group(e.name).blobs.push(e.oid);
+      if (e.kind === 'tree') group(e.name).trees.add(e.oid);
+      else if (e.kind === 'blob') group(e.name).blobs.add(e.oid);
     }
   }
   for (const t of old) {
@@ -128,19 +128,17 @@ async function diffTrees(store: ObjectStore, fresh: string[], old: string[], ite
     for (const e of parseTree(obj.content, t)) {
       const g = groups.get(e.name);
       if (!g) continue;
-      if (e.kind === 'tree') g.oldTrees.push(e.oid);
-      else if (e.kind === 'blob') g.oldBlobs.push(e.oid);
+      if (e.kind === 'tree') g.oldTrees.add(e.oid);
+      else if (e.kind === 'blob') g.oldBlobs.add(e.oid);
     }
   }
   for (const g of groups.values()) {
-    if (g.blobs.length) {
-      const oldBlobs = new Set(g.oldBlobs);
-      for (const b of g.blobs) {
-        if (oldBlobs.has(b) || sent.has(b)) continue;
-        sent.add(b);
-        items.push(g.oldBlobs[0] ? { oid: b, type: 'blob', clientBase: g.oldBlobs[0] } : { oid: b, type: 'blob' });
-      }
+    const oldBlob = g.oldBlobs.values().next().value;
+    for (const b of g.blobs) {
+      if (g.oldBlobs.has(b) || sent.has(b)) continue;
+      sent.add(b);
+      items.push(oldBlob ? { oid: b, type: 'blob', clientBase: oldBlob } : { oid: b, type: 'blob' });
     }
-    if (g.trees.length) await diffTrees(store, unique(g.trees), unique(g.oldTrees), items, sent);
+    if (g.trees.size) await diffTrees(store, [...g.trees], [...g.oldTrees], items, sent);
   }
 }

@@ -69,7 +69,7 @@ export class ObjectStore {
 
   locate(oid: string): PackedLocation | undefined {
     for (const pack of this.packs) {
-      const off = pack.byOid.get(oid);
+      const off = pack.find(oid);
       if (off !== undefined) return { pack, entry: pack.entry(off) };
     }
     return undefined;
@@ -87,7 +87,7 @@ export class ObjectStore {
   /** The object, or undefined when this repository does not have it. */
   async read(oid: string): Promise<GitObject | undefined> {
     for (const pack of this.packs) {
-      const off = pack.byOid.get(oid);
+      const off = pack.find(oid);
       if (off !== undefined) return pack.read(off, (o) => this.read(o), this.cacheFor(pack));
     }
     const hit = this.looseCache.get(oid);
@@ -124,7 +124,7 @@ export class ObjectStore {
   }
 
   async has(oid: string): Promise<boolean> {
-    for (const pack of this.packs) if (pack.byOid.has(oid)) return true;
+    for (const pack of this.packs) if (pack.find(oid) !== undefined) return true;
     if (this.looseCache.has(oid)) return true;
     try {
       await this.repo.fs.promises.stat(`${this.repo.gitdir}/objects/${oid.slice(0, 2)}/${oid.slice(2)}`);

@@ -2,7 +2,7 @@
 // (including ofs/ref deltas), and describe raw entries so a pack writer can copy them unchanged.
 import { KeynodeError } from '../errors.js';
 import { applyDelta } from './delta.js';
-import { toHex } from './hex.js';
+import { fromHex, toHex } from './hex.js';
 import type { GitObject, ObjectType } from './types.js';
 import { inflate } from './zlib.js';
 
@@ -27,39 +27,96 @@ function corrupt(what: string): KeynodeError {
 }
 
 export class PackFile {
-  readonly byOid = new Map<string, number>();
-  private readonly oidAtOffset = new Map<number, string>();
-  private readonly ends = new Map<number, number>();
+  // The .idx stays as bytes and is binary-searched: building maps of every object id cost more
+  // than a small fetch itself on a 48k-object vault.
+  private readonly dv: DataView;
+  private readonly count: number;
+  private readonly oidsAt = 8 + 1024;
+  private readonly offsAt: number;
+  private readonly bigAt: number;
+  private readonly sortedOffsets: Float64Array;
+  private byOffset: Uint32Array | undefined;
 
   constructor(
     readonly name: string,
     readonly pack: Uint8Array,
-    idx: Uint8Array,
+    private readonly idx: Uint8Array,
   ) {
-    const dv = new DataView(idx.buffer, idx.byteOffset, idx.byteLength);
-    if (idx.length < 8 + 1024 || dv.getUint32(0) !== 0xff744f63 || dv.getUint32(4) !== 2) throw corrupt('index version');
-    const n = dv.getUint32(8 + 255 * 4);
-    const oidsAt = 8 + 1024;
-    const offsAt = oidsAt + n * 24;
-    const bigAt = offsAt + n * 4;
-    const offsets: number[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      let off = dv.getUint32(offsAt + i * 4);
-      if (off & 0x80000000) {
-        const j = off & 0x7fffffff;
-        off = dv.getUint32(bigAt + j * 8) * 2 ** 32 + dv.getUint32(bigAt + j * 8 + 4);
-      }
-      const oid = toHex(idx, oidsAt + i * 20, oidsAt + i * 20 + 20);
-      offsets[i] = off;
-      this.byOid.set(oid, off);
-      this.oidAtOffset.set(off, oid);
+    this.dv = new DataView(idx.buffer, idx.byteOffset, idx.byteLength);
+    if (idx.length < 8 + 1024 || this.dv.getUint32(0) !== 0xff744f63 || this.dv.getUint32(4) !== 2) throw corrupt('index version');
+    this.count = this.dv.getUint32(8 + 255 * 4);
+    this.offsAt = this.oidsAt + this.count * 24;
+    this.bigAt = this.offsAt + this.count * 4;
+    if (idx.length < this.bigAt + 40) throw corrupt('index size');
+    this.sortedOffsets = new Float64Array(this.count);
+    for (let i = 0; i < this.count; i++) this.sortedOffsets[i] = this.offsetAt(i);
+    this.sortedOffsets.sort();
+  }
+
+  private offsetAt(i: number): number {
+    const off = this.dv.getUint32(this.offsAt + i * 4);
+    if (!(off & 0x80000000)) return off;
+    const j = off & 0x7fffffff;
+    return this.dv.getUint32(this.bigAt + j * 8) * 2 ** 32 + this.dv.getUint32(this.bigAt + j * 8 + 4);
+  }
+
+  /** Position of `oid` in the index, or -1. */
+  private indexOf(oid: string): number {
+    const key = fromHex(oid);
+    const first = key[0] as number;
+    let lo = first === 0 ? 0 : this.dv.getUint32(8 + (first - 1) * 4);
+    let hi = this.dv.getUint32(8 + first * 4);
+    const idx = this.idx;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = this.oidsAt + mid * 20;
+      let cmp = 0;
+      for (let k = 0; k < 20 && cmp === 0; k++) cmp = (idx[at + k] as number) - (key[k] as number);
+      if (cmp === 0) return mid;
+      if (cmp < 0) lo = mid + 1;
+      else hi = mid;
     }
-    offsets.sort((a, b) => a - b);
-    for (let i = 0; i < n; i++) this.ends.set(offsets[i] as number, i + 1 < n ? (offsets[i + 1] as number) : pack.length - 20);
+    return -1;
+  }
+
+  /** Pack offset of `oid`, or undefined when this pack does not hold it. */
+  find(oid: string): number | undefined {
+    const i = this.indexOf(oid);
+    return i < 0 ? undefined : this.offsetAt(i);
   }
 
   oidAt(offset: number): string | undefined {
-    return this.oidAtOffset.get(offset);
+    if (!this.byOffset) {
+      const order = Array.from({ length: this.count }, (_, i) => i);
+      const offs = order.map((i) => this.offsetAt(i));
+      order.sort((a, b) => (offs[a] as number) - (offs[b] as number));
+      this.byOffset = Uint32Array.from(order);
+    }
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const i = this.byOffset[mid] as number;
+      const off = this.offsetAt(i);
+      if (off === offset) return toHex(this.idx, this.oidsAt + i * 20, this.oidsAt + i * 20 + 20);
+      if (off < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return undefined;
+  }
+
+  private endOf(offset: number): number | undefined {
+    const so = this.sortedOffsets;
+    let lo = 0;
+    let hi = so.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = so[mid] as number;
+      if (v === offset) return mid + 1 < so.length ? (so[mid + 1] as number) : this.pack.length - 20;
+      if (v < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return undefined;
   }
 
   entry(offset: number): RawEntry {
@@ -75,7 +132,7 @@ export class PackFile {
       size += (c & 0x7f) * 2 ** shift;
       shift += 7;
     }
-    const end = this.ends.get(offset);
+    const end = this.endOf(offset);
     if (end === undefined) throw corrupt('entry not in index');
     const e: RawEntry = { offset, typeCode, size, dataStart: pos, end };
     if (typeCode === OFS_DELTA) {
@@ -120,7 +177,7 @@ export class PackFile {
       let base: GitObject | undefined;
       if (e.baseOffset !== undefined) base = await this.read(e.baseOffset, external, cache);
       else {
-        const at = this.byOid.get(e.baseOid as string);
+        const at = this.find(e.baseOid as string);
         base = at !== undefined ? await this.read(at, external, cache) : await external(e.baseOid as string);
       }
       if (!base) throw corrupt('missing delta base');
