@@ -46,7 +46,9 @@ function offline(): KeynodeError {
 
 export class Network {
   private readonly signaling: SignalingClient | undefined;
-  private readonly peers: PeerManager | undefined;
+  /** Replaced by a fresh one on disconnect(): a stopped PeerManager cannot be restarted. */
+  private peers: PeerManager | undefined;
+  private newPeers: (() => PeerManager) | undefined;
   private readonly handlers = new RpcHandlers();
   private readonly unsubscribe: Array<() => void> = [];
   private readonly watchSources: Array<() => Promise<NodeId[]>> = [];
@@ -89,7 +91,13 @@ export class Network {
     };
     if (options.idleMs !== undefined) peerOptions.idleMs = options.idleMs;
     if (options.connectTimeoutMs !== undefined) peerOptions.connectTimeoutMs = options.connectTimeoutMs;
-    this.peers = new PeerManager(peerOptions);
+    this.newPeers = () => {
+      const peers = new PeerManager(peerOptions);
+      peers.on('peer-connected', () => this.emitStatus());
+      peers.on('peer-disconnected', () => this.emitStatus());
+      return peers;
+    };
+    this.peers = this.newPeers();
 
     this.unsubscribe.push(
       signaling.on('status', (status) => {
@@ -107,8 +115,6 @@ export class Network {
       }),
       signaling.on('mailbox', ({ items }) => void this.receiveMailbox(items)),
       signaling.on('error', (e) => ctx.logger.warn('signaling error', { code: e.code, message: e.message })),
-      this.peers.on('peer-connected', () => this.emitStatus()),
-      this.peers.on('peer-disconnected', () => this.emitStatus()),
     );
   }
 
@@ -127,6 +133,8 @@ export class Network {
 
   async disconnect(): Promise<void> {
     this.peers?.stop();
+    // Closes every channel, but the keynode must be able to reach peers after connect() again.
+    if (!this.stopped && this.newPeers !== undefined) this.peers = this.newPeers();
     await this.signaling?.close();
   }
 
