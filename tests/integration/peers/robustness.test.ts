@@ -145,6 +145,25 @@ describe('unreachable keynodes', () => {
   });
 });
 
+describe('going offline and back', () => {
+  it('after network.disconnect() and connect() a keynode reaches peers again, both ways', async () => {
+    const [owner, peer] = await Promise.all([net.node('owner'), net.node('peer')]);
+    await owner.vaults.create('offline-and-back');
+    await shareWith(owner, 'offline-and-back', peer);
+    const copy = await peer.vaults.clone('offline-and-back', owner.nodeId);
+    for (const k of [peer, owner]) {
+      await k.network.disconnect();
+      expect(await k.network.status()).toEqual({ signaling: 'offline', peers: [] });
+      await k.network.connect();
+      expect((await k.network.status()).signaling).toBe('connected');
+    }
+    await owner.secrets.write('offline-and-back', 's', 'again');
+    await peer.vaults.pull(copy);
+    expect(await peer.secrets.getText(copy, 's')).toBe('again');
+    expect((await owner.vaults.scan(peer.nodeId).catch((e: { code: string }) => e.code))).toBe('ErrorVaultsPermissionDenied');
+  });
+});
+
 describe('the signaling server restarting', () => {
   it('keynodes log in again, can connect and clone, and the outbox delivers what was shared meanwhile', async () => {
     const local = await Net.start();
