@@ -9,7 +9,7 @@ import { CloseSignal, type ByteChannel } from './byte-channel.js';
 import type { PeerRole } from './peer-auth.js';
 import { InboundBody } from './rpc-body.js';
 import { decodeFrame, encodeFrame, isMethodName, MAX_DATA_PAYLOAD, type Frame } from './rpc-frames.js';
-import { RpcHandlers, type RpcContext, type RpcHandler, type RpcMethodLimits } from './rpc-handlers.js';
+import { RpcHandlers, type RpcContext, type RpcHandler, type RpcMethodLimits, type RpcResult } from './rpc-handlers.js';
 
 /** Unread body bytes a sender may have in flight per stream before it must wait for credit. */
 export const STREAM_WINDOW = 1024 * 1024;
@@ -139,7 +139,12 @@ export class RpcPeer {
     if (this.closed) throw closedError();
     if (options.signal?.aborted === true) throw new KeynodeError('ErrorRpcStreamClosed', 'The call was cancelled.');
     if (!isMethodName(method)) throw new KeynodeError('ErrorInvalidArgument', `"${method}" is not a valid RPC method name.`);
-    const headerBytes = utf8.encode(JSON.stringify(header ?? null));
+    let headerBytes: Uint8Array;
+    try {
+      headerBytes = utf8.encode(JSON.stringify(header ?? null));
+    } catch (e) {
+      throw new KeynodeError('ErrorInvalidArgument', 'The request header cannot be written as JSON.', { cause: e });
+    }
     // The callee applies its per-method limit; here only what fits in one open frame.
     if (1 + method.length + headerBytes.length > MAX_DATA_PAYLOAD) {
       throw new KeynodeError('ErrorRpcTooLarge', `The request header is ${headerBytes.length} bytes; one RPC frame holds at most ${MAX_DATA_PAYLOAD - 1 - method.length}.`);
@@ -168,6 +173,15 @@ export class RpcPeer {
   // ---- inbound frames ------------------------------------------------------------------------
 
   private receive(bytes: Uint8Array): void {
+    try {
+      this.receiveUnguarded(bytes);
+    } catch (e) {
+      // A bug of ours must not become a crash inside the transport's event handler.
+      this.strike(0, new KeynodeError('ErrorInternal', 'An RPC frame could not be handled.', { cause: e }));
+    }
+  }
+
+  private receiveUnguarded(bytes: Uint8Array): void {
     this.lastActive = this.clock();
     let frame: Frame;
     try {
@@ -279,8 +293,18 @@ export class RpcPeer {
   // ---- serving -------------------------------------------------------------------------------
 
   private async serve(stream: Stream, handler: RpcHandler, header: unknown): Promise<void> {
+    // Nothing a handler does (throw, return junk, unserialisable headers) may escape: this runs
+    // detached, and an unhandled rejection would take the whole keynode down.
+    try {
+      await this.serveUnguarded(stream, handler, header);
+    } catch (e) {
+      this.failStream(stream, toSendable(e), true);
+    }
+  }
+
+  private async serveUnguarded(stream: Stream, handler: RpcHandler, header: unknown): Promise<void> {
     const ctx: RpcContext = { remoteNodeId: this.remoteNodeId, signal: stream.controller.signal };
-    let result;
+    let result: RpcResult | undefined;
     try {
       result = await handler(ctx, header, stream.inbound);
     } catch (e) {
@@ -294,7 +318,7 @@ export class RpcPeer {
       void this.send({ kind: 'cancel', id: stream.id }).catch(() => {});
       stream.inbound.end();
     }
-    const replyHeader = utf8.encode(JSON.stringify(result.header ?? null));
+    const replyHeader = utf8.encode(JSON.stringify(result?.header ?? null));
     if (replyHeader.length > MAX_DATA_PAYLOAD) {
       this.failStream(stream, new KeynodeError('ErrorRpcTooLarge', 'The response header is too large.'), true);
       return;
@@ -304,7 +328,7 @@ export class RpcPeer {
     } catch {
       return;
     }
-    await this.sendBody(stream, result.body);
+    await this.sendBody(stream, result?.body);
   }
 
   // ---- outbound bodies -----------------------------------------------------------------------
@@ -429,9 +453,14 @@ export class RpcPeer {
   }
 
   private sendError(id: number, error: KeynodeError): void {
-    const json = { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) };
-    let bytes = utf8.encode(JSON.stringify(json));
-    if (bytes.length > MAX_DATA_PAYLOAD) bytes = utf8.encode(JSON.stringify({ code: error.code, message: error.message.slice(0, 1000) }));
+    const bare = (): Uint8Array => utf8.encode(JSON.stringify({ code: error.code, message: error.message.slice(0, 1000) }));
+    let bytes: Uint8Array;
+    try {
+      bytes = utf8.encode(JSON.stringify({ code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) }));
+    } catch {
+      bytes = bare(); // data that is not JSON (a cycle, a BigInt) is left out rather than crash us
+    }
+    if (bytes.length > MAX_DATA_PAYLOAD) bytes = bare();
     void this.send({ kind: 'error', id, error: bytes }).catch(() => {});
   }
 

@@ -81,4 +81,24 @@ describe('RpcPeer', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ErrorNodeConnectionFailed' });
     await expect(client.callUnary('sigchain.get', null)).rejects.toMatchObject({ code: 'ErrorNodeConnectionFailed' });
   });
+
+  it('survives handlers that return nothing, unserialisable headers or errors with cyclic data', async () => {
+    const { a, b } = memoryPair();
+    const handlers = new RpcHandlers();
+    handlers.handle('vaults.gitInfo', async () => undefined as never);
+    handlers.handleUnary('vaults.scan', async () => ({ n: 1n }));
+    handlers.handleUnary('gestalts.claim', async () => {
+      const data: Record<string, unknown> = {};
+      data.self = data;
+      throw new KeynodeError('ErrorGestaltsInvalidAction', 'No such claim.', { data });
+    });
+    handlers.handleUnary('sigchain.get', async () => 'still here');
+    new RpcPeer({ channel: b, remoteNodeId: someone, role: 'responder', handlers });
+    const client = new RpcPeer({ channel: a, remoteNodeId: someone, role: 'initiator' });
+    await expect(client.call('vaults.gitInfo', {})).resolves.toMatchObject({ header: null });
+    await expect(client.callUnary('vaults.scan', null)).rejects.toMatchObject({ code: 'ErrorInternal' });
+    await expect(client.callUnary('gestalts.claim', null)).rejects.toMatchObject({ code: 'ErrorGestaltsInvalidAction', message: 'No such claim.' });
+    await expect(client.callUnary('sigchain.get', { big: 1n })).rejects.toMatchObject({ code: 'ErrorInvalidArgument' });
+    await expect(client.callUnary('sigchain.get', null)).resolves.toBe('still here');
+  });
 });
