@@ -363,7 +363,11 @@ export class VaultManager {
     return this.withWriteLock(vaultId, async () => {
       const repo = this.repo(vaultId);
       const master = await this.masterOf(vaultId);
-      if (newHead === master) return { from: master, to: master };
+      if (newHead === master) {
+        // Up to date, yet a pull from another copy still makes that copy the stored remote (SPEC §6.3).
+        if (remote !== undefined) await this.updateMeta(vaultId, (meta) => ({ ...meta, remote: { ...remote } }));
+        return { from: master, to: master };
+      }
       // A missing or unreadable newHead counts as not fast-forwarding.
       const fastForwards = await git
         .isDescendent({ fs: repo.fs, gitdir: repo.gitdir, oid: newHead, ancestor: master, depth: -1, cache: repo.cache })
