@@ -140,6 +140,8 @@ export class ACL {
     for (const [key, record] of await tx.entries<PermissionRecord>('acl', { prefix: PERM })) {
       if (record.perm.vaults[vaultId] === undefined) continue;
       delete record.perm.vaults[vaultId];
+      // As with unshare: a gestalt left with no shared vault has nothing to scan.
+      if (!hasAnyVaultAction(record.perm)) record.perm.gestalt = record.perm.gestalt.filter((a) => a !== 'scan');
       await tx.put('acl', key, record);
     }
   }
