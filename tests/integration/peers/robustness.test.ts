@@ -92,14 +92,27 @@ describe('a peer that sends garbage over its channel', () => {
     const raw = await rawPeer(net);
     await owner.gestalts.trust(raw.nodeId); // a known peer, so it gets as far as the handlers
     const rpc = await raw.connect(owner.nodeId);
+    // Well-formed calls with hostile contents: each is refused with a code, the channel keeps serving.
+    const junk = async (method: string, header: unknown, body?: Uint8Array): Promise<string> => {
+      try {
+        const { body: reply } = await rpc.call(method, header, body === undefined ? undefined : (async function* () { yield body; })());
+        for await (const _ of reply) void _;
+      } catch (e) {
+        return String((e as { code?: unknown }).code);
+      }
+      return 'accepted';
+    };
+    expect(await junk('vaults.gitPack', { vaultId: 'kept', action: 'clone' }, noise(100_000))).toBe('ErrorVaultsPermissionDenied');
+    expect(await junk('vaults.gitInfo', { vaultNameOrId: 'kept', action: 'push' })).toBe('ErrorRpcFrameInvalid');
+    expect(await junk('notifications.send', { token: 'x'.repeat(1000) })).toMatch(/^ErrorNotifications/);
+    expect(await junk('gestalts.claim', { token: { payload: 1, signatures: 'no' } })).toMatch(/^Error/);
+    expect(await junk('no.such.method', {})).toMatch(/^Error/);
+    expect(await rpc.callUnary('sigchain.get', {})).toMatchObject({ claims: [] });
+    // Then raw garbage: random frames until the owner hangs up on us.
     const channel = raw.channelOf(rpc);
     for (let i = 0; i < 300 && !channel.closed; i += 1) {
       const frame = randomBytes(1 + (randomBytes(1)[0]! % 64) * 16);
       await channel.send(frame).catch(() => undefined);
-    }
-    // Valid frames for calls the raw peer may not make, with junk bodies, for good measure.
-    if (!channel.closed) {
-      await rpc.callUnary('vaults.gitInfo', { vaultNameOrId: 'kept', action: 'clone' }).catch(() => undefined);
     }
 
     // The owner is alive, unchanged, and serves the friend (a fresh clone and a pull).
@@ -146,6 +159,17 @@ describe('unreachable keynodes', () => {
 });
 
 describe('going offline and back', () => {
+  it('a channel closed while idle is opened again by the next call', async () => {
+    const [owner, peer] = await Promise.all([net.node('owner', { idleMs: 300 }), net.node('peer', { idleMs: 300 })]);
+    await owner.vaults.create('idle');
+    await shareWith(owner, 'idle', peer);
+    const copy = await peer.vaults.clone('idle', owner.nodeId);
+    await eventually(async () => (await peer.network.status()).peers.length === 0 && (await owner.network.status()).peers.length === 0);
+    await owner.secrets.write('idle', 's', 'after idle');
+    await peer.vaults.pull(copy);
+    expect(await peer.secrets.getText(copy, 's')).toBe('after idle');
+  });
+
   it('after network.disconnect() and connect() a keynode reaches peers again, both ways', async () => {
     const [owner, peer] = await Promise.all([net.node('owner'), net.node('peer')]);
     await owner.vaults.create('offline-and-back');
