@@ -85,6 +85,11 @@ export class SwRpcClient {
     return this.instance;
   }
 
+  /** Calls waiting for their answer, and whether a worker has started on each. */
+  pendingCalls(): Array<{ method: string; started: boolean }> {
+    return [...this.calls.values()].map((c) => ({ method: c.message.kn === 'call' ? c.message.method : c.message.kn, started: c.ackedBy !== undefined }));
+  }
+
   /** Called when replies start coming from a new worker instance (including the first). */
   onInstance(cb: (instance: string) => void): () => void {
     this.instanceListeners.add(cb);
