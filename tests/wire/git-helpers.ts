@@ -105,12 +105,20 @@ export async function serveWithGitHttpBackend(root: string): Promise<Served> {
         CONTENT_TYPE: req.headers['content-type'] ?? '', REMOTE_ADDR: '127.0.0.1',
       },
     });
+    // http-backend may exit before reading an empty GET body; that EPIPE is not a failure.
+    child.stdin.on('error', () => undefined);
     req.pipe(child.stdin);
     const out: Buffer[] = [];
+    const errOut: Buffer[] = [];
+    child.stderr.on('data', (d: Buffer) => errOut.push(d));
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.on('close', () => {
       const all = Buffer.concat(out);
       const sep = all.indexOf('\r\n\r\n');
+      if (sep < 0) {
+        res.writeHead(500).end(`http-backend gave no headers: ${Buffer.concat(errOut).toString()}`);
+        return;
+      }
       const head = all.subarray(0, sep).toString().split('\r\n');
       const headers: Record<string, string> = {};
       let status = 200;
@@ -152,7 +160,7 @@ export function httpTransport(repoUrl: string): GitTransport {
       const r = await httpCall(`${repoUrl}/info/refs?service=git-upload-pack`, 'GET');
       const parts: Uint8Array[] = [];
       for await (const c of r.chunks) parts.push(c);
-      if (r.status !== 200) throw new Error(`info/refs answered ${r.status}`);
+      if (r.status !== 200) throw new Error(`info/refs answered ${r.status}: ${Buffer.concat(parts).toString().slice(0, 200)}`);
       return new Uint8Array(Buffer.concat(parts));
     },
     async *pack(body) {
