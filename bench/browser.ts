@@ -1,0 +1,272 @@
+// Benchmark: the app in Chromium (playwright-core driving Debian's /usr/bin/chromium, flags and the
+// microphone permission of machine-facts.md §3). Two browser profiles clone and pull the generated M
+// and L vaults from a Node keynode (the owner process of bench/network.ts) over real WebRTC, with
+// native git clone/fetch of the same repository through git daemon in the same run as the ratio; the
+// app's first load and offline reload; its JavaScript size, gzip, from the build.
+// The calls go through the page's `window.keynode` (what the UI calls), so whichever runtime the build
+// has — the core in the service worker, or in the page — is what is measured; the report names it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { serveApp } from '../tests/e2e/app-server.js';
+import {
+  bytesCell, cell, fmtBytes, generatedRepo, gitRun, medianOf, ratio, startGitDaemon, table, timed,
+  type BenchOptions, type Section,
+} from './fixtures.js';
+import { startOwner } from './network.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '..');
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
+];
+/** An operation that takes longer than this is reported as not finished. */
+const OP_TIMEOUT_MS = 12 * 60_000;
+
+type KeynodeWindow = Window & {
+  keynode: import('../src/keynode/keynode.js').Keynode;
+  keynodeRuntime?: { mode: string };
+};
+
+/**
+ * The app to measure: a fresh `vite build` of the working tree into the run's work folder (what
+ * `npm run build` puts in dist/, without touching the dist/ others serve), or dist/ as it is with
+ * KEYNODE_BENCH_DIST=1.
+ */
+function builtApp(work: string): { dir: string; note: string } {
+  const dist = join(ROOT, 'dist');
+  if (process.env.KEYNODE_BENCH_DIST === '1' && fs.existsSync(join(dist, 'index.html'))) {
+    return { dir: dist, note: `dist/ as built at ${fs.statSync(join(dist, 'index.html')).mtime.toISOString()}` };
+  }
+  const out = join(work, 'dist');
+  const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', out, '--emptyOutDir'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`vite build failed: ${r.stderr}`);
+  const head = execFileSync('git', ['log', '--oneline', '-1'], { cwd: ROOT }).toString().trim();
+  return { dir: out, note: `a fresh \`vite build\` of the working tree at ${head} (same output as dist/)` };
+}
+
+function jsSizes(dist: string): string[][] {
+  const files: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name.endsWith('.js')) files.push(join(d, e.name));
+    }
+  };
+  walk(dist);
+  let raw = 0;
+  let gz = 0;
+  const rows = files.map((f) => {
+    const bytes = fs.readFileSync(f);
+    const g = gzipSync(bytes, { level: 9 }).length;
+    raw += bytes.length;
+    gz += g;
+    return [f.slice(dist.length + 1), fmtBytes(bytes.length), fmtBytes(g)];
+  });
+  return [...rows, ['all JavaScript', fmtBytes(raw), fmtBytes(gz)]];
+}
+
+async function withTimeout<T>(what: string, p: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not finished after ${OP_TIMEOUT_MS / 60000} min`)), OP_TIMEOUT_MS)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Opens the app and waits until its keynode answers; returns the time from navigation to that. */
+async function openApp(context: BrowserContext, url: string): Promise<{ page: Page; readyMs: number; loadMs: number }> {
+  const page = await context.newPage();
+  const t = performance.now();
+  await page.goto(url);
+  await page.waitForFunction(() => (window as unknown as KeynodeWindow).keynode !== undefined, undefined, { timeout: 60_000, polling: 25 });
+  const readyMs = performance.now() - t;
+  const loadMs = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.loadEventEnd ?? NaN);
+  return { page, readyMs, loadMs };
+}
+
+async function signalingUp(page: Page): Promise<void> {
+  await page.waitForFunction(
+    async () => (await (window as unknown as KeynodeWindow).keynode.network.status()).signaling === 'connected',
+    undefined,
+    { timeout: 60_000, polling: 100 },
+  );
+}
+
+/** Times `fn` inside the page (performance.now there), so Playwright's round trips are not counted. */
+function inPage<A>(page: Page, fn: string, arg: A): Promise<{ ms: number; value: unknown }> {
+  return page.evaluate(
+    async ({ fn, arg }) => {
+      const k = (window as unknown as KeynodeWindow).keynode as unknown as Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>;
+      const [area, method] = fn.split('.') as [string, string];
+      const t = performance.now();
+      const value = await k[area]![method]!(...(arg as unknown[]));
+      return { ms: performance.now() - t, value };
+    },
+    { fn, arg },
+  );
+}
+
+interface SizeRow {
+  name: string;
+  native: number[];
+  nativeBytes: number;
+  clone: number[];
+  cloneBytes: number[];
+  cloneErrors: string[];
+  nativeFetch: number[];
+  pull: number[];
+  pullErrors: string[];
+}
+
+export async function runBrowser(opts: BenchOptions): Promise<Section> {
+  if (!fs.existsSync(CHROMIUM)) return { title: 'Browser: skipped', lines: [`${CHROMIUM} is missing (apt-get install chromium).`] };
+  const lines: string[] = [];
+  const swCommitted = execFileSync('git', ['log', '--oneline', '-1', '--', 'src/sw.ts'], { cwd: ROOT }).toString().trim();
+  const app = builtApp(opts.work);
+  const sizes = opts.sizes.filter((s) => s.name !== 'S');
+  const repos = sizes.map((size) => ({ name: `bench-${size.name}`, repo: generatedRepo(opts.work, size) }));
+  const server = await serveApp(app.dir);
+  const owner = await startOwner(join(opts.work, 'browser-owner'), server.signalingUrl, repos);
+  const daemon = await startGitDaemon(owner.vaultsRoot);
+  let browser: Browser | undefined;
+  const rows: SizeRow[] = [];
+  const firstLoads: number[] = [];
+  const loadEvents: number[] = [];
+  const offline: number[] = [];
+  const offlineErrors: string[] = [];
+  let mode = '?';
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    const profile = async (): Promise<BrowserContext> => {
+      const c = await browser!.newContext();
+      // Chromium gathers loopback ICE candidates only for an origin holding mic/camera permission.
+      await c.grantPermissions(['microphone'], { origin: server.url });
+      return c;
+    };
+
+    // First load (fresh profile each time) and offline reload (served by the service worker's precache).
+    opts.log('browser: first load and offline reload…');
+    for (let i = 0; i < (opts.quick ? 2 : 3); i++) {
+      const ctx = await profile();
+      const { page, readyMs, loadMs } = await openApp(ctx, server.url);
+      firstLoads.push(readyMs);
+      loadEvents.push(loadMs);
+      mode = await page.evaluate(() => (window as unknown as KeynodeWindow).keynodeRuntime?.mode ?? 'page (no runtime marker)');
+      const controlled = await page
+        .waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout: 15_000 })
+        .then(() => true, () => false);
+      if (controlled) {
+        await ctx.setOffline(true);
+        try {
+          const t = performance.now();
+          await page.reload();
+          await page.waitForFunction(() => (window as unknown as KeynodeWindow).keynode !== undefined, undefined, { timeout: 30_000, polling: 25 });
+          offline.push(performance.now() - t);
+        } catch (e) {
+          offlineErrors.push(e instanceof Error ? e.message.split('\n')[0]! : String(e));
+        }
+        await ctx.setOffline(false);
+      } else {
+        offlineErrors.push('no service worker controlled the page, so there is no offline app shell');
+      }
+      await ctx.close();
+    }
+
+    // Two profiles: both clone from the Node owner; then pulls after one changed secret.
+    const a = await openApp(await profile(), server.url);
+    const b = await openApp(await profile(), server.url);
+    await Promise.all([signalingUp(a.page), signalingUp(b.page)]);
+    const pages = [a.page, b.page];
+    const nodeIds = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as KeynodeWindow).keynode.nodeId)));
+    for (const { name } of repos) for (const n of nodeIds) await owner.share(name, n);
+
+    for (const { name, repo } of repos) {
+      const size = name.replace('bench-', '');
+      const url = `${daemon.url}/${owner.vaults[name]!.vaultId}`;
+      const row: SizeRow = { name: size, native: [], nativeBytes: NaN, clone: [], cloneBytes: [], cloneErrors: [], nativeFetch: [], pull: [], pullErrors: [] };
+      opts.log(`browser ${size}: native clones…`);
+      const trace = join(opts.work, `browser-trace-${size}.pack`);
+      await gitRun(['clone', '-q', '--bare', url, join(opts.work, `browser-native-warm-${size}.git`)], { env: { GIT_TRACE_PACKFILE: trace } });
+      row.nativeBytes = fs.statSync(trace).size;
+      fs.rmSync(trace, { force: true });
+      fs.rmSync(join(opts.work, `browser-native-warm-${size}.git`), { recursive: true, force: true });
+      for (let i = 0; i < 3; i++) {
+        const target = join(opts.work, `browser-native-${size}-${i}.git`);
+        row.native.push((await timed(() => gitRun(['clone', '-q', '--bare', url, target]))).ms);
+        fs.rmSync(target, { recursive: true, force: true });
+      }
+      const clones: Array<string | undefined> = [];
+      for (const [i, page] of pages.entries()) {
+        opts.log(`browser ${size}: profile ${i + 1} clones…`);
+        const before = await owner.sent();
+        try {
+          const { ms, value } = await withTimeout(`clone of ${size} in profile ${i + 1}`, inPage(page, 'vaults.clone', [name, owner.nodeId]));
+          row.clone.push(ms);
+          row.cloneBytes.push((await owner.sent()) - before);
+          clones.push(value as string);
+        } catch (e) {
+          row.cloneErrors.push(e instanceof Error ? e.message.split('\n')[0]! : String(e));
+          clones.push(undefined);
+        }
+      }
+      const nativePull = join(opts.work, `browser-native-pull-${size}.git`);
+      await gitRun(['clone', '-q', '--bare', url, nativePull]);
+      const paths = (await gitRun(['ls-tree', '-r', '--name-only', 'master'], { cwd: repo.dir })).trim().split('\n');
+      for (let i = 0; i < 3; i++) {
+        opts.log(`browser ${size}: pull ${i + 1}…`);
+        await owner.write(name, paths[(i * 104729 + 7) % paths.length]!, `browser-changed-${i}-${'q'.repeat(40)}`);
+        row.nativeFetch.push((await timed(() => gitRun(['fetch', '-q', url, '+refs/heads/master:refs/heads/master'], { cwd: nativePull }))).ms);
+        for (const [j, page] of pages.entries()) {
+          if (clones[j] === undefined) continue;
+          try {
+            row.pull.push((await withTimeout(`pull of ${size}`, inPage(page, 'vaults.pull', [clones[j]]))).ms);
+          } catch (e) {
+            row.pullErrors.push(e instanceof Error ? e.message.split('\n')[0]! : String(e));
+          }
+        }
+      }
+      fs.rmSync(nativePull, { recursive: true, force: true });
+      rows.push(row);
+    }
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await daemon.stop();
+    await owner.stop();
+    await server.close();
+  }
+
+  const col = rows.map((r) => r.name);
+  const row = (label: string, f: (r: SizeRow) => string): string[] => [label, ...rows.map(f)];
+  lines.push(
+    `Runtime measured: ${mode}. Service-worker runtime in git history: ${swCommitted === '' ? 'no (src/sw.ts is not committed yet; the build is of the working tree)' : swCommitted}. App: ${app.note}.`,
+    'Two profiles (two browser contexts of one Chromium, each its own keynode) clone from a Node { dir } keynode in another process; each clone and pull is timed inside the page. Native git clones the same repository through git daemon.',
+    '',
+    ...table(['browser clone and pull', ...col], [
+      row('native `git clone --bare` (git daemon), 3 runs', (r) => cell(r.native)),
+      row('browser clone over WebRTC, min / median of the 2 profiles', (r) => (r.clone.length > 0 ? cell(r.clone) : 'did not finish')),
+      row('  ratio browser / native (medians)', (r) => ratio(medianOf(r.clone), medianOf(r.native))),
+      row('native pack on the wire / bytes the owner sent the browser', (r) => `${fmtBytes(r.nativeBytes)} / ${bytesCell(r.cloneBytes)}`),
+      row('native `git fetch` after one changed secret, 3 runs', (r) => cell(r.nativeFetch)),
+      row('browser pull after one changed secret (3 per profile)', (r) => cell(r.pull)),
+      row('  ratio browser / native (medians)', (r) => ratio(medianOf(r.pull), medianOf(r.nativeFetch))),
+    ]),
+  );
+  const errors = rows.flatMap((r) => [...r.cloneErrors.map((e) => `${r.name} clone: ${e}`), ...r.pullErrors.map((e) => `${r.name} pull: ${e}`)]);
+  if (errors.length > 0) lines.push('', 'Failures:', ...errors.map((e) => `- ${e}`));
+  lines.push(
+    '',
+    ...table(['app load', 'min / median'], [
+      ['first load, fresh profile: navigation → `window.keynode` ready', cell(firstLoads)],
+      ['  of which: `load` event', cell(loadEvents)],
+      ['offline reload (context offline): navigation → keynode ready', offline.length > 0 ? cell(offline) : `failed: ${offlineErrors[0] ?? '?'}`],
+    ]),
+  );
+  if (offlineErrors.length > 0 && offline.length > 0) lines.push(`(offline reload failed ${offlineErrors.length}×: ${offlineErrors[0]})`);
+  lines.push('', ...table(['JavaScript in the build', 'bytes', 'gzip -9'], jsSizes(app.dir)));
+  return { title: 'Browser: clone and pull between Chromium profiles and a Node keynode; app load; JavaScript size', lines };
+}
