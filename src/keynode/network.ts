@@ -149,6 +149,10 @@ export class Network {
   /** The authenticated RPC connection to a keynode, opened on demand. */
   async peer(nodeId: NodeId): Promise<RpcPeer> {
     if (this.stopped) throw new KeynodeError('ErrorKeynodeStopped', 'This keynode has been stopped.');
+    // Said plainly here: the peer manager's refusal would otherwise read as "it may be offline".
+    if (nodeId === this.ctx.nodeId) {
+      throw new KeynodeError('ErrorInvalidArgument', 'That is this keynode\'s own NodeId: name another keynode to reach.');
+    }
     if (this.peers === undefined || this.signaling === undefined) throw offline();
     if (this.signaling.status !== 'connected') {
       await this.signaling.connect().catch(() => undefined);
