@@ -150,6 +150,15 @@ describe('unreachable keynodes', () => {
     expect(await asker.vaults.list()).toEqual([]);
   });
 
+  it('its own NodeId is not a peer: ErrorInvalidArgument, not "it may be offline"', async () => {
+    const k = await net.node('self');
+    await k.vaults.create('own');
+    expect(await codeOf(k.vaults.clone('own', k.nodeId))).toBe('ErrorInvalidArgument');
+    expect(await codeOf(k.vaults.scan(k.nodeId))).toBe('ErrorInvalidArgument');
+    expect(await codeOf(k.gestalts.claim(k.nodeId))).toBe('ErrorInvalidArgument');
+    expect((await k.vaults.list()).map((v) => v.vaultName)).toEqual(['own']);
+  });
+
   it('a keynode with no signaling server at all: ErrorNodeConnectionFailed', async () => {
     const asker = await net.node('asker', { signalingUrl: 'ws://127.0.0.1:9/' });
     const other = await net.node('other');
