@@ -121,12 +121,15 @@ export function noise(bytes: number): Uint8Array {
 export interface SentCounter {
   bytes: number;
   onSend?: (total: number) => void;
+  /** Every data channel this side opened or accepted (a test may close one to cut the line). */
+  channels: Array<{ close(): void }>;
 }
 
 /** WebRTC for Node whose data channels add every byte this side sends to `sent`. */
 export function countingRtc(): { rtc: RtcImpl; sent: SentCounter } {
-  const sent: SentCounter = { bytes: 0 };
-  const wrap = (channel: { send(data: unknown): void }): void => {
+  const sent: SentCounter = { bytes: 0, channels: [] };
+  const wrap = (channel: { send(data: unknown): void; close(): void }): void => {
+    sent.channels.push(channel);
     const send = channel.send.bind(channel);
     channel.send = (data: unknown) => {
       sent.bytes += (data as ArrayBufferView).byteLength ?? (data as ArrayBuffer).byteLength ?? 0;

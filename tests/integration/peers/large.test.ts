@@ -29,6 +29,15 @@ async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; bytes: num
 }
 
 describe('large vaults (B2)', () => {
+  it('a pack between one and two 64 KiB chunks (where Polykey lost the tail) clones byte-exact', async () => {
+    const content = noise(100 * 1024);
+    await owner.vaults.create('hundred-kb');
+    await owner.secrets.write('hundred-kb', 'blob.bin', content);
+    await shareWith(owner, 'hundred-kb', peer);
+    const id = await peer.vaults.clone('hundred-kb', owner.nodeId);
+    expect(bytesEqual(await peer.secrets.get(id, 'blob.bin'), content)).toBe(true);
+  });
+
   it('a 10 MB secret clones byte-exact', async () => {
     const content = noise(10 * 1024 * 1024);
     await owner.vaults.create('ten-mb');

@@ -79,6 +79,34 @@ describe('the channel cut in the middle of a clone', () => {
     expect(bytesEqual(await cloner.secrets.get(cloneId, 'blob.bin'), content)).toBe(true);
     expect((await cloner.vaults.log(cloneId)).map((c) => c.commitId)).toEqual((await owner.vaults.log('big')).map((c) => c.commitId));
   });
+
+  it('the data channel closing mid-stream: the clone fails, the owner keeps working, and a retry succeeds', async () => {
+    const counting = countingRtc();
+    const owner = await net.node('owner', { rtc: counting.rtc });
+    const cloner = await net.node('cloner');
+    const content = noise(3 * 1024 * 1024);
+    await owner.vaults.create('cut-line');
+    await owner.secrets.write('cut-line', 'blob.bin', content);
+    await shareWith(owner, 'cut-line', cloner);
+    const start = counting.sent.bytes;
+    let cut = false;
+    counting.sent.onSend = (total) => {
+      if (!cut && total - start > 512 * 1024) {
+        cut = true;
+        for (const channel of counting.sent.channels) channel.close();
+      }
+    };
+    const code = await codeOf(cloner.vaults.clone('cut-line', owner.nodeId));
+    counting.sent.onSend = undefined;
+    expect(cut).toBe(true);
+    expect(code).toBe('ErrorNodeConnectionFailed');
+    expect(await cloner.vaults.list()).toEqual([]);
+    // The owner released the vault it was serving: it writes, and serves the retry on a new channel.
+    await owner.secrets.write('cut-line', 'after', 'the cut');
+    const copy = await cloner.vaults.clone('cut-line', owner.nodeId);
+    expect(bytesEqual(await cloner.secrets.get(copy, 'blob.bin'), content)).toBe(true);
+    expect(await cloner.secrets.getText(copy, 'after')).toBe('the cut');
+  });
 });
 
 describe('a peer that sends garbage over its channel', () => {
