@@ -111,6 +111,9 @@ function inPage<A>(page: Page, fn: string, arg: A): Promise<{ ms: number; value:
   );
 }
 
+/** The runtime under test cannot clone at all (its first clone failed): measure the other one. */
+class RuntimeUnusable extends Error {}
+
 interface SizeRow {
   name: string;
   native: number[];
@@ -140,10 +143,73 @@ export async function runBrowser(opts: BenchOptions): Promise<Section> {
   const offline: number[] = [];
   const offlineErrors: string[] = [];
   let mode = '?';
+  let cloneMode = '?';
+  let swFailure: string | undefined;
+
+  const measureClones = async (contexts: BrowserContext[], want: 'service-worker' | 'page'): Promise<string> => {
+    const opened = await Promise.all(contexts.map((c) => openApp(c, server.url)));
+    const pages = opened.map((o) => o.page);
+    await Promise.all(pages.map(signalingUp));
+    const got = await pages[0]!.evaluate(() => (window as unknown as KeynodeWindow).keynodeRuntime?.mode ?? 'page');
+    const nodeIds = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as KeynodeWindow).keynode.nodeId)));
+    for (const { name } of repos) for (const n of nodeIds) await owner.share(name, n);
+    for (const { name, repo } of repos) {
+      const size = name.replace('bench-', '');
+      const url = `${daemon.url}/${owner.vaults[name]!.vaultId}`;
+      const row: SizeRow = { name: size, native: [], nativeBytes: NaN, clone: [], cloneBytes: [], cloneErrors: [], nativeFetch: [], pull: [], pullErrors: [] };
+      opts.log(`browser ${size}: native clones…`);
+      const trace = join(opts.work, `browser-trace-${size}.pack`);
+      await gitRun(['clone', '-q', '--bare', url, join(opts.work, `browser-native-warm-${size}.git`)], { env: { GIT_TRACE_PACKFILE: trace } });
+      row.nativeBytes = fs.statSync(trace).size;
+      fs.rmSync(trace, { force: true });
+      fs.rmSync(join(opts.work, `browser-native-warm-${size}.git`), { recursive: true, force: true });
+      for (let i = 0; i < 3; i++) {
+        const target = join(opts.work, `browser-native-${size}-${i}.git`);
+        row.native.push((await timed(() => gitRun(['clone', '-q', '--bare', url, target]))).ms);
+        fs.rmSync(target, { recursive: true, force: true });
+      }
+      const clones: Array<string | undefined> = [];
+      for (const [i, page] of pages.entries()) {
+        opts.log(`browser ${size}: profile ${i + 1} clones (${got})…`);
+        const before = await owner.sent();
+        try {
+          const { ms, value } = await withTimeout(`clone of ${size} in profile ${i + 1}`, inPage(page, 'vaults.clone', [name, owner.nodeId]));
+          row.clone.push(ms);
+          row.cloneBytes.push((await owner.sent()) - before);
+          clones.push(value as string);
+        } catch (e) {
+          const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+          if (want === 'service-worker' && rows.length === 0 && i === 0) throw new RuntimeUnusable(message);
+          row.cloneErrors.push(message);
+          clones.push(undefined);
+        }
+      }
+      const nativePull = join(opts.work, `browser-native-pull-${size}.git`);
+      await gitRun(['clone', '-q', '--bare', url, nativePull]);
+      const paths = (await gitRun(['ls-tree', '-r', '--name-only', 'master'], { cwd: repo.dir })).trim().split('\n');
+      for (let i = 0; i < 3; i++) {
+        opts.log(`browser ${size}: pull ${i + 1}…`);
+        await owner.write(name, paths[(i * 104729 + 7) % paths.length]!, `browser-changed-${i}-${'q'.repeat(40)}`);
+        row.nativeFetch.push((await timed(() => gitRun(['fetch', '-q', url, '+refs/heads/master:refs/heads/master'], { cwd: nativePull }))).ms);
+        for (const [j, page] of pages.entries()) {
+          if (clones[j] === undefined) continue;
+          try {
+            row.pull.push((await withTimeout(`pull of ${size}`, inPage(page, 'vaults.pull', [clones[j]]))).ms);
+          } catch (e) {
+            row.pullErrors.push(e instanceof Error ? e.message.split('\n')[0]! : String(e));
+          }
+        }
+      }
+      fs.rmSync(nativePull, { recursive: true, force: true });
+      rows.push(row);
+    }
+    return got;
+  };
+
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-    const profile = async (): Promise<BrowserContext> => {
-      const c = await browser!.newContext();
+    const profile = async (blockServiceWorkers = false): Promise<BrowserContext> => {
+      const c = await browser!.newContext({ serviceWorkers: blockServiceWorkers ? 'block' : 'allow' });
       // Chromium gathers loopback ICE candidates only for an origin holding mic/camera permission.
       await c.grantPermissions(['microphone'], { origin: server.url });
       return c;
@@ -177,61 +243,22 @@ export async function runBrowser(opts: BenchOptions): Promise<Section> {
       await ctx.close();
     }
 
-    // Two profiles: both clone from the Node owner; then pulls after one changed secret.
-    const a = await openApp(await profile(), server.url);
-    const b = await openApp(await profile(), server.url);
-    await Promise.all([signalingUp(a.page), signalingUp(b.page)]);
-    const pages = [a.page, b.page];
-    const nodeIds = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as KeynodeWindow).keynode.nodeId)));
-    for (const { name } of repos) for (const n of nodeIds) await owner.share(name, n);
-
-    for (const { name, repo } of repos) {
-      const size = name.replace('bench-', '');
-      const url = `${daemon.url}/${owner.vaults[name]!.vaultId}`;
-      const row: SizeRow = { name: size, native: [], nativeBytes: NaN, clone: [], cloneBytes: [], cloneErrors: [], nativeFetch: [], pull: [], pullErrors: [] };
-      opts.log(`browser ${size}: native clones…`);
-      const trace = join(opts.work, `browser-trace-${size}.pack`);
-      await gitRun(['clone', '-q', '--bare', url, join(opts.work, `browser-native-warm-${size}.git`)], { env: { GIT_TRACE_PACKFILE: trace } });
-      row.nativeBytes = fs.statSync(trace).size;
-      fs.rmSync(trace, { force: true });
-      fs.rmSync(join(opts.work, `browser-native-warm-${size}.git`), { recursive: true, force: true });
-      for (let i = 0; i < 3; i++) {
-        const target = join(opts.work, `browser-native-${size}-${i}.git`);
-        row.native.push((await timed(() => gitRun(['clone', '-q', '--bare', url, target]))).ms);
-        fs.rmSync(target, { recursive: true, force: true });
+    // Two profiles clone from the Node owner, then pull after one changed secret. The core in the
+    // service worker is tried first; if its first clone fails, the profiles are opened again with
+    // service workers blocked, so the page runs the core itself (the in-page app), and that is measured.
+    for (const want of ['service-worker', 'page'] as const) {
+      const contexts = [await profile(want === 'page'), await profile(want === 'page')];
+      try {
+        rows.splice(0);
+        cloneMode = await measureClones(contexts, want);
+        break;
+      } catch (e) {
+        if (!(e instanceof RuntimeUnusable) || want === 'page') throw e;
+        swFailure = e.message;
+        opts.log(`browser: the service-worker runtime cannot clone (${e.message}); measuring the in-page app`);
+      } finally {
+        await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
       }
-      const clones: Array<string | undefined> = [];
-      for (const [i, page] of pages.entries()) {
-        opts.log(`browser ${size}: profile ${i + 1} clones…`);
-        const before = await owner.sent();
-        try {
-          const { ms, value } = await withTimeout(`clone of ${size} in profile ${i + 1}`, inPage(page, 'vaults.clone', [name, owner.nodeId]));
-          row.clone.push(ms);
-          row.cloneBytes.push((await owner.sent()) - before);
-          clones.push(value as string);
-        } catch (e) {
-          row.cloneErrors.push(e instanceof Error ? e.message.split('\n')[0]! : String(e));
-          clones.push(undefined);
-        }
-      }
-      const nativePull = join(opts.work, `browser-native-pull-${size}.git`);
-      await gitRun(['clone', '-q', '--bare', url, nativePull]);
-      const paths = (await gitRun(['ls-tree', '-r', '--name-only', 'master'], { cwd: repo.dir })).trim().split('\n');
-      for (let i = 0; i < 3; i++) {
-        opts.log(`browser ${size}: pull ${i + 1}…`);
-        await owner.write(name, paths[(i * 104729 + 7) % paths.length]!, `browser-changed-${i}-${'q'.repeat(40)}`);
-        row.nativeFetch.push((await timed(() => gitRun(['fetch', '-q', url, '+refs/heads/master:refs/heads/master'], { cwd: nativePull }))).ms);
-        for (const [j, page] of pages.entries()) {
-          if (clones[j] === undefined) continue;
-          try {
-            row.pull.push((await withTimeout(`pull of ${size}`, inPage(page, 'vaults.pull', [clones[j]]))).ms);
-          } catch (e) {
-            row.pullErrors.push(e instanceof Error ? e.message.split('\n')[0]! : String(e));
-          }
-        }
-      }
-      fs.rmSync(nativePull, { recursive: true, force: true });
-      rows.push(row);
     }
   } finally {
     await browser?.close().catch(() => undefined);
@@ -243,7 +270,8 @@ export async function runBrowser(opts: BenchOptions): Promise<Section> {
   const col = rows.map((r) => r.name);
   const row = (label: string, f: (r: SizeRow) => string): string[] => [label, ...rows.map(f)];
   lines.push(
-    `Runtime measured: ${mode}. Service-worker runtime in git history: ${swCommitted === '' ? 'no (src/sw.ts is not committed yet; the build is of the working tree)' : swCommitted}. App: ${app.note}.`,
+    `Service-worker runtime in git history: ${swCommitted === '' ? 'no (src/sw.ts is not committed yet; the build is of the working tree)' : swCommitted}. App: ${app.note}.`,
+    `Runtime for app load: ${mode}. Runtime for clone and pull: ${cloneMode}${swFailure === undefined ? '' : ` — the core in the service worker could not clone in this build ("${swFailure}"), so the profiles ran with service workers blocked and the page ran the core itself (the in-page app)`}.`,
     'Two profiles (two browser contexts of one Chromium, each its own keynode) clone from a Node { dir } keynode in another process; each clone and pull is timed inside the page. Native git clones the same repository through git daemon.',
     '',
     ...table(['browser clone and pull', ...col], [
