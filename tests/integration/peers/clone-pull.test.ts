@@ -4,7 +4,7 @@
 // One signaling server and one owner/peer pair serve the whole file; each test uses its own vaults.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../../src/index.js';
-import { codeOf, Net, shareWith } from '../../utils/keynodes.js';
+import { codeOf, freshName, Net, shareWith } from '../../utils/keynodes.js';
 
 let net: Net;
 let owner: Keynode;
@@ -135,6 +135,36 @@ describe('pull', () => {
     // Up to date: nothing moves, the result says so.
     const again = await peer.vaults.pull(localId);
     expect(again.from).toBe(again.to);
+  });
+
+  it('able to recover metadata after complex operations (clone, rename, pull, restart)', async () => {
+    const remoteId = await sharedVault('recover', 1);
+    const name = freshName('restarting');
+    let k = await net.node('restarting', { name });
+    await shareWith(owner, 'recover', k);
+    const copy = await k.vaults.clone('recover', owner.nodeId);
+    await k.vaults.rename(copy, 'recovered');
+    await owner.secrets.write('recover', 'x', '1');
+    await k.vaults.pull('recovered');
+    const before = await k.vaults.list();
+    await k.stop();
+    k = await net.node('restarting', { name });
+    expect(await k.vaults.list()).toEqual(before);
+    expect(before.find((v) => v.vaultId === copy)?.remote).toEqual({ nodeId: owner.nodeId, vaultId: remoteId });
+    expect(await codeOf(k.secrets.write('recovered', 'y', '2'))).toBe('ErrorVaultRemoteDefined');
+    await owner.secrets.write('recover', 'x', '2');
+    await k.vaults.pull('recovered');
+    expect(await commitIds(k, copy)).toEqual(await commitIds(owner, 'recover'));
+  });
+
+  it('concurrent pulls of one clone both end at the owner\'s head (pull respects locking)', async () => {
+    await sharedVault('concurrent', 1);
+    const copy = await peer.vaults.clone('concurrent', owner.nodeId);
+    for (let i = 0; i < 3; i += 1) await owner.secrets.write('concurrent', `n${i}`, String(i));
+    const results = await Promise.all([peer.vaults.pull(copy), peer.vaults.pull(copy)]);
+    const head = (await owner.vaults.log('concurrent'))[0]!.commitId;
+    for (const r of results) expect(r.to).toBe(head);
+    expect(await commitIds(peer, copy)).toEqual(await commitIds(owner, 'concurrent'));
   });
 
   it('test pulling a vault that isn\'t remote', async () => {
