@@ -197,7 +197,7 @@ describe('unreachable keynodes', () => {
 
 describe('going offline and back', () => {
   it('a channel closed while idle is opened again by the next call', async () => {
-    const [owner, peer] = await Promise.all([net.node('owner', { idleMs: 300 }), net.node('peer', { idleMs: 300 })]);
+    const [owner, peer] = await Promise.all([net.node('owner', { idleMs: 1500 }), net.node('peer', { idleMs: 1500 })]);
     await owner.vaults.create('idle');
     await shareWith(owner, 'idle', peer);
     const copy = await peer.vaults.clone('idle', owner.nodeId);
