@@ -31,14 +31,20 @@ type Opened = { ok: { from: string; data: NotificationData } } | { error: unknow
 function useShareLinkFromAddress(keynode: Keynode): [Opened | undefined, () => void] {
   const [opened, setOpened] = useState<Opened | undefined>(undefined);
   useEffect(() => {
-    if (!location.hash.includes('share=')) return;
-    const href = location.href;
-    // The token must not linger in the address bar, history or a bookmark.
-    history.replaceState(history.state, '', location.pathname + location.search);
-    keynode.notifications.openLink(href).then(
-      (item) => setOpened({ ok: { from: item.from, data: item.data } }),
-      (error: unknown) => setOpened({ error }),
-    );
+    const check = (): void => {
+      if (!location.hash.includes('share=')) return;
+      const href = location.href;
+      // The token must not linger in the address bar, history or a bookmark.
+      history.replaceState(history.state, '', location.pathname + location.search);
+      keynode.notifications.openLink(href).then(
+        (item) => setOpened({ ok: { from: item.from, data: item.data } }),
+        (error: unknown) => setOpened({ error }),
+      );
+    };
+    check();
+    // A link pasted into the address bar of an open keynode tab only changes the fragment.
+    window.addEventListener('hashchange', check);
+    return () => window.removeEventListener('hashchange', check);
   }, [keynode]);
   return [opened, () => setOpened(undefined)];
 }

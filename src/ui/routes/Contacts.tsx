@@ -198,7 +198,7 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
         }}
       >
         <h3>Step 1, on this browser: invite the other one</h3>
-        <NodeIdInput label="NodeId of your other browser" value={invitee} onInput={setInvitee} />
+        <NodeIdInput label="NodeId of your other browser" hint="Open keynode on the other browser: its NodeId is under Contacts → This browser." value={invitee} onInput={setInvitee} />
         <div>
           <button type="submit" class="primary" disabled={!isNodeId(invitee.trim()) || invite.busy}>
             Invite
@@ -214,7 +214,7 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
         }}
       >
         <h3>Step 2, on the invited browser: accept a link</h3>
-        <NodeIdInput label="NodeId of the browser that invited this one" value={inviter} onInput={setInviter} />
+        <NodeIdInput label="NodeId of the browser that invited this one" hint="Copy it from the inviting browser: Contacts → This browser." value={inviter} onInput={setInviter} />
         <div>
           <button type="submit" class="primary" disabled={!isNodeId(inviter.trim()) || claim.busy}>
             Link
@@ -252,7 +252,7 @@ function Discover({ keynode, onDone }: { keynode: Keynode; onDone: () => void })
           void discover.run();
         }}
       >
-        <NodeIdInput label="NodeId to discover" value={nodeId} onInput={setNodeId} />
+        <NodeIdInput label="NodeId to discover" hint="Any keynode you know; it must be online." value={nodeId} onInput={setNodeId} />
         <div>
           <button type="submit" class="primary" disabled={!isNodeId(nodeId.trim()) || discover.busy}>
             {discover.busy ? 'Discovering…' : 'Discover'}

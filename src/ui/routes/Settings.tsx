@@ -44,10 +44,10 @@ function Connection({ keynode }: { keynode: Keynode }) {
     <section class="card" aria-labelledby="network">
       <h2 id="network">Connection</h2>
       <p>
-        {!online
-          ? 'This device is offline. Your vaults still open and read; sharing, cloning and pulling wait until you are back online.'
-          : state === 'connected'
-            ? `Connected. ${status!.peers.length} other ${status!.peers.length === 1 ? 'keynode is' : 'keynodes are'} connected directly right now.`
+        {state === 'connected'
+          ? `Connected. ${status!.peers.length} other ${status!.peers.length === 1 ? 'keynode is' : 'keynodes are'} connected directly right now.`
+          : !online
+            ? 'This device is offline. Your vaults still open and read; sharing, cloning and pulling wait until you are back online.'
             : state === 'connecting'
               ? 'Connecting to the signaling server, which introduces keynodes to each other. It never sees your secrets.'
               : 'Not connected: other keynodes cannot reach this one. Your vaults still work here.'}

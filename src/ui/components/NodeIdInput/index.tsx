@@ -11,7 +11,7 @@ export const nodeIdProblem = (text: string): string | undefined => {
   return isNodeId(t) ? undefined : 'This is not a valid NodeId. Copy it again.';
 };
 
-export function NodeIdInput({ value, onInput, label, name }: { value: string; onInput: (v: string) => void; label: string; name?: string }) {
+export function NodeIdInput({ value, onInput, label, name, hint }: { value: string; onInput: (v: string) => void; label: string; name?: string; hint?: string }) {
   const id = useId();
   const problem = nodeIdProblem(value);
   const ok = value.trim() !== '' && problem === undefined;
@@ -31,7 +31,7 @@ export function NodeIdInput({ value, onInput, label, name }: { value: string; on
         onInput={(e) => onInput((e.target as HTMLInputElement).value)}
       />
       <p id={`${id}-hint`} class={problem !== undefined ? 'hint bad' : 'hint'} aria-live="polite">
-        {problem ?? (ok ? 'Valid NodeId.' : 'Paste the other person’s NodeId.')}
+        {problem ?? (ok ? 'Valid NodeId.' : (hint ?? 'Paste the other person’s NodeId.'))}
       </p>
     </div>
   );

@@ -29,13 +29,14 @@ export function StatusIndicator({ keynode }: { keynode: Keynode }) {
   const { status, online } = useNetworkStatus(keynode);
   let text: string;
   let tone: 'ok' | 'warn' | 'off';
-  if (!online) [text, tone] = ['Offline', 'off'];
-  else if (status === undefined || status.signaling === 'connecting') [text, tone] = ['Connecting…', 'warn'];
-  else if (status.signaling === 'offline') [text, tone] = ['Not connected', 'off'];
-  else {
+  // The signaling connection is the truth when it is up: navigator.onLine only guesses from the
+  // network interfaces (a loopback-only machine reports "offline" while keynodes talk fine).
+  if (status?.signaling === 'connected') {
     const n = status.peers.length;
     [text, tone] = [n === 0 ? 'Online' : `Online · ${n} ${n === 1 ? 'peer' : 'peers'}`, 'ok'];
-  }
+  } else if (!online) [text, tone] = ['Offline', 'off'];
+  else if (status === undefined || status.signaling === 'connecting') [text, tone] = ['Connecting…', 'warn'];
+  else [text, tone] = ['Not connected', 'off'];
   return (
     <p class={`status status-${tone}`} role="status" data-testid="network-status" title="Your vaults work offline; sharing, cloning and pulling need a connection.">
       <span class="dot" aria-hidden="true" />

@@ -1,0 +1,68 @@
+// Shared by the UI end-to-end tests: build the app into a folder of its own (so test files can run
+// side by side), serve it with a signaling server, launch Chromium with the flags WebRTC needs on
+// loopback, open a profile's app, and save screenshots to artifacts/screens/.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { serveApp, type AppServer } from '../app-server.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+export const root = path.resolve(import.meta.dirname, '../../..');
+export const screensDir = path.join(root, 'artifacts', 'screens');
+
+/** Builds the app into artifacts/build-<name> and serves it (plus a signaling server). */
+export async function buildAndServe(name: string): Promise<AppServer> {
+  const outDir = path.join(root, 'artifacts', `build-${name}`);
+  const built = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir'], { cwd: root, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
+  mkdirSync(screensDir, { recursive: true });
+  return serveApp(outDir);
+}
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--allow-loopback-in-peer-connection',
+    ],
+  });
+}
+
+/**
+ * Where the keynode core runs for the UI tests. 'page' (the default) blocks service workers so
+ * main.tsx runs the core in the tab — the same Keynode interface, and the fallback the product
+ * ships; it keeps the UI tests independent of the service-worker runtime, which
+ * tests/e2e/runtime.test.ts proves. KEYNODE_UI_RUNTIME=service-worker runs the same flows there.
+ */
+export const runtime: 'page' | 'service-worker' = process.env.KEYNODE_UI_RUNTIME === 'service-worker' ? 'service-worker' : 'page';
+
+/** A separate browser profile (its own keynode). The microphone grant lets Chromium gather loopback ICE candidates. */
+export async function newProfile(browser: Browser, url: string, viewport = { width: 1024, height: 900 }): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport, serviceWorkers: runtime === 'page' ? 'block' : 'allow' });
+  await context.grantPermissions(['microphone', 'clipboard-read', 'clipboard-write'], { origin: url });
+  return context;
+}
+
+/** Opens the app in a new tab of `context` and waits until it has rendered a screen. */
+export async function openApp(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.warn('pageerror:', e.message));
+  await page.goto(url);
+  await page.locator('main h1').first().waitFor({ timeout: 60_000 });
+  return page;
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(screensDir, `${name}.png`), fullPage: true });
+}
