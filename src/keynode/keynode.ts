@@ -252,6 +252,7 @@ class KeynodeImpl implements Keynode {
     const plain = (item: InboxItem): InboxItem => ({ id: item.id, from: item.from, data: item.data, isRead: item.isRead, iat: item.iat });
     this.notifications = {
       send: guard(async (to, message) => {
+        if (to === ctx.nodeId) throw new KeynodeError('ErrorInvalidArgument', 'A keynode cannot send a notification to itself.');
         await n.send(to, message);
         net.flushSoon();
       }),
