@@ -1,9 +1,11 @@
-// Bare clone and fetch of a vault's master through isomorphic-git, with our http plugin. Fetch
-// never moves our refs: the vault layer checks the fast-forward (isDescendant) and moves master
-// itself. isomorphic-git's errors are translated here so none reaches a caller raw.
+// Bare clone and fetch of a vault's master over any isomorphic-git style http client (ours is the
+// peer channel), with keynode's own fetch client and pack indexer (fetch-pack.ts). Fetch never
+// moves our refs: the vault layer checks the fast-forward (isDescendant) and moves master itself.
+// Errors from the http client are translated here so none reaches a caller raw.
 import git, { type HttpClient } from 'isomorphic-git';
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { reachesAncestor } from './ancestry.js';
+import { fetchPack } from './fetch-pack.js';
 import { isOid } from './hex.js';
 import { PREFETCH, type KeynodeHttpClient } from './http-plugin.js';
 import { ObjectStore } from './object-store.js';
@@ -11,9 +13,8 @@ import { parsePktLines, pktText } from './pkt-line.js';
 import { MASTER, readMaster, setMaster } from './refs.js';
 import type { GitRepo } from './types.js';
 
-// isomorphic-git wants a URL; our plugin ignores it. `.invalid` can never resolve.
+// http clients want a URL; our plugin ignores it. `.invalid` can never resolve.
 const REMOTE_URL = 'http://keynode.invalid/vault';
-const REMOTE = 'keynode';
 
 export interface GitClientArgs extends GitRepo {
   http: HttpClient;
@@ -44,28 +45,15 @@ export function masterInAdvertisement(advert: Uint8Array): string | undefined {
   return undefined;
 }
 
-async function runFetch({ fs, gitdir, http, cache }: GitClientArgs): Promise<string> {
-  let result: Awaited<ReturnType<typeof git.fetch>>;
+async function runFetch(args: GitClientArgs): Promise<string> {
+  let head: string;
   try {
-    // isomorphic-git insists on a fetch refspec in the config; it lives only for this fetch.
-    await git.setConfig({ fs, gitdir, path: `remote.${REMOTE}.fetch`, value: `+${MASTER}:refs/remotes/${REMOTE}/master` });
-    result = await git.fetch({
-      fs, http, gitdir, cache: cache ?? {}, url: REMOTE_URL, remote: REMOTE,
-      ref: 'master', remoteRef: MASTER, singleBranch: true, tags: false,
-    });
+    head = await fetchPack({ ...args, url: REMOTE_URL });
   } catch (e) {
     throw translate(e);
-  } finally {
-    // isomorphic-git records remote-tracking refs; a vault keeps only master.
-    for (const ref of [`refs/remotes/${REMOTE}/master`, `refs/remotes/${REMOTE}/HEAD`]) {
-      await git.deleteRef({ fs, gitdir, ref }).catch(() => undefined);
-    }
-    await git.setConfig({ fs, gitdir, path: `remote.${REMOTE}.fetch`, value: undefined }).catch(() => undefined);
   }
-  const head = result.fetchHead;
-  if (!head) throw new KeynodeError('ErrorGitProtocol', 'The other keynode has no master branch for this vault.');
-  // The pack's checksum was checked as it arrived; make sure the commit itself is readable too.
-  const store = await ObjectStore.open({ fs, gitdir });
+  // The pack was verified as it was indexed; make sure the commit itself is readable too.
+  const store = await ObjectStore.open(args);
   const commit = await store.read(head).catch(() => undefined);
   if (!commit || commit.type !== 'commit') throw new KeynodeError('ErrorGitPackInvalid', 'The vault data from the other keynode is incomplete.');
   return head;

@@ -1,6 +1,6 @@
-// isomorphic-git's `http` plugin over keynode's peer channel: the URL is ignored, GET means the
-// ref advertisement and POST the upload-pack exchange. Bodies go back as async iterables of
-// Uint8Array (isomorphic-git reads those directly; no ReadableStream).
+// An isomorphic-git style `http` client over keynode's peer channel (used by our fetch client,
+// fetch-pack.ts): the URL is ignored, GET means the ref advertisement and POST the upload-pack
+// exchange. Bodies go back as async iterables of Uint8Array (no ReadableStream).
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { KeynodeError, wrapError } from '../errors.js';
 import { concatBytes } from '../keys/crypto.js';
@@ -13,8 +13,8 @@ export interface GitTransport {
 
 export interface HttpPluginOptions {
   /**
-   * Ask for a thin pack (deltas against objects we already have). Smallest pulls, but the pack
-   * kept on disk is thin: isomorphic-git and keynode read it, the `git` program does not.
+   * Ask for a thin pack (deltas against objects we already have). Smallest pulls; the indexer
+   * appends the missing bases before storing it, so the kept pack is complete for any git.
    */
   thinPack?: boolean;
 }

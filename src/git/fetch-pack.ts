@@ -1,0 +1,178 @@
+// keynode's own smart-HTTP (protocol v1, stateless RPC) fetch client: reads the advertisement,
+// asks for master with our recent commits as haves, demultiplexes the side-band response and
+// hands the pack to our indexer. It talks to any isomorphic-git style `http` client (ours maps
+// GET/POST onto the peer channel), and replaces isomorphic-git's fetch, whose per-object awaits
+// made a 10,000-secret clone five times slower than native git.
+import type { GitHttpResponse, HttpClient } from 'isomorphic-git';
+import { KeynodeError } from '../errors.js';
+import { concatBytes } from '../keys/crypto.js';
+import { AGENT } from './advertise.js';
+import { isOid } from './hex.js';
+import { ObjectStore } from './object-store.js';
+import { installPack } from './pack-install.js';
+import { indexPack, invalid } from './pack-indexer.js';
+import { encodePktLine, FLUSH, parsePktLines, PktLineParser, pktText } from './pkt-line.js';
+import { parseCommit } from './parse.js';
+import { MASTER, readMaster } from './refs.js';
+import type { GitRepo } from './types.js';
+
+/** A vault's pack is a few megabytes; anything near this is refused rather than buffered. */
+export const MAX_PACK_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+/** How many of our newest commits we offer as haves (a vault pull is usually a few behind). */
+const MAX_HAVES = 256;
+const WANTED_CAPS = ['multi_ack_detailed', 'no-done', 'side-band-64k', 'ofs-delta', 'no-progress'];
+const decoder = new TextDecoder();
+
+export interface FetchPackArgs extends GitRepo {
+  http: HttpClient;
+  url: string;
+  maxPackBytes?: number;
+}
+
+interface Advert {
+  master: string | undefined;
+  caps: Set<string>;
+}
+
+function protocol(why: string): KeynodeError {
+  return new KeynodeError('ErrorGitProtocol', `The other keynode answered the vault request in a way git does not understand (${why}).`);
+}
+
+async function collect(body: AsyncIterable<Uint8Array> | undefined): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  for await (const p of body) parts.push(p);
+  return parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(...parts);
+}
+
+function checkStatus(res: GitHttpResponse): void {
+  if (res.statusCode !== 200) throw protocol(`HTTP ${res.statusCode}`);
+}
+
+export function parseAdvert(bytes: Uint8Array): Advert {
+  let master: string | undefined;
+  let caps: Set<string> | undefined;
+  for (const pkt of parsePktLines(bytes)) {
+    if (typeof pkt === 'string') continue;
+    const text = pktText(pkt);
+    if (text.startsWith('#')) continue;
+    if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not list the vault: ${text.slice(4)}`);
+    const nul = text.indexOf('\0');
+    if (caps === undefined && nul >= 0) caps = new Set(text.slice(nul + 1).split(' ').filter(Boolean));
+    const [oid, ref] = (nul >= 0 ? text.slice(0, nul) : text).split(' ');
+    if (ref === MASTER && oid !== undefined && isOid(oid)) master = oid;
+  }
+  return { master, caps: caps ?? new Set() };
+}
+
+/** Our newest commits (breadth-first from master), to tell the server what we already hold. */
+async function recentCommits(store: ObjectStore, tip: string | undefined): Promise<string[]> {
+  if (!tip) return [];
+  const out: string[] = [];
+  const seen = new Set<string>([tip]);
+  const queue = [tip];
+  while (queue.length > 0 && out.length < MAX_HAVES) {
+    const oid = queue.shift() as string;
+    const obj = await store.read(oid).catch(() => undefined);
+    if (!obj || obj.type !== 'commit') continue;
+    out.push(oid);
+    for (const p of parseCommit(obj.content, oid).parents) {
+      if (!seen.has(p)) {
+        seen.add(p);
+        queue.push(p);
+      }
+    }
+  }
+  return out;
+}
+
+function requestBody(want: string, caps: Set<string>, haves: string[]): Uint8Array {
+  const ours = WANTED_CAPS.filter((c) => caps.has(c));
+  const parts = [encodePktLine(`want ${want} ${[...ours, `agent=${AGENT}`].join(' ')}\n`), FLUSH];
+  for (const h of haves) parts.push(encodePktLine(`have ${h}\n`));
+  parts.push(encodePktLine('done\n'));
+  return concatBytes(...parts);
+}
+
+async function* once(bytes: Uint8Array): AsyncIterableIterator<Uint8Array> {
+  yield bytes;
+}
+
+/** Growable byte buffer for the pack as it arrives, refusing to pass `max`. */
+class PackBuffer {
+  private buf = new Uint8Array(1 << 16);
+  length = 0;
+  constructor(private readonly max: number) {}
+  push(data: Uint8Array): void {
+    const need = this.length + data.length;
+    if (need > this.max) throw invalid(`larger than the ${this.max}-byte limit for a vault`);
+    if (need > this.buf.length) {
+      const next = new Uint8Array(Math.min(Math.max(need, this.buf.length * 2), this.max));
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+    }
+    this.buf.set(data, this.length);
+    this.length = need;
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+/** Reads the upload-pack response: ACK/NAK lines, then the pack in side-band channel 1. */
+async function receivePack(body: AsyncIterable<Uint8Array> | undefined, max: number): Promise<Uint8Array> {
+  const parser = new PktLineParser();
+  const pack = new PackBuffer(max);
+  let inPack = false;
+  if (body) {
+    for await (const chunk of body) {
+      for (const pkt of parser.push(chunk)) {
+        if (typeof pkt === 'string' || pkt.length === 0) continue;
+        const band = pkt[0] as number;
+        if (!inPack && band > 3) {
+          const text = pktText(pkt);
+          if (text.startsWith('ACK ') || text === 'NAK') continue;
+          if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${text.slice(4)}`);
+          throw protocol(`unexpected line "${text.slice(0, 40)}"`);
+        }
+        inPack = true;
+        if (band === 1) pack.push(pkt.subarray(1));
+        else if (band === 3) {
+          const why = decoder.decode(pkt.subarray(1)).replace(/^error:\s*/, '').trim();
+          throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${why}`);
+        } else if (band !== 2) throw protocol(`side-band channel ${band}`);
+      }
+    }
+  }
+  if (parser.pending !== 0) throw invalid('the transfer stopped in the middle of a packet');
+  if (!inPack) throw invalid('no pack was sent');
+  return pack.bytes();
+}
+
+/**
+ * Fetches master's objects into the repository (refs untouched) and returns master's commit id.
+ * Nothing is written unless the whole pack checks out.
+ */
+export async function fetchPack(args: FetchPackArgs): Promise<string> {
+  const { http, url } = args;
+  const adRes = await http.request({ url: `${url}/info/refs?service=git-upload-pack`, method: 'GET', headers: {} });
+  checkStatus(adRes);
+  const advert = parseAdvert(await collect(adRes.body));
+  const want = advert.master;
+  if (!want) throw new KeynodeError('ErrorGitProtocol', 'The other keynode has no master branch for this vault.');
+  if (!advert.caps.has('side-band-64k')) throw protocol('no side-band-64k');
+  const store = await ObjectStore.open(args);
+  if (await store.has(want)) return want;
+  const haves = await recentCommits(store, await readMaster(args));
+  const res = await http.request({
+    url: `${url}/git-upload-pack`, method: 'POST',
+    headers: { 'content-type': 'application/x-git-upload-pack-request', accept: 'application/x-git-upload-pack-result' },
+    body: once(requestBody(want, advert.caps, haves)),
+  });
+  checkStatus(res);
+  const received = await receivePack(res.body, args.maxPackBytes ?? MAX_PACK_BYTES);
+  const indexed = await indexPack(received, { readBase: (oid) => store.read(oid) });
+  if (!indexed.oids.has(want)) throw invalid(`the commit ${want} we asked for is not in it`);
+  if (indexed.count > 0) await installPack(args, indexed);
+  return want;
+}

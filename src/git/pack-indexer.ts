@@ -1,0 +1,267 @@
+// Indexes a received pack in memory, as `git index-pack --fix-thin` does: checks the trailer,
+// inflates every entry (finding where each zlib stream ends), resolves ofs- and ref-deltas,
+// hashes every object synchronously, appends the bases a thin pack left out (read from our own
+// objects) so the stored pack is complete, and writes a v2 .idx. Anything that does not add up
+// (truncated data, wrong object count, bad checksum, a delta against a missing base, a size that
+// lies) is ErrorGitPackInvalid, thrown before a single byte is written anywhere.
+import { sha1 } from '@noble/hashes/legacy.js';
+import { KeynodeError, isKeynodeError } from '../errors.js';
+import { bytesEqual } from '../keys/crypto.js';
+import { crc32 } from './crc32.js';
+import { applyDelta } from './delta.js';
+import { EntryInflater } from './entry-inflater.js';
+import { toHex } from './hex.js';
+import { writeIdx } from './idx-writer.js';
+import type { GitObject, ObjectType } from './types.js';
+import { deflate } from './zlib.js';
+
+const TYPE_NAMES: Array<ObjectType | undefined> = [undefined, 'commit', 'tree', 'blob', 'tag'];
+const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };
+const OFS_DELTA = 6;
+const REF_DELTA = 7;
+const UNRESOLVED = 0;
+
+/** A vault holds small secrets; one object beyond this is refused rather than allocated. */
+export const MAX_OBJECT_BYTES = 512 * 1024 * 1024;
+
+export interface IndexPackOptions {
+  /** Reads an object we already have: the base of a thin pack's ref-delta. */
+  readBase?: (oid: string) => Promise<GitObject | undefined>;
+  maxObjectBytes?: number;
+}
+
+export interface IndexedPack {
+  /** The pack to store: the one received, or it with missing thin-pack bases appended. */
+  pack: Uint8Array;
+  idx: Uint8Array;
+  /** Hex SHA-1 trailer of `pack`, which names the files (pack-<checksum>.pack). */
+  checksum: string;
+  /** Number of objects in `pack`. */
+  count: number;
+  /** Bases appended from our own objects (non-zero only for thin packs). */
+  appended: number;
+  /** Object ids in the pack, for checking that what we asked for arrived. */
+  oids: Set<string>;
+}
+
+export function invalid(why: string, cause?: unknown): KeynodeError {
+  return new KeynodeError('ErrorGitPackInvalid', `The vault data from the other keynode is not a valid git pack (${why}).`, cause === undefined ? undefined : { cause });
+}
+
+/** The SHA-1 object id of `type` + `content`, without building the framed buffer. */
+function hashObject(type: ObjectType, content: Uint8Array): Uint8Array {
+  const header = `${type} ${content.length}\0`;
+  const h = new Uint8Array(header.length);
+  for (let i = 0; i < header.length; i++) h[i] = header.charCodeAt(i);
+  return sha1.create().update(h).update(content).digest();
+}
+
+/** Entry header: type and inflated size in a little-endian varint. */
+function entryHeader(typeCode: number, size: number): Uint8Array {
+  const out: number[] = [];
+  let c = (typeCode << 4) | (size & 15);
+  let rest = Math.floor(size / 16);
+  while (rest > 0) {
+    out.push(c | 0x80);
+    c = rest & 0x7f;
+    rest = Math.floor(rest / 128);
+  }
+  out.push(c);
+  return Uint8Array.from(out);
+}
+
+class Entries {
+  readonly offsets: Float64Array;
+  readonly crcs: Uint32Array;
+  readonly oids: Uint8Array;
+  readonly types: Uint8Array; // resolved type code (1-4), UNRESOLVED until known
+  readonly data: Array<Uint8Array | undefined>; // inflated delta, or object content until no longer needed
+  readonly hex: string[];
+  count = 0;
+
+  constructor(capacity: number) {
+    this.offsets = new Float64Array(capacity);
+    this.crcs = new Uint32Array(capacity);
+    this.oids = new Uint8Array(capacity * 20);
+    this.types = new Uint8Array(capacity);
+    this.data = new Array<Uint8Array | undefined>(capacity);
+    this.hex = new Array<string>(capacity);
+  }
+}
+
+export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {}): Promise<IndexedPack> {
+  const maxObject = opts.maxObjectBytes ?? MAX_OBJECT_BYTES;
+  if (received.length < 32) throw invalid('too short');
+  if (received[0] !== 0x50 || received[1] !== 0x41 || received[2] !== 0x43 || received[3] !== 0x4b) throw invalid('no PACK signature');
+  const dv = new DataView(received.buffer, received.byteOffset, received.byteLength);
+  const version = dv.getUint32(4);
+  if (version !== 2 && version !== 3) throw invalid(`version ${version}`);
+  const declared = dv.getUint32(8);
+  const bodyEnd = received.length - 20;
+  if (!bytesEqual(sha1(received.subarray(0, bodyEnd)), received.subarray(bodyEnd))) throw invalid('checksum mismatch');
+  // Every entry takes at least 2 bytes (header + a zlib stream); a count beyond that is a lie.
+  if (declared > (bodyEnd - 12) / 2) throw invalid('object count larger than the pack');
+
+  // Room for thin-pack bases appended later is added on demand by growing a copy.
+  let es = new Entries(declared);
+  const byOffset = new Map<number, number>();
+  const ofsChildren = new Map<number, number[]>();
+  const refChildren = new Map<string, number[]>();
+  const inflater = new EntryInflater();
+  let pos = 12;
+  for (let i = 0; i < declared; i++) {
+    if (pos >= bodyEnd) throw invalid(`it ends after ${i} of ${declared} objects`);
+    const start = pos;
+    let c = received[pos++] as number;
+    const typeCode = (c >> 4) & 7;
+    let size = c & 15;
+    let shift = 4;
+    while (c & 0x80) {
+      if (pos >= bodyEnd || shift > 49) throw invalid('bad entry header');
+      c = received[pos++] as number;
+      size += (c & 0x7f) * 2 ** shift;
+      shift += 7;
+    }
+    if (size > maxObject) throw invalid(`an object of ${size} bytes is larger than a vault allows`);
+    if (typeCode === OFS_DELTA) {
+      if (pos >= bodyEnd) throw invalid('bad delta header');
+      c = received[pos++] as number;
+      let rel = c & 0x7f;
+      while (c & 0x80) {
+        if (pos >= bodyEnd || rel > 2 ** 45) throw invalid('bad delta offset');
+        c = received[pos++] as number;
+        rel = (rel + 1) * 128 + (c & 0x7f);
+      }
+      const base = byOffset.get(start - rel);
+      if (base === undefined) throw invalid('a delta points at no entry');
+      let kids = ofsChildren.get(base);
+      if (!kids) ofsChildren.set(base, (kids = []));
+      kids.push(i);
+    } else if (typeCode === REF_DELTA) {
+      if (pos + 20 > bodyEnd) throw invalid('bad delta header');
+      const baseOid = toHex(received, pos, pos + 20);
+      pos += 20;
+      let kids = refChildren.get(baseOid);
+      if (!kids) refChildren.set(baseOid, (kids = []));
+      kids.push(i);
+    } else if (TYPE_NAMES[typeCode] === undefined) {
+      throw invalid(`unknown entry type ${typeCode}`);
+    } else {
+      es.types[i] = typeCode;
+    }
+    const got = inflater.inflate(received, pos, bodyEnd, size);
+    if (!got) throw invalid('an entry does not decompress to its recorded size');
+    pos = got.end;
+    es.offsets[i] = start;
+    es.crcs[i] = crc32(received, start, pos);
+    es.data[i] = got.data;
+    byOffset.set(start, i);
+    es.count = i + 1;
+  }
+  if (pos !== bodyEnd) throw invalid('data after the last object');
+
+  const resolveFrom = (root: number): void => {
+    const stack = [root];
+    while (stack.length > 0) {
+      const j = stack.pop() as number;
+      const content = es.data[j] as Uint8Array;
+      const type = es.types[j] as number;
+      const kids = [...(ofsChildren.get(j) ?? []), ...(refChildren.get(es.hex[j] as string) ?? [])];
+      ofsChildren.delete(j);
+      refChildren.delete(es.hex[j] as string);
+      for (const k of kids) {
+        let out: Uint8Array;
+        try {
+          out = applyDelta(content, es.data[k] as Uint8Array);
+        } catch (e) {
+          throw invalid('a delta does not apply to its base', e);
+        }
+        if (out.length > maxObject) throw invalid('a delta result is larger than a vault allows');
+        es.types[k] = type;
+        es.data[k] = out;
+        setOid(k, TYPE_NAMES[type] as ObjectType, out);
+        stack.push(k);
+      }
+      // Its deltas are resolved; the content is not needed again.
+      es.data[j] = undefined;
+    }
+  };
+  const setOid = (i: number, type: ObjectType, content: Uint8Array): void => {
+    const oid = hashObject(type, content);
+    es.oids.set(oid, i * 20);
+    es.hex[i] = toHex(oid);
+  };
+
+  for (let i = 0; i < es.count; i++) {
+    const t = es.types[i] as number;
+    if (t === UNRESOLVED || es.hex[i] !== undefined) continue;
+    setOid(i, TYPE_NAMES[t] as ObjectType, es.data[i] as Uint8Array);
+    resolveFrom(i);
+  }
+
+  // Ref-deltas still waiting name bases the pack left out: a thin pack's deltas against objects
+  // we already hold. Append those bases to the pack so it stands on its own, as git does.
+  const appendedParts: Uint8Array[] = [];
+  let appendAt = bodyEnd;
+  for (const baseOid of [...refChildren.keys()]) {
+    if (!refChildren.has(baseOid)) continue;
+    const base = opts.readBase ? await opts.readBase(baseOid) : undefined;
+    if (!base) throw invalid(`a delta's base ${baseOid} is neither in the pack nor here`);
+    const body = deflate(base.content);
+    const head = entryHeader(TYPE_CODES[base.type], base.content.length);
+    const entry = new Uint8Array(head.length + body.length);
+    entry.set(head);
+    entry.set(body, head.length);
+    if (es.count === es.offsets.length) es = grow(es);
+    const i = es.count++;
+    es.offsets[i] = appendAt;
+    es.crcs[i] = crc32(entry);
+    es.types[i] = TYPE_CODES[base.type];
+    es.data[i] = base.content;
+    setOid(i, base.type, base.content);
+    if (es.hex[i] !== baseOid) throw invalid(`our copy of ${baseOid} does not match its id`);
+    appendedParts.push(entry);
+    appendAt += entry.length;
+    resolveFrom(i);
+  }
+  for (let i = 0; i < es.count; i++) if (es.hex[i] === undefined) throw invalid('a delta could not be resolved');
+
+  let pack = received;
+  let checksum = received.subarray(bodyEnd);
+  if (appendedParts.length > 0) {
+    pack = new Uint8Array(appendAt + 20);
+    pack.set(received.subarray(0, bodyEnd));
+    let at = bodyEnd;
+    for (const part of appendedParts) {
+      pack.set(part, at);
+      at += part.length;
+    }
+    new DataView(pack.buffer).setUint32(8, es.count);
+    checksum = sha1(pack.subarray(0, appendAt));
+    pack.set(checksum, appendAt);
+  }
+  const idx = writeIdx({ count: es.count, oids: es.oids, offsets: es.offsets, crcs: es.crcs }, checksum);
+  return {
+    pack, idx, checksum: toHex(checksum), count: es.count, appended: appendedParts.length,
+    oids: new Set(es.hex.slice(0, es.count)),
+  };
+}
+
+function grow(es: Entries): Entries {
+  const n = new Entries(Math.max(16, es.offsets.length * 2));
+  n.offsets.set(es.offsets);
+  n.crcs.set(es.crcs);
+  n.oids.set(es.oids);
+  n.types.set(es.types);
+  for (let i = 0; i < es.count; i++) {
+    n.data[i] = es.data[i];
+    n.hex[i] = es.hex[i] as string;
+  }
+  n.count = es.count;
+  return n;
+}
+
+/** True when `e` is this module's own refusal (so callers do not re-wrap it). */
+export function isPackInvalid(e: unknown): boolean {
+  return isKeynodeError(e) && e.code === 'ErrorGitPackInvalid';
+}

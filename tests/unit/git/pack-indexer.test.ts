@@ -1,0 +1,283 @@
+// Our pack indexer and fetch client against packs the real `git` makes: ofs- and ref-deltas,
+// chains of deltas, thin packs completed from local objects, a 10 MB blob — the .idx must be
+// byte-identical to `git index-pack`'s and pass `git verify-pack` and `fsck` — and every kind
+// of bad pack refused as ErrorGitPackInvalid with the repository left as it was.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { sha1 } from '@noble/hashes/legacy.js';
+import git from 'isomorphic-git';
+import { deflate } from 'pako';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
+import { fetchPack } from '../../../src/git/fetch-pack.js';
+import { ObjectStore } from '../../../src/git/object-store.js';
+import { installPack } from '../../../src/git/pack-install.js';
+import { indexPack } from '../../../src/git/pack-indexer.js';
+import { encodePktLine, FLUSH } from '../../../src/git/index.js';
+import { git as run, tempDir } from '../../wire/git-helpers.js';
+
+const { dir: root, cleanup } = tempDir('indexer');
+afterAll(cleanup);
+let n = 0;
+
+function bareRepo(): string {
+  const d = join(root, `r${n++}.git`);
+  run(['init', '-q', '--bare', '-b', 'master', d]);
+  return d;
+}
+
+/** A work tree whose history gives git something to deltify: one file grown commit by commit. */
+function history(commits: number): { work: string; heads: string[] } {
+  const work = join(root, `w${n++}`);
+  run(['init', '-q', '-b', 'master', work]);
+  const heads: string[] = [];
+  let text = '';
+  for (let c = 0; c < commits; c++) {
+    for (let l = 0; l < 40; l++) text += `line ${c}.${l}: some shared text for deltas\n`;
+    fs.mkdirSync(join(work, 'prod/db'), { recursive: true });
+    fs.writeFileSync(join(work, 'prod/db/config'), text);
+    fs.writeFileSync(join(work, `prod/secret-${c}`), `value ${c}`);
+    run(['add', '-A'], work);
+    run(['commit', '-q', '-m', `c${c}`], work);
+    heads.push(run(['rev-parse', 'HEAD'], work).trim());
+  }
+  return { work, heads };
+}
+
+function packOf(work: string, revs: string, flags: string[]): Uint8Array {
+  const out = execFileSync('git', ['pack-objects', '--revs', '--stdout', '-q', ...flags], { cwd: work, input: revs, maxBuffer: 1 << 28 });
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength).slice();
+}
+
+/** What `git index-pack` writes for the same pack. */
+function gitIdx(pack: Uint8Array): Uint8Array {
+  const p = join(root, `check-${n++}.pack`);
+  fs.writeFileSync(p, pack);
+  run(['index-pack', p]);
+  return new Uint8Array(fs.readFileSync(p.replace(/\.pack$/, '.idx')));
+}
+
+function withTrailer(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.length + 20);
+  out.set(body);
+  out.set(sha1(body), body.length);
+  return out;
+}
+
+function entry(type: number, size: number, extra: Uint8Array, data: Uint8Array): Uint8Array {
+  const head: number[] = [];
+  let c = (type << 4) | (size & 15);
+  let rest = size >> 4;
+  while (rest > 0) {
+    head.push(c | 0x80);
+    c = rest & 0x7f;
+    rest >>= 7;
+  }
+  head.push(c);
+  const z = deflate(data);
+  const out = new Uint8Array(head.length + extra.length + z.length);
+  out.set(head);
+  out.set(extra, head.length);
+  out.set(z, head.length + extra.length);
+  return out;
+}
+
+/** A hand-made pack: entries laid out after a header claiming `count` objects. */
+function handPack(entries: Uint8Array[], count = entries.length): Uint8Array {
+  const header = new Uint8Array(12);
+  header.set([0x50, 0x41, 0x43, 0x4b]);
+  new DataView(header.buffer).setUint32(4, 2);
+  new DataView(header.buffer).setUint32(8, count);
+  const body = new Uint8Array(12 + entries.reduce((s, e) => s + e.length, 0));
+  body.set(header);
+  let at = 12;
+  for (const e of entries) {
+    body.set(e, at);
+    at += e.length;
+  }
+  return withTrailer(body);
+}
+
+async function expectInvalid(p: Promise<unknown>): Promise<void> {
+  await expect(p).rejects.toMatchObject({ name: 'KeynodeError', code: 'ErrorGitPackInvalid' });
+}
+
+describe('indexPack on packs git made', () => {
+  let hist: { work: string; heads: string[] };
+  beforeAll(() => {
+    hist = history(12);
+  });
+
+  it('ofs-deltas, with chains of deltas: the .idx is byte-identical to git index-pack', async () => {
+    const pack = packOf(hist.work, 'master\n', ['--delta-base-offset']);
+    const ours = await indexPack(pack);
+    expect(ours.appended).toBe(0);
+    expect(ours.pack).toBe(pack);
+    expect(Buffer.from(ours.idx).equals(Buffer.from(gitIdx(pack)))).toBe(true);
+    // git reports the chains it sees in that pack: deltas of deltas are in it.
+    const repo = bareRepo();
+    await installPack({ fs, gitdir: repo }, ours);
+    const stats = run(['verify-pack', '-v', join(repo, `objects/pack/pack-${ours.checksum}.idx`)]);
+    expect(stats).toMatch(/chain length = [2-9]\d*: \d+ objects?/);
+    expect(stats).toMatch(/ofs-delta|\bblob\s+\d+ \d+ \d+ \d+ [0-9a-f]{40}/);
+  });
+
+  it('ref-deltas: the .idx matches git, and git fsck and isomorphic-git read the stored pack', async () => {
+    const pack = packOf(hist.work, 'master\n', []);
+    const ours = await indexPack(pack);
+    expect(Buffer.from(ours.idx).equals(Buffer.from(gitIdx(pack)))).toBe(true);
+    const repo = bareRepo();
+    await installPack({ fs, gitdir: repo }, ours);
+    run(['update-ref', 'refs/heads/master', hist.heads.at(-1) as string], repo);
+    run(['fsck', '--full', '--strict'], repo);
+    run(['verify-pack', join(repo, `objects/pack/pack-${ours.checksum}.idx`)]);
+    const { blob } = await git.readBlob({ fs, gitdir: repo, oid: hist.heads.at(-1) as string, filepath: 'prod/db/config' });
+    expect(new TextDecoder().decode(blob)).toBe(fs.readFileSync(join(hist.work, 'prod/db/config'), 'utf8'));
+    expect(fs.readdirSync(join(repo, 'objects/pack')).filter((f) => f.startsWith('tmp_'))).toEqual([]);
+  });
+
+  it('a thin pack is completed from our own objects; git verify-pack and fsck accept the result', async () => {
+    const [old, head] = [hist.heads[10] as string, hist.heads.at(-1) as string];
+    const thin = packOf(hist.work, `${head}\n^${old}\n`, ['--thin', '--delta-base-offset']);
+    await expectInvalid(indexPack(thin)); // without our objects its bases are missing
+    const repo = bareRepo();
+    run(['fetch', '-q', hist.work, `${old}:refs/heads/master`], repo);
+    const store = await ObjectStore.open({ fs, gitdir: repo });
+    const ours = await indexPack(thin, { readBase: (oid) => store.read(oid) });
+    expect(ours.appended).toBeGreaterThan(0);
+    expect(ours.pack.length).toBeGreaterThan(thin.length);
+    expect(Buffer.from(ours.idx).equals(Buffer.from(gitIdx(ours.pack)))).toBe(true);
+    await installPack({ fs, gitdir: repo }, ours);
+    run(['verify-pack', '-v', join(repo, `objects/pack/pack-${ours.checksum}.idx`)]);
+    run(['update-ref', 'refs/heads/master', head], repo);
+    run(['fsck', '--full', '--strict'], repo);
+  });
+
+  it('a 10 MB blob', async () => {
+    const work = join(root, `big${n++}`);
+    run(['init', '-q', '-b', 'master', work]);
+    const big = new Uint8Array(10 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
+    fs.writeFileSync(join(work, 'blob.bin'), big);
+    run(['add', '-A'], work);
+    run(['commit', '-q', '-m', 'big'], work);
+    const pack = packOf(work, 'master\n', ['--delta-base-offset']);
+    const ours = await indexPack(pack);
+    expect(Buffer.from(ours.idx).equals(Buffer.from(gitIdx(pack)))).toBe(true);
+    expect(ours.oids.has(run(['rev-parse', 'master:blob.bin'], work).trim())).toBe(true);
+  });
+});
+
+describe('indexPack refuses bad packs', () => {
+  let pack: Uint8Array;
+  beforeAll(() => {
+    pack = packOf(history(3).work, 'master\n', ['--delta-base-offset']);
+  });
+  const body = (p: Uint8Array): Uint8Array => p.slice(0, p.length - 20);
+
+  it('a truncated pack', async () => {
+    await expectInvalid(indexPack(pack.subarray(0, pack.length - 30)));
+    await expectInvalid(indexPack(withTrailer(body(pack).subarray(0, body(pack).length - 10))));
+    await expectInvalid(indexPack(pack.subarray(0, 20)));
+  });
+
+  it('a bad trailer checksum', async () => {
+    const p = pack.slice();
+    p[p.length - 1] = (p[p.length - 1] as number) ^ 1;
+    await expectInvalid(indexPack(p));
+  });
+
+  it('corrupted compressed data (with a trailer that matches it)', async () => {
+    const b = body(pack);
+    b[b.length - 8] = (b[b.length - 8] as number) ^ 0xff;
+    await expectInvalid(indexPack(withTrailer(b)));
+  });
+
+  it('an object count that lies, either way', async () => {
+    for (const delta of [1, -1, 1000]) {
+      const b = body(pack);
+      const dv = new DataView(b.buffer);
+      dv.setUint32(8, dv.getUint32(8) + delta);
+      await expectInvalid(indexPack(withTrailer(b)));
+    }
+  });
+
+  it('a delta against a base that is nowhere, by offset or by id', async () => {
+    const base = new TextEncoder().encode('base content for the delta');
+    const delta = Uint8Array.from([base.length, 5, 0x90, 5]); // copy 5 bytes from offset 0
+    const blob = entry(3, base.length, new Uint8Array(0), base);
+    await expectInvalid(indexPack(handPack([blob, entry(6, delta.length, Uint8Array.from([3]), delta)])));
+    await expectInvalid(indexPack(handPack([blob, entry(7, delta.length, new Uint8Array(20).fill(7), delta)]), { readBase: async () => undefined }));
+    // The same delta against its real base resolves.
+    const ok = await indexPack(handPack([blob, entry(6, delta.length, Uint8Array.from([blob.length]), delta)]));
+    expect(ok.count).toBe(2);
+  });
+
+  it('a delta whose result size lies, and an entry whose recorded size lies', async () => {
+    const base = new TextEncoder().encode('base content for the delta');
+    const blob = entry(3, base.length, new Uint8Array(0), base);
+    const lying = Uint8Array.from([base.length, 9, 0x90, 5]); // says 9 bytes, makes 5
+    await expectInvalid(indexPack(handPack([blob, entry(6, lying.length, Uint8Array.from([blob.length]), lying)])));
+    const wrongBase = Uint8Array.from([base.length + 1, 5, 0x90, 5]);
+    await expectInvalid(indexPack(handPack([blob, entry(6, wrongBase.length, Uint8Array.from([blob.length]), wrongBase)])));
+    await expectInvalid(indexPack(handPack([entry(3, base.length + 1, new Uint8Array(0), base)])));
+    await expectInvalid(indexPack(handPack([entry(3, base.length - 1, new Uint8Array(0), base)])));
+  });
+});
+
+/** An http client serving one advertisement and one upload-pack response made of `pack`. */
+function fakeHttp(master: string, pack: Uint8Array): HttpClient {
+  const frames: Uint8Array[] = [encodePktLine('NAK\n')];
+  for (let i = 0; i < pack.length; i += 65000) frames.push(encodePktLine(Uint8Array.from([1, ...pack.subarray(i, i + 65000)])));
+  frames.push(FLUSH);
+  const advert = [
+    encodePktLine('# service=git-upload-pack\n'), FLUSH,
+    encodePktLine(`${master} HEAD\0multi_ack_detailed no-done side-band-64k thin-pack ofs-delta\n`),
+    encodePktLine(`${master} refs/heads/master\n`), FLUSH,
+  ];
+  return {
+    async request(req: GitHttpRequest): Promise<GitHttpResponse> {
+      const body = req.method === 'POST' ? frames : advert;
+      return { url: req.url, method: req.method, statusCode: 200, statusMessage: 'OK', headers: {}, body: (async function* () { yield* body; })() };
+    },
+  };
+}
+
+describe('fetchPack', () => {
+  let hist: { work: string; heads: string[] };
+  let pack: Uint8Array;
+  beforeAll(() => {
+    hist = history(3);
+    pack = packOf(hist.work, 'master\n', ['--delta-base-offset']);
+  });
+  const listing = (repo: string): string[] => fs.readdirSync(join(repo, 'objects/pack')).sort();
+
+  it('stores the pack it asked for', async () => {
+    const repo = bareRepo();
+    const head = hist.heads.at(-1) as string;
+    expect(await fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x' })).toBe(head);
+    run(['update-ref', 'refs/heads/master', head], repo);
+    run(['fsck', '--full', '--strict'], repo);
+  });
+
+  it('refuses a pack without the commit it asked for, and writes nothing', async () => {
+    const repo = bareRepo();
+    const before = listing(repo);
+    const older = packOf(hist.work, `${hist.heads[0]}\n`, ['--delta-base-offset']);
+    await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(hist.heads.at(-1) as string, older), url: 'x' }));
+    expect(listing(repo)).toEqual(before);
+  });
+
+  it('refuses a pack over the size bound, and a damaged one, leaving the repository unchanged', async () => {
+    const repo = bareRepo();
+    const before = listing(repo);
+    const head = hist.heads.at(-1) as string;
+    await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x', maxPackBytes: pack.length - 1 }));
+    const bad = pack.slice();
+    bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 1;
+    await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, bad), url: 'x' }));
+    await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack.subarray(0, pack.length - 100)), url: 'x' }));
+    expect(listing(repo)).toEqual(before);
+  });
+});
