@@ -117,6 +117,15 @@ export function App({ keynode, pwa, onRestore }: AppProps) {
     window.scrollTo(0, 0);
   }, [path, firstRun]);
 
+  // The opened link's card belongs to the screen it was opened on: acting on it (Clone opens the
+  // vault) or going elsewhere puts it away.
+  const linkPath = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    if (opened === undefined) linkPath.current = undefined;
+    else if (linkPath.current === undefined) linkPath.current = path;
+    else if (linkPath.current !== path) closeOpened();
+  }, [opened, path]);
+
   const finishFirstRun = (): void => {
     localStorage.setItem(confirmedKey(keynode.nodeId), '1');
     setFirstRun(false);

@@ -12,7 +12,7 @@ const nextSteps: Partial<Record<ErrorCode, string>> = {
   ErrorSecretsPathInvalid: 'Use a path like "db/password": no leading "/", no "..".',
   ErrorGestaltsGraphNodeIdMissing: 'Add this keynode to your contacts first (Contacts → Trust).',
   ErrorNodeIdInvalid: 'Copy the whole NodeId again: it starts with "v" and has 53 characters.',
-  ErrorNotificationsInvalidDestination: 'This link was made for another keynode. Ask the sender for a link made for your NodeId.',
+  ErrorNotificationsInvalidDestination: 'Send the sender your NodeId (Contacts → This browser) so they can share with this keynode.',
   ErrorNotificationsVerificationFailed: 'The link was changed on the way. Ask the sender for a new one.',
   ErrorNotificationsPermissionsNotFound: 'Trust the sender in Contacts first, then open the link again.',
   ErrorVaultsMergeConflict: 'Your copy and the owner’s have different histories. Fork your copy to keep it, then clone again.',

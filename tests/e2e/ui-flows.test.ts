@@ -166,7 +166,7 @@ describe.skipIf(!hasChromium)('keynode UI: the flows of two people', () => {
     await tab(a, 'History');
     await see(a, 'db/password modified');
     await shot(a, '13-history');
-    await a.getByRole('button', { name: /^View the version from/ }).first().click();
+    await a.getByRole('button', { name: /^View this version from/ }).first().click();
     await see(a, /You are looking at an old version from/);
     expect(await reveal(a, 'db/password')).toBe('hunter2');
     // Editing is off while an old version is shown.
@@ -204,7 +204,7 @@ describe.skipIf(!hasChromium)('keynode UI: the flows of two people', () => {
     await a.goto(opsLink);
     await a.getByTestId('opened-link').waitFor({ timeout: 60_000 });
     await see(a, 'This share link could not be used.');
-    await see(a, /made for another keynode/);
+    await see(a, /made for a different keynode/);
     await shot(a, '16-share-link-refused');
     await a.getByTestId('opened-link').getByRole('button', { name: 'Close' }).click();
   }, 120_000);
@@ -281,6 +281,7 @@ describe.skipIf(!hasChromium)('keynode UI: the flows of two people', () => {
   it('settings and a phone-sized screen', async () => {
     await go(a, 'Settings');
     await see(a, 'This keynode');
+    await see(a, /keynode uses .+ of the .+ this browser allows/);
     await shot(a, '25-settings');
     await b.setViewportSize({ width: 360, height: 780 });
     await openVault(b, 'team');

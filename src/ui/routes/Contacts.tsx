@@ -101,7 +101,7 @@ function ContactCard({ keynode, gestalt, onChange }: { keynode: Keynode; gestalt
           <button type="button" aria-label={`Rename ${label}`} onClick={() => setEditing(names[main] ?? '')}>
             Rename
           </button>
-          <button type="button" aria-label={`Find ${label}’s other browsers`} disabled={discover.busy} onClick={() => void discover.run()}>
+          <button type="button" aria-label={`Find other browsers of ${label}`} disabled={discover.busy} onClick={() => void discover.run()}>
             {discover.busy ? 'Looking…' : 'Find other browsers'}
           </button>
           <ConfirmButton

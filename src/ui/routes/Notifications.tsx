@@ -187,7 +187,7 @@ function Outbox({ keynode, items, onChange }: { keynode: Keynode; items: OutboxI
                 {what} to <strong>{to}</strong> — {item.failed === true ? 'gave up' : `${item.attempts} ${item.attempts === 1 ? 'attempt' : 'attempts'} so far`}
                 {item.lastError !== undefined && <span class="muted">: {item.lastError.message}</span>}
               </p>
-              <button type="button" aria-label={`Stop delivering to ${to}`} onClick={() => void remove.run(item.id)}>
+              <button type="button" aria-label={`Stop trying to deliver to ${to}`} onClick={() => void remove.run(item.id)}>
                 Stop trying
               </button>
             </li>

@@ -68,16 +68,33 @@ function Connection({ keynode }: { keynode: Keynode }) {
   );
 }
 
-function Storage({ pwa }: { pwa: PwaControls | undefined }) {
+// Without the platform's controls, the browser's own StorageManager answers directly.
+const browserStorage: Required<Pick<PwaControls, 'storageEstimate' | 'requestPersistentStorage'>> = {
+  async storageEstimate() {
+    const storage = navigator.storage;
+    if (storage?.estimate === undefined) return { usage: 0, quota: 0, persisted: false };
+    const [estimate, persisted] = await Promise.all([storage.estimate(), storage.persisted()]);
+    return { usage: estimate.usage ?? 0, quota: estimate.quota ?? 0, persisted };
+  },
+  async requestPersistentStorage() {
+    if (navigator.storage?.persist === undefined) return false;
+    return (await navigator.storage.persisted()) || navigator.storage.persist();
+  },
+};
+
+function Storage({ pwa: given }: { pwa: PwaControls | undefined }) {
+  const pwa = {
+    storageEstimate: given?.storageEstimate ?? browserStorage.storageEstimate,
+    requestPersistentStorage: given?.requestPersistentStorage ?? browserStorage.requestPersistentStorage,
+  };
   const [estimate, setEstimate] = useState<{ usage: number; quota: number; persisted: boolean } | undefined>(undefined);
   const [asked, setAsked] = useState<boolean | undefined>(undefined);
-  const refresh = (): void => void pwa?.storageEstimate?.().then(setEstimate, () => undefined);
-  useEffect(refresh, [pwa]);
+  const refresh = (): void => void pwa.storageEstimate().then(setEstimate, () => undefined);
+  useEffect(refresh, [given]);
   const persist = useAction(async () => {
-    setAsked(await pwa!.requestPersistentStorage!());
+    setAsked(await pwa.requestPersistentStorage());
     refresh();
   });
-  if (pwa?.storageEstimate === undefined && pwa?.requestPersistentStorage === undefined) return null;
   const share = estimate !== undefined && estimate.quota > 0 ? estimate.usage / estimate.quota : 0;
   return (
     <section class="card" aria-labelledby="storage">
@@ -95,7 +112,7 @@ function Storage({ pwa }: { pwa: PwaControls | undefined }) {
           </p>
         </>
       )}
-      {pwa?.requestPersistentStorage !== undefined && estimate?.persisted !== true && (
+      {estimate !== undefined && !estimate.persisted && (
         <button type="button" onClick={() => void persist.run()}>
           Keep my data
         </button>

@@ -62,7 +62,7 @@ export async function addSecret(page: Page, path: string, value: string): Promis
   // The secret appears in the tree (its folders may need opening first).
   const parts = path.split('/');
   for (let i = 1; i < parts.length; i++) {
-    const folder = page.getByRole('button', { name: `Folder ${parts.slice(0, i).join('/')}` });
+    const folder = page.getByRole('button', { name: `Folder ${parts.slice(0, i).join('/')}/`, exact: true });
     await folder.waitFor();
     if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
   }
@@ -73,7 +73,7 @@ export async function addSecret(page: Page, path: string, value: string): Promis
 export async function reveal(page: Page, path: string): Promise<string> {
   const parts = path.split('/');
   for (let i = 1; i < parts.length; i++) {
-    const folder = page.getByRole('button', { name: `Folder ${parts.slice(0, i).join('/')}` });
+    const folder = page.getByRole('button', { name: `Folder ${parts.slice(0, i).join('/')}/`, exact: true });
     await folder.waitFor({ timeout: LONG });
     if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
   }

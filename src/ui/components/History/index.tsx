@@ -29,9 +29,9 @@ export function History({ keynode, vault, viewing, onView }: { keynode: Keynode;
               {formatDate(entry.timestamp)} by {who(entry.author)} · <span class="mono">{shortId(entry.commitId, 8)}</span>
             </div>
             {isViewed ? (
-              <span class="tag">{i === 0 ? 'Latest — shown' : 'Shown now'}</span>
+              <span class="tag">{i === 0 ? 'Latest (shown)' : 'Shown now'}</span>
             ) : (
-              <button type="button" aria-label={`View the version from ${formatDate(entry.timestamp)} (${shortId(entry.commitId, 8)})`} onClick={() => onView(entry, i === 0)}>
+              <button type="button" aria-label={`View this version from ${formatDate(entry.timestamp)} (${shortId(entry.commitId, 8)})`} onClick={() => onView(entry, i === 0)}>
                 View this version
               </button>
             )}

@@ -36,7 +36,7 @@ function Folder({ path, ...props }: Props & { path: string }) {
   const name = path.split('/').pop() ?? path;
   return (
     <li class="folder">
-      <button type="button" class="folder-toggle" aria-expanded={open} aria-label={`Folder ${path}`} onClick={() => setOpen(!open)}>
+      <button type="button" class="folder-toggle" aria-expanded={open} aria-label={`Folder ${path}/`} onClick={() => setOpen(!open)}>
         <span aria-hidden="true">{open ? '▾' : '▸'}</span> {name}/
       </button>
       {open && <Level {...props} dir={path} />}
