@@ -25,7 +25,7 @@ import {
 import { VaultManager } from '../vaults/vault-manager.js';
 import type { CoreContext } from './context.js';
 import { Events, type KeynodeEventName, type KeynodeEvents } from './events.js';
-import { Network } from './network.js';
+import { Network, type NetworkOptions } from './network.js';
 import { PullQueue, type QueuedPull } from './pull-queue.js';
 import { Remote } from './remote.js';
 import { Sharing } from './sharing.js';
@@ -41,6 +41,11 @@ export interface KeynodeParts {
   logger?: Logger;
   /** The app's URL, for share links. */
   baseUrl?: string;
+  /**
+   * The service worker's network: signaling and peer channels come from the network host tab
+   * (src/platform/network-host/) instead of a signaling URL and WebRTC here.
+   */
+  bridged?: NetworkOptions['bridged'];
   /** Tuning for tests: how long to wait for a peer, and when to close an idle channel. */
   connectTimeoutMs?: number;
   idleMs?: number;
@@ -138,6 +143,7 @@ async function startKeynode(parts: KeynodeParts): Promise<Keynode> {
   if (parts.WebSocket !== undefined) networkOptions.WebSocket = parts.WebSocket;
   if (parts.connectTimeoutMs !== undefined) networkOptions.connectTimeoutMs = parts.connectTimeoutMs;
   if (parts.idleMs !== undefined) networkOptions.idleMs = parts.idleMs;
+  if (parts.bridged !== undefined) networkOptions.bridged = parts.bridged;
   const network = new Network(ctx, networkOptions);
   const keynode = new KeynodeImpl(ctx, network, identity.recoveryCode);
   await network.start();

@@ -5,6 +5,7 @@
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { isNodeId, type NodeId } from '../ids/index.js';
 import type { RtcImpl } from '../network/byte-channel.js';
+import type { Dialer } from '../network/dialer.js';
 import { PeerManager, type Signaler } from '../network/peer-manager.js';
 import type { RpcPeer } from '../network/rpc.js';
 import { RpcHandlers } from '../network/rpc-handlers.js';
@@ -12,8 +13,23 @@ import { SignalingClient, type WebSocketConstructor } from '../network/signaling
 import type { CoreContext } from './context.js';
 import { registerPeerService } from './peer-service.js';
 
+/** What the network uses of a signaling client: the real one, or the service worker's bridge to the host tab. */
+export type SignalingLike = Pick<
+  SignalingClient,
+  'status' | 'iceServers' | 'on' | 'connect' | 'close' | 'putMailbox' | 'watch' | 'unwatch' | 'ackMailbox'
+>;
+
 export interface NetworkOptions {
   signalingUrl?: string;
+  /**
+   * The service worker's network, instead of a signaling URL and WebRTC here: signaling made
+   * elsewhere (given the core's login signer) and the dialer whose channels come from the network
+   * host tab (src/platform/network-host/). Both or neither.
+   */
+  bridged?: {
+    signaling: (core: { signLogin: (bytes: Uint8Array) => Promise<Uint8Array> }) => SignalingLike;
+    dialer: Dialer;
+  };
   rtc?: RtcImpl;
   iceServers?: RTCIceServer[];
   WebSocket?: WebSocketConstructor;
@@ -45,7 +61,7 @@ function offline(): KeynodeError {
 }
 
 export class Network {
-  private readonly signaling: SignalingClient | undefined;
+  private readonly signaling: SignalingLike | undefined;
   /** Replaced by a fresh one on disconnect(): a stopped PeerManager cannot be restarted. */
   private peers: PeerManager | undefined;
   private newPeers: (() => PeerManager) | undefined;
@@ -61,34 +77,36 @@ export class Network {
     private readonly options: NetworkOptions,
   ) {
     registerPeerService(ctx, this.handlers);
-    if (options.signalingUrl === undefined) return;
-    const signalingOptions: ConstructorParameters<typeof SignalingClient>[0] = {
-      url: options.signalingUrl,
-      nodeId: ctx.nodeId,
-      sign: (bytes) => ctx.identity.sign(bytes),
-      logger: { debug: (m, d) => ctx.logger.debug(m, d), warn: (m, d) => ctx.logger.warn(m, d) },
-    };
-    if (options.WebSocket !== undefined) signalingOptions.WebSocket = options.WebSocket;
-    const signaling = new SignalingClient(signalingOptions);
-    this.signaling = signaling;
-    if (options.rtc === undefined) throw new KeynodeError('ErrorInternal', 'No WebRTC implementation was given for the network.');
-    const signaler: Signaler = {
-      sendSignal: (to, data) => signaling.sendSignal(to, data),
-      onSignal: (cb) => signaling.on('signal', cb),
-      onPeerOffline: (cb) => signaling.on('peer-offline', (e) => cb(e.nodeId)),
-    };
     // Ours if given; else what the signaling server hands out at login (filled in place below).
     const iceServers: RTCIceServer[] = [...(options.iceServers ?? [])];
-    const peerOptions: ConstructorParameters<typeof PeerManager>[0] = {
-      nodeId: ctx.nodeId,
-      sign: (bytes) => ctx.identity.sign(bytes),
-      rtc: options.rtc,
+    const common = { nodeId: ctx.nodeId, sign: (bytes: Uint8Array) => ctx.identity.sign(bytes), handlers: this.handlers, clock: ctx.clock };
+    let signaling: SignalingLike;
+    let peerOptions: ConstructorParameters<typeof PeerManager>[0];
+    if (options.bridged !== undefined) {
+      // The service worker: the host tab logs in (with our signature) and opens the channels.
+      signaling = options.bridged.signaling({ signLogin: (bytes) => ctx.identity.sign(bytes) });
+      peerOptions = { ...common, dialer: options.bridged.dialer };
+    } else {
+      if (options.signalingUrl === undefined) return;
+      const signalingOptions: ConstructorParameters<typeof SignalingClient>[0] = {
+        url: options.signalingUrl,
+        nodeId: ctx.nodeId,
+        sign: (bytes) => ctx.identity.sign(bytes),
+        logger: { debug: (m, d) => ctx.logger.debug(m, d), warn: (m, d) => ctx.logger.warn(m, d) },
+      };
+      if (options.WebSocket !== undefined) signalingOptions.WebSocket = options.WebSocket;
+      const client = new SignalingClient(signalingOptions);
+      signaling = client;
+      if (options.rtc === undefined) throw new KeynodeError('ErrorInternal', 'No WebRTC implementation was given for the network.');
+      const signaler: Signaler = {
+        sendSignal: (to, data) => client.sendSignal(to, data),
+        onSignal: (cb) => client.on('signal', cb),
+        onPeerOffline: (cb) => client.on('peer-offline', (e) => cb(e.nodeId)),
+      };
       // Never simple-peer's public STUN defaults: ours, the signaling server's, or none.
-      iceServers,
-      signaler,
-      handlers: this.handlers,
-      clock: ctx.clock,
-    };
+      peerOptions = { ...common, rtc: options.rtc, iceServers, signaler };
+    }
+    this.signaling = signaling;
     if (options.idleMs !== undefined) peerOptions.idleMs = options.idleMs;
     if (options.connectTimeoutMs !== undefined) peerOptions.connectTimeoutMs = options.connectTimeoutMs;
     this.newPeers = () => {

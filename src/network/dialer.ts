@@ -11,7 +11,7 @@ import { isNodeId, randomBytes, type NodeId } from '../ids/index.js';
 import { base64urlEncode } from '../keys/crypto.js';
 import type { ByteChannel, RtcImpl } from './byte-channel.js';
 import type { PeerRole } from './peer-auth.js';
-import { openPeerConnection, type PeerConnection } from './peer-connection.js';
+import { openPeerConnection, type PeerConnection, type PeerConnectionOptions } from './peer-connection.js';
 
 /** An opened, not yet authenticated, channel to the keynode the signaling server says it is. */
 export interface DialedChannel {
@@ -41,12 +41,20 @@ export interface Signaler {
 
 export interface SignalingDialerOptions {
   nodeId: NodeId;
-  rtc: RtcImpl;
+  /** The WebRTC implementation; unused when `openConnection` is given. */
+  rtc?: RtcImpl;
+  /** Opens the transport; default a WebRTC connection here (tests inject an in-memory one). */
+  openConnection?: (options: PeerConnectionOptions) => PeerConnection;
   /** Read at each attempt, so a list filled in after login is used. */
   iceServers: RTCIceServer[];
   signaler: Signaler;
   /** Limit for the data channel to open (and for the other side to answer a dial request). */
   connectTimeoutMs?: number;
+  /**
+   * Whether a channel to `remote` is still being authenticated by whoever took it. A "dial" request
+   * that arrives meanwhile crossed our own dial (glare) and is ignored, as one connection is coming.
+   */
+  isBusy?: (remote: NodeId) => boolean;
 }
 
 const Envelope = v.variant('t', [
@@ -128,7 +136,7 @@ export class SignalingDialer implements Dialer {
     const message = parsed.output;
     const attempt = this.attempts.get(from);
     if (message.t === 'dial') {
-      if (!this.dialsTo(from) || attempt !== undefined) return;
+      if (!this.dialsTo(from) || attempt !== undefined || this.options.isBusy?.(from) === true) return;
       this.startAttempt(from, base64urlEncode(randomBytes(12)), 'initiator');
       return;
     }
@@ -154,13 +162,23 @@ export class SignalingDialer implements Dialer {
   // ---- attempts ------------------------------------------------------------------------------
 
   private startAttempt(remote: NodeId, id: string, role: PeerRole): void {
-    const pc = openPeerConnection({
-      initiator: role === 'initiator',
-      rtc: this.options.rtc,
-      iceServers: this.options.iceServers,
-      sendSignal: (d) => this.sendEnvelope(remote, { t: 'sig', c: id, d }),
-      timeoutMs: this.connectTimeoutMs,
-    });
+    const { options } = this;
+    let pc: PeerConnection;
+    try {
+      if (options.openConnection === undefined && options.rtc === undefined) {
+        throw new KeynodeError('ErrorNodeConnectionFailed', 'No WebRTC implementation was given, so no peer connection can be made.');
+      }
+      pc = (options.openConnection ?? openPeerConnection)({
+        initiator: role === 'initiator',
+        rtc: options.rtc as RtcImpl,
+        iceServers: options.iceServers,
+        sendSignal: (d) => this.sendEnvelope(remote, { t: 'sig', c: id, d }),
+        timeoutMs: this.connectTimeoutMs,
+      });
+    } catch (e) {
+      this.failWaiter(remote, e instanceof KeynodeError ? e : new KeynodeError('ErrorNodeConnectionFailed', 'The peer connection could not be created.', { cause: e }));
+      return;
+    }
     this.attempts.set(remote, { id, pc, incoming: role === 'responder' });
     const current = (): boolean => this.attempts.get(remote)?.id === id && !this.stopped;
     pc.ready.then(

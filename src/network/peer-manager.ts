@@ -1,41 +1,23 @@
 // Keeps at most one authenticated RPC connection per peer: opens it on demand, answers peers that
 // dial us, closes it when idle, forgets it when it drops (the next connect opens a new one).
-// Exactly one side dials: the lower NodeId is always the WebRTC initiator; the higher one asks it
-// to dial (a "dial" signal), so two keynodes connecting at once still end with one connection.
-import * as v from 'valibot';
+// It runs wherever the keynode core runs and takes channels from a dialer (dialer.ts): in Node the
+// dialer opens WebRTC itself; in the browser's service worker it is a bridge to the network host
+// tab that owns the RTCPeerConnections. The handshake (signed with the node key) and the RPC run
+// here, so the private key never leaves the core.
 import { KeynodeError } from '../errors.js';
-import { assertNodeId, isNodeId, randomBytes, type NodeId } from '../ids/index.js';
-import { base64urlEncode } from '../keys/crypto.js';
-import type { RtcImpl } from './byte-channel.js';
-import { authenticatePeer, type PeerRole } from './peer-auth.js';
-import { openPeerConnection, type PeerConnection, type PeerConnectionOptions } from './peer-connection.js';
+import { assertNodeId, type NodeId } from '../ids/index.js';
+import type { ByteChannel, RtcImpl } from './byte-channel.js';
+import { SignalingDialer, type DialedChannel, type Dialer, type Signaler } from './dialer.js';
+import { authenticatePeer } from './peer-auth.js';
+import type { PeerConnection, PeerConnectionOptions } from './peer-connection.js';
 import { RpcPeer, type RpcLimits } from './rpc.js';
 import type { RpcHandlers } from './rpc-handlers.js';
 
-/** What the peer manager needs from signaling; the signaling client is adapted to this. */
-export interface Signaler {
-  /** Relays opaque signal data to `to` (which must be online). */
-  sendSignal(to: NodeId, data: unknown): void;
-  /** Signals relayed to us; `from` is the NodeId the signaling server authenticated. */
-  onSignal(cb: (message: { from: NodeId; data: unknown }) => void): () => void;
-  /** The server could not deliver to `nodeId`: it is not online. */
-  onPeerOffline(cb: (nodeId: NodeId) => void): () => void;
-}
+export type { Signaler } from './dialer.js';
 
-export interface PeerManagerOptions {
+interface CommonOptions {
   nodeId: NodeId;
   sign: (bytes: Uint8Array) => Promise<Uint8Array>;
-  /** The WebRTC implementation; unused when `openConnection` is given. */
-  rtc?: RtcImpl;
-  /** Read at every new connection, so a list filled in later (from signaling) is used. */
-  iceServers: RTCIceServer[];
-  signaler: Signaler;
-  /**
-   * Opens the transport. Default: a WebRTC connection in this context. Where WebRTC lives
-   * elsewhere (a page, while the core runs in the service worker) this is a proxy to it; the
-   * manager only needs signals in and out and, once open, a ByteChannel with the fingerprints.
-   */
-  openConnection?: (options: PeerConnectionOptions) => PeerConnection;
   handlers: RpcHandlers;
   /** Connections with no stream for this long are closed. */
   idleMs?: number;
@@ -46,25 +28,34 @@ export interface PeerManagerOptions {
   clock?: () => number;
 }
 
+/** What it takes to make the dialer here (Node, or a page running the core). */
+export interface OwnDialerOptions {
+  dialer?: undefined;
+  /** The WebRTC implementation; unused when `openConnection` is given. */
+  rtc?: RtcImpl;
+  /** Read at every new connection, so a list filled in later (from signaling) is used. */
+  iceServers: RTCIceServer[];
+  signaler: Signaler;
+  /** Opens the transport instead of WebRTC here (tests: an in-memory pair). */
+  openConnection?: (options: PeerConnectionOptions) => PeerConnection;
+}
+
+/**
+ * Either a dialer made elsewhere (the service worker's bridge to the network host tab; it outlives
+ * this manager, which never stops it), or the pieces to make and own a signaling dialer here.
+ */
+export type PeerManagerOptions = CommonOptions & ({ dialer: Dialer } | OwnDialerOptions);
+
 export type PeerManagerEvent = 'peer-connected' | 'peer-disconnected';
-
-const Envelope = v.variant('t', [
-  v.strictObject({ t: v.literal('dial') }),
-  v.strictObject({ t: v.literal('sig'), c: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,32}$/)), d: v.unknown() }),
-]);
-type Envelope = v.InferOutput<typeof Envelope>;
-
-// Incoming attempts still opening at once; more are ignored so signals cannot exhaust us.
-const MAX_PENDING_INCOMING = 64;
 
 interface Entry {
   remote: NodeId;
-  attempt: { id: string; pc: PeerConnection; incoming: boolean } | undefined;
+  /** The channel being authenticated right now; a newer one replaces it. */
+  pending: ByteChannel | undefined;
   rpc: RpcPeer | undefined;
   promise: Promise<RpcPeer>;
   resolve: (rpc: RpcPeer) => void;
   reject: (e: KeynodeError) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 export class PeerManager {
@@ -75,16 +66,29 @@ export class PeerManager {
   private readonly idleMs: number;
   private readonly connectTimeoutMs: number;
   private readonly clock: () => number;
+  private readonly dialer: Dialer;
+  private readonly ownsDialer: boolean;
   private stopped = false;
 
   constructor(private readonly options: PeerManagerOptions) {
     this.idleMs = options.idleMs ?? 5 * 60_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 20_000;
     this.clock = options.clock ?? Date.now;
-    this.unsubscribe = [
-      options.signaler.onSignal((m) => this.onSignal(m.from, m.data)),
-      options.signaler.onPeerOffline((n) => this.onPeerOffline(n)),
-    ];
+    this.ownsDialer = options.dialer === undefined;
+    if (options.dialer !== undefined) this.dialer = options.dialer;
+    else {
+      const dialerOptions: ConstructorParameters<typeof SignalingDialer>[0] = {
+        nodeId: options.nodeId,
+        iceServers: options.iceServers,
+        signaler: options.signaler,
+        connectTimeoutMs: this.connectTimeoutMs,
+        isBusy: (remote) => this.entries.get(remote)?.pending !== undefined,
+      };
+      if (options.rtc !== undefined) dialerOptions.rtc = options.rtc;
+      if (options.openConnection !== undefined) dialerOptions.openConnection = options.openConnection;
+      this.dialer = new SignalingDialer(dialerOptions);
+    }
+    this.unsubscribe = [this.dialer.onChannel((d) => this.onChannel(d))];
     this.sweep = setInterval(() => this.closeIdle(), Math.max(20, Math.min(this.idleMs / 4, 30_000)));
     // The sweep alone must not keep a Node process alive.
     (this.sweep as { unref?: () => void }).unref?.();
@@ -105,16 +109,19 @@ export class PeerManager {
     const existing = this.entries.get(remote);
     if (existing !== undefined) return existing.promise;
     const entry = this.newEntry(remote);
-    if (this.dialsTo(remote)) {
-      this.startAttempt(entry, base64urlEncode(randomBytes(12)), 'initiator');
-    } else {
-      // The other side is the initiator: ask it to dial, and wait for its offer.
-      entry.timer = setTimeout(
-        () => this.fail(entry, new KeynodeError('ErrorNodeConnectionFailed', `${remote} did not answer in time.`)),
-        this.connectTimeoutMs,
-      );
-      this.sendEnvelope(remote, { t: 'dial' });
-    }
+    this.dialer.dial(remote).then(
+      (dialed) => {
+        if (this.entries.get(remote) !== entry || this.stopped) {
+          dialed.channel.close();
+          return;
+        }
+        this.authenticate(entry, dialed);
+      },
+      (e: unknown) => {
+        // A channel that arrived meanwhile (the peer dialled us) may still be authenticating.
+        if (entry.pending === undefined && entry.rpc === undefined) this.fail(entry, asConnectionError(e));
+      },
+    );
     return entry.promise;
   }
 
@@ -136,10 +143,11 @@ export class PeerManager {
     this.stopped = true;
     clearInterval(this.sweep);
     for (const u of this.unsubscribe) u();
+    if (this.ownsDialer) this.dialer.stop();
     for (const entry of [...this.entries.values()]) {
       this.entries.delete(entry.remote);
-      clearTimeout(entry.timer);
-      entry.attempt?.pc.destroy();
+      entry.pending?.close();
+      entry.pending = undefined;
       entry.reject(stoppedError());
       if (entry.rpc !== undefined) {
         entry.rpc.close();
@@ -148,72 +156,30 @@ export class PeerManager {
     }
   }
 
-  // ---- signals -------------------------------------------------------------------------------
+  // ---- channels ------------------------------------------------------------------------------
 
-  private onSignal(from: NodeId, data: unknown): void {
-    if (this.stopped || !isNodeId(from) || from === this.options.nodeId) return;
-    const parsed = v.safeParse(Envelope, data);
-    if (!parsed.success) return;
-    const message = parsed.output;
-    const entry = this.entries.get(from);
-    if (message.t === 'dial') {
-      if (!this.dialsTo(from) || entry?.attempt !== undefined) return;
-      // A peer asking us to dial while we think we are connected has lost that connection.
-      if (entry?.rpc !== undefined) this.discard(entry);
-      this.startAttempt(this.entries.get(from) ?? this.newEntry(from), base64urlEncode(randomBytes(12)), 'initiator');
+  /** A channel the other side opened: it replaces whatever we had with that peer. */
+  private onChannel(dialed: DialedChannel): void {
+    if (this.stopped) {
+      dialed.channel.close();
       return;
     }
-    if (entry?.attempt?.id === message.c) {
-      entry.attempt.pc.signal(message.d);
-      return;
-    }
-    if (this.dialsTo(from) || !isOffer(message.d)) return; // stale signal of an attempt we dropped
-    if (this.pendingIncoming() >= MAX_PENDING_INCOMING) return;
-    let target = entry;
-    if (target?.rpc !== undefined) {
+    let entry = this.entries.get(dialed.remote);
+    if (entry?.rpc !== undefined) {
       // The peer dials again: it dropped the old connection before we noticed.
-      this.discard(target);
-      target = undefined;
+      this.discard(entry);
+      entry = undefined;
     }
-    target?.attempt?.pc.destroy();
-    target ??= this.newEntry(from);
-    this.startAttempt(target, message.c, 'responder');
-    target.attempt?.pc.signal(message.d);
+    this.authenticate(entry ?? this.newEntry(dialed.remote), dialed);
   }
 
-  private onPeerOffline(nodeId: NodeId): void {
-    const entry = this.entries.get(nodeId);
-    if (entry !== undefined && entry.rpc === undefined) {
-      this.fail(entry, new KeynodeError('ErrorNodeConnectionFailed', `${nodeId} is not online.`));
-    }
-  }
-
-  // ---- connection attempts -------------------------------------------------------------------
-
-  private startAttempt(entry: Entry, id: string, role: PeerRole): void {
+  private authenticate(entry: Entry, { channel, role }: DialedChannel): void {
     const { options } = this;
-    const open = options.openConnection ?? openPeerConnection;
-    let pc: PeerConnection;
-    try {
-      if (options.openConnection === undefined && options.rtc === undefined) {
-        throw new KeynodeError('ErrorNodeConnectionFailed', 'No WebRTC implementation was given, so no peer connection can be made.');
-      }
-      pc = open({
-        initiator: role === 'initiator',
-        rtc: options.rtc as RtcImpl,
-        iceServers: options.iceServers,
-        sendSignal: (d) => this.sendEnvelope(entry.remote, { t: 'sig', c: id, d }),
-        timeoutMs: this.connectTimeoutMs,
-      });
-    } catch (e) {
-      this.fail(entry, e instanceof KeynodeError ? e : new KeynodeError('ErrorNodeConnectionFailed', 'The peer connection could not be created.', { cause: e }));
-      return;
-    }
-    entry.attempt = { id, pc, incoming: role === 'responder' };
-    const current = (): boolean => entry.attempt?.id === id && this.entries.get(entry.remote) === entry && !this.stopped;
+    entry.pending?.close();
+    entry.pending = channel;
+    const current = (): boolean => entry.pending === channel && this.entries.get(entry.remote) === entry && !this.stopped;
     void (async () => {
       try {
-        const channel = await pc.ready;
         const remoteNodeId = await authenticatePeer({
           channel,
           nodeId: options.nodeId,
@@ -228,17 +194,14 @@ export class PeerManager {
           return;
         }
         const rpc = new RpcPeer({ channel, remoteNodeId, role, handlers: options.handlers, clock: this.clock, ...options.rpcLimits });
-        clearTimeout(entry.timer);
-        entry.attempt = undefined;
+        entry.pending = undefined;
         entry.rpc = rpc;
         rpc.onClose(() => this.dropped(entry, rpc));
         entry.resolve(rpc);
         this.emit('peer-connected', entry.remote);
       } catch (e) {
-        pc.destroy();
-        if (current()) {
-          this.fail(entry, e instanceof KeynodeError ? e : new KeynodeError('ErrorNodeConnectionFailed', 'Connecting to the peer failed.', { cause: e }));
-        }
+        channel.close();
+        if (current()) this.fail(entry, asConnectionError(e));
       }
     })();
   }
@@ -249,16 +212,15 @@ export class PeerManager {
     const promise = new Promise<RpcPeer>((res, rej) => ((resolve = res), (reject = rej)));
     // Incoming connections have no caller waiting on them.
     promise.catch(() => {});
-    const entry: Entry = { remote, attempt: undefined, rpc: undefined, promise, resolve, reject, timer: undefined };
+    const entry: Entry = { remote, pending: undefined, rpc: undefined, promise, resolve, reject };
     this.entries.set(remote, entry);
     return entry;
   }
 
   private fail(entry: Entry, error: KeynodeError): void {
     if (this.entries.get(entry.remote) === entry) this.entries.delete(entry.remote);
-    clearTimeout(entry.timer);
-    entry.attempt?.pc.destroy();
-    entry.attempt = undefined;
+    entry.pending?.close();
+    entry.pending = undefined;
     entry.reject(error);
   }
 
@@ -286,34 +248,13 @@ export class PeerManager {
     }
   }
 
-  private pendingIncoming(): number {
-    let n = 0;
-    for (const e of this.entries.values()) if (e.attempt?.incoming === true) n += 1;
-    return n;
-  }
-
-  private dialsTo(remote: NodeId): boolean {
-    return this.options.nodeId < remote;
-  }
-
-  private sendEnvelope(to: NodeId, envelope: Envelope): void {
-    try {
-      this.options.signaler.sendSignal(to, envelope);
-    } catch (e) {
-      const entry = this.entries.get(to);
-      if (entry !== undefined && entry.rpc === undefined) {
-        this.fail(entry, new KeynodeError('ErrorNodeConnectionFailed', 'The signaling server is not reachable.', { cause: e }));
-      }
-    }
-  }
-
   private emit(event: PeerManagerEvent, nodeId: NodeId): void {
     for (const cb of [...(this.listeners.get(event) ?? [])]) cb(nodeId);
   }
 }
 
-function isOffer(d: unknown): boolean {
-  return typeof d === 'object' && d !== null && (d as { type?: unknown }).type === 'offer';
+function asConnectionError(e: unknown): KeynodeError {
+  return e instanceof KeynodeError ? e : new KeynodeError('ErrorNodeConnectionFailed', 'Connecting to the peer failed.', { cause: e });
 }
 
 function stoppedError(): KeynodeError {
