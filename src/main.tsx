@@ -1,9 +1,13 @@
-// Page entry: creates this browser profile's keynode and renders the app.
+// Page entry: connects to this browser profile's keynode — the core in the service worker, shared by
+// every tab — joins the election of the network host tab, and renders the app. Where service
+// workers are unavailable the page runs the core itself, as a plain tab keynode.
 import './platform/browser-shims.js';
 import { render } from 'preact';
-import { createKeynodeFrom } from './keynode/keynode.js';
+import type { Keynode } from './keynode/keynode.js';
 import type { RtcImpl } from './network/byte-channel.js';
-import { openIndexedDbStorage } from './storage/index.js';
+import { startNetworkHost, type NetworkHost } from './platform/network-host/host.js';
+import { registerServiceWorker } from './platform/pwa.js';
+import { connectSwKeynode } from './platform/sw-rpc/client.js';
 import { App } from './ui/App.js';
 
 async function config(): Promise<{ signalingUrl?: string }> {
@@ -11,13 +15,37 @@ async function config(): Promise<{ signalingUrl?: string }> {
     const response = await fetch('/keynode-config.json', { cache: 'no-store' });
     return response.ok ? ((await response.json()) as { signalingUrl?: string }) : {};
   } catch {
-    return {};
+    return {}; // offline: the keynode works locally
   }
 }
 
-async function main(): Promise<void> {
-  const root = document.getElementById('app')!;
-  const { signalingUrl } = await config();
+/** What tests (and a curious user in the console) can see of how this tab runs. */
+export interface KeynodeRuntime {
+  mode: 'service-worker' | 'page';
+  host?: NetworkHost;
+}
+
+async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keynode: Keynode; runtime: KeynodeRuntime } | undefined> {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return undefined;
+  try {
+    const registration = await registerServiceWorker();
+    if (registration === undefined) return undefined;
+    await navigator.serviceWorker.ready;
+    // Marks for measuring start-up (tests read them): worker active, then keynode answered.
+    performance.mark('keynode:sw-active');
+    const keynode = await connectSwKeynode();
+    performance.mark('keynode:connected');
+    const host = startNetworkHost({ rpc: keynode.rpc, nodeId: keynode.nodeId, signalingUrl });
+    return { keynode, runtime: { mode: 'service-worker', host } };
+  } catch (e) {
+    console.warn('keynode: the service worker is unavailable, running the keynode in this tab', e);
+    return undefined;
+  }
+}
+
+async function inPage(signalingUrl: string | undefined): Promise<{ keynode: Keynode; runtime: KeynodeRuntime }> {
+  // Loaded only here: with the core in the worker, the page never needs git or storage code.
+  const [{ createKeynodeFrom }, { openIndexedDbStorage }] = await Promise.all([import('./keynode/keynode.js'), import('./storage/index.js')]);
   const parts: Parameters<typeof createKeynodeFrom>[0] = {
     storage: await openIndexedDbStorage('default'),
     baseUrl: location.origin + '/',
@@ -26,7 +54,14 @@ async function main(): Promise<void> {
     parts.signalingUrl = signalingUrl;
     parts.rtc = globalThis as unknown as RtcImpl;
   }
-  const keynode = await createKeynodeFrom(parts);
+  return { keynode: await createKeynodeFrom(parts), runtime: { mode: 'page' } };
+}
+
+async function main(): Promise<void> {
+  const root = document.getElementById('app')!;
+  const { signalingUrl } = await config();
+  const { keynode, runtime } = (await inServiceWorker(signalingUrl)) ?? (await inPage(signalingUrl));
+  Object.assign(window, { keynode, keynodeRuntime: runtime });
   render(<App keynode={keynode} />, root);
 }
 

@@ -1,0 +1,45 @@
+// The service worker (DESIGN.md §1), kept thin: Workbox precaches the app shell so the app opens
+// with no network, and the worker hosts this browser profile's one keynode core, shared by every
+// tab. The core is built lazily from IndexedDB on the first message and again after the browser
+// stops the worker; its network comes from the network host tab through the bridge. One static
+// bundle: `import()` is not allowed in a service worker.
+import './platform/browser-shims.js';
+import { clientsClaim } from 'workbox-core';
+import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
+import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { createKeynodeFrom } from './keynode/keynode.js';
+import { HostBridge } from './platform/network-host/bridge.js';
+import { startSwRpcServer } from './platform/sw-rpc/server.js';
+import { openIndexedDbStorage } from './storage/index.js';
+
+declare const self: ServiceWorkerGlobalScope & {
+  __WB_MANIFEST: Array<string | { url: string; revision: string | null }>;
+};
+
+cleanupOutdatedCaches();
+precacheAndRoute(self.__WB_MANIFEST);
+// Every navigation gets the app shell (the app routes itself), online or not.
+registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html')));
+// The first install takes the open tabs at once; an update waits for the user (src/platform/pwa.ts).
+clientsClaim();
+self.addEventListener('message', (event) => {
+  if ((event.data as { type?: unknown } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
+});
+
+const bridge = new HostBridge();
+startSwRpcServer({
+  scope: self,
+  onHostPort: (port) => bridge.attach(port),
+  build: async () =>
+    createKeynodeFrom({
+      storage: await openIndexedDbStorage('default'),
+      baseUrl: self.registration.scope,
+      bridged: {
+        signaling: ({ signLogin }) => {
+          bridge.bindSigner(signLogin);
+          return bridge;
+        },
+        dialer: bridge,
+      },
+    }),
+});
