@@ -172,7 +172,7 @@ export async function fetchPack(args: FetchPackArgs): Promise<string> {
   checkStatus(res);
   const received = await receivePack(res.body, args.maxPackBytes ?? MAX_PACK_BYTES);
   const indexed = await indexPack(received, { readBase: (oid) => store.read(oid) });
-  if (!indexed.oids.has(want)) throw invalid(`the commit ${want} we asked for is not in it`);
+  if (!indexed.has(want)) throw invalid(`the commit ${want} we asked for is not in it`);
   if (indexed.count > 0) await installPack(args, indexed);
   return want;
 }

@@ -10,7 +10,7 @@ import { bytesEqual } from '../keys/crypto.js';
 import { crc32 } from './crc32.js';
 import { applyDelta } from './delta.js';
 import { EntryInflater } from './entry-inflater.js';
-import { toHex } from './hex.js';
+import { fromHex, toHex } from './hex.js';
 import { writeIdx } from './idx-writer.js';
 import type { GitObject, ObjectType } from './types.js';
 import { deflate } from './zlib.js';
@@ -41,7 +41,7 @@ export interface IndexedPack {
   /** Bases appended from our own objects (non-zero only for thin packs). */
   appended: number;
   /** Object ids in the pack, for checking that what we asked for arrived. */
-  oids: Set<string>;
+  has(oid: string): boolean;
 }
 
 export function invalid(why: string, cause?: unknown): KeynodeError {
@@ -76,7 +76,11 @@ class Entries {
   readonly oids: Uint8Array;
   readonly types: Uint8Array; // resolved type code (1-4), UNRESOLVED until known
   readonly data: Array<Uint8Array | undefined>; // inflated delta, or object content until no longer needed
-  readonly hex: string[];
+  readonly hex: string[]; // filled only where a ref-delta needs a lookup by id
+  readonly done: Uint8Array; // 1 once the object id is known
+  // ofs-delta children of each entry as linked lists (no array per base).
+  readonly firstChild: Int32Array;
+  readonly nextSibling: Int32Array;
   count = 0;
 
   constructor(capacity: number) {
@@ -86,6 +90,9 @@ class Entries {
     this.types = new Uint8Array(capacity);
     this.data = new Array<Uint8Array | undefined>(capacity);
     this.hex = new Array<string>(capacity);
+    this.done = new Uint8Array(capacity);
+    this.firstChild = new Int32Array(capacity).fill(-1);
+    this.nextSibling = new Int32Array(capacity).fill(-1);
   }
 }
 
@@ -104,8 +111,6 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
 
   // Room for thin-pack bases appended later is added on demand by growing a copy.
   let es = new Entries(declared);
-  const byOffset = new Map<number, number>();
-  const ofsChildren = new Map<number, number[]>();
   const refChildren = new Map<string, number[]>();
   const inflater = new EntryInflater();
   let pos = 12;
@@ -132,11 +137,10 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
         c = received[pos++] as number;
         rel = (rel + 1) * 128 + (c & 0x7f);
       }
-      const base = byOffset.get(start - rel);
-      if (base === undefined) throw invalid('a delta points at no entry');
-      let kids = ofsChildren.get(base);
-      if (!kids) ofsChildren.set(base, (kids = []));
-      kids.push(i);
+      const base = entryAt(es.offsets, i, start - rel);
+      if (base < 0) throw invalid('a delta points at no entry');
+      es.nextSibling[i] = es.firstChild[base] as number;
+      es.firstChild[base] = i;
     } else if (typeCode === REF_DELTA) {
       if (pos + 20 > bodyEnd) throw invalid('bad delta header');
       const baseOid = toHex(received, pos, pos + 20);
@@ -155,46 +159,49 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
     es.offsets[i] = start;
     es.crcs[i] = crc32(received, start, pos);
     es.data[i] = got.data;
-    byOffset.set(start, i);
     es.count = i + 1;
   }
   if (pos !== bodyEnd) throw invalid('data after the last object');
 
+  const setOid = (i: number, type: ObjectType, content: Uint8Array): void => {
+    const oid = hashObject(type, content);
+    es.oids.set(oid, i * 20);
+    es.done[i] = 1;
+    if (refChildren.size > 0) es.hex[i] = toHex(oid);
+  };
+  const applyTo = (j: number, k: number, stack: number[]): void => {
+    let out: Uint8Array;
+    try {
+      out = applyDelta(es.data[j] as Uint8Array, es.data[k] as Uint8Array);
+    } catch (e) {
+      throw invalid('a delta does not apply to its base', e);
+    }
+    if (out.length > maxObject) throw invalid('a delta result is larger than a vault allows');
+    const type = es.types[j] as number;
+    es.types[k] = type;
+    es.data[k] = out;
+    setOid(k, TYPE_NAMES[type] as ObjectType, out);
+    stack.push(k);
+  };
   const resolveFrom = (root: number): void => {
     const stack = [root];
     while (stack.length > 0) {
       const j = stack.pop() as number;
-      const content = es.data[j] as Uint8Array;
-      const type = es.types[j] as number;
-      const kids = [...(ofsChildren.get(j) ?? []), ...(refChildren.get(es.hex[j] as string) ?? [])];
-      ofsChildren.delete(j);
-      refChildren.delete(es.hex[j] as string);
-      for (const k of kids) {
-        let out: Uint8Array;
-        try {
-          out = applyDelta(content, es.data[k] as Uint8Array);
-        } catch (e) {
-          throw invalid('a delta does not apply to its base', e);
-        }
-        if (out.length > maxObject) throw invalid('a delta result is larger than a vault allows');
-        es.types[k] = type;
-        es.data[k] = out;
-        setOid(k, TYPE_NAMES[type] as ObjectType, out);
-        stack.push(k);
+      for (let k = es.firstChild[j] as number; k >= 0; k = es.nextSibling[k] as number) applyTo(j, k, stack);
+      const hex = es.hex[j];
+      if (hex !== undefined) {
+        const kids = refChildren.get(hex);
+        refChildren.delete(hex);
+        if (kids) for (const k of kids) applyTo(j, k, stack);
       }
       // Its deltas are resolved; the content is not needed again.
       es.data[j] = undefined;
     }
   };
-  const setOid = (i: number, type: ObjectType, content: Uint8Array): void => {
-    const oid = hashObject(type, content);
-    es.oids.set(oid, i * 20);
-    es.hex[i] = toHex(oid);
-  };
 
   for (let i = 0; i < es.count; i++) {
     const t = es.types[i] as number;
-    if (t === UNRESOLVED || es.hex[i] !== undefined) continue;
+    if (t === UNRESOLVED || es.done[i]) continue;
     setOid(i, TYPE_NAMES[t] as ObjectType, es.data[i] as Uint8Array);
     resolveFrom(i);
   }
@@ -219,12 +226,12 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
     es.types[i] = TYPE_CODES[base.type];
     es.data[i] = base.content;
     setOid(i, base.type, base.content);
-    if (es.hex[i] !== baseOid) throw invalid(`our copy of ${baseOid} does not match its id`);
+    if (toHex(es.oids, i * 20, i * 20 + 20) !== baseOid) throw invalid(`our copy of ${baseOid} does not match its id`);
     appendedParts.push(entry);
     appendAt += entry.length;
     resolveFrom(i);
   }
-  for (let i = 0; i < es.count; i++) if (es.hex[i] === undefined) throw invalid('a delta could not be resolved');
+  for (let i = 0; i < es.count; i++) if (!es.done[i]) throw invalid('a delta could not be resolved');
 
   let pack = received;
   let checksum = received.subarray(bodyEnd);
@@ -240,11 +247,34 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
     checksum = sha1(pack.subarray(0, appendAt));
     pack.set(checksum, appendAt);
   }
+  const final = es;
   const idx = writeIdx({ count: es.count, oids: es.oids, offsets: es.offsets, crcs: es.crcs }, checksum);
   return {
     pack, idx, checksum: toHex(checksum), count: es.count, appended: appendedParts.length,
-    oids: new Set(es.hex.slice(0, es.count)),
+    has: (oid) => {
+      const want = fromHex(oid);
+      for (let i = 0; i < final.count; i++) {
+        let k = 0;
+        while (k < 20 && final.oids[i * 20 + k] === want[k]) k++;
+        if (k === 20) return true;
+      }
+      return false;
+    },
   };
+}
+
+/** The entry starting at `offset` among the first `count` (offsets ascend), or -1. */
+function entryAt(offsets: Float64Array, count: number, offset: number): number {
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = offsets[mid] as number;
+    if (v === offset) return mid;
+    if (v < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
 }
 
 function grow(es: Entries): Entries {
@@ -257,6 +287,9 @@ function grow(es: Entries): Entries {
     n.data[i] = es.data[i];
     n.hex[i] = es.hex[i] as string;
   }
+  n.done.set(es.done);
+  n.firstChild.set(es.firstChild);
+  n.nextSibling.set(es.nextSibling);
   n.count = es.count;
   return n;
 }

@@ -165,7 +165,7 @@ describe('indexPack on packs git made', () => {
     const pack = packOf(work, 'master\n', ['--delta-base-offset']);
     const ours = await indexPack(pack);
     expect(Buffer.from(ours.idx).equals(Buffer.from(gitIdx(pack)))).toBe(true);
-    expect(ours.oids.has(run(['rev-parse', 'master:blob.bin'], work).trim())).toBe(true);
+    expect(ours.has(run(['rev-parse', 'master:blob.bin'], work).trim())).toBe(true);
   });
 });
 
