@@ -12,6 +12,7 @@ import { applyDelta } from './delta.js';
 import { EntryInflater } from './entry-inflater.js';
 import { fromHex, toHex } from './hex.js';
 import { writeIdx } from './idx-writer.js';
+import { objectId } from './object-id.js';
 import type { GitObject, ObjectType } from './types.js';
 import { deflate } from './zlib.js';
 
@@ -46,14 +47,6 @@ export interface IndexedPack {
 
 export function invalid(why: string, cause?: unknown): KeynodeError {
   return new KeynodeError('ErrorGitPackInvalid', `The vault data from the other keynode is not a valid git pack (${why}).`, cause === undefined ? undefined : { cause });
-}
-
-/** The SHA-1 object id of `type` + `content`, without building the framed buffer. */
-function hashObject(type: ObjectType, content: Uint8Array): Uint8Array {
-  const header = `${type} ${content.length}\0`;
-  const h = new Uint8Array(header.length);
-  for (let i = 0; i < header.length; i++) h[i] = header.charCodeAt(i);
-  return sha1.create().update(h).update(content).digest();
 }
 
 /** Entry header: type and inflated size in a little-endian varint. */
@@ -164,10 +157,9 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
   if (pos !== bodyEnd) throw invalid('data after the last object');
 
   const setOid = (i: number, type: ObjectType, content: Uint8Array): void => {
-    const oid = hashObject(type, content);
-    es.oids.set(oid, i * 20);
+    objectId(type, content, es.oids, i * 20);
     es.done[i] = 1;
-    if (refChildren.size > 0) es.hex[i] = toHex(oid);
+    if (refChildren.size > 0) es.hex[i] = toHex(es.oids, i * 20, i * 20 + 20);
   };
   const applyTo = (j: number, k: number, stack: number[]): void => {
     let out: Uint8Array;

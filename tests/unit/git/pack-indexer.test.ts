@@ -14,6 +14,7 @@ import { fetchPack } from '../../../src/git/fetch-pack.js';
 import { ObjectStore } from '../../../src/git/object-store.js';
 import { installPack } from '../../../src/git/pack-install.js';
 import { indexPack } from '../../../src/git/pack-indexer.js';
+import { objectId } from '../../../src/git/object-id.js';
 import { encodePktLine, FLUSH } from '../../../src/git/index.js';
 import { git as run, tempDir } from '../../wire/git-helpers.js';
 
@@ -102,6 +103,19 @@ function handPack(entries: Uint8Array[], count = entries.length): Uint8Array {
 async function expectInvalid(p: Promise<unknown>): Promise<void> {
   await expect(p).rejects.toMatchObject({ name: 'KeynodeError', code: 'ErrorGitPackInvalid' });
 }
+
+describe('objectId', () => {
+  it('matches a general SHA-1 at every padding boundary and for a 2 MB object', () => {
+    const sizes = [...Array.from({ length: 200 }, (_, i) => i), 1000, 65536, 2 * 1024 * 1024];
+    for (const size of sizes) {
+      const content = new Uint8Array(size).map((_, i) => (i * 31 + size) & 0xff);
+      const framed = new Uint8Array([...new TextEncoder().encode(`blob ${size}\0`), ...content]);
+      const out = new Uint8Array(24);
+      objectId('blob', content, out, 2);
+      expect(Buffer.from(out.subarray(2, 22)).toString('hex')).toBe(Buffer.from(sha1(framed)).toString('hex'));
+    }
+  });
+});
 
 describe('indexPack on packs git made', () => {
   let hist: { work: string; heads: string[] };
