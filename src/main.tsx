@@ -35,8 +35,33 @@ async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keyn
     performance.mark('keynode:sw-active');
     const keynode = await connectSwKeynode();
     performance.mark('keynode:connected');
-    const host = startNetworkHost({ rpc: keynode.rpc, nodeId: keynode.nodeId, signalingUrl });
-    return { keynode, runtime: { mode: 'service-worker', host } };
+    const runtime: KeynodeRuntime = { mode: 'service-worker' };
+    const host = (url: string | undefined): NetworkHost => startNetworkHost({ rpc: keynode.rpc, nodeId: keynode.nodeId, signalingUrl: url });
+    runtime.host = host(signalingUrl);
+    if (signalingUrl === undefined) {
+      // Opened offline: the config (and so the signaling server) is learnt once the network is
+      // back — on the 'online' event, and by retrying with back-off (the event is not reliable).
+      let delay = 2000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let done = false;
+      const retry = async (): Promise<void> => {
+        clearTimeout(timer);
+        const url = (await config()).signalingUrl;
+        if (done) return;
+        if (url === undefined) {
+          timer = setTimeout(() => void retry(), (delay = Math.min(delay * 2, 60_000)));
+          return;
+        }
+        done = true;
+        removeEventListener('online', onOnline);
+        await runtime.host?.stop();
+        runtime.host = host(url);
+      };
+      const onOnline = (): void => void retry();
+      addEventListener('online', onOnline);
+      timer = setTimeout(onOnline, delay);
+    }
+    return { keynode, runtime };
   } catch (e) {
     console.warn('keynode: the service worker is unavailable, running the keynode in this tab', e);
     return undefined;

@@ -309,7 +309,9 @@ describe.skipIf(!hasChromium)('browser runtime: the keynode in the service worke
     expect(deep?.fromServiceWorker()).toBe(true);
     await until(b1, () => (window as unknown as W).keynode !== undefined, 'the keynode on a deep link');
     await shot(b1, '4-offline');
+    // Back online, the tab learns the signaling server it could not fetch and logs in again.
     await b.setOffline(false);
+    await signalingConnected(b1);
   });
 
   it('falls back to running the core in the page where service workers are unavailable', async () => {

@@ -94,10 +94,10 @@ class HostSession {
           if (status === 'connected') iceServers.splice(0, iceServers.length, ...signaling.iceServers);
           this.post({ t: 'status', status, iceServers: signaling.iceServers });
         }),
-        signaling.on('peer-online', ({ nodeId: n }) => this.post({ t: 'peer-online', nodeId: n })),
-        signaling.on('mailbox', ({ items }) => this.post({ t: 'mailbox', items })),
+        signaling.on('peer-online', ({ nodeId: n }) => void this.deliver({ t: 'peer-online', nodeId: n })),
+        signaling.on('mailbox', ({ items }) => void this.deliver({ t: 'mailbox', items })),
         signaling.on('error', (e) => this.post({ t: 'error', error: e.toJSON() })),
-        this.dialer.onChannel((d) => this.forward(d)),
+        this.dialer.onChannel((d) => void this.forward(d)),
       );
     }
     // A worker that restarted tells every tab; the ping's answer says whether it is our worker.
@@ -148,6 +148,16 @@ class HostSession {
 
   private post(message: HostToCore, transfer: Transferable[] = []): void {
     this.port?.postMessage(message, transfer);
+  }
+
+  /**
+   * For what arrives unasked (an incoming channel, mailbox items): the worker may have been stopped
+   * since it last spoke, and a port does not wake it. A ping does; if a new instance answers, the
+   * host re-attaches first, so this goes to the live core.
+   */
+  private async deliver(message: HostToCore, transfer: Transferable[] = []): Promise<void> {
+    await this.options.rpc.probe().catch(() => undefined);
+    this.post(message, transfer);
   }
 
   private reply(rid: number, work: () => Promise<unknown>): void {
@@ -203,7 +213,8 @@ class HostSession {
   }
 
   /** A channel the other side opened: handed to the core unasked. */
-  private forward(dialed: DialedChannel): void {
+  private async forward(dialed: DialedChannel): Promise<void> {
+    await this.options.rpc.probe().catch(() => undefined);
     if (this.port === undefined) {
       dialed.channel.close();
       return;

@@ -65,6 +65,7 @@ export async function serviceWorkerTransport(container: ServiceWorkerContainer =
 export class SwRpcClient {
   private readonly calls = new Map<number, Call>();
   private readonly pings = new Map<number, number>();
+  private readonly probes = new Map<number, (instance: string) => void>();
   private readonly instanceListeners = new Set<(instance: string) => void>();
   private nextId = 1;
   private seq = 0;
@@ -123,6 +124,26 @@ export class SwRpcClient {
     }
   }
 
+  /**
+   * Wakes the worker (a MessagePort alone cannot) and resolves with its instance once it answers;
+   * a new instance has been announced to onInstance listeners by then.
+   */
+  probe(): Promise<string> {
+    if (this.closed) return Promise.reject(new KeynodeError('ErrorKeynodeStopped', 'This page has stopped talking to the keynode.'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.probes.set(id, resolve);
+      this.pings.set(id, ++this.seq);
+      try {
+        this.transport.post({ kn: 'ping', id });
+      } catch (e) {
+        this.pings.delete(id);
+        this.probes.delete(id);
+        reject(e);
+      }
+    });
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
@@ -165,6 +186,9 @@ export class SwRpcClient {
           else this.post(call);
         }
       }
+      const probe = this.probes.get(message.id);
+      this.probes.delete(message.id);
+      probe?.(message.instance);
       return;
     }
     const call = this.calls.get(message.id);
