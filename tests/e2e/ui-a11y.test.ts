@@ -7,6 +7,7 @@
 //   unshare -n bash -c 'ip link set lo up && npx vitest run tests/e2e/ui-a11y.test.ts'
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeNodeId } from '../../src/ids/index.js';
 import type { Keynode } from '../../src/keynode/keynode.js';
 import type { AppServer } from './app-server.js';
 import { seriousViolations } from './helpers/axe.js';
@@ -109,13 +110,14 @@ describe.skipIf(!hasChromium)('keynode UI: no serious or critical accessibility 
     await b.getByTestId('request').waitFor({ timeout: 60_000 });
     await check(b, 'notifications');
     // Alice's outbox: a message to a keynode that does not exist stays waiting.
-    await a.evaluate(async () => {
+    const stranger = encodeNodeId(new Uint8Array(32).fill(7));
+    await a.evaluate(async (n) => {
       const k = (window as unknown as W).keynode;
-      const stranger = 'v' + '0'.repeat(52);
-      await k.gestalts.trust(stranger).catch(() => undefined);
-      await k.notifications.send(stranger, 'anyone there?').catch(() => undefined);
-    });
+      await k.gestalts.trust(n);
+      await k.notifications.send(n, 'anyone there?');
+    }, stranger);
     await go(a, 'Notifications');
+    await see(a, 'Waiting to be delivered');
     await check(a, 'notifications-outbox');
 
     await b.getByRole('button', { name: 'Clone team' }).click();

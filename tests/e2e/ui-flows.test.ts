@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServer } from './app-server.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, shot } from './helpers/browser.js';
-import { addSecret, confirm, finishFirstRun, go, openVault, ownNodeId, reveal, see, tab, trust } from './helpers/ui.js';
+import { addSecret, confirm, editSecret, finishFirstRun, go, openVault, ownNodeId, reveal, see, tab, trust } from './helpers/ui.js';
 
 if (!hasChromium) console.warn('Skipping the UI flow tests: /usr/bin/chromium is missing.');
 
@@ -86,9 +86,7 @@ describe.skipIf(!hasChromium)('keynode UI: the flows of two people', () => {
     await a.getByText(/Clipboard clears in/).waitFor({ state: 'detached', timeout: 40_000 });
     expect(await a.evaluate(() => navigator.clipboard.readText())).toBe('');
 
-    await a.getByRole('button', { name: 'Edit API_KEY' }).click();
-    await a.getByLabel('New value of API_KEY').fill('k-2');
-    await a.getByRole('button', { name: 'Save' }).click();
+    await editSecret(a, 'API_KEY', 'k-2');
     expect(await reveal(a, 'API_KEY')).toBe('k-2');
 
     await tab(a, 'Export');
@@ -147,10 +145,7 @@ describe.skipIf(!hasChromium)('keynode UI: the flows of two people', () => {
 
   it('Alice edits; Bob pulls and sees the change; a second pull is “Up to date”', async () => {
     await openVault(a, 'team');
-    await reveal(a, 'db/password');
-    await a.getByRole('button', { name: 'Edit db/password' }).click();
-    await a.getByLabel('New value of db/password').fill('hunter3');
-    await a.getByRole('button', { name: 'Save' }).click();
+    await editSecret(a, 'db/password', 'hunter3');
     expect(await reveal(a, 'db/password')).toBe('hunter3');
 
     await openVault(b, 'team');
@@ -211,11 +206,8 @@ describe.skipIf(!hasChromium)('keynode UI: the flows of two people', () => {
 
   it('a pull while Alice is away is queued, and completes by itself when she comes back', async () => {
     await openVault(a, 'ops');
-    await reveal(a, 'deploy/token');
-    await a.getByRole('button', { name: 'Edit deploy/token' }).click();
-    await a.getByLabel('New value of deploy/token').fill('tok-2');
-    await a.getByRole('button', { name: 'Save' }).click();
-    await reveal(a, 'deploy/token');
+    await editSecret(a, 'deploy/token', 'tok-2');
+    expect(await reveal(a, 'deploy/token')).toBe('tok-2');
     // Alice closes keynode: her profile keeps its data, but nothing of hers is online.
     for (const page of alice.pages()) await page.close();
 

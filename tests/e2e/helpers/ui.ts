@@ -93,3 +93,13 @@ export async function confirm(page: Page, opener: Locator, confirmName: string |
   await dialog.getByRole('button', { name: confirmName }).click();
   await dialog.waitFor({ state: 'detached' }).catch(() => undefined);
 }
+
+/** Edits a secret through its Edit form and waits until the form has closed (the change is saved). */
+export async function editSecret(page: Page, path: string, value: string): Promise<void> {
+  await reveal(page, path);
+  await page.getByRole('button', { name: `Edit ${path}` }).click();
+  const field = page.getByLabel(`New value of ${path}`);
+  await field.fill(value);
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await field.waitFor({ state: 'detached', timeout: LONG });
+}

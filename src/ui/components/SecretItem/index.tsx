@@ -33,8 +33,9 @@ export function SecretItem({ keynode, vault, path, editable }: { keynode: Keynod
     setMode('edit');
   });
   const save = useAction(async () => {
-    await keynode.secrets.update(vault, path, draft);
+    // Hidden before the write, so a Show pressed meanwhile is not undone when the save returns.
     setValue(undefined);
+    await keynode.secrets.update(vault, path, draft);
     setMode('view');
   });
   const rename = useAction(async () => {
@@ -98,7 +99,7 @@ export function SecretItem({ keynode, vault, path, editable }: { keynode: Keynod
         >
           <label>
             New value of {path}
-            <textarea rows={3} class="mono" value={draft} onInput={(e) => setDraft((e.target as HTMLTextAreaElement).value)} />
+            <textarea rows={3} class="mono" autoFocus value={draft} onInput={(e) => setDraft((e.target as HTMLTextAreaElement).value)} />
           </label>
           <div class="row">
             <button type="submit" class="primary" disabled={save.busy}>
@@ -120,7 +121,7 @@ export function SecretItem({ keynode, vault, path, editable }: { keynode: Keynod
         >
           <label>
             New path for {path}
-            <input class="mono" value={draft} onInput={(e) => setDraft((e.target as HTMLInputElement).value)} />
+            <input class="mono" autoFocus value={draft} onInput={(e) => setDraft((e.target as HTMLInputElement).value)} />
           </label>
           <div class="row">
             <button type="submit" class="primary" disabled={rename.busy}>
