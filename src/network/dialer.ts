@@ -27,6 +27,11 @@ export interface Dialer {
   onChannel(cb: (dialed: DialedChannel) => void): () => void;
   /** Fails pending dials and closes attempts still opening; safe to call twice. */
   stop(): void;
+  /**
+   * Told by the peer manager while it authenticates a channel to `remote`, when the dialer cannot
+   * ask it directly (it runs in another context): a "dial" request then is glare, not a lost link.
+   */
+  authenticating?(remote: NodeId, busy: boolean): void;
 }
 
 /** What the dialer needs from signaling; the signaling client is adapted to this. */

@@ -147,7 +147,7 @@ export class PeerManager {
     for (const entry of [...this.entries.values()]) {
       this.entries.delete(entry.remote);
       entry.pending?.close();
-      entry.pending = undefined;
+      this.setPending(entry, undefined);
       entry.reject(stoppedError());
       if (entry.rpc !== undefined) {
         entry.rpc.close();
@@ -176,7 +176,7 @@ export class PeerManager {
   private authenticate(entry: Entry, { channel, role }: DialedChannel): void {
     const { options } = this;
     entry.pending?.close();
-    entry.pending = channel;
+    this.setPending(entry, channel);
     const current = (): boolean => entry.pending === channel && this.entries.get(entry.remote) === entry && !this.stopped;
     void (async () => {
       try {
@@ -194,7 +194,7 @@ export class PeerManager {
           return;
         }
         const rpc = new RpcPeer({ channel, remoteNodeId, role, handlers: options.handlers, clock: this.clock, ...options.rpcLimits });
-        entry.pending = undefined;
+        this.setPending(entry, undefined);
         entry.rpc = rpc;
         rpc.onClose(() => this.dropped(entry, rpc));
         entry.resolve(rpc);
@@ -220,7 +220,7 @@ export class PeerManager {
   private fail(entry: Entry, error: KeynodeError): void {
     if (this.entries.get(entry.remote) === entry) this.entries.delete(entry.remote);
     entry.pending?.close();
-    entry.pending = undefined;
+    this.setPending(entry, undefined);
     entry.reject(error);
   }
 
@@ -246,6 +246,13 @@ export class PeerManager {
       const rpc = entry.rpc;
       if (rpc !== undefined && rpc.activeStreams === 0 && now - rpc.lastActivity >= this.idleMs) this.discard(entry);
     }
+  }
+
+  /** Tracks the channel being authenticated, and tells a remote dialer (for its glare rule). */
+  private setPending(entry: Entry, channel: ByteChannel | undefined): void {
+    const was = entry.pending !== undefined;
+    entry.pending = channel;
+    if (was !== (channel !== undefined)) this.dialer.authenticating?.(entry.remote, channel !== undefined);
   }
 
   private emit(event: PeerManagerEvent, nodeId: NodeId): void {

@@ -152,6 +152,10 @@ export class HostBridge implements SignalingLike, Dialer {
     return () => this.channelListeners.delete(cb);
   }
 
+  authenticating(remote: NodeId, busy: boolean): void {
+    this.post({ t: 'authenticating', remote, busy });
+  }
+
   /** The peer manager stopped: no more dials, and channels the host offers are refused. */
   stop(): void {
     this.dialerStopped = true;

@@ -71,6 +71,8 @@ class HostSession {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly events: BroadcastChannel;
   private attachedTo: string | undefined;
+  /** Peers whose channel the core is authenticating right now (the dialer's glare rule). */
+  private readonly authenticating = new Set<string>();
 
   constructor(private readonly options: NetworkHostOptions) {
     const nodeId = assertNodeId(options.nodeId);
@@ -88,6 +90,7 @@ class HostSession {
           onSignal: (cb) => signaling.on('signal', cb),
           onPeerOffline: (cb) => signaling.on('peer-offline', (e) => cb(e.nodeId)),
         },
+        isBusy: (remote) => this.authenticating.has(remote),
       });
       this.unsubscribe.push(
         signaling.on('status', (status) => {
@@ -131,6 +134,7 @@ class HostSession {
     if (this.attachedTo === instance) return;
     this.attachedTo = instance;
     for (const close of [...this.pipes]) close();
+    this.authenticating.clear();
     for (const pending of this.signs.values()) pending.reject(new KeynodeError('ErrorSignalingLoginFailed', 'The keynode restarted before it signed the login.'));
     this.signs.clear();
     this.port?.close();
@@ -189,6 +193,10 @@ class HostSession {
         return;
       case 'ack-mailbox':
         signaling?.ackMailbox(message.ids);
+        return;
+      case 'authenticating':
+        if (message.busy) this.authenticating.add(message.remote);
+        else this.authenticating.delete(message.remote);
         return;
       case 'dial': {
         const rid = message.rid;

@@ -28,6 +28,8 @@ export type CoreToHost =
   | { t: 'dial'; rid: number; remote: string }
   | { t: 'watch'; nodeIds: string[] }
   | { t: 'ack-mailbox'; ids: string[] }
+  /** The core is (or no longer is) authenticating a channel to `remote`: the dialer's glare rule. */
+  | { t: 'authenticating'; remote: string; busy: boolean }
   | { t: 'signed'; rid: number; ok: true; signature: Uint8Array }
   | { t: 'signed'; rid: number; ok: false; error: KeynodeErrorJSON };
 
