@@ -38,7 +38,6 @@ export function Settings({ keynode, pwa, onRestore }: { keynode: Keynode; pwa: P
 function Connection({ keynode }: { keynode: Keynode }) {
   const { status, online } = useNetworkStatus(keynode);
   const connect = useAction(() => keynode.network.connect());
-  const disconnect = useAction(() => keynode.network.disconnect());
   const state = status?.signaling ?? 'connecting';
   return (
     <section class="card" aria-labelledby="network">
@@ -52,18 +51,12 @@ function Connection({ keynode }: { keynode: Keynode }) {
               ? 'Connecting to the signaling server, which introduces keynodes to each other. It never sees your secrets.'
               : 'Not connected: other keynodes cannot reach this one. Your vaults still work here.'}
       </p>
-      <div class="row">
-        {state === 'offline' ? (
-          <button type="button" onClick={() => void connect.run()}>
-            Connect
-          </button>
-        ) : (
-          <button type="button" onClick={() => void disconnect.run()}>
-            Go offline
-          </button>
-        )}
-      </div>
-      <ErrorNote error={connect.error ?? disconnect.error} />
+      {state === 'offline' && (
+        <button type="button" onClick={() => void connect.run()}>
+          Connect now
+        </button>
+      )}
+      <ErrorNote error={connect.error} />
     </section>
   );
 }
