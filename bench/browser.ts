@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { serveApp } from '../tests/e2e/app-server.js';
+import { serveApp } from '../scripts/serve-app.js';
 import {
   bytesCell, cell, fmtBytes, generatedRepo, gitRun, medianOf, ratio, startGitDaemon, table, timed,
   type BenchOptions, type Section,

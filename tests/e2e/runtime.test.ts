@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SignalingClient } from '../../src/network/signaling-client.js';
 import { identity } from '../unit/network/harness.js';
-import { serveApp, type AppServer } from './app-server.js';
+import { serveApp, type AppServer } from '../../scripts/serve-app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = path.resolve(import.meta.dirname, '../..');

@@ -8,7 +8,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../src/keynode/keynode.js';
-import type { AppServer } from './app-server.js';
+import type { AppServer } from '../../scripts/serve-app.js';
 import { seriousViolations } from './helpers/axe.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, shot } from './helpers/browser.js';
 import { finishFirstRun, go, openVault, reveal, see, tab } from './helpers/ui.js';

@@ -7,7 +7,7 @@
 //   unshare -n bash -c 'ip link set lo up && npx vitest run tests/e2e/ui-flows.test.ts'
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AppServer } from './app-server.js';
+import type { AppServer } from '../../scripts/serve-app.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, shot } from './helpers/browser.js';
 import { addSecret, confirm, editSecret, finishFirstRun, go, openVault, ownNodeId, reveal, see, tab, trust } from './helpers/ui.js';
 
@@ -150,7 +150,7 @@ describe.skipIf(!hasChromium)('keynode UI: the flows of two people', () => {
 
     await openVault(b, 'team');
     await b.getByRole('button', { name: 'Pull changes' }).click();
-    await see(b, /Updated to \w+/);
+    await see(b, /Updated to version \w+/);
     expect(await reveal(b, 'db/password')).toBe('hunter3');
     await shot(b, '12-pulled');
     await b.getByRole('button', { name: 'Pull changes' }).click();
@@ -217,7 +217,7 @@ describe.skipIf(!hasChromium)('keynode UI: the flows of two people', () => {
     await shot(b, '17-pull-queued');
 
     a = await openApp(alice, server.url);
-    await see(b, /The queued pull ran\. Updated to \w+/, 120_000);
+    await see(b, /The queued pull ran\. Updated to version \w+/, 120_000);
     expect(await reveal(b, 'deploy/token')).toBe('tok-2');
     await shot(b, '18-queued-pull-done');
   }, 240_000);

@@ -1,11 +1,11 @@
-// Serves the built app (dist/) the way `npm start` does — sw.js and index.html with no-cache, the
-// rest cacheable, unknown paths get the app shell — plus /keynode-config.json naming a signaling
-// server started alongside. For the end-to-end tests.
+// Serves the built app (dist/): sw.js and index.html with no-cache, the rest cacheable, unknown
+// paths get the app shell (the app routes itself), plus /keynode-config.json naming a signaling
+// server started alongside. Used by `npm start`, the end-to-end tests and the browser benchmark.
 import { createReadStream, promises as fsp } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { startSignalingServer } from '../../signaling-server/src/index.js';
+import { startSignalingServer } from '../signaling-server/src/index.js';
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -14,6 +14,9 @@ const types: Record<string, string> = {
   '.json': 'application/json',
   '.webmanifest': 'application/manifest+json',
   '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
   '.map': 'application/json',
 };
 
@@ -23,11 +26,19 @@ export interface AppServer {
   close(): Promise<void>;
 }
 
-export async function serveApp(dist: string): Promise<AppServer> {
-  const signaling = await startSignalingServer({ host: '127.0.0.1', port: 0 });
+export interface ServeOptions {
+  host?: string;
+  /** 0 (the default) = any free port. */
+  port?: number;
+  signalingPort?: number;
+}
+
+export async function serveApp(dist: string, opts: ServeOptions = {}): Promise<AppServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const signaling = await startSignalingServer({ host, port: opts.signalingPort ?? 0 });
   const config = JSON.stringify({ signalingUrl: signaling.url });
   const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const url = new URL(req.url ?? '/', `http://${host}`);
     if (url.pathname === '/keynode-config.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(config);
@@ -46,10 +57,10 @@ export async function serveApp(dist: string): Promise<AppServer> {
     });
     createReadStream(file).pipe(res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     signalingUrl: signaling.url,
     async close() {
       server.closeAllConnections();
