@@ -1,0 +1,62 @@
+// For UI tests that need the keynode core in the service worker whatever KEYNODE_UI_RUNTIME says:
+// a profile that allows service workers, and stopping its worker the way the browser does when it is
+// idle (CDP ServiceWorker.stopAllWorkers), waiting until Chromium reports it stopped.
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+
+/** A separate browser profile whose keynode runs in the service worker (see newProfile in browser.ts). */
+export async function newServiceWorkerProfile(browser: Browser, url: string, viewport = { width: 1024, height: 900 }): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport, serviceWorkers: 'allow' });
+  // The microphone grant lets Chromium gather loopback ICE candidates.
+  await context.grantPermissions(['microphone', 'clipboard-read', 'clipboard-write'], { origin: url });
+  return context;
+}
+
+type VersionUpdate = { versions: Array<{ versionId: string; runningStatus: string; status: string }> };
+
+/** Watches the running state of a profile's service workers through CDP. */
+export class WorkerWatch {
+  private running = new Map<string, string>();
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly cdp: CDPSession) {
+    cdp.on('ServiceWorker.workerVersionUpdated', (e: VersionUpdate) => {
+      for (const v of e.versions) this.running.set(v.versionId, v.runningStatus);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static async attach(context: BrowserContext, page: Page): Promise<WorkerWatch> {
+    const cdp = await context.newCDPSession(page);
+    const watch = new WorkerWatch(cdp);
+    await cdp.send('ServiceWorker.enable');
+    return watch;
+  }
+
+  /** True when some worker version reports `status`. */
+  some(status: 'running' | 'stopped' | 'starting' | 'stopping'): boolean {
+    return [...this.running.values()].includes(status);
+  }
+
+  /** Resolves when `test` holds, re-checked on every report Chromium sends (no polling). */
+  async until(test: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!test()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`Timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Stops every service worker of the profile and waits until none is running. */
+  async stopAll(): Promise<void> {
+    await this.until(() => this.some('running'), 'a running service worker');
+    await this.cdp.send('ServiceWorker.stopAllWorkers');
+    await this.until(() => !this.some('running') && !this.some('stopping'), 'the service worker to stop');
+  }
+}

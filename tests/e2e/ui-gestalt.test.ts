@@ -1,0 +1,182 @@
+// A person's second browser through the UI only (no window.keynode), in three Chromium profiles:
+// Alice (the owner), Bob (the recipient) and Bob's second browser, "Bob-phone", whose keynode runs
+// in the service worker. Bob-phone links itself into Bob's gestalt from Contacts (invite on Bob,
+// Link on the phone); Alice shares a vault with Bob and discovers his linked browsers; Bob-phone
+// finds the vault on Remote, clones it, reads it and pulls Alice's edit. Then the browser stops
+// Bob-phone's service worker mid-session and the next UI actions still work.
+// Screenshots go to artifacts/screens/gestalt-*.png.
+// Run inside a loopback-only network namespace:
+//   unshare -n bash -c 'ip link set lo up && npx vitest run tests/e2e/ui-gestalt.test.ts'
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AppServer } from '../../scripts/serve-app.js';
+import { buildAndServe, hasChromium, launch, newProfile, openApp, shot } from './helpers/browser.js';
+import { newServiceWorkerProfile, WorkerWatch } from './helpers/service-worker.js';
+import { addSecret, editSecret, finishFirstRun, go, openVault, ownNodeId, reveal, see, tab, trust } from './helpers/ui.js';
+
+if (!hasChromium) console.warn('Skipping the UI gestalt test: /usr/bin/chromium is missing.');
+
+const LONG = 90_000;
+
+const short = (nodeId: string): string => `${nodeId.slice(0, 12)}…`;
+
+/** Presses Pull and waits for an "Updated to version …" naming a version other than the one shown before. */
+async function pullAndSeeUpdate(page: Page): Promise<void> {
+  const before = /Updated to version (\w+)/.exec((await page.getByTestId('pull-status').textContent()) ?? '')?.[1];
+  await page.getByRole('button', { name: 'Pull changes' }).click();
+  await see(page.getByTestId('pull-status'), new RegExp(`Updated to version (?!${before ?? '-'}\\b)\\w+`), LONG);
+}
+
+describe.skipIf(!hasChromium)('keynode UI: a second browser linked into the recipient’s gestalt', () => {
+  let server: AppServer;
+  let browser: Browser;
+  let alice: BrowserContext;
+  let bob: BrowserContext;
+  let phoneProfile: BrowserContext;
+  let a: Page;
+  let b: Page;
+  let phone: Page;
+  let aliceId: string;
+  let bobId: string;
+  let phoneId: string;
+
+  beforeAll(async () => {
+    server = await buildAndServe('ui-gestalt');
+    browser = await launch();
+    alice = await newProfile(browser, server.url);
+    bob = await newProfile(browser, server.url);
+    phoneProfile = await newServiceWorkerProfile(browser, server.url, { width: 390, height: 844 });
+  }, 240_000);
+
+  // A failed step leaves pictures of the three screens, to see what each person would have seen.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const [page, who] of [[a, 'alice'], [b, 'bob'], [phone, 'bob-phone']] as const) {
+      if (page !== undefined && !page.isClosed()) await shot(page, `gestalt-failed-${who}`).catch(() => undefined);
+    }
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('three first runs give three keynodes', async () => {
+    [a, b, phone] = await Promise.all([openApp(alice, server.url), openApp(bob, server.url), openApp(phoneProfile, server.url)]);
+    for (const page of [a, b, phone]) await finishFirstRun(page);
+    aliceId = await ownNodeId(a);
+    bobId = await ownNodeId(b);
+    phoneId = await ownNodeId(phone);
+    expect(new Set([aliceId, bobId, phoneId]).size).toBe(3);
+  }, LONG);
+
+  it('Bob invites Bob-phone, Bob-phone links to Bob: each lists the other as a linked browser', async () => {
+    await go(b, 'Contacts');
+    await b.getByLabel('NodeId of your other browser').fill(phoneId);
+    await see(b.locator('section', { has: b.getByRole('heading', { name: 'Link your other browsers' }) }), 'Valid NodeId.');
+    await b.getByRole('button', { name: 'Invite', exact: true }).click();
+    await see(b, /Invitation sent\./);
+    await shot(b, 'gestalt-01-bob-invited');
+
+    await go(phone, 'Contacts');
+    await phone.getByLabel('NodeId of the browser that invited this one').fill(bobId);
+    await phone.getByRole('button', { name: 'Link', exact: true }).click();
+    await see(phone, /Linked: both browsers now belong to the same person/, LONG);
+    const phoneLinked = phone.locator('section', { has: phone.getByRole('heading', { name: 'Link your other browsers' }) });
+    await see(phoneLinked, 'Linked with this browser:');
+    // Without a nickname a NodeId is shown by its first 12 characters.
+    await see(phoneLinked, short(bobId));
+    await shot(phone, 'gestalt-02-phone-linked');
+
+    // Bob's screen learns the link when Contacts loads again.
+    await go(b, 'Vaults');
+    await go(b, 'Contacts');
+    const bobLinked = b.locator('section', { has: b.getByRole('heading', { name: 'Link your other browsers' }) });
+    await see(bobLinked, short(phoneId), LONG);
+  }, 3 * LONG);
+
+  it('Alice and Bob trust each other; Alice creates a vault and shares it with Bob', async () => {
+    await trust(a, bobId, 'Bob');
+    await trust(b, aliceId, 'Alice');
+    // Bob-phone trusts Alice too, so she is a contact it can pick on Remote.
+    await trust(phone, aliceId, 'Alice');
+
+    await go(a, 'Vaults');
+    await a.getByLabel('Vault name').fill('team');
+    await a.getByRole('button', { name: 'Create vault' }).click();
+    await a.getByRole('heading', { name: 'team', level: 1 }).waitFor();
+    await addSecret(a, 'db/password', 'hunter2');
+    await tab(a, 'Sharing');
+    await a.getByLabel('Share with a contact').selectOption({ label: 'Bob' });
+    await a.getByRole('button', { name: 'Share “team”' }).click();
+    await a.getByTestId('share-link').waitFor({ timeout: LONG });
+    expect(await a.getByTestId('who-can-pull').textContent()).toContain('Bob');
+  }, 2 * LONG);
+
+  it('Alice discovers Bob’s linked browsers from Contacts, and Bob’s card shows both', async () => {
+    await go(a, 'Contacts');
+    await a.getByLabel('NodeId to discover').fill(bobId);
+    await a.getByRole('button', { name: 'Discover', exact: true }).click();
+    const result = a.locator('section', { has: a.getByRole('heading', { name: /Discover a keynode’s linked browsers/ }) }).getByRole('status');
+    await see(result, '2 linked browsers:', LONG);
+    expect(await result.textContent()).toContain(short(phoneId));
+    const card = a.getByTestId('contact').filter({ has: a.getByRole('heading', { name: 'Bob', level: 3 }) });
+    await see(card, 'The same person on 2 linked browsers:', LONG);
+    expect(await card.textContent()).toContain(phoneId);
+    await shot(a, 'gestalt-03-alice-discovered');
+
+    // Sharing with Bob now covers his phone: it is listed among who can pull.
+    await openVault(a, 'team');
+    await tab(a, 'Sharing');
+    await see(a.getByTestId('who-can-pull'), 'Bob');
+    await shot(a, 'gestalt-04-alice-sharing');
+  }, 2 * LONG);
+
+  it('Bob-phone scans Alice on Remote, clones “team” and reads the secret', async () => {
+    await go(phone, 'Remote');
+    await phone.getByLabel('Contact').selectOption({ label: 'Alice' });
+    await phone.getByRole('button', { name: 'Show shared vaults' }).click();
+    await see(phone, 'Shared by Alice', LONG);
+    await shot(phone, 'gestalt-05-phone-remote');
+    await phone.getByRole('button', { name: 'Clone team' }).click();
+    await phone.getByRole('heading', { name: 'team', level: 1 }).waitFor({ timeout: LONG });
+    await see(phone, /This is a read-only copy of “team” from/);
+    expect(await reveal(phone, 'db/password')).toBe('hunter2');
+    await shot(phone, 'gestalt-06-phone-clone');
+  }, 2 * LONG);
+
+  it('Alice edits; Bob-phone pulls and sees the change', async () => {
+    await openVault(a, 'team');
+    await editSecret(a, 'db/password', 'hunter3');
+    expect(await reveal(a, 'db/password')).toBe('hunter3');
+
+    await openVault(phone, 'team');
+    await pullAndSeeUpdate(phone);
+    expect(await reveal(phone, 'db/password')).toBe('hunter3');
+    await shot(phone, 'gestalt-07-phone-pulled');
+  }, 2 * LONG);
+
+  it('the browser stops Bob-phone’s service worker mid-session; opening, revealing and pulling still work', async () => {
+    const workers = await WorkerWatch.attach(phoneProfile, phone);
+    await go(phone, 'Vaults');
+    await workers.stopAll();
+
+    // The next actions wake a new worker, which rebuilds the keynode from IndexedDB.
+    await openVault(phone, 'team');
+    expect(await reveal(phone, 'db/password')).toBe('hunter3');
+    expect(workers.some('running')).toBe(true);
+
+    // Alice edits again; the phone's pull goes over the network the new worker brought back.
+    await editSecret(a, 'db/password', 'hunter4');
+    await pullAndSeeUpdate(phone);
+    expect(await reveal(phone, 'db/password')).toBe('hunter4');
+    await shot(phone, 'gestalt-08-phone-after-worker-stop');
+
+    // Stopped again with the vault open: a pull pressed right away still completes.
+    await workers.stopAll();
+    await editSecret(a, 'db/password', 'hunter5');
+    await pullAndSeeUpdate(phone);
+    expect(await reveal(phone, 'db/password')).toBe('hunter5');
+    await shot(phone, 'gestalt-09-phone-pull-after-second-stop');
+  }, 4 * LONG);
+});
