@@ -9,6 +9,8 @@ import { shortId } from '../../format.js';
 import { useLoad } from '../../hooks/useLoad.js';
 import { ErrorNote } from '../ErrorNote/index.js';
 
+const SLOW_PULL_MS = 15_000;
+
 export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; vault: VaultListItem; ownerName: string }) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<string | undefined>(undefined);
@@ -26,11 +28,31 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
     if (queued === undefined && wasQueued.current) {
       wasQueued.current = false;
       void keynode.vaults.log(vault.vaultId, { limit: 1 }).then(
-        ([head]) => setResult(`The queued pull ran. Updated to ${head === undefined ? 'the latest version' : shortId(head.commitId, 8)}.`),
+        ([head]) => setResult(`The queued pull ran. Updated to ${head === undefined ? 'the latest version' : `version ${shortId(head.commitId, 8)}`}`),
         () => setResult('The queued pull ran.'),
       );
     }
   }, [queued, keynode, vault.vaultId]);
+
+  // A pull that hangs (a channel the owner dropped without closing) must not leave only a spinner:
+  // after a while the user may stop waiting and queue it instead.
+  const [slow, setSlow] = useState(false);
+  useEffect(() => {
+    if (!busy) {
+      setSlow(false);
+      return;
+    }
+    const timer = setTimeout(() => setSlow(true), SLOW_PULL_MS);
+    return () => clearTimeout(timer);
+  }, [busy]);
+  const queueInstead = async (): Promise<void> => {
+    try {
+      await keynode.vaults.queuePull(vault.vaultId);
+      await queue.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
 
   const pull = async (): Promise<void> => {
     setBusy(true);
@@ -38,7 +60,7 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
     setError(undefined);
     try {
       const { from, to } = await keynode.vaults.pull(vault.vaultId);
-      setResult(from === to ? 'Up to date.' : `Updated to ${shortId(to, 8)}.`);
+      setResult(from === to ? 'Up to date.' : `Updated to version ${shortId(to, 8)}`);
     } catch (e) {
       if (isKeynodeError(e, 'ErrorNodeConnectionFailed')) {
         try {
@@ -66,7 +88,13 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
           {busy ? 'Pulling…' : 'Pull changes'}
         </button>
         {busy && <span class="spinner" role="status" aria-label={`Pulling from ${ownerName}`} />}
+        {busy && slow && queued === undefined && (
+          <button type="button" onClick={() => void queueInstead()}>
+            Stop waiting and queue it
+          </button>
+        )}
       </div>
+      {busy && slow && queued === undefined && <p class="muted">{ownerName} is slow to answer. You can queue the pull: it runs by itself when they are reachable.</p>}
       <div role="status" aria-live="polite" data-testid="pull-status">
         {queued !== undefined && queued.failed === undefined && (
           <div class="queued">
