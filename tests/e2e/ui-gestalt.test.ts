@@ -125,10 +125,11 @@ describe.skipIf(!hasChromium)('keynode UI: a second browser linked into the reci
     expect(await card.textContent()).toContain(phoneId);
     await shot(a, 'gestalt-03-alice-discovered');
 
-    // Sharing with Bob now covers his phone: it is listed among who can pull.
+    // Sharing with Bob now covers his phone: it is listed (by NodeId) among who can pull.
     await openVault(a, 'team');
     await tab(a, 'Sharing');
     await see(a.getByTestId('who-can-pull'), 'Bob');
+    await see(a.getByTestId('who-can-pull'), short(phoneId), LONG);
     await shot(a, 'gestalt-04-alice-sharing');
   }, 2 * LONG);
 
