@@ -34,13 +34,36 @@ interface RemoteVaultInfo {
   advert: Uint8Array;
 }
 
+/** RPC failures that mean the channel died under us, not that the peer answered. */
+const LOST: ReadonlySet<string> = new Set(['ErrorRpcTimeout', 'ErrorRpcStreamClosed']);
+
+/**
+ * Runs a request to `nodeId`; a channel that dies mid-request (a peer whose tab closed is only
+ * noticed when the stream times out) is reported as ErrorNodeConnectionFailed, so callers treat it
+ * like any unreachable peer (the UI then offers to queue the pull).
+ */
+async function overChannel<T>(nodeId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isKeynodeError(e) && LOST.has(e.code)) {
+      throw new KeynodeError('ErrorNodeConnectionFailed', `The connection to ${nodeId} was lost; it may have gone offline.`, { cause: e });
+    }
+    throw e;
+  }
+}
+
 export class Remote {
   constructor(
     private readonly ctx: CoreContext,
     private readonly network: Network,
   ) {}
 
-  async scan(nodeId: string): Promise<Array<{ vaultName: string; vaultId: string; actions: VaultAction[] }>> {
+  scan(nodeId: string): Promise<Array<{ vaultName: string; vaultId: string; actions: VaultAction[] }>> {
+    return overChannel(nodeId, () => this.scanOnce(nodeId));
+  }
+
+  private async scanOnce(nodeId: string): Promise<Array<{ vaultName: string; vaultId: string; actions: VaultAction[] }>> {
     const peer = await this.network.peer(assertNodeId(nodeId));
     return reply(ScanReply, await peer.callUnary('vaults.scan', {}), 'scan');
   }
@@ -68,7 +91,11 @@ export class Remote {
   }
 
   /** Clones `vault` (its name or id on the remote) from `nodeId`: a new local, read-only vault. */
-  async clone(vault: string, nodeId: string): Promise<VaultId> {
+  clone(vault: string, nodeId: string): Promise<VaultId> {
+    return overChannel(nodeId, () => this.cloneOnce(vault, nodeId));
+  }
+
+  private async cloneOnce(vault: string, nodeId: string): Promise<VaultId> {
     const owner = assertNodeId(nodeId);
     if (typeof vault !== 'string' || vault.length === 0) {
       throw new KeynodeError('ErrorVaultsVaultUndefined', 'Say which vault to clone (its name or id on the other keynode).');
@@ -102,15 +129,17 @@ export class Remote {
     if (remoteVault === undefined) {
       throw new KeynodeError('ErrorVaultRemoteUndefined', 'Say which vault of that keynode to pull from.');
     }
-    const peer = await this.network.peer(owner);
-    const info = await this.gitInfo(peer, remoteVault, 'pull');
+    const { info, remoteHead } = await overChannel(owner, async () => {
+      const peer = await this.network.peer(owner);
+      const info = await this.gitInfo(peer, remoteVault, 'pull');
+      const remoteHead = masterInAdvertisement(info.advert);
+      if (remoteHead === undefined) throw new KeynodeError('ErrorGitProtocol', 'The other keynode advertised no master branch.');
+      if (remoteHead !== (await this.ctx.vaults.masterOf(vaultId))) {
+        await fetchMaster({ ...this.ctx.vaults.repo(vaultId), http: this.http(peer, info, 'pull') });
+      }
+      return { info, remoteHead };
+    });
     const remote = { nodeId: owner, vaultId: assertVaultId(info.vaultId) };
-    const master = await this.ctx.vaults.masterOf(vaultId);
-    const remoteHead = masterInAdvertisement(info.advert);
-    if (remoteHead === undefined) throw new KeynodeError('ErrorGitProtocol', 'The other keynode advertised no master branch.');
-    if (remoteHead !== master) {
-      await fetchMaster({ ...this.ctx.vaults.repo(vaultId), http: this.http(peer, info, 'pull') });
-    }
     const result = await this.ctx.vaults.fastForward(vaultId, remoteHead, remote);
     if (result.from !== result.to) this.ctx.events.emit('vault-changed', { vaultId, reason: 'pull' });
     return result;
@@ -128,7 +157,11 @@ export class Remote {
   }
 
   /** Links this keynode with `nodeId` (which invited us): a ClaimLinkNode both sign, on both chains. */
-  async claim(nodeId: string): Promise<void> {
+  claim(nodeId: string): Promise<void> {
+    return overChannel(nodeId, () => this.claimOnce(nodeId));
+  }
+
+  private async claimOnce(nodeId: string): Promise<void> {
     const target = assertNodeId(nodeId);
     const peer = await this.network.peer(target);
     const request = await this.ctx.gestalts.createClaimRequest(target);
