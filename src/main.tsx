@@ -6,7 +6,7 @@ import { render } from 'preact';
 import type { Keynode } from './keynode/keynode.js';
 import type { RtcImpl } from './network/byte-channel.js';
 import { startNetworkHost, type NetworkHost } from './platform/network-host/host.js';
-import { registerServiceWorker } from './platform/pwa.js';
+import { applyUpdate, installPrompt, onUpdateReady, registerServiceWorker, requestPersistentStorage, storageEstimate } from './platform/pwa.js';
 import { connectSwKeynode } from './platform/sw-rpc/client.js';
 import { App } from './ui/App.js';
 
@@ -87,7 +87,11 @@ async function main(): Promise<void> {
   const { signalingUrl } = await config();
   const { keynode, runtime } = (await inServiceWorker(signalingUrl)) ?? (await inPage(signalingUrl));
   Object.assign(window, { keynode, keynodeRuntime: runtime });
-  render(<App keynode={keynode} />, root);
+  // The update prompt only means something when a service worker serves the app.
+  const pwa = runtime.mode === 'service-worker'
+    ? { onUpdateReady, applyUpdate, installPrompt, requestPersistentStorage, storageEstimate }
+    : { installPrompt, requestPersistentStorage, storageEstimate };
+  render(<App keynode={keynode} pwa={pwa} />, root);
 }
 
 main().catch((e: unknown) => {
