@@ -16,11 +16,16 @@ type VersionUpdate = { versions: Array<{ versionId: string; runningStatus: strin
 /** Watches the running state of a profile's service workers through CDP. */
 export class WorkerWatch {
   private running = new Map<string, string>();
+  /** How many times a worker version has reported 'stopped' (a restart may follow at once). */
+  private stops = 0;
   private waiters: Array<() => void> = [];
 
   private constructor(readonly cdp: CDPSession) {
     cdp.on('ServiceWorker.workerVersionUpdated', (e: VersionUpdate) => {
-      for (const v of e.versions) this.running.set(v.versionId, v.runningStatus);
+      for (const v of e.versions) {
+        if (v.runningStatus === 'stopped' && this.running.get(v.versionId) !== 'stopped') this.stops++;
+        this.running.set(v.versionId, v.runningStatus);
+      }
       for (const wake of this.waiters.splice(0)) wake();
     });
   }
@@ -53,10 +58,14 @@ export class WorkerWatch {
     }
   }
 
-  /** Stops every service worker of the profile and waits until none is running. */
+  /**
+   * Stops every service worker of the profile and waits until Chromium reports the running one
+   * stopped. It may be started again right after (an open tab wakes it): that is the point.
+   */
   async stopAll(): Promise<void> {
     await this.until(() => this.some('running'), 'a running service worker');
+    const before = this.stops;
     await this.cdp.send('ServiceWorker.stopAllWorkers');
-    await this.until(() => !this.some('running') && !this.some('stopping'), 'the service worker to stop');
+    await this.until(() => this.stops > before, 'the service worker to stop');
   }
 }
