@@ -83,7 +83,8 @@ function TrustForm({ keynode, onDone }: { keynode: Keynode; onDone: () => void }
 function ContactCard({ keynode, gestalt, onChange }: { keynode: Keynode; gestalt: Gestalt; onChange: () => void }) {
   const names = useNicknames();
   const [editing, setEditing] = useState<string | undefined>(undefined);
-  const main = gestalt.nodes[0]!;
+  // A gestalt's members come in no fixed order: name the card after the member the user named.
+  const main = gestalt.nodes.find((n) => names[n] !== undefined) ?? gestalt.nodes[0]!;
   const label = displayName(names, main);
   const untrust = useAction(async () => {
     for (const n of gestalt.nodes) await keynode.gestalts.untrust(n);
