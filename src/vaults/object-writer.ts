@@ -7,6 +7,7 @@
 import { deflate } from 'pako';
 import { sha1 } from '@noble/hashes/legacy.js';
 import type { TreeEntry } from 'isomorphic-git';
+import { concatBytes } from '../keys/crypto.js';
 import type { Repo } from './git-repo.js';
 
 const encoder = new TextEncoder();
@@ -21,15 +22,6 @@ function fromHex(oid: string): Uint8Array {
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function errno(e: unknown): string | undefined {
   return (e as { code?: string } | null)?.code;
@@ -44,7 +36,7 @@ export function objectId(type: 'blob' | 'tree' | 'commit', content: Uint8Array):
 }
 
 export async function writeObject(repo: Repo, type: 'blob' | 'tree' | 'commit', content: Uint8Array): Promise<string> {
-  const wrapped = concat([encoder.encode(`${type} ${content.length}\0`), content]);
+  const wrapped = concatBytes(encoder.encode(`${type} ${content.length}\0`), content);
   const oid = hex(sha1(wrapped));
   const folder = `${repo.gitdir}/objects/${oid.slice(0, 2)}`;
   const file = `${folder}/${oid.slice(2)}`;
@@ -88,7 +80,7 @@ export function serializeTree(entries: TreeEntry[]): Uint8Array {
     const mode = e.mode.replace(/^0+/, '');
     parts.push(encoder.encode(`${mode} ${e.path}\0`), fromHex(e.oid));
   }
-  return concat(parts);
+  return concatBytes(...parts);
 }
 
 export interface CommitFields {

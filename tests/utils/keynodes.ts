@@ -125,6 +125,13 @@ export interface SentCounter {
   channels: Array<{ close(): void }>;
 }
 
+/** Bytes counted in `sent` while `fn` runs (only one peer may talk to the counted keynode meanwhile). */
+export async function measureSent<T>(sent: { bytes: number }, fn: () => Promise<T>): Promise<{ result: T; bytes: number }> {
+  const before = sent.bytes;
+  const result = await fn();
+  return { result, bytes: sent.bytes - before };
+}
+
 /** WebRTC for Node whose data channels add every byte this side sends to `sent`. */
 export function countingRtc(): { rtc: RtcImpl; sent: SentCounter } {
   const sent: SentCounter = { bytes: 0, channels: [] };

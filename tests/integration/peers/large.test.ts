@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../../src/index.js';
 import { bytesEqual } from '../../../src/keys/crypto.js';
-import { countingRtc, Net, noise, shareWith } from '../../utils/keynodes.js';
+import { countingRtc, measureSent, Net, noise, shareWith } from '../../utils/keynodes.js';
 
 let net: Net;
 let owner: Keynode;
@@ -22,11 +22,7 @@ afterAll(async () => {
 });
 
 /** Bytes the owner sends over its peer channels while `fn` runs (only the peer talks to it here). */
-async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; bytes: number }> {
-  const before = sent.bytes;
-  const result = await fn();
-  return { result, bytes: sent.bytes - before };
-}
+const measure = <T>(fn: () => Promise<T>): Promise<{ result: T; bytes: number }> => measureSent(sent, fn);
 
 describe('large vaults (B2)', () => {
   it('a pack between one and two 64 KiB chunks (where Polykey lost the tail) clones byte-exact', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../../src/index.js';
 import { randomBytes } from '../../../src/ids/index.js';
 import { base64urlEncode } from '../../../src/keys/crypto.js';
-import { countingRtc, Net, shareWith } from '../../utils/keynodes.js';
+import { countingRtc, measureSent, Net, shareWith } from '../../utils/keynodes.js';
 
 let net: Net;
 let owner: Keynode;
@@ -23,11 +23,7 @@ afterAll(async () => {
 });
 
 /** Bytes the owner sends over its peer channels while `fn` runs (only the peer talks to it here). */
-async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; bytes: number }> {
-  const before = sent.bytes;
-  const result = await fn();
-  return { result, bytes: sent.bytes - before };
-}
+const measure = <T>(fn: () => Promise<T>): Promise<{ result: T; bytes: number }> => measureSent(sent, fn);
 
 describe('what a pull moves (B7)', () => {
   let cloneId: string;

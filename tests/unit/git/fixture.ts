@@ -3,6 +3,7 @@
 import LightningFS from '@isomorphic-git/lightning-fs';
 import git from 'isomorphic-git';
 import type { GitRepo } from '../../../src/git/index.js';
+import { concatBytes } from '../../../src/keys/crypto.js';
 
 let counter = 0;
 
@@ -62,11 +63,5 @@ export function secrets(n: number, seed = 0): Files {
 export async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const c of chunks) parts.push(c);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
