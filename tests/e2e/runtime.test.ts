@@ -5,19 +5,18 @@
 // Run inside a loopback-only network namespace:
 //   unshare -n bash -c 'ip link set lo up && npx vitest run tests/e2e/runtime.test.ts'
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SignalingClient } from '../../src/network/signaling-client.js';
 import { identity } from '../unit/network/harness.js';
 import { serveApp, type AppServer } from '../../scripts/serve-app.js';
+import { CHROMIUM, hasChromium, launch } from './helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = path.resolve(import.meta.dirname, '../..');
 const artifacts = path.join(root, 'artifacts');
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`Skipping the browser runtime tests: ${CHROMIUM} is missing (apt-get install chromium).`);
 
 let server: AppServer;
@@ -75,21 +74,7 @@ describe.skipIf(!hasChromium)('browser runtime: the keynode in the service worke
     const built = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: root, encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
     server = await serveApp(path.join(root, 'dist'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--allow-loopback-in-peer-connection',
-      ],
-    });
+    browser = await launch();
     a = await newProfile();
     b = await newProfile();
   }, 240_000);
