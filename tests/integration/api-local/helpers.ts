@@ -44,15 +44,8 @@ export class Keynodes {
   }
 }
 
-/** The `code` of the KeynodeError a call rejects with; fails the test if it resolves. */
-export async function codeOf(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-  } catch (e) {
-    return String((e as { code?: unknown }).code);
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
+/** The `code` of the KeynodeError a call rejects with (shared with the peer suites). */
+export { codeOf } from '../../utils/keynodes.js';
 
 /** A logger that keeps warnings (the env `warn` policies report through it). */
 export function recordingLogger(): Logger & { warnings: string[] } {
