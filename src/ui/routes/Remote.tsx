@@ -1,4 +1,5 @@
 // Remote: ask a keynode which vaults it shares with you, and clone any of them.
+import { ContactSelect } from '../components/ContactSelect/index.js';
 import { useState } from 'preact/hooks';
 import { isNodeId } from '../../ids/index.js';
 import type { Keynode } from '../../keynode/keynode.js';
@@ -34,19 +35,7 @@ export function Remote({ keynode }: { keynode: Keynode }) {
             void scan.run();
           }}
         >
-          {(contacts.data?.length ?? 0) > 0 && (
-            <label>
-              Contact
-              <select value={choice} onChange={(e) => setChoice((e.target as HTMLSelectElement).value)}>
-                <option value="">— choose a contact, or paste a NodeId below —</option>
-                {contacts.data!.map((n) => (
-                  <option key={n} value={n}>
-                    {displayName(names, n)}
-                  </option>
-                ))}
-              </select>
-            </label>
-          )}
+          <ContactSelect label="Contact" contacts={contacts.data} value={choice} onChange={setChoice} />
           {choice === '' && <NodeIdInput label="NodeId" value={pasted} onInput={setPasted} />}
           <div class="row">
             <button type="submit" class="primary" disabled={!isNodeId(target) || scan.busy}>

@@ -1,5 +1,6 @@
 // Sharing a vault: pick a contact or paste a NodeId, share, then hand over the share link (copy,
 // QR code, the system share sheet). Below: who can pull now, each with "Stop sharing".
+import { ContactSelect } from '../ContactSelect/index.js';
 import { useState } from 'preact/hooks';
 import { isNodeId } from '../../../ids/index.js';
 import type { Keynode } from '../../../keynode/keynode.js';
@@ -80,19 +81,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
           void share.run();
         }}
       >
-        {(contacts.data?.length ?? 0) > 0 && (
-          <label>
-            Share with a contact
-            <select value={choice} onChange={(e) => setChoice((e.target as HTMLSelectElement).value)}>
-              <option value="">— choose a contact, or paste a NodeId below —</option>
-              {contacts.data!.map((n) => (
-                <option key={n} value={n}>
-                  {displayName(names, n)}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <ContactSelect label="Share with a contact" contacts={contacts.data} value={choice} onChange={setChoice} />
         {choice === '' && (
           <>
             <NodeIdInput label="Or paste their NodeId" value={pasted} onInput={setPasted} />
