@@ -4,6 +4,7 @@
 // it was talking to has been stopped and replaced (see client.ts for what happens then).
 // Values cross by structured clone: Uint8Array arrives as Uint8Array, errors as KeynodeError JSON.
 import type { KeynodeErrorJSON } from '../../errors.js';
+import type { Keynode } from '../../keynode/keynode.js';
 
 /** The BroadcastChannel on which the worker tells every tab about events and its own start. */
 export const EVENTS_CHANNEL = 'keynode-sw-events';
@@ -24,6 +25,9 @@ export const METHODS = [
   'vaults.clone',
   'vaults.pull',
   'vaults.fork',
+  'vaults.queuePull',
+  'vaults.queuedPulls',
+  'vaults.cancelQueuedPull',
   'secrets.add',
   'secrets.update',
   'secrets.write',
@@ -65,6 +69,15 @@ export const METHODS = [
 
 export type Method = (typeof METHODS)[number];
 
+/** Every method of Keynode, by dotted path (the page's proxy must offer each one). */
+type MethodPaths<T, Prefix extends string = ''> = {
+  [K in keyof T & string]: T[K] extends (...args: never[]) => unknown ? `${Prefix}${K}` : T[K] extends object ? MethodPaths<T[K], `${Prefix}${K}.`> : never;
+}[keyof T & string];
+/** Fails to compile when Keynode gains a method that METHODS does not list (or lists one it lacks). */
+type Missing = Exclude<MethodPaths<Keynode>, Method | 'on' | 'stop'>;
+type Extra = Exclude<Method, MethodPaths<Keynode>>;
+export const methodsCoverKeynode: [Missing, Extra] extends [never, never] ? true : { missing: Missing; extra: Extra } = true;
+
 /**
  * Calls that change nothing, so a page may repeat them after the worker was stopped mid-call.
  * Everything else is a mutation and is never repeated behind the user's back. (`notifications.read`
@@ -76,6 +89,7 @@ export const REPEATABLE: ReadonlySet<string> = new Set<Method>([
   'vaults.permissions',
   'vaults.shareLink',
   'vaults.scan',
+  'vaults.queuedPulls',
   'secrets.get',
   'secrets.getText',
   'secrets.stat',
@@ -97,6 +111,8 @@ export type PageMessage =
   | { kn: 'call'; id: number; method: Method; args: unknown[] }
   | { kn: 'hello'; id: number }
   | { kn: 'ping'; id: number }
+  /** Replaces this profile's keynode with the one the recovery code belongs to (profile.ts). */
+  | { kn: 'restore'; id: number; code: string }
   /** From the network host tab, with a MessagePort transferred (network-host/protocol.ts). */
   | { kn: 'host'; id: number };
 
@@ -111,7 +127,9 @@ export type WorkerMessage =
 /** Worker → every tab, on EVENTS_CHANNEL. */
 export type BroadcastMessage =
   | { kn: 'event'; instance: string; event: string; value: unknown }
-  | { kn: 'started'; instance: string };
+  | { kn: 'started'; instance: string }
+  /** The keynode was replaced (a restore): every tab reloads to talk to the new one. */
+  | { kn: 'replaced'; instance: string; nodeId: string };
 
 export interface Hello {
   nodeId: string;

@@ -58,6 +58,8 @@ export async function newProfile(browser: Browser, url: string, viewport = { wid
 export async function openApp(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.warn('pageerror:', e.message));
+  // KEYNODE_E2E_CONSOLE=1 shows what the app logs, to follow a failing flow.
+  if (process.env.KEYNODE_E2E_CONSOLE === '1') page.on('console', (m) => console.log(`[${context.pages().indexOf(page)}] ${m.type()}: ${m.text()}`));
   await page.goto(url);
   await page.locator('main h1').first().waitFor({ timeout: 60_000 });
   return page;
