@@ -43,16 +43,17 @@ export class Hub {
     }
   }
 
-  /** Replaces the set of NodeIds `member` watches. */
-  watch(member: Member, nodeIds: readonly NodeId[]): void {
-    for (const old of this.watching.get(member) ?? []) {
+  /** Replaces the set of NodeIds `member` watches; returns the ones it did not watch before. */
+  watch(member: Member, nodeIds: readonly NodeId[]): NodeId[] {
+    const before = this.watching.get(member) ?? new Set<NodeId>();
+    for (const old of before) {
       const set = this.watchers.get(old);
       set?.delete(member);
       if (set?.size === 0) this.watchers.delete(old);
     }
     if (nodeIds.length === 0) {
       this.watching.delete(member);
-      return;
+      return [];
     }
     const ids = new Set(nodeIds);
     this.watching.set(member, ids);
@@ -61,6 +62,7 @@ export class Hub {
       if (set === undefined) this.watchers.set(id, (set = new Set()));
       set.add(member);
     }
+    return [...ids].filter((id) => !before.has(id));
   }
 
   nodeBucket(nodeId: NodeId): TokenBucket {

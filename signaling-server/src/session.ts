@@ -245,9 +245,11 @@ export class Session implements Member {
     if (message.nodeIds.length > maxWatch) {
       return this.error('too-many', `A connection may watch at most ${maxWatch} NodeIds; this asked for ${message.nodeIds.length}.`, message.rid);
     }
-    this.ctx.hub.watch(this, message.nodeIds);
-    // Nodes already online count as coming online now: the watcher wants to retry towards them.
-    for (const nodeId of new Set(message.nodeIds)) {
+    const added = this.ctx.hub.watch(this, message.nodeIds);
+    // Newly watched nodes already online count as coming online now: the watcher wants to retry
+    // towards them. Only the new ones: a watcher that re-sends its set on every peer-online would
+    // otherwise loop.
+    for (const nodeId of added) {
       if (this.ctx.hub.get(nodeId) !== undefined) this.send({ type: 'peer-online', nodeId });
     }
   }

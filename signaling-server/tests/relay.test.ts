@@ -41,6 +41,17 @@ describe('signaling relay', () => {
     expect(await alice.peer.next('peer-offline')).toEqual({ type: 'peer-offline', nodeId: late.nodeId });
   });
 
+  it('reports "already online" only for newly watched nodes, so re-sending the same set is quiet', async () => {
+    const alice = await loggedIn(server.url);
+    const [one, two] = await Promise.all([loggedIn(server.url), loggedIn(server.url)]);
+    alice.peer.send({ type: 'watch', nodeIds: [one.id.nodeId] });
+    expect(await alice.peer.next('peer-online')).toEqual({ type: 'peer-online', nodeId: one.id.nodeId });
+    // The same set again, then one more: the next peer-online is about the new one only.
+    alice.peer.send({ type: 'watch', nodeIds: [one.id.nodeId] });
+    alice.peer.send({ type: 'watch', nodeIds: [one.id.nodeId, two.id.nodeId] });
+    expect(await alice.peer.next('peer-online')).toEqual({ type: 'peer-online', nodeId: two.id.nodeId });
+  });
+
   it('bounds the number of watched NodeIds', async () => {
     const small = await startSignalingServer({ port: 0, limits: { maxWatch: 2 } });
     try {

@@ -23,8 +23,10 @@ export type SignalingStatus = 'connected' | 'connecting' | 'offline';
 export interface SignalingEvents {
   /** SDP/ICE from another keynode; `from` is the NodeId the server authenticated. */
   signal: { from: NodeId; data: unknown };
-  /** A signal's target is not connected, or a watched node went offline. */
+  /** A watched node went offline. */
   'peer-offline': { nodeId: NodeId };
+  /** A signal we sent was not delivered: its target is not connected. */
+  undeliverable: { nodeId: NodeId };
   /** A watched node logged in (or was already online when watched). */
   'peer-online': { nodeId: NodeId };
   /** Mailbox tokens for us; ack them with ackMailbox once handled, or they come again at next login. */
@@ -200,9 +202,10 @@ export class SignalingClient {
     }
   }
 
-  /** Relays SDP/ICE to `to`; a `peer-offline` event follows if `to` is not connected. */
+  /** Relays SDP/ICE to `to`; an `undeliverable` event follows if `to` is not connected. */
   sendSignal(to: NodeId, data: unknown): void {
-    this.send({ type: 'signal', to: assertNodeId(to), data });
+    // The rid marks the server's peer-offline as an answer to this signal, not news of a watched node.
+    this.send({ type: 'signal', to: assertNodeId(to), data, rid: this.nextRid++ });
   }
 
   /** Leaves an opaque signed token in `to`'s mailbox; resolves once the server stored it. */
@@ -306,6 +309,7 @@ export class SignalingClient {
       case 'signal':
         return this.emitter.emit('signal', { from: message.from, data: message.data });
       case 'peer-offline':
+        if (message.rid !== undefined) return this.emitter.emit('undeliverable', { nodeId: message.nodeId });
         return this.emitter.emit('peer-offline', { nodeId: message.nodeId });
       case 'peer-online':
         return this.emitter.emit('peer-online', { nodeId: message.nodeId });

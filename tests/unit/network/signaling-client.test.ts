@@ -60,7 +60,7 @@ describe('SignalingClient', () => {
     const got = once(b, 'signal');
     a.sendSignal(bob.nodeId, { sdp: 'offer' });
     expect(await got).toEqual({ from: alice.nodeId, data: { sdp: 'offer' } });
-    const offline = once(a, 'peer-offline');
+    const offline = once(a, 'undeliverable');
     const nobody = await makeIdentity();
     a.sendSignal(nobody.nodeId, {});
     expect(await offline).toEqual({ nodeId: nobody.nodeId });
