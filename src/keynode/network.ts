@@ -101,7 +101,7 @@ export class Network {
       const signaler: Signaler = {
         sendSignal: (to, data) => client.sendSignal(to, data),
         onSignal: (cb) => client.on('signal', cb),
-        onPeerOffline: (cb) => client.on('peer-offline', (e) => cb(e.nodeId)),
+        onPeerOffline: (cb) => client.on('undeliverable', (e) => cb(e.nodeId)),
       };
       // Never simple-peer's public STUN defaults: ours, the signaling server's, or none.
       peerOptions = { ...common, rtc: options.rtc, iceServers, signaler };
@@ -111,7 +111,13 @@ export class Network {
     if (options.connectTimeoutMs !== undefined) peerOptions.connectTimeoutMs = options.connectTimeoutMs;
     this.newPeers = () => {
       const peers = new PeerManager(peerOptions);
-      peers.on('peer-connected', () => this.emitStatus());
+      // Peers we connect to are watched, so that we hear when they leave (see 'peer-offline').
+      peers.on('peer-connected', (nodeId) => {
+        this.emitStatus();
+        // At once, not after refreshWatch's reads: a peer that leaves before the server has our
+        // watch is never reported. (Kept across signaling reconnects.)
+        this.signaling?.watch([nodeId]);
+      });
       peers.on('peer-disconnected', () => this.emitStatus());
       return peers;
     };
@@ -131,6 +137,9 @@ export class Network {
         this.flushSoon(nodeId);
         this.reachableNow(nodeId);
       }),
+      // A watched peer left signaling (its tab closed, most likely): its connection is likely dead too.
+      // (Not on 'peer-online': the server also sends that for a peer that was online when watched.)
+      signaling.on('peer-offline', ({ nodeId }) => this.peers?.forgetWhenIdle(nodeId)),
       signaling.on('mailbox', ({ items }) => void this.receiveMailbox(items)),
       signaling.on('error', (e) => ctx.logger.warn('signaling error', { code: e.code, message: e.message })),
     );

@@ -48,6 +48,9 @@ export type PeerManagerOptions = CommonOptions & ({ dialer: Dialer } | OwnDialer
 
 export type PeerManagerEvent = 'peer-connected' | 'peer-disconnected';
 
+/** How often a connection to a peer that left is checked for its last stream to end. */
+const FORGET_CHECK_MS = 1000;
+
 interface Entry {
   remote: NodeId;
   /** The channel being authenticated right now; a newer one replaces it. */
@@ -128,6 +131,25 @@ export class PeerManager {
   /** NodeIds with an open, authenticated connection. */
   peers(): NodeId[] {
     return [...this.entries.values()].filter((e) => e.rpc !== undefined).map((e) => e.remote);
+  }
+
+  /**
+   * The signaling server says `nodeId` left. The connection to it is likely dead without having
+   * noticed — a closed tab sends no goodbye, and WebRTC takes many seconds to give up — so it is
+   * closed as soon as no stream runs on it, and the next request dials afresh. A running stream
+   * (the peer may only have lost its signaling socket) is left to finish, or to fail by its own
+   * timeout.
+   */
+  forgetWhenIdle(nodeId: NodeId): void {
+    const entry = this.entries.get(nodeId);
+    const rpc = entry?.rpc;
+    if (entry === undefined || rpc === undefined) return;
+    const check = (): void => {
+      if (this.stopped || this.entries.get(nodeId) !== entry || entry.rpc !== rpc) return;
+      if (rpc.activeStreams === 0) this.discard(entry);
+      else (setTimeout(check, FORGET_CHECK_MS) as { unref?: () => void }).unref?.();
+    };
+    check();
   }
 
   on(event: PeerManagerEvent, cb: (nodeId: NodeId) => void): () => void {

@@ -160,6 +160,68 @@ export function countingRtc(): { rtc: RtcImpl; sent: SentCounter } {
   return { rtc: { ...base, RTCPeerConnection: CountingPeerConnection as unknown as RtcImpl['RTCPeerConnection'] }, sent };
 }
 
+/**
+ * WebRTC for Node that can vanish like a killed tab: after `vanish()` this side's connections send
+ * nothing, hear nothing and close nothing, so the other side gets no goodbye and only WebRTC's own
+ * timeouts would tell it. `release()` really closes them (at the end of a test).
+ */
+export function vanishingRtc(): { rtc: RtcImpl; vanish(): void; release(): void } {
+  let vanished = false;
+  const real: Array<() => void> = [];
+  const silence = (channel: RTCDataChannel): void => {
+    const send = channel.send.bind(channel);
+    const close = channel.close.bind(channel);
+    real.push(close);
+    // (Native properties: read-only for assignment, so defined on the instance.)
+    Object.defineProperty(channel, 'send', { configurable: true, value: (data: never) => (vanished ? undefined : send(data)) });
+    Object.defineProperty(channel, 'close', { configurable: true, value: () => (vanished ? undefined : close()) });
+    // wrtc dispatches to `channel['on' + type]`: every handler is read through this filter.
+    for (const type of ['message', 'close', 'error', 'closing']) {
+      let handler: ((e: Event) => void) | null = null;
+      Object.defineProperty(channel, `on${type}`, {
+        configurable: true,
+        get: () => (handler === null ? null : (e: Event) => (vanished ? undefined : handler?.(e))),
+        set: (fn: ((e: Event) => void) | null) => (handler = fn),
+      });
+    }
+  };
+  const Base = wrtc.RTCPeerConnection as unknown as new (config?: RTCConfiguration) => RTCPeerConnection;
+  class VanishingPeerConnection extends Base {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      real.push(() => super.close());
+      this.addEventListener('datachannel', (e) => silence((e as RTCDataChannelEvent).channel));
+      // Its events (the other side closing, ICE failing) reach nobody once vanished: wrtc sends
+      // them all through dispatchEvent.
+      const dispatch = this.dispatchEvent.bind(this);
+      Object.defineProperty(this, 'dispatchEvent', { configurable: true, value: (e: Event) => (vanished ? true : dispatch(e)) });
+    }
+    override createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
+      const channel = super.createDataChannel(label, init);
+      silence(channel);
+      return channel;
+    }
+    override close(): void {
+      if (!vanished) super.close();
+    }
+  }
+  return {
+    rtc: { ...nodeRtc(), RTCPeerConnection: VanishingPeerConnection as unknown as RtcImpl['RTCPeerConnection'] },
+    vanish: () => {
+      vanished = true;
+    },
+    release: () => {
+      for (const close of real.splice(0)) {
+        try {
+          close();
+        } catch {
+          // already closed
+        }
+      }
+    },
+  };
+}
+
 // ---- a raw peer ----------------------------------------------------------------------------------
 
 export interface RawPeer {
@@ -193,7 +255,7 @@ export async function rawPeer(net: Net): Promise<RawPeer> {
     signaler: {
       sendSignal: (to, data) => signaling.sendSignal(to, data),
       onSignal: (cb) => signaling.on('signal', cb),
-      onPeerOffline: (cb) => signaling.on('peer-offline', (e) => cb(e.nodeId)),
+      onPeerOffline: (cb) => signaling.on('undeliverable', (e) => cb(e.nodeId)),
     },
     handlers: new RpcHandlers(),
   });

@@ -199,6 +199,7 @@ export class HostBridge implements SignalingLike, Dialer {
       }
       case 'status':
       case 'peer-online':
+      case 'peer-offline':
       case 'mailbox':
       case 'error':
         if (this.early !== undefined) this.early.push({ host, message });
@@ -231,6 +232,9 @@ export class HostBridge implements SignalingLike, Dialer {
         return;
       case 'peer-online':
         this.emit('peer-online', { nodeId: assertNodeId(message.nodeId) });
+        return;
+      case 'peer-offline':
+        this.emit('peer-offline', { nodeId: assertNodeId(message.nodeId) });
         return;
       case 'mailbox':
         this.emit('mailbox', { items: message.items });

@@ -88,7 +88,7 @@ class HostSession {
         signaler: {
           sendSignal: (to, data) => signaling.sendSignal(to, data),
           onSignal: (cb) => signaling.on('signal', cb),
-          onPeerOffline: (cb) => signaling.on('peer-offline', (e) => cb(e.nodeId)),
+          onPeerOffline: (cb) => signaling.on('undeliverable', (e) => cb(e.nodeId)),
         },
         isBusy: (remote) => this.authenticating.has(remote),
       });
@@ -98,6 +98,7 @@ class HostSession {
           this.post({ t: 'status', status, iceServers: signaling.iceServers });
         }),
         signaling.on('peer-online', ({ nodeId: n }) => void this.deliver({ t: 'peer-online', nodeId: n })),
+        signaling.on('peer-offline', ({ nodeId: n }) => void this.deliver({ t: 'peer-offline', nodeId: n })),
         signaling.on('mailbox', ({ items }) => void this.deliver({ t: 'mailbox', items })),
         signaling.on('error', (e) => this.post({ t: 'error', error: e.toJSON() })),
         this.dialer.onChannel((d) => void this.forward(d)),

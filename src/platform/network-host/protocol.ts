@@ -39,6 +39,7 @@ export type HostToCore =
   | { t: 'reply'; rid: number; ok: false; error: KeynodeErrorJSON }
   | { t: 'status'; status: SignalingStatus; iceServers: RTCIceServer[] }
   | { t: 'peer-online'; nodeId: string }
+  | { t: 'peer-offline'; nodeId: string }
   | { t: 'mailbox'; items: MailboxItem[] }
   | { t: 'error'; error: KeynodeErrorJSON }
   | { t: 'channel'; meta: ChannelMeta }
