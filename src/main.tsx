@@ -7,7 +7,8 @@ import type { Keynode } from './keynode/keynode.js';
 import type { RtcImpl } from './network/byte-channel.js';
 import { startNetworkHost, type NetworkHost } from './platform/network-host/host.js';
 import { applyUpdate, installPrompt, onUpdateReady, registerServiceWorker, requestPersistentStorage, storageEstimate } from './platform/pwa.js';
-import { connectSwKeynode } from './platform/sw-rpc/client.js';
+import { checkRestore, currentStorageName, replaceWithRestored } from './platform/profile.js';
+import { connectSwKeynode, onKeynodeReplaced } from './platform/sw-rpc/client.js';
 import { App } from './ui/App.js';
 
 async function config(): Promise<{ signalingUrl?: string }> {
@@ -23,6 +24,8 @@ async function config(): Promise<{ signalingUrl?: string }> {
 export interface KeynodeRuntime {
   mode: 'service-worker' | 'page';
   host?: NetworkHost;
+  /** Replaces this profile's keynode with the one a recovery code belongs to, then reloads. */
+  restore(code: string): Promise<void>;
 }
 
 async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keynode: Keynode; runtime: KeynodeRuntime } | undefined> {
@@ -35,7 +38,15 @@ async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keyn
     performance.mark('keynode:sw-active');
     const keynode = await connectSwKeynode();
     performance.mark('keynode:connected');
-    const runtime: KeynodeRuntime = { mode: 'service-worker' };
+    // A restore (from any tab) replaced the keynode: every tab starts again with the new one.
+    onKeynodeReplaced(() => location.reload());
+    const runtime: KeynodeRuntime = {
+      mode: 'service-worker',
+      async restore(code) {
+        await keynode.rpc.restore(code);
+        location.reload();
+      },
+    };
     const host = (url: string | undefined): NetworkHost => startNetworkHost({ rpc: keynode.rpc, nodeId: keynode.nodeId, signalingUrl: url });
     runtime.host = host(signalingUrl);
     if (signalingUrl === undefined) {
@@ -72,14 +83,27 @@ async function inPage(signalingUrl: string | undefined): Promise<{ keynode: Keyn
   // Loaded only here: with the core in the worker, the page never needs git or storage code.
   const [{ createKeynodeFrom }, { openIndexedDbStorage }] = await Promise.all([import('./keynode/keynode.js'), import('./storage/index.js')]);
   const parts: Parameters<typeof createKeynodeFrom>[0] = {
-    storage: await openIndexedDbStorage('default'),
+    storage: await openIndexedDbStorage(await currentStorageName()),
     baseUrl: location.origin + '/',
   };
   if (signalingUrl !== undefined) {
     parts.signalingUrl = signalingUrl;
     parts.rtc = globalThis as unknown as RtcImpl;
   }
-  return { keynode: await createKeynodeFrom(parts), runtime: { mode: 'page' } };
+  const keynode = await createKeynodeFrom(parts);
+  const restore = async (code: string): Promise<void> => {
+    if (!(await checkRestore(keynode, code))) return;
+    await keynode.stop();
+    try {
+      // Offline: this build only writes the restored identity; the reload brings it online.
+      const restored = await replaceWithRestored((storage) => createKeynodeFrom({ storage, recoveryCode: code }));
+      await restored.stop();
+    } finally {
+      // Restored, or (on a failure) the old keynode again: this tab's keynode has stopped either way.
+      location.reload();
+    }
+  };
+  return { keynode, runtime: { mode: 'page', restore } };
 }
 
 async function main(): Promise<void> {
@@ -91,7 +115,7 @@ async function main(): Promise<void> {
   const pwa = runtime.mode === 'service-worker'
     ? { onUpdateReady, applyUpdate, installPrompt, requestPersistentStorage, storageEstimate }
     : { installPrompt, requestPersistentStorage, storageEstimate };
-  render(<App keynode={keynode} pwa={pwa} />, root);
+  render(<App keynode={keynode} pwa={pwa} onRestore={(code) => runtime.restore(code)} />, root);
 }
 
 main().catch((e: unknown) => {

@@ -8,9 +8,11 @@ import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { createKeynodeFrom } from './keynode/keynode.js';
+import type { KeynodeParts } from './keynode/keynode.js';
 import { HostBridge } from './platform/network-host/bridge.js';
+import { checkRestore, currentStorageName, replaceWithRestored, sweepReplacedStorages } from './platform/profile.js';
 import { startSwRpcServer } from './platform/sw-rpc/server.js';
-import { openIndexedDbStorage } from './storage/index.js';
+import { openIndexedDbStorage, type Storage } from './storage/index.js';
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: Array<string | { url: string; revision: string | null }>;
@@ -26,20 +28,35 @@ self.addEventListener('message', (event) => {
   if ((event.data as { type?: unknown } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
 });
 
-const bridge = new HostBridge();
+// One bridge per core: a restored keynode gets a new one, and the tabs (which reload) attach to it.
+let bridge = new HostBridge();
+const parts = (storage: Storage): KeynodeParts => {
+  const own = bridge;
+  return {
+    storage,
+    baseUrl: self.registration.scope,
+    bridged: {
+      signaling: ({ signLogin }) => {
+        own.bindSigner(signLogin);
+        return own;
+      },
+      dialer: own,
+    },
+  };
+};
+
 startSwRpcServer({
   scope: self,
   onHostPort: (port) => bridge.attach(port),
-  build: async () =>
-    createKeynodeFrom({
-      storage: await openIndexedDbStorage('default'),
-      baseUrl: self.registration.scope,
-      bridged: {
-        signaling: ({ signLogin }) => {
-          bridge.bindSigner(signLogin);
-          return bridge;
-        },
-        dialer: bridge,
-      },
-    }),
+  build: async () => {
+    void sweepReplacedStorages().catch(() => undefined);
+    return createKeynodeFrom(parts(await openIndexedDbStorage(await currentStorageName())));
+  },
+  restore: {
+    check: checkRestore,
+    replace: (code) => {
+      bridge = new HostBridge();
+      return replaceWithRestored((storage) => createKeynodeFrom({ ...parts(storage), recoveryCode: code }));
+    },
+  },
 });

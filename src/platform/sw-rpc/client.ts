@@ -105,6 +105,14 @@ export class SwRpcClient {
     return this.send({ kn: 'hello', id: this.nextId++ }, true) as Promise<Hello>;
   }
 
+  /**
+   * Replaces this profile's keynode with the one `code` belongs to. Never repeated: if the worker
+   * stops half-way the page is told (ErrorKeynodeInterrupted) and the profile is one or the other.
+   */
+  restore(code: string): Promise<Hello> {
+    return this.send({ kn: 'restore', id: this.nextId++, code }, false) as Promise<Hello>;
+  }
+
   /** Hands a port to the worker (the network host's); resolves once the worker has its core up. */
   attachHost(port: MessagePort): Promise<void> {
     const message: PageMessage = { kn: 'host', id: this.nextId++ };
@@ -241,6 +249,13 @@ function listenEvents(cb: (message: BroadcastMessage) => void): () => void {
   const channel = new BroadcastChannel(EVENTS_CHANNEL);
   channel.onmessage = (event: MessageEvent) => cb(event.data as BroadcastMessage);
   return () => channel.close();
+}
+
+/** Calls `cb` when the worker's keynode was replaced by a restore (in any tab). */
+export function onKeynodeReplaced(cb: (nodeId: string) => void): () => void {
+  return listenEvents((message) => {
+    if (message.kn === 'replaced') cb(message.nodeId);
+  });
 }
 
 /** A Keynode whose core lives in the service worker. */

@@ -14,6 +14,13 @@ export interface SwRpcServerOptions {
   build: () => Promise<Keynode>;
   /** A network host tab attached its port (network-host/protocol.ts). */
   onHostPort: (port: MessagePort) => void;
+  /** Restoring from a recovery code (profile.ts); without it, a restore is refused. */
+  restore?: {
+    /** Refuses with a reason, changing nothing; false when the code is the current keynode's own. */
+    check(current: Keynode, code: string): Promise<boolean>;
+    /** Builds the restored keynode, after the old one has stopped. On failure, build() gives the old one again. */
+    replace(code: string): Promise<Keynode>;
+  };
 }
 
 const EVENTS: KeynodeEventName[] = ['notification', 'vault-changed', 'network'];
@@ -33,8 +40,8 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
   // Only the tab whose hello made the identity sees the recovery code, and only once.
   let recoveryCode: string | undefined;
 
-  const core = (): Promise<Keynode> => {
-    building ??= options.build().then(
+  const adopt = (made: Promise<Keynode>): Promise<Keynode> =>
+    made.then(
       (keynode) => {
         recoveryCode = keynode.recoveryCode;
         for (const name of EVENTS) keynode.on(name, (value) => broadcast({ kn: 'event', instance, event: name, value }));
@@ -45,7 +52,26 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
         throw e;
       },
     );
-    return building;
+  const core = (): Promise<Keynode> => (building ??= adopt(options.build()));
+
+  const restore = async (code: unknown): Promise<Hello> => {
+    if (options.restore === undefined || typeof code !== 'string') {
+      throw new KeynodeError('ErrorInvalidArgument', 'This keynode cannot be restored from here.');
+    }
+    const { check, replace } = options.restore;
+    const current = await core();
+    if (!(await check(current, code))) return { nodeId: current.nodeId };
+    // Calls that arrive from now on wait for the restored keynode (or, if it fails, the old one again).
+    building = adopt(current.stop().then(() => replace(code)));
+    // Either way the tabs reload: their network host belongs to the keynode that stopped.
+    try {
+      const keynode = await building;
+      broadcast({ kn: 'replaced', instance, nodeId: keynode.nodeId });
+      return { nodeId: keynode.nodeId };
+    } catch (e) {
+      broadcast({ kn: 'replaced', instance, nodeId: current.nodeId });
+      throw e;
+    }
   };
 
   scope.addEventListener('message', (event: ExtendableMessageEvent) => {
@@ -87,6 +113,9 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
         });
         return;
       }
+      case 'restore':
+        answer(() => restore(data.code));
+        return;
       case 'call':
         answer(async () => {
           if (!isMethod(data.method) || !Array.isArray(data.args)) {

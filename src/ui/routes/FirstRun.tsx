@@ -108,7 +108,10 @@ export function FirstRun({ keynode, recoveryCode, onDone, onRestore }: { keynode
             <RestoreForm onRestore={onRestore} />
           ) : (
             <>
-              <p>Use its recovery code to make this browser that keynode instead of a new one.</p>
+              <p>
+                Use its recovery code to make this browser that keynode instead of a new one. The code brings back the NodeId others know you by;
+                vaults are not in it — clone them again from the people (or your other browsers) that share them.
+              </p>
               <button type="button" onClick={() => setRestoring(true)}>
                 Restore from a recovery code
               </button>

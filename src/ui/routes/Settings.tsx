@@ -25,8 +25,8 @@ export function Settings({ keynode, pwa, onRestore }: { keynode: Keynode; pwa: P
         <section class="card" aria-labelledby="restore">
           <h2 id="restore">Restore from a recovery code</h2>
           <p>
-            This replaces the identity of this browser with the one the code belongs to. Vaults kept here stay, but other people will see the restored
-            NodeId from now on.
+            This replaces this browser’s keynode — its NodeId, contacts and notifications — with the keynode the code belongs to. It is possible only
+            while this browser holds no vaults, so that nothing is lost. Vaults are not in the code: clone them again from the people who share them.
           </p>
           <RestoreForm onRestore={onRestore} />
         </section>
