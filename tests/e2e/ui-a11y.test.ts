@@ -1,5 +1,5 @@
 // Accessibility of every screen: axe-core (node_modules/axe-core/axe.min.js, injected into the
-// page) finds no serious or critical violation on the first run, the vaults, a vault's secrets
+// page) finds no serious or critical violation on the first run (and its restore form), the vaults, a vault's secrets
 // (revealed and being edited), history, an old version, sharing with its link, export, the delete
 // dialog, a cloned vault, contacts, notifications with requests, remote, settings, a
 // refused share link and an unknown address. Setup goes through window.keynode for speed; the
@@ -48,6 +48,10 @@ describe.skipIf(!hasChromium)('keynode UI: no serious or critical accessibility 
   it('first run and the empty vault list', async () => {
     await see(a, 'Write down your recovery code');
     await check(a, 'first-run');
+    // The restore form, opened from the first run.
+    await b.getByRole('button', { name: 'Restore from a recovery code' }).click();
+    await b.getByRole('textbox', { name: /^Recovery code/ }).fill('not a recovery code');
+    await check(b, 'first-run-restore');
     await finishFirstRun(a);
     await finishFirstRun(b);
     await check(a, 'vaults-empty');

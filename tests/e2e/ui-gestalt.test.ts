@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, shot } from './helpers/browser.js';
-import { newServiceWorkerProfile, WorkerWatch } from './helpers/service-worker.js';
+import { WorkerWatch } from './helpers/service-worker.js';
 import { addSecret, editSecret, finishFirstRun, go, openVault, ownNodeId, reveal, see, tab, trust } from './helpers/ui.js';
 
 if (!hasChromium) console.warn('Skipping the UI gestalt test: /usr/bin/chromium is missing.');
@@ -45,7 +45,8 @@ describe.skipIf(!hasChromium)('keynode UI: a second browser linked into the reci
     browser = await launch();
     alice = await newProfile(browser, server.url);
     bob = await newProfile(browser, server.url);
-    phoneProfile = await newServiceWorkerProfile(browser, server.url, { width: 390, height: 844 });
+    // The phone's worker is stopped mid-session below, so its core must be in the worker whatever KEYNODE_UI_RUNTIME says.
+    phoneProfile = await newProfile(browser, server.url, { viewport: { width: 390, height: 844 }, runtime: 'service-worker' });
   }, 240_000);
 
   // A failed step leaves pictures of the three screens, to see what each person would have seen.

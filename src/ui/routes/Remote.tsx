@@ -1,6 +1,7 @@
 // Remote: ask a keynode which vaults it shares with you, and clone any of them.
 import { ContactSelect } from '../components/ContactSelect/index.js';
 import { useState } from 'preact/hooks';
+import { isKeynodeError } from '../../errors.js';
 import { isNodeId } from '../../ids/index.js';
 import type { Keynode } from '../../keynode/keynode.js';
 import type { VaultAction } from '../../types.js';
@@ -20,7 +21,13 @@ export function Remote({ keynode }: { keynode: Keynode }) {
   const target = choice !== '' ? choice : pasted.trim();
   const scan = useAction(async () => {
     setFound(undefined);
-    setFound({ owner: target, vaults: await keynode.vaults.scan(target) });
+    try {
+      setFound({ owner: target, vaults: await keynode.vaults.scan(target) });
+    } catch (e) {
+      // The owner refuses to list anything to someone it shares nothing with: say just that.
+      if (isKeynodeError(e) && e.code === 'ErrorVaultsPermissionDenied') setFound({ owner: target, vaults: [] });
+      else throw e;
+    }
   });
   return (
     <>

@@ -39,27 +39,32 @@ export function launch(): Promise<Browser> {
   });
 }
 
+export type Runtime = 'service-worker' | 'page';
+
 /**
- * Where the keynode core runs for the UI tests. 'page' (the default) blocks service workers so
- * main.tsx runs the core in the tab — the same Keynode interface, and the fallback the product
- * ships; it keeps the UI tests independent of the service-worker runtime, which
- * tests/e2e/runtime.test.ts proves. KEYNODE_UI_RUNTIME=service-worker runs the same flows there.
+ * Where the keynode core runs for a UI test profile. 'service-worker' (the default) is the
+ * product: the core in the worker, shared by the profile's tabs. 'page' blocks service workers, so
+ * main.tsx runs the core in the tab — the fallback the product ships for browsers without them.
+ * KEYNODE_UI_RUNTIME=page makes 'page' the default.
  */
-export const runtime: 'page' | 'service-worker' = process.env.KEYNODE_UI_RUNTIME === 'service-worker' ? 'service-worker' : 'page';
+export const defaultRuntime: Runtime = process.env.KEYNODE_UI_RUNTIME === 'page' ? 'page' : 'service-worker';
 
 /** A separate browser profile (its own keynode). The microphone grant lets Chromium gather loopback ICE candidates. */
-export async function newProfile(browser: Browser, url: string, viewport = { width: 1024, height: 900 }): Promise<BrowserContext> {
+export async function newProfile(
+  browser: Browser,
+  url: string,
+  { viewport = { width: 1024, height: 900 }, runtime = defaultRuntime }: { viewport?: { width: number; height: number }; runtime?: Runtime } = {},
+): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport, serviceWorkers: runtime === 'page' ? 'block' : 'allow' });
   await context.grantPermissions(['microphone', 'clipboard-read', 'clipboard-write'], { origin: url });
   return context;
 }
 
-/** Opens the app in a new tab of `context` and waits until it has rendered a screen. */
 export async function openApp(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.warn('pageerror:', e.message));
   // KEYNODE_E2E_CONSOLE=1 shows what the app logs, to follow a failing flow.
-  if (process.env.KEYNODE_E2E_CONSOLE === '1') page.on('console', (m) => console.log(`[${context.pages().indexOf(page)}] ${m.type()}: ${m.text()}`));
+  if (process.env.KEYNODE_E2E_CONSOLE === '1') page.on('console', (m) => console.warn(`[${context.pages().indexOf(page)}] ${m.type()}: ${m.text()}`));
   await page.goto(url);
   await page.locator('main h1').first().waitFor({ timeout: 60_000 });
   return page;

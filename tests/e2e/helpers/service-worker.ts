@@ -1,15 +1,6 @@
-// For UI tests that need the keynode core in the service worker whatever KEYNODE_UI_RUNTIME says:
-// a profile that allows service workers, and stopping its worker the way the browser does when it is
-// idle (CDP ServiceWorker.stopAllWorkers), waiting until Chromium reports it stopped.
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-
-/** A separate browser profile whose keynode runs in the service worker (see newProfile in browser.ts). */
-export async function newServiceWorkerProfile(browser: Browser, url: string, viewport = { width: 1024, height: 900 }): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport, serviceWorkers: 'allow' });
-  // The microphone grant lets Chromium gather loopback ICE candidates.
-  await context.grantPermissions(['microphone', 'clipboard-read', 'clipboard-write'], { origin: url });
-  return context;
-}
+// Stopping a profile's service worker the way the browser does when it is idle (CDP
+// ServiceWorker.stopAllWorkers), waiting until Chromium reports it stopped.
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 
 type VersionUpdate = { versions: Array<{ versionId: string; runningStatus: string; status: string }> };
 
