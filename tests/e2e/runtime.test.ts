@@ -325,5 +325,11 @@ describe.skipIf(!hasChromium)('browser runtime: the keynode in the service worke
     expect(manifest).toMatchObject({ name: 'keynode', short_name: 'keynode', display: 'standalone', start_url: '/', scope: '/' });
     const icons = manifest!.icons as Array<{ sizes: string; purpose: string }>;
     expect(icons.map((i) => `${i.sizes} ${i.purpose}`).sort()).toEqual(['192x192 any', '192x192 maskable', '512x512 any', '512x512 maskable']);
+    // Chromium's own verdict: nothing in the app stands in the way of installing it. (Test
+    // profiles are incognito-like, which Chromium reports as 'in-incognito'.)
+    const cdp = await a2.context().newCDPSession(a2);
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: Array<{ errorId: string }> };
+    await cdp.detach();
+    expect(installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito')).toEqual([]);
   });
 });
