@@ -128,11 +128,13 @@ describe.skipIf(!hasChromium)('keynode UI: a second browser linked into the reci
     expect(await card.textContent()).toContain(phoneId);
     await shot(a, 'gestalt-03-alice-discovered');
 
-    // Sharing with Bob now covers his phone: it is listed (by NodeId) among who can pull.
+    // Sharing with Bob now covers his phone: one row for Bob, on both of his browsers.
     await openVault(a, 'team');
     await tab(a, 'Sharing');
     await see(a.getByTestId('who-can-pull'), 'Bob');
-    await see(a.getByTestId('who-can-pull'), short(phoneId), LONG);
+    await see(a.getByTestId('who-can-pull'), 'on 2 linked browsers', LONG);
+    expect(await a.getByTestId('who-can-pull').getByRole('listitem').count()).toBe(1);
+    expect(await a.getByRole('button', { name: 'Stop sharing with Bob' }).count()).toBe(1);
     await shot(a, 'gestalt-04-alice-sharing');
   }, 2 * LONG);
 

@@ -1,5 +1,6 @@
 // Sharing a vault: pick a contact or paste a NodeId, share, then hand over the share link (copy,
-// QR code, the system share sheet). Below: who can pull now, each with "Stop sharing".
+// QR code, the system share sheet). Below: who can pull now — one row per person, whose linked
+// browsers a share covers — each with "Stop sharing".
 import { ContactSelect } from '../ContactSelect/index.js';
 import { useState } from 'preact/hooks';
 import { isNodeId } from '../../../ids/index.js';
@@ -41,7 +42,8 @@ export function ShareLinkCard({ link, recipient, vaultName }: { link: string; re
 
 export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; vault: string; vaultName: string }) {
   const names = useNicknames();
-  const contacts = useLoad(keynode, async () => (await keynode.gestalts.list()).filter((g) => !g.own).flatMap((g) => g.nodes), [], ['notification']);
+  const gestalts = useLoad(keynode, async () => (await keynode.gestalts.list()).filter((g) => !g.own), [], ['notification']);
+  const contacts = { data: gestalts.data?.flatMap((g) => g.nodes), reload: gestalts.reload };
   const perms = useLoad(keynode, () => keynode.vaults.permissions(vault), [vault]);
   const [choice, setChoice] = useState('');
   const [pasted, setPasted] = useState('');
@@ -67,11 +69,16 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
   });
   const unshare = useAction(async (nodeId: string) => {
     await keynode.vaults.unshare(vault, nodeId);
-    if (link?.to === nodeId) setLink(undefined);
+    setLink(undefined);
     await perms.reload();
   });
 
-  const canPull = (perms.data ?? []).filter((p) => p.actions.length > 0);
+  // One row per person: a share covers every browser of their gestalt, and so does unsharing.
+  const canPull = groupByGestalt(
+    (perms.data ?? []).filter((p) => p.actions.length > 0),
+    gestalts.data ?? [],
+    names,
+  );
   return (
     <div class="stack">
       <form
@@ -110,19 +117,25 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
         ) : (
           <ul class="plain" data-testid="who-can-pull">
             {canPull.map((p) => (
-              <li key={p.nodeId} class="row spread">
+              <li key={p.nodeIds[0]} class="row spread">
                 <span>
-                  <strong>{displayName(names, p.nodeId)}</strong> <span class="muted small">can {p.actions.join(' and ')}</span>
+                  <strong>{p.name}</strong>{' '}
+                  <span class="muted small">
+                    {p.nodeIds.length > 1 ? `on ${p.nodeIds.length} linked browsers · ` : ''}can {p.actions.join(' and ')}
+                  </span>
                 </span>
                 <ConfirmButton
                   label="Stop sharing"
-                  ariaLabel={`Stop sharing with ${displayName(names, p.nodeId)}`}
-                  title={`Stop sharing “${vaultName}” with ${displayName(names, p.nodeId)}?`}
+                  ariaLabel={`Stop sharing with ${p.name}`}
+                  title={`Stop sharing “${vaultName}” with ${p.name}?`}
                   confirmLabel="Stop sharing"
                   danger
-                  onConfirm={() => unshare.run(p.nodeId)}
+                  onConfirm={() => unshare.run(p.nodeIds[0]!)}
                 >
-                  <p>They keep the copy they already have, but can never pull changes again.</p>
+                  <p>
+                    They keep the copy they already have, but can never pull changes again
+                    {p.nodeIds.length > 1 ? ` — on any of their ${p.nodeIds.length} linked browsers` : ''}.
+                  </p>
                 </ConfirmButton>
               </li>
             ))}
@@ -132,4 +145,33 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
       </section>
     </div>
   );
+}
+
+interface Recipient {
+  /** The person's name: the first of their browsers with a nickname, else a short NodeId. */
+  name: string;
+  nodeIds: string[];
+  actions: string[];
+}
+
+/** Permission rows grouped by gestalt (nodes outside any known gestalt stand alone). */
+function groupByGestalt(
+  perms: Array<{ nodeId: string; actions: string[] }>,
+  gestalts: Array<{ nodes: string[] }>,
+  names: Record<string, string>,
+): Recipient[] {
+  const groups = new Map<string, { nodeIds: string[]; actions: Set<string> }>();
+  for (const p of perms) {
+    const members = gestalts.find((g) => g.nodes.includes(p.nodeId))?.nodes ?? [p.nodeId];
+    const key = [...members].sort().join(' ');
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = { nodeIds: [], actions: new Set() }));
+    group.nodeIds.push(p.nodeId);
+    for (const a of p.actions) group.actions.add(a);
+  }
+  return [...groups.values()].map(({ nodeIds, actions }) => ({
+    name: displayName(names, nodeIds.find((n) => names[n] !== undefined) ?? nodeIds[0]!),
+    nodeIds,
+    actions: [...actions],
+  }));
 }
