@@ -135,6 +135,14 @@ describe.skipIf(!hasChromium)('keynode UI: a second browser linked into the reci
     await see(a.getByTestId('who-can-pull'), 'on 2 linked browsers', LONG);
     expect(await a.getByTestId('who-can-pull').getByRole('listitem').count()).toBe(1);
     expect(await a.getByRole('button', { name: 'Stop sharing with Bob' }).count()).toBe(1);
+    // Choosing whom to share with: Bob once; asking a browser what it shares: each of his.
+    const shareOptions = await a.getByLabel('Share with a contact').locator('option').allTextContents();
+    expect(shareOptions.filter((o) => o.includes('Bob'))).toEqual(['Bob (2 linked browsers)']);
+    await go(a, 'Remote');
+    const scanOptions = await a.getByLabel('Contact').locator('option').allTextContents();
+    expect(scanOptions.filter((o) => o.includes('Bob'))).toEqual(['Bob', `Bob’s other browser (${phoneId.slice(0, 12)}…)`]);
+    await openVault(a, 'team');
+    await tab(a, 'Sharing');
     await shot(a, 'gestalt-04-alice-sharing');
   }, 2 * LONG);
 

@@ -14,7 +14,7 @@ import { useLoad } from '../hooks/useLoad.js';
 
 export function Remote({ keynode }: { keynode: Keynode }) {
   const names = useNicknames();
-  const contacts = useLoad(keynode, async () => (await keynode.gestalts.list()).filter((g) => !g.own).flatMap((g) => g.nodes), []);
+  const contacts = useLoad(keynode, async () => (await keynode.gestalts.list()).filter((g) => !g.own), []);
   const [choice, setChoice] = useState('');
   const [pasted, setPasted] = useState('');
   const [found, setFound] = useState<{ owner: string; vaults: Array<{ vaultName: string; vaultId: string; actions: VaultAction[] }> } | undefined>(undefined);

@@ -88,7 +88,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
           void share.run();
         }}
       >
-        <ContactSelect label="Share with a contact" contacts={contacts.data} value={choice} onChange={setChoice} />
+        <ContactSelect label="Share with a contact" contacts={gestalts.data} value={choice} onChange={setChoice} perPerson />
         {choice === '' && (
           <>
             <NodeIdInput label="Or paste their NodeId" value={pasted} onInput={setPasted} />
