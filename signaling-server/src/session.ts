@@ -246,11 +246,12 @@ export class Session implements Member {
       return this.error('too-many', `A connection may watch at most ${maxWatch} NodeIds; this asked for ${message.nodeIds.length}.`, message.rid);
     }
     const added = this.ctx.hub.watch(this, message.nodeIds);
-    // Newly watched nodes already online count as coming online now: the watcher wants to retry
-    // towards them. Only the new ones: a watcher that re-sends its set on every peer-online would
-    // otherwise loop.
+    // Each newly watched node's state now: online counts as coming online (the watcher wants to
+    // retry towards it); offline, as having left (a connection the watcher just made to it may
+    // already be dead). Only the new ones: a watcher that re-sends its set on every peer-online
+    // would otherwise loop.
     for (const nodeId of added) {
-      if (this.ctx.hub.get(nodeId) !== undefined) this.send({ type: 'peer-online', nodeId });
+      this.send({ type: this.ctx.hub.get(nodeId) !== undefined ? 'peer-online' : 'peer-offline', nodeId });
     }
   }
 

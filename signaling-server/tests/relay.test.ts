@@ -35,6 +35,8 @@ describe('signaling relay', () => {
     const late = await makeIdentity();
     alice.peer.send({ type: 'watch', nodeIds: [early.id.nodeId, late.nodeId] });
     expect(await alice.peer.next('peer-online')).toEqual({ type: 'peer-online', nodeId: early.id.nodeId });
+    // Not online yet: said at once too (without a rid: it is news of a watched node, not an answer).
+    expect(await alice.peer.next('peer-offline')).toEqual({ type: 'peer-offline', nodeId: late.nodeId });
     const lateConn = await loggedIn(server.url, late);
     expect(await alice.peer.next('peer-online')).toEqual({ type: 'peer-online', nodeId: late.nodeId });
     lateConn.peer.close();

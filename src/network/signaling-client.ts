@@ -23,7 +23,7 @@ export type SignalingStatus = 'connected' | 'connecting' | 'offline';
 export interface SignalingEvents {
   /** SDP/ICE from another keynode; `from` is the NodeId the server authenticated. */
   signal: { from: NodeId; data: unknown };
-  /** A watched node went offline. */
+  /** A watched node went offline (or was offline when first watched). */
   'peer-offline': { nodeId: NodeId };
   /** A signal we sent was not delivered: its target is not connected. */
   undeliverable: { nodeId: NodeId };
