@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, shot as screenshot, type Runtime } from './helpers/browser.js';
-import { addSecret, confirm, editSecret, finishFirstRun, go, openVault, ownNodeId, reveal, see, tab, trust } from './helpers/ui.js';
+import { addSecret, confirm, createVault, editSecret, finishFirstRun, go, openVault, ownNodeId, reveal, see, shareVault, tab, trust } from './helpers/ui.js';
 
 if (!hasChromium) console.warn('Skipping the UI flow tests: /usr/bin/chromium is missing.');
 
@@ -83,9 +83,7 @@ function flowsOfTwo(runtime: Runtime): void {
     });
 
     it('creates a vault and secrets; reveals, copies with a clearing countdown, edits, exports', async () => {
-      await a.getByLabel('Vault name').fill('team');
-      await a.getByRole('button', { name: 'Create vault' }).click();
-      await a.getByRole('heading', { name: 'team', level: 1 }).waitFor();
+      await createVault(a, 'team');
       await see(a, 'No secrets yet.');
       // A bad path is explained, not thrown.
       await a.getByLabel(/^Path/).fill('../escape');
@@ -136,9 +134,7 @@ function flowsOfTwo(runtime: Runtime): void {
     it('shares with a contact: a share link with QR code, and Bob listed under “who can pull now”', async () => {
       await openVault(a, 'team');
       await tab(a, 'Sharing');
-      await a.getByLabel('Share with a contact').selectOption({ label: 'Bob' });
-      await a.getByRole('button', { name: 'Share “team”' }).click();
-      await a.getByTestId('share-link').waitFor();
+      await shareVault(a, 'team', 'Bob');
       expect(await a.getByRole('textbox', { name: 'Share link' }).inputValue()).toContain('#share=');
       await a.getByRole('img', { name: /QR code of the share link/ }).waitFor();
       expect(await a.getByTestId('who-can-pull').textContent()).toContain('Bob');
@@ -193,14 +189,10 @@ function flowsOfTwo(runtime: Runtime): void {
 
     it('a share link opened in Bob’s browser offers Clone; opened in Alice’s own browser it is refused with the reason', async () => {
       await go(a, 'Vaults');
-      await a.getByLabel('Vault name').fill('ops');
-      await a.getByRole('button', { name: 'Create vault' }).click();
-      await a.getByRole('heading', { name: 'ops', level: 1 }).waitFor();
+      await createVault(a, 'ops');
       await addSecret(a, 'deploy/token', 'tok-1');
       await tab(a, 'Sharing');
-      await a.getByLabel('Share with a contact').selectOption({ label: 'Bob' });
-      await a.getByRole('button', { name: 'Share “ops”' }).click();
-      await a.getByTestId('share-link').waitFor();
+      await shareVault(a, 'ops', 'Bob');
       opsLink = await a.getByRole('textbox', { name: 'Share link' }).inputValue();
 
       // Bob follows the link (one tab per profile: in the page runtime each tab is a whole keynode).

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, shot } from './helpers/browser.js';
 import { WorkerWatch } from './helpers/service-worker.js';
-import { addSecret, editSecret, finishFirstRun, go, openVault, ownNodeId, reveal, see, tab, trust } from './helpers/ui.js';
+import { addSecret, createVault, editSecret, finishFirstRun, go, openVault, ownNodeId, reveal, see, shareVault, tab, trust } from './helpers/ui.js';
 
 if (!hasChromium) console.warn('Skipping the UI gestalt test: /usr/bin/chromium is missing.');
 
@@ -103,14 +103,10 @@ describe.skipIf(!hasChromium)('keynode UI: a second browser linked into the reci
     await trust(phone, aliceId, 'Alice');
 
     await go(a, 'Vaults');
-    await a.getByLabel('Vault name').fill('team');
-    await a.getByRole('button', { name: 'Create vault' }).click();
-    await a.getByRole('heading', { name: 'team', level: 1 }).waitFor();
+    await createVault(a, 'team');
     await addSecret(a, 'db/password', 'hunter2');
     await tab(a, 'Sharing');
-    await a.getByLabel('Share with a contact').selectOption({ label: 'Bob' });
-    await a.getByRole('button', { name: 'Share “team”' }).click();
-    await a.getByTestId('share-link').waitFor({ timeout: LONG });
+    await shareVault(a, 'team', 'Bob', LONG);
     expect(await a.getByTestId('who-can-pull').textContent()).toContain('Bob');
   }, 2 * LONG);
 

@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, root, shot } from './helpers/browser.js';
-import { addSecret, finishFirstRun, openVault, reveal, see } from './helpers/ui.js';
+import { addSecret, createVault, finishFirstRun, openVault, reveal, see } from './helpers/ui.js';
 
 const NAME = 'ui-update';
 
@@ -51,9 +51,7 @@ describe.skipIf(!hasChromium)('keynode UI: a new version takes over only when th
   it('shows the update prompt, keeps the running version on “Later” and on reload, and switches on “Update now” with the vaults intact', async () => {
     const page = await openApp(profile, server.url);
     await finishFirstRun(page);
-    await page.getByLabel('Vault name').fill('team');
-    await page.getByRole('button', { name: 'Create vault' }).click();
-    await page.getByRole('heading', { name: 'team', level: 1 }).waitFor();
+    await createVault(page, 'team');
     await addSecret(page, 'db/password', 'hunter2');
     expect(await versionInCharge(page)).toBe('v1');
     expect(await page.getByRole('region', { name: 'Update available' }).count()).toBe(0);

@@ -51,6 +51,30 @@ export async function openVault(page: Page, name: string): Promise<void> {
   await page.getByRole('heading', { name, level: 1 }).waitFor();
 }
 
+/** On the vault list: creates a vault and waits for its screen. */
+export async function createVault(page: Page, name: string): Promise<void> {
+  await page.getByLabel('Vault name').fill(name);
+  await page.getByRole('button', { name: 'Create vault' }).click();
+  await page.getByRole('heading', { name, level: 1 }).waitFor();
+}
+
+/** On a vault's Sharing tab: shares it with a contact (by name) and waits for the share link. */
+export async function shareVault(page: Page, vaultName: string, contact: string, timeout?: number): Promise<void> {
+  await page.getByLabel('Share with a contact').selectOption({ label: contact });
+  await page.getByRole('button', { name: `Share “${vaultName}”` }).click();
+  await page.getByTestId('share-link').waitFor(timeout === undefined ? {} : { timeout });
+}
+
+/** Opens the folders on the way to `path` in the secrets tree. */
+async function openFolders(page: Page, path: string, timeout?: number): Promise<void> {
+  const parts = path.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const folder = page.getByRole('button', { name: `Folder ${parts.slice(0, i).join('/')}/`, exact: true });
+    await folder.waitFor(timeout === undefined ? {} : { timeout });
+    if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
+  }
+}
+
 export async function tab(page: Page, name: 'Secrets' | 'History' | 'Sharing' | 'Export'): Promise<void> {
   await page.getByRole('navigation', { name: 'Vault sections' }).getByRole('button', { name }).click();
 }
@@ -60,23 +84,13 @@ export async function addSecret(page: Page, path: string, value: string): Promis
   await page.getByLabel('Secret value').fill(value);
   await page.getByRole('button', { name: 'Add secret' }).click();
   // The secret appears in the tree (its folders may need opening first).
-  const parts = path.split('/');
-  for (let i = 1; i < parts.length; i++) {
-    const folder = page.getByRole('button', { name: `Folder ${parts.slice(0, i).join('/')}/`, exact: true });
-    await folder.waitFor();
-    if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
-  }
+  await openFolders(page, path);
   await page.getByRole('button', { name: `Show ${path}` }).waitFor();
 }
 
 /** Opens the folders on the way to `path` and reveals it; returns the text shown. */
 export async function reveal(page: Page, path: string): Promise<string> {
-  const parts = path.split('/');
-  for (let i = 1; i < parts.length; i++) {
-    const folder = page.getByRole('button', { name: `Folder ${parts.slice(0, i).join('/')}/`, exact: true });
-    await folder.waitFor({ timeout: LONG });
-    if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
-  }
+  await openFolders(page, path, LONG);
   const hide = page.getByRole('button', { name: `Hide ${path}` });
   if (await hide.isVisible()) await hide.click();
   await page.getByRole('button', { name: `Show ${path}` }).click();
