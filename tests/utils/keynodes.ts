@@ -132,6 +132,22 @@ export async function measureSent<T>(sent: { bytes: number }, fn: () => Promise<
   return { result, bytes: sent.bytes - before };
 }
 
+/**
+ * A fresh signaling server with two keynodes: an owner whose sent bytes are counted, and a peer.
+ * `measure(fn)` is what the owner sends while `fn` runs (only the peer may talk to it meanwhile).
+ */
+export async function countedOwnerAndPeer(): Promise<{
+  net: Net;
+  owner: Keynode;
+  peer: Keynode;
+  measure: <T>(fn: () => Promise<T>) => Promise<{ result: T; bytes: number }>;
+}> {
+  const net = await Net.start();
+  const counting = countingRtc();
+  const [owner, peer] = await Promise.all([net.node('owner', { rtc: counting.rtc }), net.node('peer')]);
+  return { net, owner, peer, measure: (fn) => measureSent(counting.sent, fn) };
+}
+
 /** WebRTC for Node whose data channels add every byte this side sends to `sent`. */
 export function countingRtc(): { rtc: RtcImpl; sent: SentCounter } {
   const sent: SentCounter = { bytes: 0, channels: [] };

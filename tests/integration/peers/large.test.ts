@@ -4,25 +4,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../../src/index.js';
 import { bytesEqual } from '../../../src/keys/crypto.js';
-import { countingRtc, measureSent, Net, noise, shareWith } from '../../utils/keynodes.js';
+import { countedOwnerAndPeer, Net, noise, shareWith } from '../../utils/keynodes.js';
 
 let net: Net;
 let owner: Keynode;
 let peer: Keynode;
-let sent: { bytes: number };
+/** Bytes the owner sends over its peer channels while `fn` runs (only the peer talks to it here). */
+let measure: Awaited<ReturnType<typeof countedOwnerAndPeer>>['measure'];
 
 beforeAll(async () => {
-  net = await Net.start();
-  const counting = countingRtc();
-  sent = counting.sent;
-  [owner, peer] = await Promise.all([net.node('owner', { rtc: counting.rtc }), net.node('peer')]);
+  ({ net, owner, peer, measure } = await countedOwnerAndPeer());
 });
 afterAll(async () => {
   await net?.stopAll();
 });
-
-/** Bytes the owner sends over its peer channels while `fn` runs (only the peer talks to it here). */
-const measure = <T>(fn: () => Promise<T>): Promise<{ result: T; bytes: number }> => measureSent(sent, fn);
 
 describe('large vaults (B2)', () => {
   it('a pack between one and two 64 KiB chunks (where Polykey lost the tail) clones byte-exact', async () => {
