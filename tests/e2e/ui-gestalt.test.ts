@@ -132,9 +132,12 @@ describe.skipIf(!hasChromium)('keynode UI: a second browser linked into the reci
     expect(await a.getByTestId('who-can-pull').getByRole('listitem').count()).toBe(1);
     expect(await a.getByRole('button', { name: 'Stop sharing with Bob' }).count()).toBe(1);
     // Choosing whom to share with: Bob once; asking a browser what it shares: each of his.
+    // (Contacts load after the screen shows: wait for Bob's option before reading them all.)
+    await a.getByLabel('Share with a contact').locator('option', { hasText: 'Bob' }).first().waitFor({ state: 'attached' });
     const shareOptions = await a.getByLabel('Share with a contact').locator('option').allTextContents();
     expect(shareOptions.filter((o) => o.includes('Bob'))).toEqual(['Bob (2 linked browsers)']);
     await go(a, 'Remote');
+    await a.getByLabel('Contact').locator('option', { hasText: 'Bob’s other browser' }).waitFor({ state: 'attached' });
     const scanOptions = await a.getByLabel('Contact').locator('option').allTextContents();
     expect(scanOptions.filter((o) => o.includes('Bob'))).toEqual(['Bob', `Bob’s other browser (${phoneId.slice(0, 12)}…)`]);
     await openVault(a, 'team');
