@@ -3,6 +3,7 @@
 // Browser code (the service worker, pages) builds through src/keynode/keynode.ts directly.
 import { randomBytes } from './ids/index.js';
 import { base64urlEncode } from './keys/crypto.js';
+import { KeynodeError } from './errors.js';
 import { createKeynodeFrom, type Keynode } from './keynode/keynode.js';
 import type { RtcImpl } from './network/byte-channel.js';
 import type { StorageSpec } from './storage/index.js';
@@ -13,6 +14,14 @@ export interface CreateKeynodeOptions {
   /** Storage namespace: several keynodes in one process or origin. */
   name?: string;
   recoveryCode?: string;
+  /**
+   * Unlocks (or, for a new keynode, sets) the key that encrypts everything stored. 'indexeddb' and
+   * { dir } are never written in plaintext: without it, an existing keynode starts locked and a new
+   * one cannot be made (ErrorKeynodeLocked). 'memory' without it stays unencrypted (tests).
+   */
+  passphrase?: string;
+  /** Lock after this long without a user action (null = never, the default in Node). */
+  autoLockMs?: number | null;
   /** e.g. 'ws://127.0.0.1:8787'; absent = no network (local only). */
   signalingUrl?: string;
   rtc?: Partial<RtcImpl> & Pick<RtcImpl, 'RTCPeerConnection'>;
@@ -54,13 +63,23 @@ export async function createKeynode(options: CreateKeynodeOptions = {}): Promise
     }
     if (WebSocketImpl === undefined) WebSocketImpl = (await import('ws')).default;
   }
-  const parts: Parameters<typeof createKeynodeFrom>[0] = { storage };
-  for (const key of ['recoveryCode', 'signalingUrl', 'iceServers', 'clock', 'logger', 'baseUrl', 'connectTimeoutMs', 'idleMs'] as const) {
+  const persistent = spec === 'indexeddb' || (typeof spec === 'object' && 'dir' in spec);
+  const parts: Parameters<typeof createKeynodeFrom>[0] = { storage, requireEncryption: persistent };
+  if (!isBrowser) {
+    parts.makeCipher = (await import('./platform/node-cipher.js')).nodeCipher;
+    parts.autoLockMs = null; // a Node keynode (the command line, `serve`) stays unlocked while it runs
+  }
+  for (const key of ['recoveryCode', 'passphrase', 'autoLockMs', 'signalingUrl', 'iceServers', 'clock', 'logger', 'baseUrl', 'connectTimeoutMs', 'idleMs'] as const) {
     if (options[key] !== undefined) (parts as unknown as Record<string, unknown>)[key] = options[key];
   }
   if (rtc !== undefined) parts.rtc = rtc;
   if (WebSocketImpl !== undefined) parts.WebSocket = WebSocketImpl as NonNullable<typeof parts.WebSocket>;
-  return createKeynodeFrom(parts);
+  const keynode = await createKeynodeFrom(parts);
+  if (!(await keynode.lockState()).created) {
+    await keynode.stop();
+    throw new KeynodeError('ErrorKeynodeLocked', 'A new keynode in persistent storage needs a passphrase to encrypt what it stores (the passphrase option, or KEYNODE_PASSPHRASE for the command line).');
+  }
+  return keynode;
 }
 
 export type { Keynode, KeynodeNotificationsExtra } from './keynode/keynode.js';

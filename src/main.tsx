@@ -24,8 +24,20 @@ async function config(): Promise<{ signalingUrl?: string }> {
 export interface KeynodeRuntime {
   mode: 'service-worker' | 'page';
   host?: NetworkHost;
-  /** Replaces this profile's keynode with the one a recovery code belongs to, then reloads. */
-  restore(code: string): Promise<void>;
+  /** Replaces this profile's keynode with the one a recovery code belongs to (encrypted with `passphrase`), then reloads. */
+  restore(code: string, passphrase: string): Promise<void>;
+}
+
+/** Resolves with the NodeId once the keynode exists (at once, or after the first-run passphrase). */
+function created(keynode: Keynode): Promise<string> {
+  if (keynode.nodeId !== '') return Promise.resolve(keynode.nodeId);
+  return new Promise((resolve) => {
+    const off = keynode.on('lock', ({ nodeId }) => {
+      if (nodeId === '') return;
+      off();
+      resolve(nodeId);
+    });
+  });
 }
 
 async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keynode: Keynode; runtime: KeynodeRuntime } | undefined> {
@@ -42,36 +54,39 @@ async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keyn
     onKeynodeReplaced(() => location.reload());
     const runtime: KeynodeRuntime = {
       mode: 'service-worker',
-      async restore(code) {
-        await keynode.rpc.restore(code);
+      async restore(code, passphrase) {
+        await keynode.rpc.restore(code, passphrase);
         location.reload();
       },
     };
-    const host = (url: string | undefined): NetworkHost => startNetworkHost({ rpc: keynode.rpc, nodeId: keynode.nodeId, signalingUrl: url });
-    runtime.host = host(signalingUrl);
-    if (signalingUrl === undefined) {
-      // Opened offline: the config (and so the signaling server) is learnt once the network is
-      // back — on the 'online' event, and by retrying with back-off (the event is not reliable).
-      let delay = 2000;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let done = false;
-      const retry = async (): Promise<void> => {
-        clearTimeout(timer);
-        const url = (await config()).signalingUrl;
-        if (done) return;
-        if (url === undefined) {
-          timer = setTimeout(() => void retry(), (delay = Math.min(delay * 2, 60_000)));
-          return;
-        }
-        done = true;
-        removeEventListener('online', onOnline);
-        await runtime.host?.stop();
-        runtime.host = host(url);
-      };
-      const onOnline = (): void => void retry();
-      addEventListener('online', onOnline);
-      timer = setTimeout(onOnline, delay);
-    }
+    // The network host logs in as this keynode: a new one has no NodeId until its first unlock.
+    void created(keynode).then((nodeId) => {
+      const host = (url: string | undefined): NetworkHost => startNetworkHost({ rpc: keynode.rpc, nodeId, signalingUrl: url });
+      runtime.host = host(signalingUrl);
+      if (signalingUrl === undefined) {
+        // Opened offline: the config (and so the signaling server) is learnt once the network is
+        // back — on the 'online' event, and by retrying with back-off (the event is not reliable).
+        let delay = 2000;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        let done = false;
+        const retry = async (): Promise<void> => {
+          clearTimeout(timer);
+          const url = (await config()).signalingUrl;
+          if (done) return;
+          if (url === undefined) {
+            timer = setTimeout(() => void retry(), (delay = Math.min(delay * 2, 60_000)));
+            return;
+          }
+          done = true;
+          removeEventListener('online', onOnline);
+          await runtime.host?.stop();
+          runtime.host = host(url);
+        };
+        const onOnline = (): void => void retry();
+        addEventListener('online', onOnline);
+        timer = setTimeout(onOnline, delay);
+      }
+    });
     return { keynode, runtime };
   } catch (e) {
     console.warn('keynode: the service worker is unavailable, running the keynode in this tab', e);
@@ -82,8 +97,17 @@ async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keyn
 async function inPage(signalingUrl: string | undefined): Promise<{ keynode: Keynode; runtime: KeynodeRuntime }> {
   // Loaded only here: with the core in the worker, the page never needs git or storage code.
   const [{ createKeynodeFrom }, { openIndexedDbStorage }] = await Promise.all([import('./keynode/keynode.js'), import('./storage/index.js')]);
+  const name = await currentStorageName();
+  // One core per storage: its encrypted store assumes a single writer. A second tab waits here.
+  await new Promise<void>((resolve) => {
+    void navigator.locks.request(`keynode-core-${name}`, () => {
+      resolve();
+      return new Promise<never>(() => undefined); // held until this tab closes
+    });
+  });
   const parts: Parameters<typeof createKeynodeFrom>[0] = {
-    storage: await openIndexedDbStorage(await currentStorageName()),
+    storage: await openIndexedDbStorage(name),
+    requireEncryption: true,
     baseUrl: location.origin + '/',
   };
   if (signalingUrl !== undefined) {
@@ -91,12 +115,12 @@ async function inPage(signalingUrl: string | undefined): Promise<{ keynode: Keyn
     parts.rtc = globalThis as unknown as RtcImpl;
   }
   const keynode = await createKeynodeFrom(parts);
-  const restore = async (code: string): Promise<void> => {
+  const restore = async (code: string, passphrase: string): Promise<void> => {
     if (!(await checkRestore(keynode, code))) return;
     await keynode.stop();
     try {
       // Offline: this build only writes the restored identity; the reload brings it online.
-      const restored = await replaceWithRestored((storage) => createKeynodeFrom({ storage, recoveryCode: code }));
+      const restored = await replaceWithRestored((storage) => createKeynodeFrom({ storage, requireEncryption: true, recoveryCode: code, passphrase }));
       await restored.stop();
     } finally {
       // Restored, or (on a failure) the old keynode again: this tab's keynode has stopped either way.
@@ -115,7 +139,7 @@ async function main(): Promise<void> {
   const pwa = runtime.mode === 'service-worker'
     ? { onUpdateReady, applyUpdate, installPrompt, requestPersistentStorage, storageEstimate }
     : { installPrompt, requestPersistentStorage, storageEstimate };
-  render(<App keynode={keynode} pwa={pwa} onRestore={(code) => runtime.restore(code)} />, root);
+  render(<App keynode={keynode} pwa={pwa} onRestore={(code, passphrase) => runtime.restore(code, passphrase)} />, root);
 }
 
 main().catch((e: unknown) => {

@@ -33,6 +33,7 @@ const parts = (storage: Storage): KeynodeParts => {
   const own = bridge;
   return {
     storage,
+    requireEncryption: true,
     baseUrl: self.registration.scope,
     bridged: {
       signaling: ({ signLogin }) => {
@@ -53,9 +54,9 @@ startSwRpcServer({
   },
   restore: {
     check: checkRestore,
-    replace: (code) => {
+    replace: (code, passphrase) => {
       bridge = new HostBridge();
-      return replaceWithRestored((storage) => createKeynodeFrom({ ...parts(storage), recoveryCode: code }));
+      return replaceWithRestored((storage) => createKeynodeFrom({ ...parts(storage), recoveryCode: code, passphrase }));
     },
   },
 });

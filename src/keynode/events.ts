@@ -6,6 +6,8 @@ export interface KeynodeEvents {
   notification: { kind: 'inbox' | 'request'; item: InboxItem };
   'vault-changed': { vaultId: string; reason: string };
   network: { signaling: 'connected' | 'connecting' | 'offline'; peers: string[] };
+  /** The keynode was locked or unlocked (lockState() has the rest). */
+  lock: { locked: boolean; nodeId: string };
 }
 
 export type KeynodeEventName = keyof KeynodeEvents;

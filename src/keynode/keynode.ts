@@ -1,38 +1,33 @@
 // The composition root: builds one keynode from injected platform pieces (storage, WebRTC, the
 // WebSocket class, clock, logger) and exposes API.md's surface. Platform-neutral: the service worker,
 // a page and Node all come through here; src/index.ts adds Node's defaults.
-import { ACL } from '../acl/acl.js';
 import { KeynodeError } from '../errors.js';
-import { GestaltGraph } from '../gestalts/gestalt-graph.js';
-import { GestaltsManager } from '../gestalts/gestalts-manager.js';
-import type { NodeId } from '../ids/index.js';
-import { loadOrCreateIdentity } from '../keys/identity.js';
 import type { RtcImpl } from '../network/byte-channel.js';
 import type { WebSocketConstructor } from '../network/signaling-client.js';
-import { NotificationsManager } from '../notifications/notifications-manager.js';
-import { SecretsManager } from '../secrets/secrets-manager.js';
-import { Sigchain } from '../sigchain/sigchain.js';
 import type { Storage } from '../storage/index.js';
-import {
-  silentLogger,
-  type Gestalts,
-  type InboxItem,
-  type Logger,
-  type Notifications,
-  type Secrets,
-  type Vaults,
-} from '../types.js';
-import { VaultManager } from '../vaults/vault-manager.js';
-import type { CoreContext } from './context.js';
+import { SecureStorage, type MakeCipher } from '../storage/secure-storage.js';
+import type { Gestalts, InboxItem, Logger, Notifications, Secrets, Vaults } from '../types.js';
+import type { Core } from './core.js';
 import { Events, type KeynodeEventName, type KeynodeEvents } from './events.js';
-import { Network, type NetworkOptions } from './network.js';
-import { PullQueue, type QueuedPull } from './pull-queue.js';
-import { Remote } from './remote.js';
-import { Sharing } from './sharing.js';
+import { Gate } from './gate.js';
+import { KeynodeLock, type LockState } from './lock.js';
+import type { NetworkOptions } from './network.js';
+import type { QueuedPull } from './pull-queue.js';
 
 export interface KeynodeParts {
   storage: Storage;
   recoveryCode?: string;
+  /** Unlocks (or, for a new keynode, sets) the key that encrypts everything stored. */
+  passphrase?: string;
+  /**
+   * A persistent store (IndexedDB, { dir }) is never written in plaintext: without a passphrase
+   * the keynode starts locked (or, when new, waits for one). 'memory' may stay plaintext.
+   */
+  requireEncryption?: boolean;
+  /** Lock after this long without a user action (a new keynode's default; null = never). */
+  autoLockMs?: number | null;
+  /** Node's faster cipher on the same keys (src/platform/node-cipher.ts); WebCrypto otherwise. */
+  makeCipher?: MakeCipher;
   signalingUrl?: string;
   rtc?: RtcImpl;
   iceServers?: RTCIceServer[];
@@ -65,6 +60,21 @@ export interface Keynode {
   };
   on<K extends KeynodeEventName>(event: K, listener: (value: KeynodeEvents[K]) => void): () => void;
   stop(): Promise<void>;
+
+  // Locking (API.md "Locking (encryption at rest)"). A locked keynode answers only these, nodeId
+  // and network.status; everything else is ErrorKeynodeLocked.
+  /** Forgets the data key now (after the operations already running, waited for briefly). */
+  lock(): Promise<void>;
+  /** Unlocks; a new keynode is created with this passphrase, a plaintext one is encrypted with it. */
+  unlock(passphrase: string): Promise<void>;
+  /** Beyond API.md, for a forgotten passphrase: unlocks with the recovery code and sets `newPassphrase`. */
+  unlockWithRecoveryCode(recoveryCode: string, newPassphrase: string): Promise<void>;
+  /** Rewraps the data key under `next`; `current` is '' for a keynode that has no passphrase yet. */
+  setPassphrase(current: string, next: string): Promise<void>;
+  lockState(): Promise<LockState>;
+  setAutoLock(ms: number | null): Promise<void>;
+  /** Beyond API.md: the user did something, so the auto-lock countdown starts again. */
+  noteActivity(): Promise<void>;
 }
 
 /** Beyond API.md: pulls queued until the owner can be reached. */
@@ -85,223 +95,229 @@ export interface KeynodeNotificationsExtra {
   };
 }
 
-const MUTATIONS = ['add', 'update', 'write', 'mkdir', 'rename', 'delete', 'batch'] as const;
 
-export async function createKeynodeFrom(parts: KeynodeParts): Promise<Keynode> {
+/** What the service worker needs beyond the API: the key tabs keep, and handing it back. */
+export interface KeynodeHost extends Keynode {
+  /** The unlocked data key (a non-extractable CryptoKey), for tabs to keep. */
+  sessionKey(): CryptoKey | undefined;
+  /** Unlocks with a data key a tab kept (the worker was restarted); false if it is not this keynode's. */
+  resume(dataKey: CryptoKey): Promise<boolean>;
+}
+
+export async function createKeynodeFrom(parts: KeynodeParts): Promise<KeynodeHost> {
+  let keynode: KeynodeImpl | undefined;
   try {
-    return await startKeynode(parts);
+    const storage = await SecureStorage.open(parts.storage, parts.makeCipher);
+    keynode = new KeynodeImpl(storage, parts);
+    await keynode.lockCtl.init(parts.passphrase, parts.recoveryCode);
+    return keynode;
   } catch (e) {
-    // A keynode that fails to start (a bad recovery code, a damaged store) must not keep its
+    // A keynode that fails to start (a wrong passphrase, a damaged store) must not keep its
     // storage open: an open IndexedDB connection blocks deleting or upgrading that profile.
-    await parts.storage.close().catch(() => undefined);
+    if (keynode !== undefined) await keynode.stop().catch(() => undefined);
+    else await parts.storage.close().catch(() => undefined);
     throw e;
   }
 }
 
-async function startKeynode(parts: KeynodeParts): Promise<Keynode> {
-  const { storage } = parts;
-  const clock = parts.clock ?? Date.now;
-  const logger = parts.logger ?? silentLogger;
-  const identityOptions: { recoveryCode?: string } = {};
-  if (parts.recoveryCode !== undefined) identityOptions.recoveryCode = parts.recoveryCode;
-  const identity = await loadOrCreateIdentity(storage.kv, identityOptions);
-  const nodeId: NodeId = identity.nodeId;
-  const acl = new ACL();
-  const graph = new GestaltGraph(acl);
-  const sigchain = new Sigchain(storage.kv, identity, { clock });
-  const gestalts = await GestaltsManager.create({ kv: storage.kv, identity, acl, graph, sigchain });
-  const vaults = new VaultManager({
-    storage,
-    nodeId,
-    clock,
-    logger,
-    onDeleteVault: (tx, vaultId) => acl.removeVault(tx, vaultId),
-  });
-  await vaults.start();
-  const secrets = new SecretsManager(vaults, logger);
-  const notifications = await NotificationsManager.create({ kv: storage.kv, identity, acl, gestalts: graph, clock, logger });
-  const events = new Events();
-  const ctx: CoreContext = {
-    nodeId,
-    identity,
-    storage,
-    acl,
-    graph,
-    gestalts,
-    vaults,
-    secrets,
-    notifications,
-    events,
-    clock,
-    logger,
-    baseUrl: parts.baseUrl ?? 'http://127.0.0.1:5173/',
-  };
-  const networkOptions: ConstructorParameters<typeof Network>[1] = {};
-  if (parts.signalingUrl !== undefined) networkOptions.signalingUrl = parts.signalingUrl;
-  if (parts.rtc !== undefined) networkOptions.rtc = parts.rtc;
-  if (parts.iceServers !== undefined) networkOptions.iceServers = parts.iceServers;
-  if (parts.WebSocket !== undefined) networkOptions.WebSocket = parts.WebSocket;
-  if (parts.connectTimeoutMs !== undefined) networkOptions.connectTimeoutMs = parts.connectTimeoutMs;
-  if (parts.idleMs !== undefined) networkOptions.idleMs = parts.idleMs;
-  if (parts.bridged !== undefined) networkOptions.bridged = parts.bridged;
-  const network = new Network(ctx, networkOptions);
-  const keynode = new KeynodeImpl(ctx, network, identity.recoveryCode);
-  await network.start();
-  network.flushSoon();
-  return keynode;
-}
+const MUTATIONS = ['add', 'update', 'write', 'mkdir', 'rename', 'delete', 'batch'] as const;
 
-class KeynodeImpl implements Keynode {
-  readonly nodeId: string;
-  readonly recoveryCode?: string;
+class KeynodeImpl implements KeynodeHost {
   readonly vaults: Keynode['vaults'];
   readonly secrets: Secrets;
   readonly gestalts: Keynode['gestalts'];
   readonly notifications: Keynode['notifications'];
   readonly network: Keynode['network'];
+  readonly lockCtl: KeynodeLock;
+  private readonly events = new Events();
+  private readonly gate = new Gate();
   private stopping: Promise<void> | undefined;
-  private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
-    private readonly ctx: CoreContext,
-    private readonly net: Network,
-    recoveryCode: string | undefined,
+    private readonly storage: SecureStorage,
+    parts: KeynodeParts,
   ) {
-    this.nodeId = ctx.nodeId;
-    if (recoveryCode !== undefined) this.recoveryCode = recoveryCode;
-    const guard = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => {
-      if (this.stopping !== undefined) return Promise.reject(stoppedError());
-      return fn(...args);
-    };
-    const sharing = new Sharing(ctx, () => net.flushSoon());
-    const remote = new Remote(ctx, net);
-    const pulls = new PullQueue(ctx, net, remote);
-    const { vaults, events } = ctx;
-    const changed = (vaultId: string, reason: string): void => events.emit('vault-changed', { vaultId, reason });
+    this.lockCtl = new KeynodeLock(storage, parts, this.events, this.gate);
+    // Every call runs inside the gate: refused while locked (or not created yet), waited for by lock().
+    const call =
+      <A extends unknown[], R>(fn: (core: Core, ...args: A) => Promise<R>) =>
+      (...args: A): Promise<R> => {
+        if (this.stopping !== undefined) return Promise.reject(stoppedError());
+        return this.gate.run(() => fn(this.lockCtl.core!, ...args));
+      };
+    const changed = (c: Core, vaultId: string, reason: string): void => this.events.emit('vault-changed', { vaultId, reason });
 
     this.vaults = {
-      create: guard(async (name) => {
-        const id = await vaults.create(name);
-        changed(id, 'create');
+      create: call(async (c, name) => {
+        const id = await c.ctx.vaults.create(name);
+        changed(c, id, 'create');
         return id;
       }),
-      list: guard(() => vaults.list()),
-      rename: guard(async (vault, newName) => {
-        const id = await vaults.resolve(vault);
-        await vaults.rename(vault, newName);
-        changed(id, 'rename');
+      list: call((c) => c.ctx.vaults.list()),
+      rename: call(async (c, vault, newName) => {
+        const id = await c.ctx.vaults.resolve(vault);
+        await c.ctx.vaults.rename(vault, newName);
+        changed(c, id, 'rename');
       }),
-      delete: guard(async (vault) => {
-        const id = await vaults.resolve(vault);
-        await vaults.delete(vault);
-        changed(id, 'delete');
+      delete: call(async (c, vault) => {
+        const id = await c.ctx.vaults.resolve(vault);
+        await c.ctx.vaults.delete(vault);
+        changed(c, id, 'delete');
       }),
-      log: guard((vault, opts) => vaults.log(vault, opts)),
-      version: guard(async (vault, ref) => {
-        const id = await vaults.resolve(vault);
-        const result = await vaults.version(vault, ref);
-        changed(id, 'version');
+      log: call((c, vault, opts) => c.ctx.vaults.log(vault, opts)),
+      version: call(async (c, vault, ref) => {
+        const id = await c.ctx.vaults.resolve(vault);
+        const result = await c.ctx.vaults.version(vault, ref);
+        changed(c, id, 'version');
         return result;
       }),
-      share: guard((vault, nodeId) => sharing.share(vault, nodeId)),
-      unshare: guard((vault, nodeId) => sharing.unshare(vault, nodeId)),
-      permissions: guard((vault) => sharing.permissions(vault)),
-      shareLink: guard((vault, nodeId, opts) => sharing.shareLink(vault, nodeId, opts)),
-      scan: guard((nodeId) => remote.scan(nodeId)),
-      clone: guard((vault, nodeId) => remote.clone(vault, nodeId)),
-      pull: guard((vault, opts) => remote.pull(vault, opts)),
-      fork: guard(async (vault, newName) => {
-        const id = await vaults.fork(vault, newName);
-        changed(id, 'fork');
+      share: call((c, vault, nodeId) => c.sharing.share(vault, nodeId)),
+      unshare: call((c, vault, nodeId) => c.sharing.unshare(vault, nodeId)),
+      permissions: call((c, vault) => c.sharing.permissions(vault)),
+      shareLink: call((c, vault, nodeId, opts) => c.sharing.shareLink(vault, nodeId, opts)),
+      scan: call((c, nodeId) => c.remote.scan(nodeId)),
+      clone: call((c, vault, nodeId) => c.remote.clone(vault, nodeId)),
+      pull: call((c, vault, opts) => c.remote.pull(vault, opts)),
+      fork: call(async (c, vault, newName) => {
+        const id = await c.ctx.vaults.fork(vault, newName);
+        changed(c, id, 'fork');
         return id;
       }),
-      queuePull: guard((vault, opts) => pulls.queue(vault, opts)),
-      queuedPulls: guard(() => pulls.list()),
-      cancelQueuedPull: guard((vault) => pulls.cancel(vault)),
+      queuePull: call((c, vault, opts) => c.pulls.queue(vault, opts)),
+      queuedPulls: call((c) => c.pulls.list()),
+      cancelQueuedPull: call((c, vault) => c.pulls.cancel(vault)),
     };
-    pulls.runSoon();
 
-    const secrets = ctx.secrets;
-    const wrapped = {} as Record<string, unknown>;
+    const secrets = {} as Record<string, unknown>;
     for (const name of ['get', 'getText', 'stat', 'list', 'env'] as const) {
-      wrapped[name] = guard((secrets[name] as (...a: unknown[]) => Promise<unknown>).bind(secrets));
+      secrets[name] = call((c, ...args: unknown[]) => (c.ctx.secrets[name] as (...a: unknown[]) => Promise<unknown>).apply(c.ctx.secrets, args));
     }
     for (const name of MUTATIONS) {
-      const fn = (secrets[name] as (...a: unknown[]) => Promise<unknown>).bind(secrets);
-      wrapped[name] = guard(async (vault: unknown, ...rest: unknown[]) => {
-        const result = await fn(vault, ...rest);
-        changed(await vaults.resolve(vault as string), name);
+      secrets[name] = call(async (c, vault: unknown, ...rest: unknown[]) => {
+        const result = await (c.ctx.secrets[name] as (...a: unknown[]) => Promise<unknown>).call(c.ctx.secrets, vault, ...rest);
+        changed(c, await c.ctx.vaults.resolve(vault as string), name);
         return result;
       });
     }
-    this.secrets = wrapped as unknown as Secrets;
+    this.secrets = secrets as unknown as Secrets;
 
-    const g = ctx.gestalts;
     this.gestalts = {
-      trust: guard(async (node) => {
-        await g.trust(node);
+      trust: call(async (c, node) => {
+        await c.ctx.gestalts.trust(node);
         // Trusting someone we once blocked lets their notifications in again.
-        await ctx.notifications.requests.unblock(node);
+        await c.ctx.notifications.requests.unblock(node);
       }),
-      untrust: guard((n) => g.untrust(n)),
-      allow: guard((n, a) => g.allow(n, a)),
-      disallow: guard((n, a) => g.disallow(n, a)),
-      permissions: guard((n) => g.permissions(n)),
-      get: guard((n) => g.get(n)),
-      list: guard(() => g.list()),
-      invite: guard((n) => remote.invite(n)),
-      claim: guard((n) => remote.claim(n)),
-      discover: guard((n) => remote.discover(n)),
+      untrust: call((c, n) => c.ctx.gestalts.untrust(n)),
+      allow: call((c, n, a) => c.ctx.gestalts.allow(n, a)),
+      disallow: call((c, n, a) => c.ctx.gestalts.disallow(n, a)),
+      permissions: call((c, n) => c.ctx.gestalts.permissions(n)),
+      get: call((c, n) => c.ctx.gestalts.get(n)),
+      list: call((c) => c.ctx.gestalts.list()),
+      invite: call((c, n) => c.remote.invite(n)),
+      claim: call((c, n) => c.remote.claim(n)),
+      discover: call((c, n) => c.remote.discover(n)),
     };
 
-    const n = ctx.notifications;
     const plain = (item: InboxItem): InboxItem => ({ id: item.id, from: item.from, data: item.data, isRead: item.isRead, iat: item.iat });
     this.notifications = {
-      send: guard(async (to, message) => {
-        if (to === ctx.nodeId) throw new KeynodeError('ErrorInvalidArgument', 'A keynode cannot send a notification to itself.');
-        await n.send(to, message);
-        net.flushSoon();
+      send: call(async (c, to, message) => {
+        if (to === c.ctx.nodeId) throw new KeynodeError('ErrorInvalidArgument', 'A keynode cannot send a notification to itself.');
+        await c.ctx.notifications.send(to, message);
+        c.net.flushSoon();
       }),
-      read: guard(async (opts) => (await n.read(opts)).map(plain)),
-      remove: guard((id) => n.remove(id)),
-      clear: guard(() => n.clear()),
+      read: call(async (c, opts) => (await c.ctx.notifications.read(opts)).map(plain)),
+      remove: call((c, id) => c.ctx.notifications.remove(id)),
+      clear: call((c) => c.ctx.notifications.clear()),
       outbox: {
-        read: guard(() => n.outbox.read()),
-        remove: guard((id) => n.outbox.remove(id)),
-        clear: guard(() => n.outbox.clear()),
+        read: call((c) => c.ctx.notifications.outbox.read()),
+        remove: call((c, id) => c.ctx.notifications.outbox.remove(id)),
+        clear: call((c) => c.ctx.notifications.outbox.clear()),
       },
-      openLink: guard(async (url) => {
-        const opened = await n.openLink(url);
+      openLink: call(async (c, url) => {
+        const opened = await c.ctx.notifications.openLink(url);
         return { id: opened.id, from: opened.from, data: opened.data };
       }),
-      unreadCount: guard(() => n.unreadCount()),
+      unreadCount: call((c) => c.ctx.notifications.unreadCount()),
       requests: {
-        read: guard(async () => (await n.requests.read()).map(plain)),
-        accept: guard(async (id) => {
-          await n.requests.accept(id, (sender) => g.trust(sender));
+        read: call(async (c) => (await c.ctx.notifications.requests.read()).map(plain)),
+        accept: call(async (c, id) => {
+          await c.ctx.notifications.requests.accept(id, (sender) => c.ctx.gestalts.trust(sender));
         }),
-        block: guard((id) => n.requests.block(id)),
+        block: call((c, id) => c.ctx.notifications.requests.block(id)),
       },
     };
-    this.unsubscribe.push(n.onNotification((e) => ctx.events.emit('notification', { kind: e.kind, item: plain(e.item) })));
+    this.lockCtl.onCoreStarted((core) => {
+      core.ctx.notifications.onNotification((e) => this.events.emit('notification', { kind: e.kind, item: plain(e.item) }));
+    });
 
     this.network = {
-      status: guard(async () => net.status()),
-      connect: guard(() => net.connect()),
-      disconnect: guard(() => net.disconnect()),
+      // Answered while locked too: a locked keynode stays online, and the status pill says so.
+      status: async () => {
+        if (this.stopping !== undefined) throw stoppedError();
+        return this.lockCtl.core?.net.status() ?? { signaling: 'offline', peers: [] };
+      },
+      connect: call((c) => c.net.connect()),
+      disconnect: call((c) => c.net.disconnect()),
     };
   }
 
+  get nodeId(): string {
+    return this.lockCtl.nodeId;
+  }
+
+  get recoveryCode(): string | undefined {
+    return this.lockCtl.recoveryCode;
+  }
+
   on<K extends KeynodeEventName>(event: K, listener: (value: KeynodeEvents[K]) => void): () => void {
-    return this.ctx.events.on(event, listener);
+    return this.events.on(event, listener);
+  }
+
+  lock(): Promise<void> {
+    return this.whileRunning(() => this.lockCtl.lock());
+  }
+
+  unlock(passphrase: string): Promise<void> {
+    return this.whileRunning(() => this.lockCtl.unlock(passphrase));
+  }
+
+  unlockWithRecoveryCode(recoveryCode: string, newPassphrase: string): Promise<void> {
+    return this.whileRunning(() => this.lockCtl.unlockWithRecoveryCode(recoveryCode, newPassphrase));
+  }
+
+  setPassphrase(current: string, next: string): Promise<void> {
+    return this.whileRunning(() => this.lockCtl.setPassphrase(current, next));
+  }
+
+  lockState(): Promise<LockState> {
+    return this.whileRunning(async () => this.lockCtl.state());
+  }
+
+  setAutoLock(ms: number | null): Promise<void> {
+    return this.whileRunning(() => this.lockCtl.setAutoLock(ms));
+  }
+
+  noteActivity(): Promise<void> {
+    return this.whileRunning(async () => this.lockCtl.noteActivity());
+  }
+
+  sessionKey(): CryptoKey | undefined {
+    return this.storage.session?.dataKey;
+  }
+
+  resume(dataKey: CryptoKey): Promise<boolean> {
+    return this.whileRunning(() => this.lockCtl.resume(dataKey));
+  }
+
+  private whileRunning<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.stopping !== undefined) return Promise.reject(stoppedError());
+    return fn();
   }
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      for (const u of this.unsubscribe) u();
-      await this.net.stop();
-      await this.ctx.vaults.stop();
-      await this.ctx.storage.close();
+      await this.lockCtl.stop();
+      await this.storage.close();
     })();
     return this.stopping;
   }

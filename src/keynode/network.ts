@@ -11,6 +11,7 @@ import type { RpcPeer } from '../network/rpc.js';
 import { RpcHandlers } from '../network/rpc-handlers.js';
 import { SignalingClient, type WebSocketConstructor } from '../network/signaling-client.js';
 import type { CoreContext } from './context.js';
+import { gatedHandlers, type Gate } from './gate.js';
 import { registerPeerService } from './peer-service.js';
 
 /** What the network uses of a signaling client: the real one, or the service worker's bridge to the host tab. */
@@ -37,6 +38,8 @@ export interface NetworkOptions {
   directDeliveryTimeoutMs?: number;
   connectTimeoutMs?: number;
   idleMs?: number;
+  /** Peer requests run inside the keynode's session gate (refused while it is locked). */
+  gate?: Gate;
 }
 
 export type SignalingState = 'connected' | 'connecting' | 'offline';
@@ -71,12 +74,13 @@ export class Network {
   private readonly reachable = new Set<(nodeId?: NodeId) => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  private mailboxDeferred = false;
 
   constructor(
     private readonly ctx: CoreContext,
     private readonly options: NetworkOptions,
   ) {
-    registerPeerService(ctx, this.handlers);
+    registerPeerService(ctx, options.gate === undefined ? this.handlers : gatedHandlers(this.handlers, options.gate));
     // Ours if given; else what the signaling server hands out at login (filled in place below).
     const iceServers: RTCIceServer[] = [...(options.iceServers ?? [])];
     const common = { nodeId: ctx.nodeId, sign: (bytes: Uint8Array) => ctx.identity.sign(bytes), handlers: this.handlers, clock: ctx.clock };
@@ -230,12 +234,26 @@ export class Network {
       try {
         await this.ctx.notifications.receive(item.token, { via: 'mailbox' });
       } catch (e) {
+        // Locked: it cannot be stored now. Left unacknowledged, the server keeps it and hands it
+        // over again at the next login (redeliverMailbox, after the unlock).
+        if (isKeynodeError(e, 'ErrorKeynodeLocked')) {
+          this.mailboxDeferred = true;
+          continue;
+        }
         // A bad or unwanted token is dropped (acknowledged) so it does not come back forever.
         this.ctx.logger.info('mailbox token refused', { code: (e as KeynodeError).code });
       }
       handled.push(item.id);
     }
     if (handled.length > 0) this.signaling?.ackMailbox(handled);
+  }
+
+  /** Logs in again if mailbox items arrived while the keynode was locked, so the server resends them. */
+  async redeliverMailbox(): Promise<void> {
+    if (!this.mailboxDeferred || this.signaling === undefined) return;
+    this.mailboxDeferred = false;
+    await this.signaling.close();
+    await this.signaling.connect().catch(() => undefined);
   }
 
   /** Other work that waits for keynodes to come online (queued pulls) registers here. */

@@ -23,8 +23,14 @@ export interface QueuedPull {
 
 const KEY = 'pull:';
 
+/** Answers after which a queued pull keeps waiting rather than failing. */
+const WAITING: ReadonlySet<string> = new Set(['ErrorNodeConnectionFailed', 'ErrorKeynodeLocked']);
+/** How often to ask an owner whose keynode was locked again. */
+const LOCKED_RETRY_MS = 60_000;
+
 export class PullQueue {
   private running: Promise<void> = Promise.resolve();
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -98,12 +104,20 @@ export class PullQueue {
           return;
         }
         const next: QueuedPull = { ...current, attempts: current.attempts + 1, lastAttemptAt: this.ctx.clock() };
-        // Unreachable again: keep waiting. Anything else is an answer, and asking again would not change it.
-        if (outcome.code !== 'ErrorNodeConnectionFailed') next.failed = { code: outcome.code, message: outcome.message };
+        // Unreachable or locked: keep waiting. Anything else is an answer, and asking again would not change it.
+        if (!WAITING.has(outcome.code)) next.failed = { code: outcome.code, message: outcome.message };
         await tx.put('pending', key, next);
       });
       this.changed(item.vaultId);
+      // A locked owner stays online, so no "came online" event will say when to try again.
+      if (outcome?.code === 'ErrorKeynodeLocked') this.retryLater(item.nodeId as NodeId);
     }
+  }
+
+  private retryLater(nodeId: NodeId): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.runSoon(nodeId), LOCKED_RETRY_MS);
+    (this.retryTimer as { unref?: () => void }).unref?.();
   }
 
   private async vaultExists(vaultId: string): Promise<boolean> {

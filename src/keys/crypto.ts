@@ -15,12 +15,18 @@ export interface KeyPair {
   publicKey: Uint8Array; // 32 raw bytes
 }
 
-/** Builds the key pair for a 32-byte seed; the private key comes back non-extractable. */
-export async function keyPairFromSeed(seed: Uint8Array): Promise<KeyPair> {
+/** The PKCS#8 form of a 32-byte Ed25519 seed (zero it after use: it is the private key). */
+export function ed25519Pkcs8(seed: Uint8Array): Uint8Array<ArrayBuffer> {
   if (seed.length !== 32) throw new KeynodeError('ErrorInternal', 'An Ed25519 seed is 32 bytes.');
   const pkcs8 = new Uint8Array(48);
   pkcs8.set(PKCS8_PREFIX);
   pkcs8.set(seed, 16);
+  return pkcs8;
+}
+
+/** Builds the key pair for a 32-byte seed; the private key comes back non-extractable. */
+export async function keyPairFromSeed(seed: Uint8Array): Promise<KeyPair> {
+  const pkcs8 = ed25519Pkcs8(seed);
   // Import once extractable only to read the public half (JWK "x"), then again non-extractable.
   const extractable = await crypto.subtle.importKey('pkcs8', pkcs8, ED25519, true, ['sign']);
   const jwk = await crypto.subtle.exportKey('jwk', extractable);

@@ -6,7 +6,7 @@
 import { openDB, type IDBPDatabase } from 'idb';
 import { KeynodeError } from '../errors.js';
 import { encodeNodeId } from '../ids/index.js';
-import type { Keynode } from '../keynode/keynode.js';
+import type { Keynode, KeynodeHost } from '../keynode/keynode.js';
 import { keyPairFromSeed } from '../keys/crypto.js';
 import { seedFromRecoveryCode } from '../keys/identity.js';
 import { openIndexedDbStorage, type Storage } from '../storage/index.js';
@@ -116,9 +116,9 @@ export async function checkRestore(current: Pick<Keynode, 'nodeId' | 'vaults'>, 
  * with checkRestore and stopped the old keynode. On failure the profile still points at the old
  * storage, and the fresh one goes to the trash.
  */
-export async function replaceWithRestored(open: (storage: Storage) => Promise<Keynode>): Promise<Keynode> {
+export async function replaceWithRestored(open: (storage: Storage) => Promise<KeynodeHost>): Promise<KeynodeHost> {
   const name = `restored-${Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
-  let keynode: Keynode;
+  let keynode: KeynodeHost;
   const storage = await openIndexedDbStorage(name);
   try {
     keynode = await open(storage);

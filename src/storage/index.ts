@@ -17,6 +17,8 @@ export interface GitFs {
     stat(path: string): Promise<{ isDirectory(): boolean; isFile(): boolean; size: number }>;
     lstat(path: string): Promise<{ isDirectory(): boolean; isFile(): boolean; size: number }>;
     rename?(from: string, to: string): Promise<void>;
+    readlink?(path: string): Promise<string>;
+    symlink?(target: string, path: string): Promise<void>;
   };
 }
 

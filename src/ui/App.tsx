@@ -1,8 +1,9 @@
-// The app shell: header (status at a glance, navigation with the unread count), the update prompt,
-// a share link opened from the address bar, the first-run screen, and one route at a time, each in
-// its own error boundary. Talks only to the keynode API object it is given.
+// The app shell: header (status at a glance, navigation with the unread count, "Lock"), the update
+// prompt, a share link opened from the address bar, the first-run and lock screens, and one route at
+// a time, each in its own error boundary. Talks only to the keynode API object it is given.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Keynode } from '../keynode/keynode.js';
+import type { LockState } from '../keynode/lock.js';
 import type { NotificationData } from '../types.js';
 import { ErrorBoundary } from './components/ErrorBoundary/index.js';
 import { ErrorNote } from './components/ErrorNote/index.js';
@@ -12,7 +13,8 @@ import { UpdateBanner } from './components/UpdateBanner/index.js';
 import { displayName, useNicknames } from './contacts-store.js';
 import { Link, match, usePath, type Route } from './router.js';
 import { Contacts } from './routes/Contacts.js';
-import { FirstRun } from './routes/FirstRun.js';
+import { FirstRun, Welcome } from './routes/FirstRun.js';
+import { LockScreen } from './routes/Lock.js';
 import { Notifications } from './routes/Notifications.js';
 import { Remote } from './routes/Remote.js';
 import { Settings } from './routes/Settings.js';
@@ -28,9 +30,10 @@ const confirmedKey = (nodeId: string): string => `keynode:recovery-confirmed:${n
 type Opened = { ok: { from: string; data: NotificationData } } | { error: unknown };
 
 /** A `#share=…` link opened in this browser: verified and stored by the keynode, then offered here. */
-function useShareLinkFromAddress(keynode: Keynode): [Opened | undefined, () => void] {
+function useShareLinkFromAddress(keynode: Keynode, usable: boolean): [Opened | undefined, () => void] {
   const [opened, setOpened] = useState<Opened | undefined>(undefined);
   useEffect(() => {
+    if (!usable) return; // a link opened on a locked keynode waits in the address bar for the unlock
     const check = (): void => {
       if (!location.hash.includes('share=')) return;
       const href = location.href;
@@ -45,7 +48,7 @@ function useShareLinkFromAddress(keynode: Keynode): [Opened | undefined, () => v
     // A link pasted into the address bar of an open keynode tab only changes the fragment.
     window.addEventListener('hashchange', check);
     return () => window.removeEventListener('hashchange', check);
-  }, [keynode]);
+  }, [keynode, usable]);
   return [opened, () => setOpened(undefined)];
 }
 
@@ -79,15 +82,46 @@ function OpenedLink({ keynode, opened, onClose }: { keynode: Keynode; opened: Op
   );
 }
 
-function useUnreadCount(keynode: Keynode): [number, () => void] {
+function useUnreadCount(keynode: Keynode, locked: boolean): [number, () => void] {
   const [count, setCount] = useState(0);
   const refresh = (): void => void keynode.notifications.unreadCount().then(setCount, () => undefined);
   useEffect(() => {
+    if (locked) return;
     refresh();
     return keynode.on('notification', refresh);
     // refresh only reads `keynode`.
-  }, [keynode]);
+  }, [keynode, locked]);
   return [count, refresh];
+}
+
+/** Whether the keynode exists and is locked, kept current by its 'lock' events. */
+function useLockState(keynode: Keynode): [LockState | undefined, () => void] {
+  const [state, setState] = useState<LockState | undefined>(undefined);
+  const refresh = (): void => void keynode.lockState().then(setState, () => undefined);
+  useEffect(() => {
+    refresh();
+    return keynode.on('lock', refresh);
+  }, [keynode]);
+  return [state, refresh];
+}
+
+/** What counts as the user doing something: the auto-lock countdown starts again (told at most every 20 s). */
+function useActivity(keynode: Keynode, active: boolean): void {
+  useEffect(() => {
+    if (!active) return;
+    let last = 0;
+    const seen = (): void => {
+      const now = Date.now();
+      if (now - last < 20_000) return;
+      last = now;
+      void keynode.noteActivity().catch(() => undefined);
+    };
+    const kinds = ['pointerdown', 'keydown', 'scroll', 'focus'] as const;
+    for (const kind of kinds) window.addEventListener(kind, seen, { passive: true, capture: true });
+    return () => {
+      for (const kind of kinds) window.removeEventListener(kind, seen, { capture: true });
+    };
+  }, [keynode, active]);
 }
 
 const navItems: Array<[string, string, Route['name'][]]> = [
@@ -101,9 +135,13 @@ const navItems: Array<[string, string, Route['name'][]]> = [
 export function App({ keynode, pwa, onRestore }: AppProps) {
   const path = usePath();
   const route = match(path);
-  const [unread, refreshUnread] = useUnreadCount(keynode);
-  const [opened, closeOpened] = useShareLinkFromAddress(keynode);
-  const [firstRun, setFirstRun] = useState(() => keynode.recoveryCode !== undefined && localStorage.getItem(confirmedKey(keynode.nodeId)) === null);
+  const [lock, refreshLock] = useLockState(keynode);
+  const usable = lock !== undefined && !lock.locked;
+  const [unread, refreshUnread] = useUnreadCount(keynode, !usable);
+  const [opened, closeOpened] = useShareLinkFromAddress(keynode, usable);
+  const showCode = (): boolean => keynode.recoveryCode !== undefined && localStorage.getItem(confirmedKey(keynode.nodeId)) === null;
+  const [firstRun, setFirstRun] = useState(showCode);
+  useActivity(keynode, usable);
   const main = useRef<HTMLElement>(null);
   const firstRender = useRef(true);
 
@@ -141,9 +179,16 @@ export function App({ keynode, pwa, onRestore }: AppProps) {
           <Link href="/" class="brand">
             keynode
           </Link>
-          <StatusIndicator keynode={keynode} />
+          <div class="row">
+            <StatusIndicator keynode={keynode} />
+            {usable && lock.encrypted && (
+              <button type="button" class="on-brand" onClick={() => void keynode.lock().catch(() => undefined)}>
+                Lock
+              </button>
+            )}
+          </div>
         </div>
-        {!firstRun && (
+        {usable && !firstRun && (
           <nav aria-label="Main">
             <ul>
               {navItems.map(([href, label, names]) => (
@@ -165,10 +210,26 @@ export function App({ keynode, pwa, onRestore }: AppProps) {
       </header>
       <UpdateBanner pwa={pwa} />
       <main id="main" ref={main}>
-        {opened !== undefined && !firstRun && <OpenedLink keynode={keynode} opened={opened} onClose={closeOpened} />}
-        {firstRun ? (
+        {opened !== undefined && usable && !firstRun && <OpenedLink keynode={keynode} opened={opened} onClose={closeOpened} />}
+        {lock === undefined ? (
+          <p class="muted">Opening keynode…</p>
+        ) : !lock.created ? (
           <ErrorBoundary name="welcome">
-            <FirstRun keynode={keynode} recoveryCode={keynode.recoveryCode!} onDone={finishFirstRun} onRestore={onRestore} />
+            <Welcome
+              keynode={keynode}
+              onCreated={() => {
+                setFirstRun(showCode());
+                refreshLock();
+              }}
+            />
+          </ErrorBoundary>
+        ) : lock.locked ? (
+          <ErrorBoundary name="lock">
+            <LockScreen keynode={keynode} state={lock} />
+          </ErrorBoundary>
+        ) : firstRun ? (
+          <ErrorBoundary name="welcome">
+            <FirstRun keynode={keynode} recoveryCode={keynode.recoveryCode!} onDone={finishFirstRun} />
           </ErrorBoundary>
         ) : (
           <ErrorBoundary key={route.name} name={route.name}>

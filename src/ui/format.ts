@@ -20,6 +20,9 @@ const nextSteps: Partial<Record<ErrorCode, string>> = {
   ErrorStorageQuota: 'The browser has no more room for keynode. Free some space (Settings shows usage).',
   ErrorSignalingNotConnected: 'keynode is offline. Check your connection; local vaults still work.',
   ErrorKeysRecoveryCodeInvalid: 'Check each word of the recovery code and try again.',
+  ErrorKeynodeLocked: 'Try again once it is unlocked. A queued pull runs by itself then.',
+  ErrorKeynodePassphraseInvalid: 'Check the passphrase (is Caps Lock on?) and try again. Forgot it? Unlock with your recovery code instead.',
+  ErrorStorageCorrupt: 'Something changed keynode’s stored data outside keynode. Restore from a backup, or clone your vaults again from who shares them.',
 };
 
 export interface ShownError {

@@ -23,6 +23,9 @@ export interface PwaControls {
 export interface AppProps {
   keynode: Keynode;
   pwa?: PwaControls;
-  /** Rebuilds this browser's keynode from a recovery code (main.tsx wires it); the form shows only when given. */
-  onRestore?: (code: string) => Promise<void>;
+  /**
+   * Replaces this browser's keynode with the one a recovery code belongs to, encrypted with a new
+   * passphrase (main.tsx wires it); the Settings form shows only when given.
+   */
+  onRestore?: (code: string, passphrase: string) => Promise<void>;
 }

@@ -56,9 +56,17 @@ export class VaultManager {
 
   // ---- lifecycle ---------------------------------------------------------------------------------
 
-  /** Crash recovery: removes half-created vaults and orphan repositories, rolls dirty vaults back. */
   async start(): Promise<void> {
     if (this.running) return;
+    await this.recover();
+    this.running = true;
+  }
+
+  /**
+   * Crash recovery: removes half-created vaults and orphan repositories, rolls dirty vaults back.
+   * Run at start, and at each unlock (a lock that cut an operation off is handled like a crash).
+   */
+  async recover(): Promise<void> {
     const { fs, kv } = this.storage;
     await mkdirp(fs, this.storage.vaultsRoot);
     const [metas, dirty] = await kv.read(async (tx) => [await store.allMetas(tx), await store.allDirty(tx)] as const);
@@ -79,7 +87,11 @@ export class VaultManager {
       }
     }
     await this.storage.flush();
-    this.running = true;
+  }
+
+  /** Forgets the git objects cached in memory (decrypted vault data): the keynode is being locked. */
+  dropCaches(): void {
+    this.caches.clear();
   }
 
   /** Waits for running operations to finish, then refuses new ones. Idempotent. */

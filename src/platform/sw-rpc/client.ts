@@ -109,8 +109,28 @@ export class SwRpcClient {
    * Replaces this profile's keynode with the one `code` belongs to. Never repeated: if the worker
    * stops half-way the page is told (ErrorKeynodeInterrupted) and the profile is one or the other.
    */
-  restore(code: string): Promise<Hello> {
-    return this.send({ kn: 'restore', id: this.nextId++, code }, false) as Promise<Hello>;
+  restore(code: string, passphrase: string): Promise<Hello> {
+    return this.send({ kn: 'restore', id: this.nextId++, code, passphrase }, false) as Promise<Hello>;
+  }
+
+  /** The unlocked keynode's data key (null while locked), to keep for a restarted worker. */
+  sessionKey(): Promise<CryptoKey | null> {
+    return this.send({ kn: 'session', id: this.nextId++ }, true) as Promise<CryptoKey | null>;
+  }
+
+  /** Hands a kept data key to the worker; true if it unlocked (or was unlocked). */
+  resume(key: CryptoKey): Promise<boolean> {
+    return this.send({ kn: 'resume', id: this.nextId++, key }, true) as Promise<boolean>;
+  }
+
+  /** Tells the worker this tab is closing (with no tab left, it locks the keynode). */
+  bye(): void {
+    if (this.closed) return;
+    try {
+      this.transport.post({ kn: 'bye', id: this.nextId++ });
+    } catch {
+      // The worker is gone already: it locked with it.
+    }
   }
 
   /** Hands a port to the worker (the network host's); resolves once the worker has its core up. */
@@ -258,13 +278,34 @@ export function onKeynodeReplaced(cb: (nodeId: string) => void): () => void {
   });
 }
 
-/** A Keynode whose core lives in the service worker. */
+/**
+ * A Keynode whose core lives in the service worker. The tab keeps the unlocked data key (a
+ * non-extractable CryptoKey, in memory only) and hands it back when the browser restarts the
+ * worker, so the keynode stays unlocked while a tab is open; it says goodbye when it closes.
+ */
 export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode & { readonly rpc: SwRpcClient }> {
   const rpc = new SwRpcClient(transport ?? (await serviceWorkerTransport()));
   const hello = await rpc.hello();
   const listeners = new Map<string, Set<(value: never) => void>>();
+  let kept: CryptoKey | undefined;
+  const keep = (): void => {
+    rpc.sessionKey().then(
+      (key) => (kept = key ?? undefined),
+      () => undefined,
+    );
+  };
+  const handBack = (): void => {
+    if (kept !== undefined) void rpc.resume(kept).catch(() => undefined);
+  };
   const stopEvents = listenEvents((message) => {
+    if (message.kn === 'need-key') handBack();
     if (message.kn !== 'event') return;
+    if (message.event === 'lock') {
+      const { locked, nodeId } = message.value as KeynodeEvents['lock'];
+      keynode.nodeId = nodeId; // set at the first unlock, which creates a new keynode
+      if (locked) kept = undefined;
+      else keep();
+    }
     for (const cb of [...(listeners.get(message.event) ?? [])]) {
       try {
         (cb as (value: unknown) => void)(message.value);
@@ -273,6 +314,13 @@ export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode
       }
     }
   });
+  rpc.onInstance(handBack);
+  keep();
+  const onHide = (event: PageTransitionEvent): void => {
+    // A page kept in the back-forward cache may come back; only a real close says goodbye.
+    if (!event.persisted) rpc.bye();
+  };
+  globalThis.addEventListener?.('pagehide', onHide as EventListener);
   const api: Record<string, unknown> = {};
   for (const method of METHODS) {
     const path = method.split('.');
@@ -292,10 +340,22 @@ export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode
     },
     /** Stops this page's use of the keynode; the core in the worker carries on for other tabs. */
     async stop(): Promise<void> {
+      globalThis.removeEventListener?.('pagehide', onHide as EventListener);
       stopEvents();
       rpc.close();
     },
-  } as unknown as Keynode & { rpc: SwRpcClient; recoveryCode?: string };
+  } as unknown as Keynode & { rpc: SwRpcClient; nodeId: string; recoveryCode?: string };
   if (hello.recoveryCode !== undefined) keynode.recoveryCode = hello.recoveryCode;
+  // Unlocking may create the keynode (first run): learn its NodeId and, once, its recovery code.
+  for (const method of ['unlock', 'unlockWithRecoveryCode', 'setPassphrase'] as const) {
+    const call = keynode[method] as (...args: unknown[]) => Promise<void>;
+    (keynode as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+      await call(...args);
+      const again = await rpc.hello();
+      keynode.nodeId = again.nodeId;
+      if (again.recoveryCode !== undefined) keynode.recoveryCode = again.recoveryCode;
+      keep();
+    };
+  }
   return keynode;
 }

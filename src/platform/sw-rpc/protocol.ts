@@ -65,6 +65,13 @@ export const METHODS = [
   'network.status',
   'network.connect',
   'network.disconnect',
+  'lock',
+  'unlock',
+  'unlockWithRecoveryCode',
+  'setPassphrase',
+  'lockState',
+  'setAutoLock',
+  'noteActivity',
 ] as const;
 
 export type Method = (typeof METHODS)[number];
@@ -104,6 +111,8 @@ export const REPEATABLE: ReadonlySet<string> = new Set<Method>([
   'notifications.requests.read',
   'network.status',
   'network.connect',
+  'lockState',
+  'noteActivity',
 ]);
 
 /** Page → worker. `hello` returns the NodeId (and the recovery code to the tab that created it). */
@@ -112,7 +121,13 @@ export type PageMessage =
   | { kn: 'hello'; id: number }
   | { kn: 'ping'; id: number }
   /** Replaces this profile's keynode with the one the recovery code belongs to (profile.ts). */
-  | { kn: 'restore'; id: number; code: string }
+  | { kn: 'restore'; id: number; code: string; passphrase: string }
+  /** Asks for the unlocked data key (a non-extractable CryptoKey), which the tab keeps in memory. */
+  | { kn: 'session'; id: number }
+  /** Hands a kept data key back to a worker the browser restarted (or that asked: 'need-key'). */
+  | { kn: 'resume'; id: number; key: CryptoKey }
+  /** This tab is closing: with no tab left, the keynode locks. */
+  | { kn: 'bye'; id: number }
   /** From the network host tab, with a MessagePort transferred (network-host/protocol.ts). */
   | { kn: 'host'; id: number };
 
@@ -129,7 +144,9 @@ export type BroadcastMessage =
   | { kn: 'event'; instance: string; event: string; value: unknown }
   | { kn: 'started'; instance: string }
   /** The keynode was replaced (a restore): every tab reloads to talk to the new one. */
-  | { kn: 'replaced'; instance: string; nodeId: string };
+  | { kn: 'replaced'; instance: string; nodeId: string }
+  /** A (re)started worker found the keynode locked: a tab that kept the data key sends 'resume'. */
+  | { kn: 'need-key'; instance: string };
 
 export interface Hello {
   nodeId: string;

@@ -1,34 +1,40 @@
 // The service-worker side of the page↔worker RPC: answers calls from any tab with the one keynode
 // core of this browser profile. The core is built lazily, on the first message that needs it, from
 // IndexedDB — so a worker the browser stopped (30 s after its last event) comes back with the same
-// keynode at the next message. Nothing here is state that cannot be rebuilt: the only memory is the
-// recovery code of a freshly created identity, which is shown once anyway.
+// keynode at the next message. Nothing here is state that cannot be rebuilt, except the unlocked data
+// key: a restarted worker finds its keynode locked and asks the open tabs ('need-key'); a tab that
+// kept the key hands it back ('resume'), so the keynode comes back unlocked while a tab is open. When
+// the last tab closes ('bye'), the keynode locks.
 import { KeynodeError, isKeynodeError } from '../../errors.js';
-import type { Keynode } from '../../keynode/keynode.js';
+import type { KeynodeHost } from '../../keynode/keynode.js';
 import type { KeynodeEventName } from '../../keynode/events.js';
 import { EVENTS_CHANNEL, isMethod, type BroadcastMessage, type Hello, type PageMessage, type WorkerMessage } from './protocol.js';
 
 export interface SwRpcServerOptions {
   scope: ServiceWorkerGlobalScope;
   /** Builds the core from storage; called once per worker instance (again if it failed). */
-  build: () => Promise<Keynode>;
+  build: () => Promise<KeynodeHost>;
   /** A network host tab attached its port (network-host/protocol.ts). */
   onHostPort: (port: MessagePort) => void;
   /** Restoring from a recovery code (profile.ts); without it, a restore is refused. */
   restore?: {
     /** Refuses with a reason, changing nothing; false when the code is the current keynode's own. */
-    check(current: Keynode, code: string): Promise<boolean>;
-    /** Builds the restored keynode, after the old one has stopped. On failure, build() gives the old one again. */
-    replace(code: string): Promise<Keynode>;
+    check(current: KeynodeHost, code: string): Promise<boolean>;
+    /** Builds the restored keynode (encrypted with `passphrase`), after the old one has stopped. On failure, build() gives the old one again. */
+    replace(code: string, passphrase: string): Promise<KeynodeHost>;
   };
 }
 
-const EVENTS: KeynodeEventName[] = ['notification', 'vault-changed', 'network'];
+const EVENTS: KeynodeEventName[] = ['notification', 'vault-changed', 'network', 'lock'];
+/** How long a (re)started worker waits for an open tab to hand back the data key before answering. */
+const KEY_WAIT_MS = 1500;
+/** How long after a tab's goodbye to look for the tabs left (the closing one may still be listed). */
+const BYE_CHECK_MS = 300;
 
 export interface SwRpcServer {
   /** This worker instance's id: it changes every time the browser starts the worker anew. */
   readonly instance: string;
-  core(): Promise<Keynode>;
+  core(): Promise<KeynodeHost>;
 }
 
 export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
@@ -36,15 +42,16 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
   const instance = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
   const events = new BroadcastChannel(EVENTS_CHANNEL);
   const broadcast = (message: BroadcastMessage): void => events.postMessage(message);
-  let building: Promise<Keynode> | undefined;
-  // Only the tab whose hello made the identity sees the recovery code, and only once.
-  let recoveryCode: string | undefined;
+  let building: Promise<KeynodeHost> | undefined;
+  // Only the tab whose hello follows the identity's creation sees the recovery code, and only once.
+  let codeShown = false;
+  let keyArrived: (() => void) | undefined;
 
-  const adopt = (made: Promise<Keynode>): Promise<Keynode> =>
+  const adopt = (made: Promise<KeynodeHost>): Promise<KeynodeHost> =>
     made.then(
-      (keynode) => {
-        recoveryCode = keynode.recoveryCode;
+      async (keynode) => {
         for (const name of EVENTS) keynode.on(name, (value) => broadcast({ kn: 'event', instance, event: name, value }));
+        await waitForKey(keynode);
         return keynode;
       },
       (e: unknown) => {
@@ -52,17 +59,46 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
         throw e;
       },
     );
-  const core = (): Promise<Keynode> => (building ??= adopt(options.build()));
+  // The core itself, for 'resume' (which must not wait for the key it brings).
+  let built: Promise<KeynodeHost> | undefined;
+  const core = (): Promise<KeynodeHost> => (building ??= adopt((built = options.build())));
 
-  const restore = async (code: unknown): Promise<Hello> => {
-    if (options.restore === undefined || typeof code !== 'string') {
+  /** A locked keynode in a fresh worker: ask the tabs for the key they kept, and wait a moment. */
+  const waitForKey = async (keynode: KeynodeHost): Promise<void> => {
+    const state = await keynode.lockState();
+    if (!state.locked || !state.encrypted) return;
+    const arrived = new Promise<void>((resolve) => (keyArrived = resolve));
+    broadcast({ kn: 'need-key', instance });
+    await Promise.race([arrived, new Promise((resolve) => setTimeout(resolve, KEY_WAIT_MS))]);
+    keyArrived = undefined;
+  };
+
+  const resume = async (key: unknown): Promise<boolean> => {
+    if (!(key instanceof CryptoKey)) throw new KeynodeError('ErrorInvalidArgument', 'That is not a key.');
+    void core();
+    const ok = await (await built!).resume(key);
+    if (ok) keyArrived?.();
+    return ok;
+  };
+
+  /** A tab said goodbye: if it was the last one, lock. */
+  const farewell = async (leaving: string | undefined): Promise<void> => {
+    await new Promise((resolve) => setTimeout(resolve, BYE_CHECK_MS));
+    const tabs = (await scope.clients.matchAll({ type: 'window', includeUncontrolled: true })).filter((c) => c.id !== leaving);
+    if (tabs.length > 0 || building === undefined) return;
+    const keynode = await building;
+    if ((await keynode.lockState()).encrypted) await keynode.lock();
+  };
+
+  const restore = async (code: unknown, passphrase: unknown): Promise<Hello> => {
+    if (options.restore === undefined || typeof code !== 'string' || typeof passphrase !== 'string') {
       throw new KeynodeError('ErrorInvalidArgument', 'This keynode cannot be restored from here.');
     }
     const { check, replace } = options.restore;
     const current = await core();
     if (!(await check(current, code))) return { nodeId: current.nodeId };
     // Calls that arrive from now on wait for the restored keynode (or, if it fails, the old one again).
-    building = adopt(current.stop().then(() => replace(code)));
+    building = adopt(current.stop().then(() => (built = replace(code, passphrase))));
     // Either way the tabs reload: their network host belongs to the keynode that stopped.
     try {
       const keynode = await building;
@@ -98,10 +134,22 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
         answer(async () => {
           const keynode = await core();
           const hello: Hello = { nodeId: keynode.nodeId };
-          if (recoveryCode !== undefined) hello.recoveryCode = recoveryCode;
-          recoveryCode = undefined;
+          if (keynode.recoveryCode !== undefined && !codeShown) {
+            hello.recoveryCode = keynode.recoveryCode;
+            codeShown = true;
+          }
           return hello;
         });
+        return;
+      case 'session':
+        answer(async () => (await core()).sessionKey() ?? null);
+        return;
+      case 'resume':
+        answer(() => resume(data.key));
+        return;
+      case 'bye':
+        reply({ kn: 'ack', id: data.id, instance });
+        event.waitUntil(farewell(source?.id).catch(() => undefined));
         return;
       case 'host': {
         const port = event.ports[0];
@@ -114,7 +162,7 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
         return;
       }
       case 'restore':
-        answer(() => restore(data.code));
+        answer(() => restore(data.code, data.passphrase));
         return;
       case 'call':
         answer(async () => {
@@ -131,7 +179,7 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
   return { instance, core };
 }
 
-function invoke(keynode: Keynode, method: string, args: unknown[]): Promise<unknown> {
+function invoke(keynode: KeynodeHost, method: string, args: unknown[]): Promise<unknown> {
   const path = method.split('.');
   let target: unknown = keynode;
   for (const key of path.slice(0, -1)) target = (target as Record<string, unknown>)[key];

@@ -1,17 +1,20 @@
-// First run: this browser's new keynode — its NodeId, and the recovery code shown this once, which
-// the user proves they wrote down by typing two of its words back. Or: restore an existing keynode
-// from its recovery code.
-import { useId, useMemo, useState } from 'preact/hooks';
+// First run: the passphrase that encrypts everything (Welcome), then this browser's new keynode —
+// its NodeId, and the recovery code shown this once, which the user proves they wrote down by typing
+// two of its words back (FirstRun). Or: restore an existing keynode from its recovery code.
+import { useMemo, useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
 import { NodeIdCard } from '../components/NodeIdCard/index.js';
 import { useAction } from '../hooks/useAction.js';
+import { PassphraseFields } from '../components/PassphraseFields/index.js';
+import { normaliseCode, RecoveryCodeField } from './Lock.js';
 
-export function RestoreForm({ onRestore }: { onRestore: (code: string) => Promise<void> }) {
+/** Settings: replace this keynode with the one a recovery code belongs to, under a new passphrase. */
+export function RestoreForm({ onRestore }: { onRestore: (code: string, passphrase: string) => Promise<void> }) {
   const [code, setCode] = useState('');
-  const id = useId();
+  const [passphrase, setPassphrase] = useState<string | undefined>(undefined);
+  const restore = useAction(() => onRestore(normaliseCode(code), passphrase!));
   const words = code.trim() === '' ? 0 : code.trim().split(/\s+/).length;
-  const restore = useAction(() => onRestore(code.trim().toLowerCase().split(/\s+/).join(' ')));
   return (
     <form
       class="stack"
@@ -20,13 +23,10 @@ export function RestoreForm({ onRestore }: { onRestore: (code: string) => Promis
         void restore.run();
       }}
     >
-      <label for={id}>Recovery code (24 words, separated by spaces)</label>
-      <textarea id={id} rows={3} class="mono" autocomplete="off" spellcheck={false} value={code} onInput={(e) => setCode((e.target as HTMLTextAreaElement).value)} />
-      <p class="hint" aria-live="polite">
-        {words} of 24 words
-      </p>
+      <RecoveryCodeField value={code} onInput={setCode} />
+      <PassphraseFields label="Passphrase for the restored keynode" onChange={setPassphrase} />
       <div>
-        <button type="submit" class="primary" disabled={words !== 24 || restore.busy}>
+        <button type="submit" class="primary" disabled={words !== 24 || passphrase === undefined || restore.busy}>
           {restore.busy ? 'Restoring…' : 'Restore this keynode'}
         </button>
       </div>
@@ -35,7 +35,77 @@ export function RestoreForm({ onRestore }: { onRestore: (code: string) => Promis
   );
 }
 
-export function FirstRun({ keynode, recoveryCode, onDone, onRestore }: { keynode: Keynode; recoveryCode: string; onDone: () => void; onRestore?: (code: string) => Promise<void> }) {
+/**
+ * First run, before the keynode exists: the passphrase that will encrypt everything it keeps, then
+ * the keynode is made. Or: an existing keynode restored from its recovery code, with a passphrase.
+ */
+export function Welcome({ keynode, onCreated }: { keynode: Keynode; onCreated: () => void }) {
+  const [passphrase, setPassphrase] = useState<string | undefined>(undefined);
+  const [restoring, setRestoring] = useState(false);
+  const [code, setCode] = useState('');
+  const create = useAction(async () => {
+    await keynode.unlock(passphrase!);
+    onCreated();
+  });
+  const restore = useAction(async () => {
+    await keynode.unlockWithRecoveryCode(normaliseCode(code), passphrase!);
+    onCreated();
+  });
+  const words = code.trim() === '' ? 0 : code.trim().split(/\s+/).length;
+  return (
+    <>
+      <h1 tabIndex={-1}>Welcome to keynode</h1>
+      <section class="card" aria-labelledby="passphrase">
+        <h2 id="passphrase">{restoring ? 'Restore your keynode' : 'Choose a passphrase'}</h2>
+        <p>
+          keynode encrypts everything it keeps in this browser — your secrets, vault names, contacts and key — with this passphrase. You will type
+          it to unlock keynode; nobody, not even keynode, can recover it for you. (The recovery code, shown next, can reset it.)
+        </p>
+        <form
+          class="stack"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void (restoring ? restore : create).run();
+          }}
+        >
+          {restoring && <RecoveryCodeField value={code} onInput={setCode} />}
+          <PassphraseFields label="Passphrase" onChange={setPassphrase} />
+          <div class="row">
+            {restoring ? (
+              <>
+                <button type="submit" class="primary" disabled={passphrase === undefined || words !== 24 || restore.busy}>
+                  {restore.busy ? 'Restoring…' : 'Restore this keynode'}
+                </button>
+                <button type="button" onClick={() => setRestoring(false)}>
+                  Back
+                </button>
+              </>
+            ) : (
+              <button type="submit" class="primary" disabled={passphrase === undefined || create.busy}>
+                {create.busy ? 'Creating…' : 'Create my keynode'}
+              </button>
+            )}
+          </div>
+          <ErrorNote error={restoring ? restore.error : create.error} />
+        </form>
+      </section>
+      {!restoring && (
+        <section class="card" aria-labelledby="restore">
+          <h2 id="restore">Already have a keynode?</h2>
+          <p>
+            Use its recovery code to make this browser that keynode instead of a new one. The code brings back the NodeId others know you by;
+            vaults are not in it — clone them again from the people (or your other browsers) that share them.
+          </p>
+          <button type="button" onClick={() => setRestoring(true)}>
+            Restore from a recovery code
+          </button>
+        </section>
+      )}
+    </>
+  );
+}
+
+export function FirstRun({ keynode, recoveryCode, onDone }: { keynode: Keynode; recoveryCode: string; onDone: () => void }) {
   const words = recoveryCode.split(' ');
   // Two different positions to type back, chosen once.
   const [first, second] = useMemo(() => {
@@ -46,7 +116,6 @@ export function FirstRun({ keynode, recoveryCode, onDone, onRestore }: { keynode
   }, [words.length]);
   const [typed, setTyped] = useState(['', '']);
   const [tried, setTried] = useState(false);
-  const [restoring, setRestoring] = useState(false);
   const ok = typed[0]!.trim().toLowerCase() === words[first] && typed[1]!.trim().toLowerCase() === words[second];
 
   return (
@@ -101,24 +170,6 @@ export function FirstRun({ keynode, recoveryCode, onDone, onRestore }: { keynode
           </div>
         </form>
       </section>
-      {onRestore !== undefined && (
-        <section class="card" aria-labelledby="restore">
-          <h2 id="restore">Already have a keynode?</h2>
-          {restoring ? (
-            <RestoreForm onRestore={onRestore} />
-          ) : (
-            <>
-              <p>
-                Use its recovery code to make this browser that keynode instead of a new one. The code brings back the NodeId others know you by;
-                vaults are not in it — clone them again from the people (or your other browsers) that share them.
-              </p>
-              <button type="button" onClick={() => setRestoring(true)}>
-                Restore from a recovery code
-              </button>
-            </>
-          )}
-        </section>
-      )}
     </>
   );
 }

@@ -1,6 +1,7 @@
-// Settings: this keynode's NodeId, the connection, installing the app, keeping the data (persistent
-// storage and a usage meter), and restoring another identity from a recovery code.
-import { useEffect, useState } from 'preact/hooks';
+// Settings: this keynode's NodeId, security (passphrase, auto-lock), the connection, installing the
+// app, keeping the data (persistent storage and a usage meter), and restoring another identity from
+// a recovery code.
+import { useEffect, useId, useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
 import { NodeIdCard } from '../components/NodeIdCard/index.js';
@@ -9,8 +10,9 @@ import { formatBytes } from '../format.js';
 import { useAction } from '../hooks/useAction.js';
 import type { PwaControls } from '../types.js';
 import { RestoreForm } from './FirstRun.js';
+import { PassphraseFields } from '../components/PassphraseFields/index.js';
 
-export function Settings({ keynode, pwa, onRestore }: { keynode: Keynode; pwa: PwaControls | undefined; onRestore: ((code: string) => Promise<void>) | undefined }) {
+export function Settings({ keynode, pwa, onRestore }: { keynode: Keynode; pwa: PwaControls | undefined; onRestore: ((code: string, passphrase: string) => Promise<void>) | undefined }) {
   return (
     <>
       <h1 tabIndex={-1}>Settings</h1>
@@ -18,6 +20,7 @@ export function Settings({ keynode, pwa, onRestore }: { keynode: Keynode; pwa: P
         <h2 id="identity">This keynode</h2>
         <NodeIdCard nodeId={keynode.nodeId} />
       </section>
+      <Security keynode={keynode} />
       <Connection keynode={keynode} />
       <Storage pwa={pwa} />
       <Install pwa={pwa} />
@@ -32,6 +35,90 @@ export function Settings({ keynode, pwa, onRestore }: { keynode: Keynode; pwa: P
         </section>
       )}
     </>
+  );
+}
+
+const AUTO_LOCK_CHOICES: Array<[number | null, string]> = [
+  [5 * 60_000, 'After 5 minutes'],
+  [15 * 60_000, 'After 15 minutes'],
+  [60 * 60_000, 'After 1 hour'],
+  [4 * 3600_000, 'After 4 hours'],
+  [null, 'Never (only when the last tab closes)'],
+];
+
+function Security({ keynode }: { keynode: Keynode }) {
+  const [autoLock, setAutoLock] = useState<number | null | undefined>(undefined);
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState<string | undefined>(undefined);
+  const [changed, setChanged] = useState(false);
+  const [formKey, setFormKey] = useState(0);
+  const id = useId();
+  useEffect(() => {
+    keynode.lockState().then((s) => setAutoLock(s.autoLockMs), () => undefined);
+  }, [keynode]);
+  const saveAutoLock = useAction(async (ms: number | null) => {
+    await keynode.setAutoLock(ms);
+    setAutoLock(ms);
+  });
+  const change = useAction(async () => {
+    await keynode.setPassphrase(current, next!);
+    setCurrent('');
+    setChanged(true);
+    setFormKey((k) => k + 1); // clears the new-passphrase fields
+  });
+  const known = AUTO_LOCK_CHOICES.some(([ms]) => ms === autoLock);
+  return (
+    <section class="card" aria-labelledby="security">
+      <h2 id="security">Security</h2>
+      <p>Everything this keynode keeps in the browser is encrypted with your passphrase. It locks when the last keynode tab closes, and:</p>
+      <div class="field">
+        <label for={`${id}-auto`}>Lock automatically</label>
+        <select
+          id={`${id}-auto`}
+          value={String(autoLock)}
+          disabled={autoLock === undefined || saveAutoLock.busy}
+          onChange={(e) => {
+            const raw = (e.target as HTMLSelectElement).value;
+            void saveAutoLock.run(raw === 'null' ? null : Number(raw));
+          }}
+        >
+          {!known && autoLock !== undefined && <option value={String(autoLock)}>After {Math.round((autoLock ?? 0) / 60_000)} minutes</option>}
+          {AUTO_LOCK_CHOICES.map(([ms, label]) => (
+            <option key={String(ms)} value={String(ms)}>
+              {label} without use
+            </option>
+          ))}
+        </select>
+      </div>
+      <ErrorNote error={saveAutoLock.error} />
+      <h3>Change the passphrase</h3>
+      <form
+        key={formKey}
+        class="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setChanged(false);
+          void change.run();
+        }}
+      >
+        <div class="field">
+          <label for={`${id}-current`}>Current passphrase</label>
+          <input id={`${id}-current`} type="password" autocomplete="current-password" value={current} onInput={(e) => setCurrent((e.target as HTMLInputElement).value)} />
+        </div>
+        <PassphraseFields onChange={setNext} />
+        <div>
+          <button type="submit" disabled={current === '' || next === undefined || change.busy}>
+            {change.busy ? 'Changing…' : 'Change passphrase'}
+          </button>
+        </div>
+        {changed && (
+          <p class="ok" role="status">
+            The passphrase was changed. Use the new one from now on.
+          </p>
+        )}
+        <ErrorNote error={change.error} />
+      </form>
+    </section>
   );
 }
 

@@ -9,6 +9,9 @@ import type { Logger } from '../../../src/types.js';
 
 let counter = 0;
 
+/** The passphrase of the suite's { dir } keynodes. */
+export const TEST_PASSPHRASE = 'test passphrase, long enough';
+
 /** A storage name no other test in this process uses. */
 export function freshName(label: string): string {
   counter += 1;
@@ -24,8 +27,10 @@ export class Keynodes {
     return this.start({ storage: 'memory', name: freshName(label), ...extra });
   }
 
+  /** A { dir } keynode is always encrypted: it gets TEST_PASSPHRASE unless the options say otherwise. */
   async start(options: CreateKeynodeOptions): Promise<Keynode> {
-    const k = await createKeynode(options);
+    const persistent = typeof options.storage === 'object' && 'dir' in options.storage;
+    const k = await createKeynode(persistent && !('passphrase' in options) ? { ...options, passphrase: TEST_PASSPHRASE } : options);
     this.started.push(k);
     return k;
   }
