@@ -5,6 +5,7 @@ import { KeynodeError } from '../errors.js';
 import type { RtcImpl } from '../network/byte-channel.js';
 import type { WebSocketConstructor } from '../network/signaling-client.js';
 import type { Storage } from '../storage/index.js';
+import type { MigrationProgress } from '../storage/migrate.js';
 import { SecureStorage, type MakeCipher } from '../storage/secure-storage.js';
 import type { Gestalts, InboxItem, Logger, Notifications, Secrets, Vaults } from '../types.js';
 import type { Core } from './core.js';
@@ -28,6 +29,10 @@ export interface KeynodeParts {
   autoLockMs?: number | null;
   /** Node's faster cipher on the same keys (src/platform/node-cipher.ts); WebCrypto otherwise. */
   makeCipher?: MakeCipher;
+  /** How long lock() waits for running operations before it forgets the key anyway (default 10 s). */
+  lockGraceMs?: number;
+  /** Progress of encrypting a plaintext store in place (tests throw here to cut it off, as a crash would). */
+  onMigrationProgress?: MigrationProgress;
   signalingUrl?: string;
   rtc?: RtcImpl;
   iceServers?: RTCIceServer[];
@@ -145,30 +150,30 @@ class KeynodeImpl implements KeynodeHost {
         if (this.stopping !== undefined) return Promise.reject(stoppedError());
         return this.gate.run(() => fn(this.lockCtl.core!, ...args));
       };
-    const changed = (c: Core, vaultId: string, reason: string): void => this.events.emit('vault-changed', { vaultId, reason });
+    const changed = (vaultId: string, reason: string): void => this.events.emit('vault-changed', { vaultId, reason });
 
     this.vaults = {
       create: call(async (c, name) => {
         const id = await c.ctx.vaults.create(name);
-        changed(c, id, 'create');
+        changed(id, 'create');
         return id;
       }),
       list: call((c) => c.ctx.vaults.list()),
       rename: call(async (c, vault, newName) => {
         const id = await c.ctx.vaults.resolve(vault);
         await c.ctx.vaults.rename(vault, newName);
-        changed(c, id, 'rename');
+        changed(id, 'rename');
       }),
       delete: call(async (c, vault) => {
         const id = await c.ctx.vaults.resolve(vault);
         await c.ctx.vaults.delete(vault);
-        changed(c, id, 'delete');
+        changed(id, 'delete');
       }),
       log: call((c, vault, opts) => c.ctx.vaults.log(vault, opts)),
       version: call(async (c, vault, ref) => {
         const id = await c.ctx.vaults.resolve(vault);
         const result = await c.ctx.vaults.version(vault, ref);
-        changed(c, id, 'version');
+        changed(id, 'version');
         return result;
       }),
       share: call((c, vault, nodeId) => c.sharing.share(vault, nodeId)),
@@ -180,7 +185,7 @@ class KeynodeImpl implements KeynodeHost {
       pull: call((c, vault, opts) => c.remote.pull(vault, opts)),
       fork: call(async (c, vault, newName) => {
         const id = await c.ctx.vaults.fork(vault, newName);
-        changed(c, id, 'fork');
+        changed(id, 'fork');
         return id;
       }),
       queuePull: call((c, vault, opts) => c.pulls.queue(vault, opts)),
@@ -195,7 +200,7 @@ class KeynodeImpl implements KeynodeHost {
     for (const name of MUTATIONS) {
       secrets[name] = call(async (c, vault: unknown, ...rest: unknown[]) => {
         const result = await (c.ctx.secrets[name] as (...a: unknown[]) => Promise<unknown>).call(c.ctx.secrets, vault, ...rest);
-        changed(c, await c.ctx.vaults.resolve(vault as string), name);
+        changed(await c.ctx.vaults.resolve(vault as string), name);
         return result;
       });
     }

@@ -20,7 +20,6 @@ import {
   type KeyringRecord,
   type SessionKeys,
 } from '../keys/keyring.js';
-import type { MigrationProgress } from '../storage/migrate.js';
 import { lockedError, type SecureStorage } from '../storage/secure-storage.js';
 import { Mutex } from '../utils/lock.js';
 import { Core } from './core.js';
@@ -67,8 +66,7 @@ export class KeynodeLock {
   private needsRecoveryCode = false;
   private stopped = false;
   private readonly clock: () => number;
-  /** Tests pass a hook that throws here to cut a migration off, as a crash would. */
-  onMigrationProgress: MigrationProgress | undefined;
+  private readonly graceMs: number;
 
   constructor(
     private readonly storage: SecureStorage,
@@ -77,6 +75,7 @@ export class KeynodeLock {
     private readonly gate: Gate,
   ) {
     this.clock = parts.clock ?? Date.now;
+    this.graceMs = parts.lockGraceMs ?? LOCK_GRACE_MS;
   }
 
   get nodeId(): string {
@@ -192,7 +191,7 @@ export class KeynodeLock {
     return this.mutex.run(async () => {
       if (!this.storage.encrypted) throw noPassphrase();
       if (!this.storage.unlocked) return;
-      await this.gate.close(LOCK_GRACE_MS);
+      await this.gate.close(this.graceMs);
       this.forget();
       this.events.emit('lock', { locked: true, nodeId: this.nodeId });
     });
@@ -230,7 +229,7 @@ export class KeynodeLock {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.gate.close(LOCK_GRACE_MS);
+    await this.gate.close(this.graceMs);
     await this.core?.stop();
   }
 
@@ -271,9 +270,9 @@ export class KeynodeLock {
       const nodeId = encodeNodeId(stored.publicKey);
       const { record, keys } = await createKeyring({ nodeId, passphrase, seed: secret, autoLockMs: this.defaultAutoLock() });
       const made = await wrappedIdentity(secret, keys.identity, false);
-      await this.gate.close(LOCK_GRACE_MS);
+      await this.gate.close(this.graceMs);
       await s.becomeEncrypted({ ...record, migrating: true }, keys, made.record);
-      await s.encryptInPlace(this.onMigrationProgress);
+      await s.encryptInPlace(this.parts.onMigrationProgress);
       this.needsRecoveryCode = false;
       if (this.core === undefined) {
         await this.startCore(made.identity);
@@ -308,7 +307,7 @@ export class KeynodeLock {
     const s = this.storage;
     s.unlock(keys);
     try {
-      if (s.keyring!.migrating === true) await s.encryptInPlace(this.onMigrationProgress);
+      if (s.keyring!.migrating === true) await s.encryptInPlace(this.parts.onMigrationProgress);
       if (this.core === undefined) {
         await this.startCore(await s.identity());
         return;

@@ -56,6 +56,11 @@ type W = Window & {
   keynodeRuntime: { mode: string; host?: { leader: boolean } };
 };
 
+/** The passphrase the test keynodes are created with. */
+const PASSPHRASE = 'correct horse battery staple';
+/** Unlocks (or, the first time, creates) the page's keynode, as its lock or first-run screen does. */
+const unlock = (page: Page) => page.evaluate((p) => (window as unknown as W).keynode.unlock(p), PASSPHRASE);
+
 const signalingConnected = (page: Page) =>
   until(page, async () => (await (window as unknown as W).keynode.network.status()).signaling === 'connected', 'signaling login');
 
@@ -92,6 +97,12 @@ describe.skipIf(!hasChromium)('browser runtime: the keynode in the service worke
     const marks = await a1.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, Math.round(m.startTime)] as const));
     for (const [name, at] of marks) timings[`firstLoad ${name}`] = at;
     b1 = await open(b);
+    // A new keynode exists once its first passphrase is set (what the first-run screen does).
+    expect(await a1.evaluate(async () => (await (window as unknown as W).keynode.lockState()).created)).toBe(false);
+    const unlocking = Date.now();
+    await unlock(a1);
+    timings.createWithPassphrase = Date.now() - unlocking;
+    await unlock(b1);
     const info = await a1.evaluate(async () => {
       const w = window as unknown as W;
       return {
@@ -112,8 +123,8 @@ describe.skipIf(!hasChromium)('browser runtime: the keynode in the service worke
     nodeA = info.nodeId;
     nodeB = await b1.evaluate(() => (window as unknown as W).keynode.nodeId);
     expect(nodeB).not.toBe(nodeA);
-    // The first tab of each profile holds the network.
-    expect(await a1.evaluate(() => (window as unknown as W).keynodeRuntime.host?.leader)).toBe(true);
+    // The first tab of each profile holds the network (from the moment the keynode exists).
+    await until(a1, () => (window as unknown as W).keynodeRuntime.host?.leader === true, 'the first tab to host the network');
     await shot(a1, '1-first-load');
   });
 
@@ -206,6 +217,8 @@ describe.skipIf(!hasChromium)('browser runtime: the keynode in the service worke
     expect(after.vaults).toEqual(['team']);
     expect(after.text).toBe('hunter4');
     expect(after.instance).not.toBe(before);
+    // It came back unlocked: the open tab handed the new worker the data key it kept.
+    expect(await a2.evaluate(async () => (await (window as unknown as W).keynode.lockState()).locked)).toBe(false);
     // The network comes back: the host tab re-attached to the new worker, and B can pull again.
     await signalingConnected(a2);
     await a2.evaluate(() => (window as unknown as W).keynode.secrets.update('team', 'db/password', 'hunter5'));
@@ -277,6 +290,9 @@ describe.skipIf(!hasChromium)('browser runtime: the keynode in the service worke
     await until(b1, () => (window as unknown as W).keynode !== undefined, 'the keynode offline');
     timings.offlineReloadToKeynode = Date.now() - started;
     expect(response?.fromServiceWorker()).toBe(true);
+    // Its only tab was reloaded, so the keynode locked; the passphrase opens it, offline too.
+    expect(await b1.evaluate(async () => (await (window as unknown as W).keynode.lockState()).locked)).toBe(true);
+    await unlock(b1);
     const offline = await b1.evaluate(async () => {
       const k = (window as unknown as W).keynode;
       const vaults = await k.vaults.list();
@@ -305,6 +321,7 @@ describe.skipIf(!hasChromium)('browser runtime: the keynode in the service worke
       const page = await context.newPage();
       await page.goto(server.url);
       await until(page, () => (window as unknown as W).keynode !== undefined, 'the in-page keynode');
+      await unlock(page);
       const result = await page.evaluate(async () => {
         const w = window as unknown as W;
         await w.keynode.vaults.create('local');
@@ -331,5 +348,32 @@ describe.skipIf(!hasChromium)('browser runtime: the keynode in the service worke
     const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: Array<{ errorId: string }> };
     await cdp.detach();
     expect(installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito')).toEqual([]);
+  });
+
+  it('locks when the last tab of a profile closes: a new tab finds it locked, and the passphrase opens it', async () => {
+    await a2.close();
+    const a3 = await open(a);
+    const state = await a3.evaluate(async () => {
+      const k = (window as unknown as W).keynode;
+      return {
+        locked: (await k.lockState()).locked,
+        read: await k.vaults.list().then(
+          () => 'read',
+          (e: { code?: string }) => e.code,
+        ),
+      };
+    });
+    expect(state).toEqual({ locked: true, read: 'ErrorKeynodeLocked' });
+    const wrong = await a3.evaluate(() =>
+      (window as unknown as W).keynode.unlock('not the passphrase').then(
+        () => 'unlocked',
+        (e: { code?: string }) => e.code,
+      ),
+    );
+    expect(wrong).toBe('ErrorKeynodePassphraseInvalid');
+    const unlocking = Date.now();
+    await unlock(a3);
+    timings.unlock = Date.now() - unlocking;
+    expect(await a3.evaluate(async () => (await (window as unknown as W).keynode.secrets.getText('team', 'db/password')))).toBe('hunter6');
   });
 });

@@ -11,7 +11,7 @@ import type { Keynode } from '../../src/keynode/keynode.js';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { seriousViolations } from './helpers/axe.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, shot } from './helpers/browser.js';
-import { finishFirstRun, go, openVault, reveal, see, tab } from './helpers/ui.js';
+import { createKeynode, finishFirstRun, go, openVault, reveal, see, tab, unlock } from './helpers/ui.js';
 
 type W = Window & { keynode: Keynode };
 
@@ -45,16 +45,32 @@ describe.skipIf(!hasChromium)('keynode UI: no serious or critical accessibility 
     await server?.close();
   });
 
-  it('first run and the empty vault list', async () => {
+  it('first run (passphrase, recovery code, restore), the lock screen and the empty vault list', async () => {
+    await see(a, 'Choose a passphrase');
+    await a.getByLabel('Passphrase', { exact: true }).fill('short');
+    await check(a, 'first-run-passphrase');
+    await createKeynode(a);
     await see(a, 'Write down your recovery code');
     await check(a, 'first-run');
     // The restore form, opened from the first run.
     await b.getByRole('button', { name: 'Restore from a recovery code' }).click();
     await b.getByRole('textbox', { name: /^Recovery code/ }).fill('not a recovery code');
     await check(b, 'first-run-restore');
+    await b.getByRole('button', { name: 'Back' }).click();
     await finishFirstRun(a);
     await finishFirstRun(b);
     await check(a, 'vaults-empty');
+    // The lock screen, with a wrong passphrase's message, and its recovery-code form.
+    await a.getByRole('button', { name: 'Lock', exact: true }).click();
+    await see(a, 'keynode is locked');
+    await a.getByLabel('Passphrase', { exact: true }).fill('not the passphrase');
+    await a.getByRole('button', { name: 'Unlock', exact: true }).click();
+    await see(a, 'That passphrase is not right.');
+    await check(a, 'lock-screen');
+    await a.getByRole('button', { name: 'Forgot it? Use the recovery code' }).click();
+    await check(a, 'lock-screen-recovery');
+    await a.getByRole('button', { name: 'Back' }).click();
+    await unlock(a);
   });
 
   it('a vault: secrets, editing, history, old version, sharing with a link, export, delete dialog', async () => {

@@ -28,8 +28,6 @@ export interface SwRpcServerOptions {
 const EVENTS: KeynodeEventName[] = ['notification', 'vault-changed', 'network', 'lock'];
 /** How long a (re)started worker waits for an open tab to hand back the data key before answering. */
 const KEY_WAIT_MS = 1500;
-/** How long after a tab's goodbye to look for the tabs left (the closing one may still be listed). */
-const BYE_CHECK_MS = 300;
 
 export interface SwRpcServer {
   /** This worker instance's id: it changes every time the browser starts the worker anew. */
@@ -46,6 +44,8 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
   // Only the tab whose hello follows the identity's creation sees the recovery code, and only once.
   let codeShown = false;
   let keyArrived: (() => void) | undefined;
+  /** Ids of the open tabs that have talked to this worker. */
+  const tabs = new Set<string>();
 
   const adopt = (made: Promise<KeynodeHost>): Promise<KeynodeHost> =>
     made.then(
@@ -81,11 +81,16 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
     return ok;
   };
 
-  /** A tab said goodbye: if it was the last one, lock. */
+  /**
+   * A tab said goodbye: if no other tab is left, lock. The tabs are the clients that have talked to
+   * this worker and are still open, so a reload of the only tab locks too (its memory, and the key
+   * it kept, are gone with it), whatever the order the browser starts the new page in.
+   */
   const farewell = async (leaving: string | undefined): Promise<void> => {
-    await new Promise((resolve) => setTimeout(resolve, BYE_CHECK_MS));
-    const tabs = (await scope.clients.matchAll({ type: 'window', includeUncontrolled: true })).filter((c) => c.id !== leaving);
-    if (tabs.length > 0 || building === undefined) return;
+    if (leaving !== undefined) tabs.delete(leaving);
+    const open = new Set((await scope.clients.matchAll({ type: 'window', includeUncontrolled: true })).map((c) => c.id));
+    for (const id of [...tabs]) if (!open.has(id)) tabs.delete(id);
+    if (tabs.size > 0 || building === undefined) return;
     const keynode = await building;
     if ((await keynode.lockState()).encrypted) await keynode.lock();
   };
@@ -114,6 +119,7 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
     const data = event.data as PageMessage | undefined;
     if (typeof data !== 'object' || data === null || typeof data.id !== 'number') return;
     const source = event.source as Client | null;
+    if (source !== null && data.kn !== 'bye') tabs.add(source.id);
     const reply = (message: WorkerMessage): void => source?.postMessage(message);
     const answer = (work: () => Promise<unknown>): void => {
       // The ack goes out in the task that received the call, before any work: a page that never

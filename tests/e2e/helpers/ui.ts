@@ -16,8 +16,35 @@ export async function go(page: Page, label: 'Vaults' | 'Notifications' | 'Contac
   await page.locator('main h1').first().waitFor();
 }
 
-/** First run: types back the two words the screen asks for, then continues. */
+/** The passphrase every test keynode is created with. */
+export const PASSPHRASE = 'correct horse battery staple';
+
+/** First run, before the keynode exists: chooses the passphrase (typed twice) and creates it. */
+export async function createKeynode(page: Page, passphrase = PASSPHRASE): Promise<void> {
+  await see(page, 'Choose a passphrase');
+  await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await page.getByLabel('Type it again').fill(passphrase);
+  await page.getByRole('button', { name: 'Create my keynode' }).click();
+}
+
+/** The lock screen: types the passphrase and waits for the keynode to open. */
+export async function unlock(page: Page, passphrase = PASSPHRASE): Promise<void> {
+  await see(page, 'keynode is locked');
+  await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+  await page.getByRole('heading', { name: 'keynode is locked' }).waitFor({ state: 'detached', timeout: LONG });
+}
+
+/** Reloads the page: with no other tab open the keynode locks, so it unlocks again. */
+export async function reloadAndUnlock(page: Page): Promise<void> {
+  await page.reload();
+  await page.locator('main h1').first().waitFor({ timeout: LONG });
+  if ((await page.getByRole('heading', { name: 'keynode is locked' }).count()) > 0) await unlock(page);
+}
+
+/** First run: creates the keynode if it does not exist yet, types back the two words the screen asks for, then continues. */
 export async function finishFirstRun(page: Page): Promise<string[]> {
+  if ((await page.getByText('Choose a passphrase').count()) > 0) await createKeynode(page);
   await see(page, 'Write down your recovery code');
   const words = await page.getByTestId('recovery-code').locator('li').allTextContents();
   const labels = page.locator('form label', { hasText: /^Word \d+/ });

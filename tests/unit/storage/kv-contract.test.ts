@@ -1,5 +1,5 @@
-// The KV contract, run against both implementations: IndexedDB ('memory', fake-indexeddb) and the
-// file log ({ dir }). Same inputs, same observable results.
+// The KV contract, run against every implementation: IndexedDB ('memory', fake-indexeddb), the
+// file log ({ dir }), and the encrypted store over each of them. Same inputs, same observable results.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isKeynodeError } from '../../../src/errors.js';
 import { openNodeStorage } from '../../../src/platform/node-storage.js';
 import type { KV, RangeOptions } from '../../../src/storage/index.js';
+import { webCipher } from '../../../src/storage/cipher.js';
+import { EncryptedKV } from '../../../src/storage/encrypted-kv.js';
+import { nodeCipher } from '../../../src/platform/node-cipher.js';
+import { testSessionKeys } from './session-keys.js';
 
 const dirs: string[] = [];
 let n = 0;
@@ -37,6 +41,22 @@ const backends: Backend[] = [
     },
   },
 ];
+
+// The encrypted store over each plain one, with WebCrypto over IndexedDB and Node's cipher over
+// the file log (the two pairings the product uses), on keys made once for the module.
+for (const [plain, makeCipher] of [
+  [backends[0]!, webCipher],
+  [backends[1]!, nodeCipher],
+] as const) {
+  backends.push({
+    name: `encrypted over ${plain.name}`,
+    async fresh() {
+      const cipher = makeCipher(await testSessionKeys());
+      const { kv, reopen } = await plain.fresh();
+      return { kv: new EncryptedKV(kv, () => cipher), reopen: async () => new EncryptedKV(await reopen(), () => cipher) };
+    },
+  });
+}
 
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
