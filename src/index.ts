@@ -31,6 +31,8 @@ export interface CreateKeynodeOptions {
   baseUrl?: string;
   connectTimeoutMs?: number;
   idleMs?: number;
+  /** How long lock() waits for running operations before it forgets the key anyway (default 10 s). */
+  lockGraceMs?: number;
 }
 
 export async function createKeynode(options: CreateKeynodeOptions = {}): Promise<Keynode> {
@@ -69,7 +71,7 @@ export async function createKeynode(options: CreateKeynodeOptions = {}): Promise
     parts.makeCipher = (await import('./platform/node-cipher.js')).nodeCipher;
     parts.autoLockMs = null; // a Node keynode (the command line, `serve`) stays unlocked while it runs
   }
-  for (const key of ['recoveryCode', 'passphrase', 'autoLockMs', 'signalingUrl', 'iceServers', 'clock', 'logger', 'baseUrl', 'connectTimeoutMs', 'idleMs'] as const) {
+  for (const key of ['recoveryCode', 'passphrase', 'autoLockMs', 'signalingUrl', 'iceServers', 'clock', 'logger', 'baseUrl', 'connectTimeoutMs', 'idleMs', 'lockGraceMs'] as const) {
     if (options[key] !== undefined) (parts as unknown as Record<string, unknown>)[key] = options[key];
   }
   if (rtc !== undefined) parts.rtc = rtc;

@@ -1,7 +1,7 @@
 // Fast object reads for the git server: packs are loaded whole and indexed in memory, loose
 // objects are read and inflated directly. isomorphic-git's readObject costs milliseconds per
 // call (perf-anchors.md), too slow for walking tens of thousands of objects.
-import { KeynodeError } from '../errors.js';
+import { KeynodeError, isKeynodeError } from '../errors.js';
 import { PackFile, type RawEntry } from './pack-file.js';
 import type { GitObject, GitRepo, ObjectType } from './types.js';
 import { inflate } from './zlib.js';
@@ -147,5 +147,7 @@ function storesOn(cache: object): Map<string, ObjectStore> {
 }
 
 function wrapFs(e: unknown): KeynodeError {
+  // The storage's own errors (a locked keynode, a record that failed its integrity check) say more.
+  if (isKeynodeError(e)) return e;
   return new KeynodeError('ErrorStorageCorrupt', 'The vault storage could not be read.', { cause: e });
 }

@@ -1,7 +1,7 @@
 // The composition root: builds one keynode from injected platform pieces (storage, WebRTC, the
 // WebSocket class, clock, logger) and exposes API.md's surface. Platform-neutral: the service worker,
 // a page and Node all come through here; src/index.ts adds Node's defaults.
-import { KeynodeError } from '../errors.js';
+import { KeynodeError, isKeynodeError } from '../errors.js';
 import type { RtcImpl } from '../network/byte-channel.js';
 import type { WebSocketConstructor } from '../network/signaling-client.js';
 import type { Storage } from '../storage/index.js';
@@ -148,7 +148,13 @@ class KeynodeImpl implements KeynodeHost {
       <A extends unknown[], R>(fn: (core: Core, ...args: A) => Promise<R>) =>
       (...args: A): Promise<R> => {
         if (this.stopping !== undefined) return Promise.reject(stoppedError());
-        return this.gate.run(() => fn(this.lockCtl.core!, ...args));
+        return this.gate.run(() =>
+          fn(this.lockCtl.core!, ...args).catch((e: unknown) => {
+            // Started unlocked, then locked before the end (lock's grace ran out).
+            if (isKeynodeError(e, 'ErrorKeynodeLocked')) throw cutOff();
+            throw e;
+          }),
+        );
       };
     const changed = (vaultId: string, reason: string): void => this.events.emit('vault-changed', { vaultId, reason });
 
@@ -326,6 +332,10 @@ class KeynodeImpl implements KeynodeHost {
     })();
     return this.stopping;
   }
+}
+
+function cutOff(): KeynodeError {
+  return new KeynodeError('ErrorKeynodeLocked', 'The keynode was locked before this finished, so it was not done; nothing half-done was kept.');
 }
 
 function stoppedError(): KeynodeError {

@@ -41,6 +41,12 @@ export interface KeyringRecord {
   autoLockMs: number | null;
   /** Set while a plaintext store is being encrypted in place (storage/migrate.ts). */
   migrating?: boolean;
+  /**
+   * SHA-256 of the fields above: a damaged keyring is reported as damaged, not as a wrong
+   * passphrase (AES-GCM cannot tell the two apart). Not a defence against tampering — whoever can
+   * rewrite the file can only make it fail — but the difference matters to a person.
+   */
+  digest?: Uint8Array;
 }
 
 /**
@@ -241,6 +247,37 @@ async function deriveSessionKeys(dataKey: CryptoKey): Promise<SessionKeys> {
     derive('identity', { name: GCM, length: 256 }, ['wrapKey', 'unwrapKey']),
   ]);
   return { dataKey, content, names, mac, identity };
+}
+
+function canonical(value: unknown): string {
+  if (value instanceof Uint8Array) return JSON.stringify(Array.from(value));
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  return `{${Object.keys(value)
+    .filter((k) => k !== 'digest' && (value as Record<string, unknown>)[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+    .join(',')}}`;
+}
+
+async function digestOf(record: KeyringRecord): Promise<Uint8Array> {
+  return new Uint8Array(await subtle().digest('SHA-256', utf8.encode(canonical(record)) as BufferSource));
+}
+
+/** The record as it is stored: with the digest of its fields. */
+export async function sealKeyring(record: KeyringRecord): Promise<KeyringRecord> {
+  return { ...record, digest: await digestOf(record) };
+}
+
+/** Refuses a keyring whose fields no longer match its digest (ErrorStorageCorrupt). */
+export async function assertKeyringIntact(record: KeyringRecord): Promise<void> {
+  const digest = await digestOf(record);
+  const stored = record.digest;
+  if (!(stored instanceof Uint8Array) || stored.length !== digest.length || !stored.every((b, i) => b === digest[i])) {
+    throw new KeynodeError(
+      'ErrorStorageCorrupt',
+      'The stored key that opens this keynode is damaged, so no passphrase can open it. Restore the keynode from its recovery code in a new profile, and clone your vaults again.',
+    );
+  }
 }
 
 /** Refuses a passphrase nobody should rely on. The UI says more (a strength hint); this is the floor. */

@@ -81,6 +81,9 @@ export class EncryptedFs implements GitFs {
       },
       stat: async (path: string) => plainStat(await p.stat(await this.stored(path))),
       lstat: async (path: string) => plainStat(await p.lstat(await this.stored(path))),
+      // isomorphic-git binds these too; vaults are bare repositories, which hold no links.
+      readlink: async () => Promise.reject(noLinks()),
+      symlink: async () => Promise.reject(noLinks()),
       rename: async (from: string, to: string) => {
         const data = (await this.promises.readFile(from)) as Uint8Array;
         await this.promises.writeFile(to, data);
@@ -145,6 +148,10 @@ export class EncryptedFs implements GitFs {
       throw e;
     }
   }
+}
+
+function noLinks(): Error {
+  return Object.assign(new Error('Symbolic links are not stored in vaults.'), { code: 'ENOTSUP' });
 }
 
 function fileAad(relative: string): string {

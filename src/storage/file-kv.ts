@@ -98,13 +98,20 @@ class FileKV implements KV {
    */
   private async compactQuietly(): Promise<void> {
     try {
-      await this.compact();
+      await this.rewrite();
     } catch {
       await fsp.rm(this.file + '.tmp', { force: true }).catch(() => undefined);
     }
   }
 
-  private async compact(): Promise<void> {
+  /** Rewrites the log as the current records only (after plaintext was encrypted in place). */
+  compact(): Promise<void> {
+    const next = this.queue.then(() => this.rewrite());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async rewrite(): Promise<void> {
     const ops: Op[] = [];
     for (const [name, store] of this.stores) for (const [k, v] of store) ops.push([name, k, encode(v)]);
     const tmp = this.file + '.tmp';

@@ -44,6 +44,12 @@ export interface KV {
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Whether a CryptoKey survives put/get (IndexedDB: yes; the file store: no). */
   readonly persistsCryptoKeys: boolean;
+  /**
+   * Rewrites the store so that nothing deleted or overwritten is left in its files (the file log
+   * keeps every old line until then). IndexedDB has no such call: the browser compacts its files
+   * when it chooses.
+   */
+  compact?(): Promise<void>;
   close(): Promise<void>;
 }
 

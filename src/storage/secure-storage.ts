@@ -7,7 +7,7 @@
 // The keyring record (src/keys/keyring.ts) lives in the plain store beside the sealed records.
 import { KeynodeError } from '../errors.js';
 import { identityFromRecord, type Identity, type StoredKey } from '../keys/identity.js';
-import type { KeyringRecord, SessionKeys } from '../keys/keyring.js';
+import { assertKeyringIntact, sealKeyring, type KeyringRecord, type SessionKeys } from '../keys/keyring.js';
 import { NAME_MARK, webCipher, type Cipher } from './cipher.js';
 import { EncryptedFs } from './encrypted-fs.js';
 import { EncryptedKV } from './encrypted-kv.js';
@@ -63,9 +63,16 @@ export class SecureStorage implements Storage {
         rmdir: (path) => fs().rmdir(path),
         stat: (path) => fs().stat(path),
         lstat: (path) => fs().lstat(path),
-        // isomorphic-git binds these too; vaults are bare repositories, which hold no links.
-        readlink: async () => Promise.reject(noLinks()),
-        symlink: async () => Promise.reject(noLinks()),
+        readlink: async (path) => {
+          const readlink = fs().readlink;
+          if (readlink === undefined) throw noLinks();
+          return readlink.call(fs(), path);
+        },
+        symlink: async (target, path) => {
+          const symlink = fs().symlink;
+          if (symlink === undefined) throw noLinks();
+          return symlink.call(fs(), target, path);
+        },
         rename: async (from, to) => {
           const rename = fs().rename;
           if (rename === undefined) throw new KeynodeError('ErrorInternal', 'This filesystem cannot rename.');
@@ -77,6 +84,7 @@ export class SecureStorage implements Storage {
 
   static async open(raw: Storage, makeCipher: MakeCipher = webCipher): Promise<SecureStorage> {
     const record = await raw.kv.read((tx) => tx.get<KeyringRecord>(KEYRING_STORE, KEYRING_KEY));
+    if (record !== undefined) await assertKeyringIntact(record);
     return new SecureStorage(raw, record, makeCipher);
   }
 
@@ -148,7 +156,8 @@ export class SecureStorage implements Storage {
    * keyring, the sealed identity, and the removal of a plaintext identity in one transaction. With
    * `migrating`, the plaintext left behind is encrypted in place afterwards (encryptInPlace).
    */
-  async becomeEncrypted(record: KeyringRecord, keys: SessionKeys, identity: StoredKey): Promise<void> {
+  async becomeEncrypted(unsealed: KeyringRecord, keys: SessionKeys, identity: StoredKey): Promise<void> {
+    const record = await sealKeyring(unsealed);
     this.unlock(keys);
     const { storedKey, sealed } = await this.sealedKv.sealRecord('keys', 'identity', identity);
     await this.raw.kv.write(async (tx: Tx) => {
@@ -160,7 +169,8 @@ export class SecureStorage implements Storage {
   }
 
   /** Replaces the keyring record (a new passphrase, auto-lock setting, migration done). */
-  async saveKeyring(record: KeyringRecord): Promise<void> {
+  async saveKeyring(unsealed: KeyringRecord): Promise<void> {
+    const record = await sealKeyring(unsealed);
     await this.raw.kv.write((tx) => tx.put(KEYRING_STORE, KEYRING_KEY, record));
     this.keyringNow = record;
   }
@@ -174,6 +184,8 @@ export class SecureStorage implements Storage {
     await this.raw.flush();
     const { migrating: _, ...done } = this.keyringNow!;
     await this.saveKeyring(done);
+    // The file log still holds the plaintext lines it replaced: rewrite it without them.
+    await this.raw.kv.compact?.();
   }
 
   flush(): Promise<void> {

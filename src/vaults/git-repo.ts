@@ -1,6 +1,7 @@
 // A vault's bare git repository, through isomorphic-git plumbing only (no working tree, no index):
 // creating it with its first commit, reading and atomically moving `master`, writing commits.
 import git from 'isomorphic-git';
+import { isKeynodeError } from '../errors.js';
 import type { GitFs } from '../storage/index.js';
 import { serializeCommit, writeObject } from './object-writer.js';
 
@@ -48,13 +49,16 @@ export async function readMaster(repo: Repo): Promise<string | undefined> {
     const text = await repo.fs.promises.readFile(`${repo.gitdir}/${MASTER}`, 'utf8');
     const oid = String(text).trim();
     if (/^[0-9a-f]{40}$/.test(oid)) return oid;
-  } catch {
-    // fall through to the packed refs
+  } catch (e) {
+    // A locked keynode or a ref that failed its integrity check is not "no master": say so.
+    if (isKeynodeError(e)) throw e;
+    // Otherwise fall through to the packed refs.
   }
   try {
     const oid = await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref: MASTER });
     return /^[0-9a-f]{40}$/.test(oid) ? oid : undefined;
-  } catch {
+  } catch (e) {
+    if (isKeynodeError(e)) throw e;
     return undefined;
   }
 }

@@ -35,6 +35,12 @@ export class Keynodes {
     return k;
   }
 
+  /** Stops `k` with the others after the test. */
+  track<K extends { stop(): Promise<void> }>(k: K): K {
+    this.started.push(k as unknown as Keynode);
+    return k;
+  }
+
   tempDir(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keynode-api-local-'));
     this.dirs.push(dir);
