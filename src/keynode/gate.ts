@@ -69,7 +69,7 @@ export class Gate {
  * ErrorKeynodeLocked before anything is read, and a response being streamed (a pack) holds the gate
  * until its last byte, so locking waits for it.
  */
-export function gatedHandlers(handlers: RpcHandlers, gate: Gate): RpcHandlers {
+export function gatedHandlers(handlers: RpcHandlers, gate: Gate, onRefused: () => void): RpcHandlers {
   return new Proxy(handlers, {
     get(target, prop, receiver) {
       if (prop !== 'handle') return Reflect.get(target, prop, receiver) as unknown;
@@ -81,6 +81,7 @@ export function gatedHandlers(handlers: RpcHandlers, gate: Gate): RpcHandlers {
             try {
               leave = gate.enter();
             } catch {
+              onRefused();
               throw lockedForPeer();
             }
             let result: RpcResult;

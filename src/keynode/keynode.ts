@@ -150,8 +150,9 @@ class KeynodeImpl implements KeynodeHost {
         if (this.stopping !== undefined) return Promise.reject(stoppedError());
         return this.gate.run(() =>
           fn(this.lockCtl.core!, ...args).catch((e: unknown) => {
-            // Started unlocked, then locked before the end (lock's grace ran out).
-            if (isKeynodeError(e, 'ErrorKeynodeLocked')) throw cutOff();
+            // Started unlocked, then locked before the end (lock's grace ran out). With the gate
+            // still open it is a peer's answer that it is locked: that is said as it came.
+            if (isKeynodeError(e, 'ErrorKeynodeLocked') && !this.gate.isOpen) throw cutOff();
             throw e;
           }),
         );

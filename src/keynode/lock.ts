@@ -319,7 +319,7 @@ export class KeynodeLock {
     }
     this.gate.open();
     this.core.resume();
-    void this.core.net.redeliverMailbox().catch(() => undefined);
+    void this.core.net.announceUnlocked().catch(() => undefined);
     this.events.emit('lock', { locked: false, nodeId: this.nodeId });
     this.arm();
   }

@@ -75,12 +75,16 @@ export class Network {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private mailboxDeferred = false;
+  private refusedWhileLocked = false;
 
   constructor(
     private readonly ctx: CoreContext,
     private readonly options: NetworkOptions,
   ) {
-    registerPeerService(ctx, options.gate === undefined ? this.handlers : gatedHandlers(this.handlers, options.gate));
+    const refused = (): void => {
+      this.refusedWhileLocked = true;
+    };
+    registerPeerService(ctx, options.gate === undefined ? this.handlers : gatedHandlers(this.handlers, options.gate, refused));
     // Ours if given; else what the signaling server hands out at login (filled in place below).
     const iceServers: RTCIceServer[] = [...(options.iceServers ?? [])];
     const common = { nodeId: ctx.nodeId, sign: (bytes: Uint8Array) => ctx.identity.sign(bytes), handlers: this.handlers, clock: ctx.clock };
@@ -248,10 +252,15 @@ export class Network {
     if (handled.length > 0) this.signaling?.ackMailbox(handled);
   }
 
-  /** Logs in again if mailbox items arrived while the keynode was locked, so the server resends them. */
-  async redeliverMailbox(): Promise<void> {
-    if (!this.mailboxDeferred || this.signaling === undefined) return;
+  /**
+   * After an unlock: logs in to signaling again if anything was turned away while locked — the
+   * server then resends the mailbox items left unacknowledged, and peers that watch this keynode
+   * hear it come online, so their queued pulls run now rather than at their next retry.
+   */
+  async announceUnlocked(): Promise<void> {
+    if (!(this.mailboxDeferred || this.refusedWhileLocked) || this.signaling === undefined) return;
     this.mailboxDeferred = false;
+    this.refusedWhileLocked = false;
     await this.signaling.close();
     await this.signaling.connect().catch(() => undefined);
   }

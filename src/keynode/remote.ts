@@ -81,6 +81,8 @@ export class Remote {
       pack: (request) => {
         // Opened lazily: isomorphic-git asks for the pack only when it needs one.
         const call = peer.call('vaults.gitPack', { vaultId: info.vaultId, action }, request);
+        // Its failure reaches whoever reads the pack; one never read must not be left unhandled.
+        call.catch(() => undefined);
         return (async function* () {
           yield* (await call).body;
         })();

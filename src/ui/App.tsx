@@ -32,23 +32,29 @@ type Opened = { ok: { from: string; data: NotificationData } } | { error: unknow
 /** A `#share=…` link opened in this browser: verified and stored by the keynode, then offered here. */
 function useShareLinkFromAddress(keynode: Keynode, usable: boolean): [Opened | undefined, () => void] {
   const [opened, setOpened] = useState<Opened | undefined>(undefined);
+  // Taken out of the address bar at once, locked or not: the token must not linger there, in
+  // history or in a bookmark. It waits here, in memory, for the keynode to be unlocked.
+  const [pending, setPending] = useState<string | undefined>(undefined);
   useEffect(() => {
-    if (!usable) return; // a link opened on a locked keynode waits in the address bar for the unlock
-    const check = (): void => {
+    const take = (): void => {
       if (!location.hash.includes('share=')) return;
       const href = location.href;
-      // The token must not linger in the address bar, history or a bookmark.
       history.replaceState(history.state, '', location.pathname + location.search);
-      keynode.notifications.openLink(href).then(
-        (item) => setOpened({ ok: { from: item.from, data: item.data } }),
-        (error: unknown) => setOpened({ error }),
-      );
+      setPending(href);
     };
-    check();
+    take();
     // A link pasted into the address bar of an open keynode tab only changes the fragment.
-    window.addEventListener('hashchange', check);
-    return () => window.removeEventListener('hashchange', check);
-  }, [keynode, usable]);
+    window.addEventListener('hashchange', take);
+    return () => window.removeEventListener('hashchange', take);
+  }, []);
+  useEffect(() => {
+    if (!usable || pending === undefined) return;
+    setPending(undefined);
+    keynode.notifications.openLink(pending).then(
+      (item) => setOpened({ ok: { from: item.from, data: item.data } }),
+      (error: unknown) => setOpened({ error }),
+    );
+  }, [keynode, usable, pending]);
   return [opened, () => setOpened(undefined)];
 }
 

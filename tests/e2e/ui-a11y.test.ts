@@ -11,7 +11,7 @@ import type { Keynode } from '../../src/keynode/keynode.js';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { seriousViolations } from './helpers/axe.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, shot } from './helpers/browser.js';
-import { createKeynode, finishFirstRun, go, openVault, reveal, see, tab, unlock } from './helpers/ui.js';
+import { createKeynode, finishFirstRun, go, gotoAndUnlock, openVault, reveal, see, tab, unlock } from './helpers/ui.js';
 
 type W = Window & { keynode: Keynode };
 
@@ -151,10 +151,10 @@ describe.skipIf(!hasChromium)('keynode UI: no serious or critical accessibility 
       const [contact] = (await k.gestalts.list()).filter((g) => !g.own && g.actions.includes('notify'));
       return k.vaults.shareLink('team', contact!.nodes[0]!, { baseUrl: `${location.origin}/` });
     });
-    await a.goto(link);
+    await gotoAndUnlock(a, link);
     await see(a, 'This share link could not be used.', 60_000);
     await check(a, 'share-link-refused');
-    await a.goto(`${server.url}/no/such/page`);
+    await gotoAndUnlock(a, `${server.url}/no/such/page`);
     await see(a, 'Nothing here', 60_000);
     await check(a, 'not-found');
     await b.setViewportSize({ width: 360, height: 780 });

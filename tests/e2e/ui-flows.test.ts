@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, shot as screenshot, type Runtime } from './helpers/browser.js';
-import { addSecret, confirm, createKeynode, createVault, editSecret, finishFirstRun, go, openVault, ownNodeId, PASSPHRASE, reloadAndUnlock, reveal, see, shareVault, tab, trust, unlock } from './helpers/ui.js';
+import { addSecret, confirm, createKeynode, createVault, editSecret, finishFirstRun, go, gotoAndUnlock, openVault, ownNodeId, PASSPHRASE, reloadAndUnlock, reveal, see, shareVault, tab, trust, unlock } from './helpers/ui.js';
 
 if (!hasChromium) console.warn('Skipping the UI flow tests: /usr/bin/chromium is missing.');
 
@@ -206,7 +206,9 @@ function flowsOfTwo(runtime: Runtime): void {
       opsLink = await a.getByRole('textbox', { name: 'Share link' }).inputValue();
 
       // Bob follows the link (one tab per profile: in the page runtime each tab is a whole keynode).
-      await b.goto(opsLink);
+      // Navigating Bob's only tab away locks his keynode; the link waits, out of the address bar,
+      // for him to unlock.
+      await gotoAndUnlock(b, opsLink);
       await b.getByTestId('opened-link').waitFor({ timeout: 60_000 });
       await see(b, /Alice shares the vault “ops” with you/);
       // The token left the address bar.
@@ -217,7 +219,7 @@ function flowsOfTwo(runtime: Runtime): void {
       expect(await reveal(b, 'deploy/token')).toBe('tok-1');
 
       // The same link in Alice's own browser: refused, with the reason.
-      await a.goto(opsLink);
+      await gotoAndUnlock(a, opsLink);
       await a.getByTestId('opened-link').waitFor({ timeout: 60_000 });
       await see(a, 'This share link could not be used.');
       await see(a, /made for a different keynode/);

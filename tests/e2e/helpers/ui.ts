@@ -42,6 +42,13 @@ export async function reloadAndUnlock(page: Page): Promise<void> {
   if ((await page.getByRole('heading', { name: 'keynode is locked' }).count()) > 0) await unlock(page);
 }
 
+/** Opens `url` in the page; the tab it replaces was the profile's only one, so the keynode unlocks again. */
+export async function gotoAndUnlock(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator('main h1').first().waitFor({ timeout: LONG });
+  if ((await page.getByRole('heading', { name: 'keynode is locked' }).count()) > 0) await unlock(page);
+}
+
 /** First run: creates the keynode if it does not exist yet, types back the two words the screen asks for, then continues. */
 export async function finishFirstRun(page: Page): Promise<string[]> {
   if ((await page.getByText('Choose a passphrase').count()) > 0) await createKeynode(page);

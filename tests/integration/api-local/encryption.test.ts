@@ -123,8 +123,8 @@ describe('the passphrase', () => {
     expect(locked.nodeId).toBe(nodeId);
     expect(await locked.lockState()).toMatchObject({ locked: true, encrypted: true, created: true });
     expect(await locked.network.status()).toEqual({ signaling: 'offline', peers: [] });
-    for (const call of [locked.vaults.list(), locked.secrets.getText('v', 'k'), locked.gestalts.list(), locked.notifications.read(), locked.setAutoLock(null)]) {
-      expect(await codeOf(call)).toBe('ErrorKeynodeLocked');
+    for (const call of [() => locked.vaults.list(), () => locked.secrets.getText('v', 'k'), () => locked.gestalts.list(), () => locked.notifications.read(), () => locked.setAutoLock(null)]) {
+      expect(await codeOf(call())).toBe('ErrorKeynodeLocked');
     }
     await locked.unlock(TEST_PASSPHRASE);
     expect((await locked.vaults.list()).map((v) => v.vaultName)).toEqual(['v']);
