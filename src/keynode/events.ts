@@ -8,6 +8,8 @@ export interface KeynodeEvents {
   network: { signaling: 'connected' | 'connecting' | 'offline'; peers: string[] };
   /** The keynode was locked or unlocked (lockState() has the rest). */
   lock: { locked: boolean; nodeId: string };
+  /** A contact's nickname changed. */
+  contacts: { nodeId: string };
 }
 
 export type KeynodeEventName = keyof KeynodeEvents;

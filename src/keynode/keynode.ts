@@ -12,6 +12,7 @@ import type { Core } from './core.js';
 import { Events, type KeynodeEventName, type KeynodeEvents } from './events.js';
 import { Gate } from './gate.js';
 import { KeynodeLock, type LockState } from './lock.js';
+import { readNicknames, writeNickname } from './nicknames.js';
 import type { NetworkOptions } from './network.js';
 import type { QueuedPull } from './pull-queue.js';
 
@@ -56,7 +57,13 @@ export interface Keynode {
   readonly recoveryCode?: string;
   readonly vaults: Vaults & KeynodeVaultsExtra;
   readonly secrets: Secrets;
-  readonly gestalts: Omit<Gestalts, 'list'> & { list(): Promise<Array<{ nodes: string[]; actions: Array<'notify' | 'scan' | 'claim'>; own: boolean }>> };
+  readonly gestalts: Omit<Gestalts, 'list'> & {
+    list(): Promise<Array<{ nodes: string[]; actions: Array<'notify' | 'scan' | 'claim'>; own: boolean }>>;
+    /** Beyond API.md: the person's own names for their contacts, by NodeId (kept here, encrypted, never sent). */
+    nicknames(): Promise<Record<string, string>>;
+    /** Sets a contact's nickname; '' removes it. */
+    setNickname(nodeId: string, name: string): Promise<void>;
+  };
   readonly notifications: Notifications & KeynodeNotificationsExtra;
   readonly network: {
     status(): Promise<{ signaling: 'connected' | 'connecting' | 'offline'; peers: string[] }>;
@@ -228,6 +235,11 @@ class KeynodeImpl implements KeynodeHost {
       invite: call((c, n) => c.remote.invite(n)),
       claim: call((c, n) => c.remote.claim(n)),
       discover: call((c, n) => c.remote.discover(n)),
+      nicknames: call((c) => readNicknames(c.ctx.storage.kv)),
+      setNickname: call(async (c, n, name) => {
+        await writeNickname(c.ctx.storage.kv, n, name);
+        this.events.emit('contacts', { nodeId: n });
+      }),
     };
 
     const plain = (item: InboxItem): InboxItem => ({ id: item.id, from: item.from, data: item.data, isRead: item.isRead, iat: item.iat });

@@ -10,7 +10,7 @@ import { ErrorNote } from './components/ErrorNote/index.js';
 import { SharedVaultOffer } from './components/SharedVaultOffer/index.js';
 import { StatusIndicator } from './components/StatusIndicator/index.js';
 import { UpdateBanner } from './components/UpdateBanner/index.js';
-import { displayName, useNicknames } from './contacts-store.js';
+import { bindNicknames, displayName, useNicknames } from './contacts-store.js';
 import { Link, match, usePath, type Route } from './router.js';
 import { Contacts } from './routes/Contacts.js';
 import { FirstRun, Welcome } from './routes/FirstRun.js';
@@ -148,6 +148,7 @@ export function App({ keynode, pwa, onRestore }: AppProps) {
   const showCode = (): boolean => keynode.recoveryCode !== undefined && localStorage.getItem(confirmedKey(keynode.nodeId)) === null;
   const [firstRun, setFirstRun] = useState(showCode);
   useActivity(keynode, usable);
+  useEffect(() => bindNicknames(keynode), [keynode]);
   const main = useRef<HTMLElement>(null);
   const firstRender = useRef(true);
 

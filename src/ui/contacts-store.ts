@@ -1,42 +1,84 @@
-// Local nicknames for NodeIds, kept in this browser's localStorage only: the core never needs them
-// and no other keynode ever sees them.
+// The person's names for their contacts, as the screens see them: one copy for the whole page, read
+// from the keynode (which keeps them encrypted with everything else) and refreshed when one changes
+// in this tab or another. Nicknames an earlier version kept in this browser's localStorage — in
+// plaintext — are moved into the keynode once, and removed from there.
 import { useEffect, useState } from 'preact/hooks';
+import type { Keynode } from '../keynode/keynode.js';
 import { shortId } from './format.js';
 
-const KEY = 'keynode:nicknames';
-const CHANGE = 'keynode:nicknames-changed';
+const LEGACY_KEY = 'keynode:nicknames';
 
-function load(): Record<string, string> {
+let keynode: Keynode | undefined;
+let names: Record<string, string> = {};
+const listeners = new Set<(names: Record<string, string>) => void>();
+
+function publish(next: Record<string, string>): void {
+  names = next;
+  for (const cb of [...listeners]) cb(names);
+}
+
+async function refresh(): Promise<void> {
+  if (keynode === undefined) return;
   try {
-    const parsed: unknown = JSON.parse(localStorage.getItem(KEY) ?? '{}');
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, string>) : {};
+    publish(await keynode.gestalts.nicknames());
   } catch {
-    return {};
+    // Locked: the names come back with the next unlock.
   }
 }
 
-export function setNickname(nodeId: string, name: string): void {
-  const all = load();
-  const trimmed = name.trim();
-  if (trimmed === '') delete all[nodeId];
-  else all[nodeId] = trimmed;
-  localStorage.setItem(KEY, JSON.stringify(all));
-  window.dispatchEvent(new Event(CHANGE));
+/** Moves localStorage nicknames of an earlier version into the keynode (once it is unlocked). */
+async function adoptLegacy(k: Keynode): Promise<void> {
+  const raw = localStorage.getItem(LEGACY_KEY);
+  if (raw === null) return;
+  let legacy: unknown;
+  try {
+    legacy = JSON.parse(raw);
+  } catch {
+    legacy = {};
+  }
+  if (typeof legacy === 'object' && legacy !== null) {
+    for (const [nodeId, name] of Object.entries(legacy)) {
+      if (typeof name === 'string') await k.gestalts.setNickname(nodeId, name).catch(() => undefined);
+    }
+  }
+  localStorage.removeItem(LEGACY_KEY);
 }
 
-/** All nicknames, re-rendering when one changes (in this tab or another). */
+/** Ties the nicknames to `k` (App does this once); returns a function that unties them. */
+export function bindNicknames(k: Keynode): () => void {
+  keynode = k;
+  const load = (): void => {
+    void adoptLegacy(k)
+      .catch(() => undefined)
+      .then(refresh);
+  };
+  load();
+  const offContacts = k.on('contacts', () => void refresh());
+  const offLock = k.on('lock', ({ locked }) => (locked ? publish({}) : load()));
+  return () => {
+    offContacts();
+    offLock();
+    if (keynode === k) keynode = undefined;
+  };
+}
+
+export async function setNickname(nodeId: string, name: string): Promise<void> {
+  if (keynode === undefined) return;
+  await keynode.gestalts.setNickname(nodeId, name);
+  await refresh();
+}
+
+/** All nicknames, re-rendering when one changes. */
 export function useNicknames(): Record<string, string> {
-  const [names, setNames] = useState(load);
+  const [current, setCurrent] = useState(names);
   useEffect(() => {
-    const update = (): void => setNames(load());
-    window.addEventListener(CHANGE, update);
-    window.addEventListener('storage', update);
+    listeners.add(setCurrent);
+    setCurrent(names);
     return () => {
-      window.removeEventListener(CHANGE, update);
-      window.removeEventListener('storage', update);
+      listeners.delete(setCurrent);
     };
   }, []);
-  return names;
+  return current;
 }
 
 /** A contact's nickname, else a short NodeId. */

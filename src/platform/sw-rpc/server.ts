@@ -25,7 +25,7 @@ export interface SwRpcServerOptions {
   };
 }
 
-const EVENTS: KeynodeEventName[] = ['notification', 'vault-changed', 'network', 'lock'];
+const EVENTS: KeynodeEventName[] = ['notification', 'vault-changed', 'network', 'lock', 'contacts'];
 /** How long a (re)started worker waits for an open tab to hand back the data key before answering. */
 const KEY_WAIT_MS = 1500;
 

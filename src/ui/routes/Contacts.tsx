@@ -48,7 +48,7 @@ function TrustForm({ keynode, onDone }: { keynode: Keynode; onDone: () => void }
   const trust = useAction(async () => {
     const n = nodeId.trim();
     await keynode.gestalts.trust(n);
-    setNickname(n, name);
+    await setNickname(n, name);
     setNodeId('');
     setName('');
     onDone();
@@ -122,7 +122,7 @@ function ContactCard({ keynode, gestalt, onChange }: { keynode: Keynode; gestalt
           class="row"
           onSubmit={(e) => {
             e.preventDefault();
-            setNickname(main, editing);
+            void setNickname(main, editing).catch(() => undefined);
             setEditing(undefined);
           }}
         >

@@ -21,22 +21,36 @@ export async function buildAndServe(name: string): Promise<AppServer> {
   return serveApp(outDir);
 }
 
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--allow-loopback-in-peer-connection',
+];
+
 export function launch(): Promise<Browser> {
-  return chromium.launch({
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * A browser whose one profile lives on disk in `userDataDir` (newContext profiles never touch the
+ * disk), as a person's browser does: what keynode leaves there can be read after it closes.
+ */
+export async function launchOnDisk(userDataDir: string, url: string, runtime: Runtime): Promise<BrowserContext> {
+  const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--allow-loopback-in-peer-connection',
-    ],
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1024, height: 900 },
+    serviceWorkers: runtime === 'page' ? 'block' : 'allow',
   });
+  await context.grantPermissions(['microphone', 'clipboard-read', 'clipboard-write'], { origin: url });
+  return context;
 }
 
 export type Runtime = 'service-worker' | 'page';

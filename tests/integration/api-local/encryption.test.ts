@@ -16,17 +16,19 @@ import { codeOf, freshName, Keynodes, TEST_PASSPHRASE } from './helpers.js';
 const keynodes = new Keynodes();
 afterEach(() => keynodes.stopAll());
 
-/** A vault name, a secret path (two components) and a value no other test uses. */
-function needles(): { vault: string; dir: string; file: string; value: string; all: string[] } {
+/** A vault name, a secret path (two components), a value and a contact's nickname no other test uses. */
+function needles(): { vault: string; dir: string; file: string; value: string; nick: string; all: string[] } {
   const tag = Math.random().toString(36).slice(2, 10);
-  const n = { vault: `zebra-vault-${tag}`, dir: `quokka-${tag}`, file: `wombat-${tag}.txt`, value: `xylophone-secret-${tag}` };
-  return { ...n, all: [n.vault, n.dir, n.file, n.value] };
+  const n = { vault: `zebra-vault-${tag}`, dir: `quokka-${tag}`, file: `wombat-${tag}.txt`, value: `xylophone-secret-${tag}`, nick: `Nickname ${tag}` };
+  return { ...n, all: [n.vault, n.dir, n.file, n.value, n.nick] };
 }
 
 async function writeNeedles(k: Keynode, n: ReturnType<typeof needles>): Promise<void> {
   await k.vaults.create(n.vault);
   await k.secrets.write(n.vault, `${n.dir}/${n.file}`, n.value);
   await k.secrets.write(n.vault, 'other', 'something else');
+  await k.gestalts.setNickname(k.nodeId, n.nick);
+  expect(await k.gestalts.nicknames()).toEqual({ [k.nodeId]: n.nick });
 }
 
 /** A keynode on { dir } in plaintext, as the previous version stored one. */

@@ -57,7 +57,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
   const share = useAction(async () => {
     if (!known) {
       await keynode.gestalts.trust(target);
-      if (nickname.trim() !== '') setNickname(target, nickname);
+      if (nickname.trim() !== '') await setNickname(target, nickname);
     }
     await keynode.vaults.share(vault, target);
     const url = await keynode.vaults.shareLink(vault, target, { baseUrl: `${location.origin}/` });
