@@ -67,7 +67,7 @@ function TrustForm({ keynode, onDone }: { keynode: Keynode; onDone: () => void }
         <NodeIdInput label="Their NodeId" value={nodeId} onInput={setNodeId} />
         <label>
           Name (optional, only kept in this browser)
-          <input value={name} placeholder="e.g. Alice (laptop)" onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+          <input autocomplete="off" value={name} placeholder="e.g. Alice (laptop)" onInput={(e) => setName((e.target as HTMLInputElement).value)} />
         </label>
         <div>
           <button type="submit" class="primary" disabled={!isNodeId(nodeId.trim()) || trust.busy}>
@@ -128,7 +128,7 @@ function ContactCard({ keynode, gestalt, onChange }: { keynode: Keynode; gestalt
         >
           <label class="grow">
             Name for {label}
-            <input value={editing} onInput={(e) => setEditing((e.target as HTMLInputElement).value)} />
+            <input autocomplete="off" value={editing} onInput={(e) => setEditing((e.target as HTMLInputElement).value)} />
           </label>
           <button type="submit" class="primary">
             Save

@@ -125,7 +125,7 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
         >
           <label class="grow">
             New name for “{vault.vaultName}”
-            <input value={renaming} required autoFocus onInput={(e) => setRenaming((e.target as HTMLInputElement).value)} />
+            <input autocomplete="off" value={renaming} required autoFocus onInput={(e) => setRenaming((e.target as HTMLInputElement).value)} />
           </label>
           <button type="submit" class="primary">
             Save name
@@ -158,7 +158,7 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
             >
               <label class="grow">
                 Name of your copy
-                <input value={forkName} required autoFocus onInput={(e) => setForkName((e.target as HTMLInputElement).value)} />
+                <input autocomplete="off" value={forkName} required autoFocus onInput={(e) => setForkName((e.target as HTMLInputElement).value)} />
               </label>
               <button type="submit" class="primary">
                 Fork

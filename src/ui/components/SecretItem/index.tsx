@@ -99,7 +99,7 @@ export function SecretItem({ keynode, vault, path, editable }: { keynode: Keynod
         >
           <label>
             New value of {path}
-            <textarea rows={3} class="mono" autoFocus value={draft} onInput={(e) => setDraft((e.target as HTMLTextAreaElement).value)} />
+            <textarea autocomplete="off" rows={3} class="mono" autoFocus value={draft} onInput={(e) => setDraft((e.target as HTMLTextAreaElement).value)} />
           </label>
           <div class="row">
             <button type="submit" class="primary" disabled={save.busy}>
@@ -121,7 +121,7 @@ export function SecretItem({ keynode, vault, path, editable }: { keynode: Keynod
         >
           <label>
             New path for {path}
-            <input class="mono" autoFocus value={draft} onInput={(e) => setDraft((e.target as HTMLInputElement).value)} />
+            <input autocomplete="off" class="mono" autoFocus value={draft} onInput={(e) => setDraft((e.target as HTMLInputElement).value)} />
           </label>
           <div class="row">
             <button type="submit" class="primary" disabled={rename.busy}>

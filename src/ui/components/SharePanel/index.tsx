@@ -25,7 +25,7 @@ export function ShareLinkCard({ link, recipient, vaultName }: { link: string; re
       </p>
       <label>
         Share link
-        <input class="mono" readOnly value={link} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+        <input autocomplete="off" class="mono" readOnly value={link} onFocus={(e) => (e.target as HTMLInputElement).select()} />
       </label>
       <div class="row">
         <CopyButton text={link} label="Copy link" />
@@ -95,7 +95,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
             {valid && !known && (
               <label>
                 Their name (optional, only kept in this browser)
-                <input value={nickname} onInput={(e) => setNick((e.target as HTMLInputElement).value)} />
+                <input autocomplete="off" value={nickname} onInput={(e) => setNick((e.target as HTMLInputElement).value)} />
               </label>
             )}
             {valid && !known && <p class="hint">This NodeId is new: sharing also adds it to your contacts.</p>}
