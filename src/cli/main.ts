@@ -4,11 +4,14 @@
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { createKeynode, isKeynodeError, type Keynode } from '../index.js';
+import { askNewPassphrase, askPassphrase } from './passphrase.js';
 
 const usage = `usage: keynode [--dir DIR] [--signaling URL] <command> [args]
 
   id                                   print this keynode's NodeId
-  serve                                stay online, answering peers (needs --signaling)
+  serve                                stay online, answering peers (needs --signaling); stays unlocked while it runs
+  passphrase                           change the passphrase (asks for the current one, then the new one twice)
+  lock-state                           whether the keynode is encrypted, and its auto-lock setting
   vaults list | create NAME | rename VAULT NEW | delete VAULT | log VAULT | version VAULT REF
   vaults share VAULT NODE | unshare VAULT NODE | permissions VAULT | link VAULT NODE
   vaults scan NODE | clone VAULT NODE | pull VAULT [NODE [PULLVAULT]] | fork VAULT NEW
@@ -17,6 +20,9 @@ const usage = `usage: keynode [--dir DIR] [--signaling URL] <command> [args]
   gestalts list | trust NODE | untrust NODE | allow NODE ACTION | disallow NODE ACTION | permissions NODE
   gestalts invite NODE | claim NODE | discover NODE
   notifications read [--unread] | send NODE MESSAGE | outbox | open LINK
+
+Everything the keynode stores in DIR is encrypted with its passphrase: typed at a hidden prompt,
+or taken from KEYNODE_PASSPHRASE (KEYNODE_NEW_PASSPHRASE for a new one) — never from the arguments.
 
 Exit codes: 0 ok, 64 usage, 75 a peer could not be reached (try again), 77 permission denied, 1 other errors.`;
 
@@ -44,6 +50,11 @@ async function run(kn: Keynode, command: string, sub: string | undefined, args: 
   const g = kn.gestalts;
   switch (`${command} ${sub ?? ''}`.trim()) {
     case 'id': return print(kn.nodeId);
+    case 'lock-state': return print(await kn.lockState());
+    case 'passphrase': {
+      const current = await askPassphrase();
+      return kn.setPassphrase(current, await askNewPassphrase({ ...process.env, KEYNODE_PASSPHRASE: undefined }));
+    }
     case 'vaults list': return print(await v.list());
     case 'vaults create': return print(await v.create(need(args, 1)[0]!));
     case 'vaults rename': need(args, 2); return v.rename(args[0]!, args[1]!);
@@ -97,6 +108,34 @@ function exitCode(e: unknown): number {
   return 1;
 }
 
+/**
+ * The keynode in DIR, unlocked: a new one is created with a new passphrase; an existing one (or
+ * one an earlier version stored unencrypted, which is encrypted now) is opened with its own.
+ */
+async function openUnlocked(options: Parameters<typeof createKeynode>[0]): Promise<Keynode> {
+  let kn: Keynode;
+  try {
+    kn = await createKeynode(options);
+  } catch (e) {
+    if (!isKeynodeError(e, 'ErrorKeynodeLocked')) throw e;
+    return createKeynode({ ...options, passphrase: await askNewPassphrase() });
+  }
+  const state = await kn.lockState();
+  if (!state.locked) return kn;
+  try {
+    if (!state.encrypted) {
+      console.error('An earlier version of keynode stored this keynode unencrypted; choose a passphrase to encrypt it now.');
+      await kn.unlock(await askNewPassphrase());
+    } else {
+      await kn.unlock(await askPassphrase());
+    }
+  } catch (e) {
+    await kn.stop();
+    throw e;
+  }
+  return kn;
+}
+
 async function main(argv: string[]): Promise<number> {
   let dir = process.env.KEYNODE_DIR ?? path.join(homedir(), '.keynode');
   let signalingUrl = process.env.KEYNODE_SIGNALING;
@@ -114,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const options: Parameters<typeof createKeynode>[0] = { storage: { dir } };
   if (signalingUrl !== undefined) options.signalingUrl = signalingUrl;
-  const kn = await createKeynode(options);
+  const kn = await openUnlocked(options);
   try {
     if (kn.recoveryCode !== undefined) {
       console.error(`Created keynode ${kn.nodeId} in ${dir}.\nRecovery code (shown once, keep it safe):\n${kn.recoveryCode}\n`);
