@@ -238,6 +238,7 @@ describe('pull', () => {
 
 /** Leaves `nodeId` only `clone` on the vault, through the owner's own ACL (no public API does this). */
 async function revokePullOnly(k: Keynode, vaultId: string, nodeId: string): Promise<void> {
-  const ctx = (k as unknown as { ctx: { storage: { kv: { write(fn: (tx: unknown) => Promise<void>): Promise<void> } }; acl: { unsetVaultAction(tx: unknown, v: string, n: string, a: string): Promise<void> } } }).ctx;
+  type Ctx = { storage: { kv: { write(fn: (tx: unknown) => Promise<void>): Promise<void> } }; acl: { unsetVaultAction(tx: unknown, v: string, n: string, a: string): Promise<void> } };
+  const ctx = (k as unknown as { lockCtl: { core: { ctx: Ctx } } }).lockCtl.core.ctx;
   await ctx.storage.kv.write((tx) => ctx.acl.unsetVaultAction(tx, vaultId, nodeId, 'pull'));
 }

@@ -43,7 +43,7 @@ describe('the channel cut in the middle of a clone', () => {
     const counting = countingRtc();
     let owner = await net.node('owner', { name: ownerName, rtc: counting.rtc });
     const dir = tempDir();
-    const cloner = await net.node('cloner', { storage: { dir } });
+    const cloner = await net.node('cloner', { storage: { dir }, passphrase: 'robustness test passphrase' });
     const content = noise(3 * 1024 * 1024);
     const vaultId = await owner.vaults.create('big');
     await owner.secrets.write('big', 'blob.bin', content);
