@@ -42,7 +42,13 @@ export default defineConfig({
       devOptions: { enabled: false },
     }),
   ],
-  define: { global: 'globalThis' },
+  define: {
+    global: 'globalThis',
+    // Only for `npm run bench`, which builds the app a second time with KEYNODE_BENCH_PLAINTEXT=1 to
+    // measure what encryption at rest costs in the browser: a build whose keynodes store plaintext.
+    // Never set for a build anyone uses.
+    __KEYNODE_PLAINTEXT_BUILD__: JSON.stringify(process.env.KEYNODE_BENCH_PLAINTEXT === '1'),
+  },
   build: { target: 'es2022', sourcemap: true },
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 5173 },

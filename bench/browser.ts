@@ -36,13 +36,15 @@ type KeynodeWindow = Window & {
  * `npm run build` puts in dist/, without touching the dist/ others serve), or dist/ as it is with
  * KEYNODE_BENCH_DIST=1.
  */
-function builtApp(work: string): { dir: string; note: string } {
+function builtApp(work: string, plaintext = false): { dir: string; note: string } {
   const dist = join(ROOT, 'dist');
-  if (process.env.KEYNODE_BENCH_DIST === '1' && fs.existsSync(join(dist, 'index.html'))) {
+  if (!plaintext && process.env.KEYNODE_BENCH_DIST === '1' && fs.existsSync(join(dist, 'index.html'))) {
     return { dir: dist, note: `dist/ as built at ${fs.statSync(join(dist, 'index.html')).mtime.toISOString()}` };
   }
-  const out = join(work, 'dist');
-  const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', out, '--emptyOutDir'], { cwd: ROOT, encoding: 'utf8' });
+  const out = join(work, plaintext ? 'dist-plaintext' : 'dist');
+  // The unencrypted build exists only here, to measure what encryption at rest costs (vite.config.ts).
+  const env = { ...process.env, KEYNODE_BENCH_PLAINTEXT: plaintext ? '1' : '0' };
+  const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn', '--outDir', out, '--emptyOutDir'], { cwd: ROOT, encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`vite build failed: ${r.stderr}`);
   const head = execFileSync('git', ['log', '--oneline', '-1'], { cwd: ROOT }).toString().trim();
   return { dir: out, note: `a fresh \`vite build\` of the working tree at ${head} (same output as dist/)` };
@@ -78,6 +80,8 @@ async function withTimeout<T>(what: string, p: Promise<T>): Promise<T> {
   }
 }
 
+const PASSPHRASE = 'bench passphrase, long enough';
+
 /** Opens the app and waits until its keynode answers; returns the time from navigation to that. */
 async function openApp(context: BrowserContext, url: string): Promise<{ page: Page; readyMs: number; loadMs: number }> {
   const page = await context.newPage();
@@ -87,6 +91,14 @@ async function openApp(context: BrowserContext, url: string): Promise<{ page: Pa
   const readyMs = performance.now() - t;
   const loadMs = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.loadEventEnd ?? NaN);
   return { page, readyMs, loadMs };
+}
+
+/** Creates the page's keynode with the bench passphrase (what the first-run screen does), if it is new. */
+async function create(page: Page): Promise<void> {
+  await page.evaluate(async (p) => {
+    const k = (window as unknown as KeynodeWindow).keynode;
+    if (!(await k.lockState()).created) await k.unlock(p);
+  }, PASSPHRASE);
 }
 
 async function signalingUp(page: Page): Promise<void> {
@@ -126,6 +138,64 @@ interface SizeRow {
   pullErrors: string[];
 }
 
+/**
+ * What encryption at rest costs in the browser: the same clones into one service-worker profile of
+ * the app as built (encrypted) and of a build whose keynodes store plaintext (vite.config.ts), in
+ * the same run; and how long unlocking takes (Argon2id included).
+ */
+async function encryptionCost(
+  opts: BenchOptions,
+  browser: Browser,
+  repos: Array<{ name: string; repo: ReturnType<typeof generatedRepo> }>,
+): Promise<string[]> {
+  const clones: Record<string, Record<string, number[]>> = { encrypted: {}, unencrypted: {} };
+  const unlocks: number[] = [];
+  for (const build of ['unencrypted', 'encrypted'] as const) {
+    const app = builtApp(opts.work, build === 'unencrypted');
+    const server = await serveApp(app.dir);
+    const owner = await startOwner(join(opts.work, `browser-owner-${build}`), server.signalingUrl, repos);
+    const context = await browser.newContext();
+    try {
+      await context.grantPermissions(['microphone'], { origin: server.url });
+      const { page } = await openApp(context, server.url);
+      await create(page);
+      await signalingUp(page);
+      const nodeId = await page.evaluate(() => (window as unknown as KeynodeWindow).keynode.nodeId);
+      for (const { name } of repos) {
+        await owner.share(name, nodeId);
+        const times: number[] = (clones[build]![name] = []);
+        for (let i = 0; i < (opts.quick ? 1 : 2); i++) {
+          opts.log(`browser, ${build} build: clone ${i + 1} of ${name}…`);
+          const { ms, value } = await withTimeout(`clone of ${name}`, inPage(page, 'vaults.clone', [name, owner.nodeId]));
+          times.push(ms);
+          await inPage(page, 'vaults.delete', [value]);
+        }
+      }
+      if (build === 'encrypted') {
+        for (let i = 0; i < 3; i++) {
+          await page.evaluate(() => (window as unknown as KeynodeWindow).keynode.lock());
+          unlocks.push((await inPage(page, 'unlock', [PASSPHRASE])).ms);
+        }
+      }
+    } finally {
+      await context.close().catch(() => undefined);
+      await owner.stop();
+      await server.close();
+    }
+  }
+  const names = repos.map((r) => r.name);
+  return [
+    '',
+    ...table(['browser clone, encrypted at rest or not', ...names.map((n) => n.replace('bench-', ''))], [
+      ['build whose keynode stores plaintext (bench only)', ...names.map((n) => cell(clones.unencrypted![n]!))],
+      ['the app as built (encrypted)', ...names.map((n) => cell(clones.encrypted![n]!))],
+      ['  ratio encrypted / unencrypted (goal ≤ 1.15)', ...names.map((n) => ratio(medianOf(clones.encrypted![n]!), medianOf(clones.unencrypted![n]!)))],
+    ]),
+    '',
+    `Unlock in the browser (service worker; Argon2id 64 MiB × 3 passes, unwrap, derive; goal ≤ 1 s): ${cell(unlocks)}.`,
+  ];
+}
+
 export async function runBrowser(opts: BenchOptions): Promise<Section> {
   if (!fs.existsSync(CHROMIUM)) return { title: 'Browser: skipped', lines: [`${CHROMIUM} is missing (apt-get install chromium).`] };
   const lines: string[] = [];
@@ -145,10 +215,12 @@ export async function runBrowser(opts: BenchOptions): Promise<Section> {
   let mode = '?';
   let cloneMode = '?';
   let swFailure: string | undefined;
+  const encryption: string[] = [];
 
   const measureClones = async (contexts: BrowserContext[], want: 'service-worker' | 'page'): Promise<string> => {
     const opened = await Promise.all(contexts.map((c) => openApp(c, server.url)));
     const pages = opened.map((o) => o.page);
+    await Promise.all(pages.map(create));
     await Promise.all(pages.map(signalingUp));
     const got = await pages[0]!.evaluate(() => (window as unknown as KeynodeWindow).keynodeRuntime?.mode ?? 'page');
     const nodeIds = await Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as KeynodeWindow).keynode.nodeId)));
@@ -260,6 +332,8 @@ export async function runBrowser(opts: BenchOptions): Promise<Section> {
         await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
       }
     }
+    opts.log('browser: what encryption at rest costs…');
+    encryption.push(...(await encryptionCost(opts, browser, repos)));
   } finally {
     await browser?.close().catch(() => undefined);
     await daemon.stop();
@@ -286,6 +360,7 @@ export async function runBrowser(opts: BenchOptions): Promise<Section> {
   );
   const errors = rows.flatMap((r) => [...r.cloneErrors.map((e) => `${r.name} clone: ${e}`), ...r.pullErrors.map((e) => `${r.name} pull: ${e}`)]);
   if (errors.length > 0) lines.push('', 'Failures:', ...errors.map((e) => `- ${e}`));
+  lines.push(...encryption);
   lines.push(
     '',
     ...table(['app load', 'min / median'], [

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createKeynode, startSignalingServer, type Keynode } from '../src/index.js';
+import { openNodeStorage } from '../src/platform/node-storage.js';
 import { countingRtc } from '../tests/utils/keynodes.js';
 import {
   bytesCell, cell, fmtBytes, fmtMs, generatedRepo, gitRun, gitRunCpu, installGenerated, medianOf, ratio, reapedChildrenCpu, selfCpu, sleep, startGitDaemon,
@@ -106,8 +107,11 @@ async function ownerMain(): Promise<void> {
     switch (req.cmd) {
       case 'start': {
         const { dir, signalingUrl, repos } = req.args as { dir: string; signalingUrl: string; repos: Array<{ name: string; repo: GeneratedRepo }> };
-        // Create the vaults through the API, stopped, then give them the generated history.
-        const setup = await createKeynode({ storage: { dir }, name: 'bench-owner' });
+        // Create the vaults through the API, stopped, then give them the generated history. The
+        // owner's store is unencrypted (a Storage given as is) so the generated repositories can be
+        // put in place as files; encryption at rest is measured on the pullers.
+        const plainDir = () => openNodeStorage({ dir }, 'bench-owner');
+        const setup = await createKeynode({ storage: await plainDir() });
         const vaults: Record<string, OwnerVault> = {};
         for (const { name } of repos) {
           const vaultId = await setup.vaults.create(name);
@@ -121,7 +125,7 @@ async function ownerMain(): Promise<void> {
           if (sendTimes.length > 100_000) sendTimes = sendTimes.slice(-1000);
           sendTimes.push(Date.now());
         };
-        keynode = await createKeynode({ storage: { dir }, name: 'bench-owner', signalingUrl, rtc: counting.rtc });
+        keynode = await createKeynode({ storage: await plainDir(), signalingUrl, rtc: counting.rtc });
         return { nodeId: keynode.nodeId, vaults, vaultsRoot: join(dir, 'vaults') };
       }
       case 'share': {
@@ -192,6 +196,9 @@ interface SizeResult {
   nativeClone: number[];
   nativeCloneCpu: number[];
   knCloneCpu: number[];
+  /** Clones into a puller encrypted at rest ({ dir }, 'memory'). */
+  knCloneEnc: number[];
+  memCloneEnc: number[];
   /** { dir } clone phases: request → owner's first send; first → last send; last send → clone done. */
   phaseUntilFirst: number[];
   phaseSending: number[];
@@ -229,15 +236,20 @@ export async function runNetwork(opts: BenchOptions): Promise<Section> {
   const owner = await startOwner(join(root, 'owner'), signaling.url, repos.map(({ size, repo }) => ({ name: `bench-${size.name}`, repo })));
   const peerCounting = countingRtc();
   const peerDir = join(root, 'peer');
-  const peer = await createKeynode({ storage: { dir: peerDir }, name: 'bench-peer', signalingUrl: signaling.url, rtc: peerCounting.rtc });
+  // Each puller twice: unencrypted (a Storage given as is; its pack files can be measured) and
+  // encrypted at rest, as every persistent keynode is (docs/encryption.md).
+  const peer = await createKeynode({ storage: await openNodeStorage({ dir: peerDir }, 'bench-peer'), signalingUrl: signaling.url, rtc: peerCounting.rtc });
+  const peerEnc = await createKeynode({ storage: { dir: join(root, 'peer-enc') }, passphrase: 'bench passphrase', signalingUrl: signaling.url });
   const mem = await createKeynode({ storage: 'memory', name: `bench-mem-${process.pid}`, signalingUrl: signaling.url });
+  const memEnc = await createKeynode({ storage: 'memory', name: `bench-mem-enc-${process.pid}`, passphrase: 'bench passphrase', signalingUrl: signaling.url });
   const daemon = await startGitDaemon(owner.vaultsRoot);
   const results: SizeResult[] = [];
   try {
     for (const { size } of repos) {
-      await owner.share(`bench-${size.name}`, peer.nodeId);
-      await owner.share(`bench-${size.name}`, mem.nodeId);
+      for (const puller of [peer, peerEnc, mem, memEnc]) await owner.share(`bench-${size.name}`, puller.nodeId);
     }
+    await peerEnc.vaults.scan(owner.nodeId);
+    await memEnc.vaults.scan(owner.nodeId);
     // The first call opens the WebRTC connection (signaling, ICE, DTLS, handshake); later calls reuse it.
     const connectPeer = await timed(() => peer.vaults.scan(owner.nodeId));
     const connectMem = await timed(() => mem.vaults.scan(owner.nodeId));
@@ -264,7 +276,7 @@ export async function runNetwork(opts: BenchOptions): Promise<Section> {
       const runs = opts.quick ? 3 : size.name === 'L' ? 3 : 5;
       const memRuns = opts.quick ? 2 : size.name === 'L' ? 1 : 3;
       const r: SizeResult = {
-        size, repo, nativeClone: [], nativeCloneCpu: [], knCloneCpu: [], phaseUntilFirst: [], phaseSending: [], phaseAfterLast: [], memCloneCpu: [], nativeFetchCpu: [], knPullCpu: [], nativeCloneBytes: [], knClone: [], knCloneChannel: [], knClonePack: [], memClone: [],
+        size, repo, nativeClone: [], nativeCloneCpu: [], knCloneCpu: [], knCloneEnc: [], memCloneEnc: [], phaseUntilFirst: [], phaseSending: [], phaseAfterLast: [], memCloneCpu: [], nativeFetchCpu: [], knPullCpu: [], nativeCloneBytes: [], knClone: [], knCloneChannel: [], knClonePack: [], memClone: [],
         nativeFetch: [], nativeFetchBytes: [], knPull: [], knPullChannel: [], knPullFromOwner: [], knPullPack: [], memPull: [], nativeNoop: [], knNoop: [], knNoopChannel: [],
       };
       opts.log(`network ${size.name}: clones (${runs} runs each, interleaved)…`);
@@ -298,6 +310,10 @@ export async function runNetwork(opts: BenchOptions): Promise<Section> {
         r.knClonePack.push(newPackBytes(new Map(), packBytesIn(join(peerDir, 'vaults', id))));
         if (lastClone !== '') await peer.vaults.delete(lastClone);
         lastClone = id;
+
+        const enc = await timed(() => peerEnc.vaults.clone(vault, owner.nodeId));
+        r.knCloneEnc.push(enc.ms);
+        await peerEnc.vaults.delete(enc.result);
       }
       let lastMem = '';
       for (let i = 0; i < memRuns; i++) {
@@ -306,6 +322,10 @@ export async function runNetwork(opts: BenchOptions): Promise<Section> {
         r.memCloneCpu.push(cpuMs);
         if (lastMem !== '') await mem.vaults.delete(lastMem);
         lastMem = id;
+
+        const enc = await timed(() => memEnc.vaults.clone(vault, owner.nodeId));
+        r.memCloneEnc.push(enc.ms);
+        await memEnc.vaults.delete(enc.result);
       }
 
       // Pulls after one changed secret: the owner writes through the API, then each side fetches.
@@ -361,7 +381,7 @@ export async function runNetwork(opts: BenchOptions): Promise<Section> {
     }
   } finally {
     await daemon.stop();
-    await Promise.all([peer.stop(), mem.stop()]).catch(() => undefined);
+    await Promise.all([peer.stop(), peerEnc.stop(), mem.stop(), memEnc.stop()]).catch(() => undefined);
     await owner.stop();
     await signaling.close();
   }
@@ -383,8 +403,12 @@ function report(results: SizeResult[], opts: BenchOptions): string[] {
       row('native `git clone --bare` (git daemon, git://127.0.0.1)', (r) => cell(r.nativeClone)),
       row('keynode clone → { dir } (Node fs), WebRTC', (r) => cell(r.knClone)),
       row('  ratio keynode / native', (r) => ratio(med(r.knClone), med(r.nativeClone))),
+      row('keynode clone → { dir } encrypted at rest', (r) => cell(r.knCloneEnc)),
+      row('  ratio encrypted / unencrypted { dir }', (r) => ratio(med(r.knCloneEnc), med(r.knClone))),
       row("keynode clone → 'memory' (lightning-fs on fake-indexeddb), WebRTC", (r) => cell(r.memClone)),
       row('  ratio memory / native', (r) => ratio(med(r.memClone), med(r.nativeClone))),
+      row("keynode clone → 'memory' encrypted at rest", (r) => cell(r.memCloneEnc)),
+      row("  ratio encrypted / unencrypted 'memory'", (r) => ratio(med(r.memCloneEnc), med(r.memClone))),
       row('CPU user+sys, both sides: native (git + upload-pack)', (r) => cell(r.nativeCloneCpu)),
       row('CPU user+sys, both sides: keynode { dir } (puller + owner process)', (r) => cell(r.knCloneCpu)),
       row("CPU user+sys, both sides: keynode 'memory'", (r) => cell(r.memCloneCpu)),
@@ -424,6 +448,9 @@ function report(results: SizeResult[], opts: BenchOptions): string[] {
     const x = med(L.knClone) / med(L.nativeClone);
     const c = med(L.knCloneCpu) / med(L.nativeCloneCpu);
     goals.push(`- Goal "clone of L within 2× of native git's time": ${x.toFixed(1)}× wall (${c.toFixed(1)}× CPU) → ${x <= 2 ? 'met' : 'NOT met'}.`);
+    const e = med(L.knCloneEnc) / med(L.knClone);
+    const m = med(L.memCloneEnc) / med(L.memClone);
+    goals.push(`- Goal "encrypted clone of L ≤ 1.15× the unencrypted one": { dir } ${e.toFixed(2)}×, 'memory' ${m.toFixed(2)}× → ${e <= 1.15 && m <= 1.15 ? 'met' : 'NOT met'}.`);
   } else {
     goals.push('- Goal "clone of L within 2× of native": L not run (--quick).');
   }

@@ -1,6 +1,8 @@
 // Benchmark: one secret write (one commit) and one secret read on vaults of 100, 1,000 and 10,000
 // secrets in nested folders, on { dir } (Node fs) and 'memory' (lightning-fs on fake-indexeddb),
-// side by side with native git doing the same in the same run, printed as ratios.
+// each unencrypted and encrypted at rest (docs/encryption.md: Node's cipher on Node fs, WebCrypto
+// on lightning-fs as in the browser), side by side with native git doing the same in the same run,
+// printed as ratios.
 // Run: npx tsx bench/vault-write.ts [sizes…]   (temp folders go on /dev/shm when it exists)
 //
 // The vault contents are generated with `git fast-import` straight into the { dir } vault's bare
@@ -12,7 +14,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNodeId, type VaultId } from '../src/ids/index.js';
+import { createKeyring } from '../src/keys/keyring.js';
+import { nodeCipher } from '../src/platform/node-cipher.js';
 import { openNodeStorage } from '../src/platform/node-storage.js';
+import { webCipher } from '../src/storage/cipher.js';
+import { SecureStorage, type MakeCipher } from '../src/storage/secure-storage.js';
 import { SecretsManager } from '../src/secrets/secrets-manager.js';
 import type { Storage } from '../src/storage/index.js';
 import { VaultManager } from '../src/vaults/vault-manager.js';
@@ -150,6 +156,25 @@ async function copyIntoFs(from: string, storage: Storage, to: string): Promise<v
   }
 }
 
+/** `raw` encrypted at rest, unlocked (what a keynode made with a passphrase runs on). */
+async function encrypted(raw: Storage, makeCipher: MakeCipher): Promise<Storage> {
+  const { record, keys } = await createKeyring({ nodeId, passphrase: 'bench passphrase', seed: new Uint8Array(32).fill(3), autoLockMs: null });
+  const secure = await SecureStorage.open(raw, makeCipher);
+  await secure.becomeEncrypted(record, keys, { publicKey: new Uint8Array(32) });
+  return secure;
+}
+
+/** A writable copy of the generated vault at `gitdir` on `storage` (imported as a clone, then forked). */
+async function filledCopy(storage: Storage, gitdir: string, sourceId: VaultId): Promise<{ vm: VaultManager; gen: number }> {
+  const vm = new VaultManager({ storage, nodeId });
+  await vm.start();
+  const gen = await time(async () => {
+    const cloned = await vm.importVault({ name: 'bench-clone', remote: { nodeId, vaultId: sourceId }, populate: (target) => copyIntoFs(gitdir, storage, target) });
+    await vm.fork(cloned, 'bench');
+  });
+  return { vm, gen };
+}
+
 async function benchSize(n: number): Promise<Row[]> {
   const rows: Row[] = [];
   const dir = mkdtempSync(join(base, `keynode-bench-${n}-`));
@@ -164,9 +189,14 @@ async function benchSize(n: number): Promise<Row[]> {
     const gen = await time(() =>
       execFileSync('git', [`--git-dir=${gitdir}`, 'fast-import', '--quiet'], { input: fastImportScript(n, initial), maxBuffer: 1 << 30 }),
     );
-    const secrets = new SecretsManager(vm);
-    rows.push({ size: n, where: 'keynode, Node fs', gen, ...(await measureKeynode(secrets, 'bench', n)) });
-    execFileSync('git', [`--git-dir=${gitdir}`, 'fsck', '--full'], { stdio: 'pipe' });
+    // Measured on a copy made the way every other row's is (imported, then forked), so the
+    // encrypted and unencrypted rows start from the same shape of repository.
+    const plainDir = await openNodeStorage({ dir: join(dir, 'kn-plain') }, `bench-plain-${n}`);
+    const dirPlain = await filledCopy(plainDir, gitdir, id);
+    rows.push({ size: n, where: 'keynode, Node fs', gen: gen + dirPlain.gen, ...(await measureKeynode(new SecretsManager(dirPlain.vm), 'bench', n)) });
+    execFileSync('git', [`--git-dir=${dirPlain.vm.gitdir(await dirPlain.vm.resolve('bench'))}`, 'fsck', '--full'], { stdio: 'pipe' });
+    await dirPlain.vm.stop();
+    await plainDir.close();
 
     // Native git on its own copy of the generated repository (same start, same work).
     const nativeDir = join(dir, 'native.git');
@@ -180,21 +210,24 @@ async function benchSize(n: number): Promise<Row[]> {
     const native = measureNative(nativeDir, n);
     rows.push({ size: n, where: 'native git', gen: genNative, firstWrite: NaN, ...native });
 
-    // 'memory': lightning-fs on fake-indexeddb, the browser's path.
-    const memStorage = await openNodeStorage('memory', `bench-mem-${n}-${process.pid}`);
-    const vmMem = new VaultManager({ storage: memStorage, nodeId });
-    await vmMem.start();
-    const genMem = await time(async () => {
-      const cloned = await vmMem.importVault({
-        name: 'bench-clone',
-        remote: { nodeId, vaultId: id },
-        populate: (target) => copyIntoFs(gitdir, memStorage, target),
-      });
-      await vmMem.fork(cloned, 'bench');
-    });
-    rows.push({ size: n, where: 'keynode, lightning-fs', gen: genMem, ...(await measureKeynode(new SecretsManager(vmMem), 'bench', n)) });
-    await vmMem.stop();
-    await memStorage.close();
+    // The same on { dir } encrypted at rest, filled with a copy of the generated vault.
+    const encDir = await encrypted(await openNodeStorage({ dir: join(dir, 'kn-enc') }, `bench-enc-${n}`), nodeCipher);
+    const dirEnc = await filledCopy(encDir, gitdir, id);
+    rows.push({ size: n, where: 'keynode, Node fs, encrypted', gen: dirEnc.gen, ...(await measureKeynode(new SecretsManager(dirEnc.vm), 'bench', n)) });
+    await dirEnc.vm.stop();
+    await encDir.close();
+
+    // 'memory': lightning-fs on fake-indexeddb, the browser's path; then encrypted, with WebCrypto as there.
+    for (const [where, open] of [
+      ['keynode, lightning-fs', async (raw: Storage) => raw],
+      ['keynode, lightning-fs, encrypted', (raw: Storage) => encrypted(raw, webCipher)],
+    ] as const) {
+      const memStorage = await open(await openNodeStorage('memory', `bench-mem-${n}-${process.pid}-${where.length}`));
+      const mem = await filledCopy(memStorage, gitdir, id);
+      rows.push({ size: n, where, gen: mem.gen, ...(await measureKeynode(new SecretsManager(mem.vm), 'bench', n)) });
+      await mem.vm.stop();
+      await memStorage.close();
+    }
     await vm.stop();
     await dirStorage.close();
   } finally {
@@ -232,6 +265,16 @@ for (const n of SIZES) {
 const nodeWrites = all.filter((r) => r.where === 'keynode, Node fs');
 const big = nodeWrites.find((r) => r.size === 10000);
 if (big) console.log(`\nGoal: one write on the 10,000-secret vault under 30 ms median in Node: ${ms(big.write)} → ${big.write < 30 ? 'met' : 'NOT met'}`);
+for (const [plain, sealed] of [
+  ['keynode, Node fs', 'keynode, Node fs, encrypted'],
+  ['keynode, lightning-fs', 'keynode, lightning-fs, encrypted'],
+] as const) {
+  const pairs = SIZES.map((size) => [all.find((r) => r.size === size && r.where === plain)!, all.find((r) => r.size === size && r.where === sealed)!] as const);
+  console.log(
+    `Encryption's cost per write, ${plain.slice('keynode, '.length)} (goal ≤ +3 ms): ` +
+      pairs.map(([p, e]) => `${p.size}: ${(e.write - p.write >= 0 ? '+' : '')}${(e.write - p.write).toFixed(1)} ms wall, ${(e.writeCpu - p.writeCpu >= 0 ? '+' : '')}${(e.writeCpu - p.writeCpu).toFixed(1)} ms CPU`).join('; '),
+  );
+}
 console.log(`CPU pressure (PSI some avg10) at end: ${cpuPressure()}%`);
 console.log(`Write medians by size (Node fs): ${nodeWrites.map((r) => `${r.size}: ${ms(r.write)} wall, ${ms(r.writeCpu)} CPU`).join('; ')}`);
 console.log('Native git runs as separate processes: its wall time includes process start-up, which a loaded machine inflates; compare CPU too.');

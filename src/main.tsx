@@ -107,7 +107,7 @@ async function inPage(signalingUrl: string | undefined): Promise<{ keynode: Keyn
   });
   const parts: Parameters<typeof createKeynodeFrom>[0] = {
     storage: await openIndexedDbStorage(name),
-    requireEncryption: true,
+    requireEncryption: !__KEYNODE_PLAINTEXT_BUILD__,
     baseUrl: location.origin + '/',
   };
   if (signalingUrl !== undefined) {

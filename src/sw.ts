@@ -33,7 +33,7 @@ const parts = (storage: Storage): KeynodeParts => {
   const own = bridge;
   return {
     storage,
-    requireEncryption: true,
+    requireEncryption: !__KEYNODE_PLAINTEXT_BUILD__,
     baseUrl: self.registration.scope,
     bridged: {
       signaling: ({ signLogin }) => {
