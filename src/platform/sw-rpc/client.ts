@@ -118,8 +118,8 @@ export class SwRpcClient {
     return this.send({ kn: 'session', id: this.nextId++ }, true) as Promise<CryptoKey | null>;
   }
 
-  /** Hands a kept data key to the worker; true if it unlocked (or was unlocked). */
-  resume(key: CryptoKey): Promise<boolean> {
+  /** Hands a kept data key to the worker (null: this tab has none); true if it unlocked. */
+  resume(key: CryptoKey | null): Promise<boolean> {
     return this.send({ kn: 'resume', id: this.nextId++, key }, true) as Promise<boolean>;
   }
 
@@ -285,9 +285,11 @@ export function onKeynodeReplaced(cb: (nodeId: string) => void): () => void {
  */
 export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode & { readonly rpc: SwRpcClient }> {
   const rpc = new SwRpcClient(transport ?? (await serviceWorkerTransport()));
-  const hello = await rpc.hello();
   const listeners = new Map<string, Set<(value: never) => void>>();
   let kept: CryptoKey | undefined;
+  // Set once hello has answered; events are listened to before that, so this tab answers a
+  // starting worker's 'need-key' (which its own hello may be what started).
+  const proxy: { current?: { nodeId: string } } = {};
   const keep = (): void => {
     rpc.sessionKey().then(
       (key) => (kept = key ?? undefined),
@@ -298,11 +300,12 @@ export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode
     if (kept !== undefined) void rpc.resume(kept).catch(() => undefined);
   };
   const stopEvents = listenEvents((message) => {
-    if (message.kn === 'need-key') handBack();
+    // Every tab answers, so a worker whose tabs kept no key stops waiting at once.
+    if (message.kn === 'need-key') void rpc.resume(kept ?? null).catch(() => undefined);
     if (message.kn !== 'event') return;
     if (message.event === 'lock') {
       const { locked, nodeId } = message.value as KeynodeEvents['lock'];
-      keynode.nodeId = nodeId; // set at the first unlock, which creates a new keynode
+      if (proxy.current !== undefined) proxy.current.nodeId = nodeId; // set at the first unlock, which creates a new keynode
       if (locked) kept = undefined;
       else keep();
     }
@@ -314,6 +317,7 @@ export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode
       }
     }
   });
+  const hello = await rpc.hello();
   rpc.onInstance(handBack);
   keep();
   const onHide = (event: PageTransitionEvent): void => {
@@ -345,6 +349,7 @@ export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode
       rpc.close();
     },
   } as unknown as Keynode & { rpc: SwRpcClient; nodeId: string; recoveryCode?: string };
+  proxy.current = keynode;
   if (hello.recoveryCode !== undefined) keynode.recoveryCode = hello.recoveryCode;
   // Unlocking may create the keynode (first run): learn its NodeId and, once, its recovery code.
   for (const method of ['unlock', 'unlockWithRecoveryCode', 'setPassphrase'] as const) {

@@ -127,8 +127,8 @@ export type PageMessage =
   | { kn: 'restore'; id: number; code: string; passphrase: string }
   /** Asks for the unlocked data key (a non-extractable CryptoKey), which the tab keeps in memory. */
   | { kn: 'session'; id: number }
-  /** Hands a kept data key back to a worker the browser restarted (or that asked: 'need-key'). */
-  | { kn: 'resume'; id: number; key: CryptoKey }
+  /** Hands a kept data key back to a worker the browser restarted (or that asked: 'need-key'); null: this tab has none. */
+  | { kn: 'resume'; id: number; key: CryptoKey | null }
   /** This tab is closing: with no tab left, the keynode locks. */
   | { kn: 'bye'; id: number }
   /** From the network host tab, with a MessagePort transferred (network-host/protocol.ts). */

@@ -63,21 +63,32 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
   let built: Promise<KeynodeHost> | undefined;
   const core = (): Promise<KeynodeHost> => (building ??= adopt((built = options.build())));
 
-  /** A locked keynode in a fresh worker: ask the tabs for the key they kept, and wait a moment. */
+  /**
+   * A locked keynode in a fresh worker: ask the tabs for the key they kept, and wait until one hands
+   * it back, or every open tab has answered that it has none, or a moment has passed.
+   */
   const waitForKey = async (keynode: KeynodeHost): Promise<void> => {
     const state = await keynode.lockState();
     if (!state.locked || !state.encrypted) return;
     const arrived = new Promise<void>((resolve) => (keyArrived = resolve));
+    answered.clear();
     broadcast({ kn: 'need-key', instance });
     await Promise.race([arrived, new Promise((resolve) => setTimeout(resolve, KEY_WAIT_MS))]);
     keyArrived = undefined;
   };
+  const answered = new Set<string>();
 
-  const resume = async (key: unknown): Promise<boolean> => {
-    if (!(key instanceof CryptoKey)) throw new KeynodeError('ErrorInvalidArgument', 'That is not a key.');
+  /** A tab's answer to 'need-key': its kept key, or null when it has none. */
+  const resume = async (key: unknown, from: string | undefined): Promise<boolean> => {
+    if (key !== null && !(key instanceof CryptoKey)) throw new KeynodeError('ErrorInvalidArgument', 'That is not a key.');
     void core();
-    const ok = await (await built!).resume(key);
+    const ok = key !== null && (await (await built!).resume(key));
     if (ok) keyArrived?.();
+    else if (from !== undefined && keyArrived !== undefined) {
+      answered.add(from);
+      const open = (await scope.clients.matchAll({ type: 'window', includeUncontrolled: true })).map((c) => c.id);
+      if (open.every((id) => answered.has(id))) keyArrived?.();
+    }
     return ok;
   };
 
@@ -151,7 +162,7 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
         answer(async () => (await core()).sessionKey() ?? null);
         return;
       case 'resume':
-        answer(() => resume(data.key));
+        answer(() => resume(data.key, source?.id));
         return;
       case 'bye':
         reply({ kn: 'ack', id: data.id, instance });

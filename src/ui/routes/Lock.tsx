@@ -97,7 +97,6 @@ function Unlock({ keynode, state }: { keynode: Keynode; state: LockState }) {
       <h1 tabIndex={-1}>keynode is locked</h1>
       <section class="card" aria-labelledby="unlock">
         <h2 id="unlock">Unlock</h2>
-        <p>Everything this keynode keeps is encrypted. Enter your passphrase to open it.</p>
         {forgot ? (
           <>
             <p>
@@ -114,6 +113,7 @@ function Unlock({ keynode, state }: { keynode: Keynode; state: LockState }) {
               void act.run();
             }}
           >
+            <p>Everything this keynode keeps is encrypted. Enter your passphrase to open it.</p>
             <div class="field">
               <label for={id}>Passphrase</label>
               <input id={id} type="password" autocomplete="current-password" autofocus value={passphrase} onInput={(e) => setPassphrase((e.target as HTMLInputElement).value)} />

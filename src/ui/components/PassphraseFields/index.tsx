@@ -26,7 +26,7 @@ export function PassphraseFields({ label = 'New passphrase', onChange }: { label
           value={first}
           onInput={(e) => update((e.target as HTMLInputElement).value, second)}
         />
-        <p id={`${id}-hint`} class={`hint strength strength-${level}`} aria-live="polite" data-testid="passphrase-strength">
+        <p id={`${id}-hint`} class={first === '' ? 'hint' : `hint strength strength-${level}`} aria-live="polite" data-testid="passphrase-strength">
           {first === '' ? 'At least 8 characters. Four or more random words make a strong passphrase you can remember.' : strengthWords[level]}
         </p>
       </div>
