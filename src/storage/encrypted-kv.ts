@@ -15,9 +15,8 @@ import { KeynodeError } from '../errors.js';
 import { utf8 } from '../keys/crypto.js';
 import { corrupt, KEY_MARK, type Cipher } from './cipher.js';
 import { storeNames, type KV, type RangeOptions, type StoreName, type Tx } from './kv.js';
+import { DELETED, stagedRange } from './staged.js';
 import { decode, encode } from './value-codec.js';
-
-const DELETED = Symbol('deleted');
 
 interface StoreCache {
   values: Map<string, unknown>;
@@ -142,23 +141,8 @@ export class EncryptedKV implements KV {
   }
 
   private tx(staged: Map<StoreName, Map<string, unknown>>, writable: boolean): Tx {
-    const view = async (store: StoreName, range?: RangeOptions): Promise<Array<[string, unknown]>> => {
-      const merged = new Map(await this.loadAll(store));
-      for (const [k, v] of staged.get(store) ?? []) {
-        if (v === DELETED) merged.delete(k);
-        else merged.set(k, v);
-      }
-      let keys = [...merged.keys()].filter(
-        (k) =>
-          (range?.prefix === undefined || k.startsWith(range.prefix)) &&
-          (range?.gte === undefined || k >= range.gte) &&
-          (range?.lt === undefined || k < range.lt),
-      );
-      keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      if (range?.reverse) keys.reverse();
-      if (range?.limit !== undefined) keys = keys.slice(0, Math.max(0, range.limit));
-      return keys.map((k) => [k, merged.get(k)]);
-    };
+    const view = async (store: StoreName, range?: RangeOptions): Promise<Array<[string, unknown]>> =>
+      stagedRange(await this.loadAll(store), staged.get(store), range);
     const stage = (store: StoreName): Map<string, unknown> => {
       if (!writable) throw new KeynodeError('ErrorInternal', 'Write inside a read-only transaction.');
       assertStore(store);

@@ -6,10 +6,10 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { KeynodeError } from '../errors.js';
 import { storeNames, type KV, type RangeOptions, type StoreName, type Tx } from './kv.js';
+import { DELETED, stagedRange } from './staged.js';
 import { decode, encode } from './value-codec.js';
 
 type Op = [StoreName, string, unknown] | [StoreName, string];
-const DELETED = Symbol('deleted');
 const COMPACT_BYTES = 8 * 1024 * 1024;
 
 export async function openFileKV(dir: string): Promise<KV> {
@@ -176,23 +176,8 @@ class FileKV implements KV {
 
   private tx(staged: Map<StoreName, Map<string, unknown>>, writable: boolean): Tx {
     const stores = this.stores;
-    const view = (store: StoreName, range?: RangeOptions): Array<[string, unknown]> => {
-      const merged = new Map(stores.get(store));
-      for (const [k, v] of staged.get(store) ?? []) {
-        if (v === DELETED) merged.delete(k);
-        else merged.set(k, v);
-      }
-      let keys = [...merged.keys()].filter(
-        (k) =>
-          (range?.prefix === undefined || k.startsWith(range.prefix)) &&
-          (range?.gte === undefined || k >= range.gte) &&
-          (range?.lt === undefined || k < range.lt),
-      );
-      keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      if (range?.reverse) keys.reverse();
-      if (range?.limit !== undefined) keys = keys.slice(0, Math.max(0, range.limit));
-      return keys.map((k) => [k, structuredClone(merged.get(k))]);
-    };
+    const view = (store: StoreName, range?: RangeOptions): Array<[string, unknown]> =>
+      stagedRange(stores.get(store), staged.get(store), range).map(([k, v]) => [k, structuredClone(v)]);
     const stage = (store: StoreName): Map<string, unknown> => {
       if (!writable) throw new KeynodeError('ErrorInternal', 'Write inside a read-only transaction.');
       let m = staged.get(store);
