@@ -22,6 +22,13 @@ export async function installPack(repo: GitRepo, indexed: IndexedPack): Promise<
   try {
     await fsp.mkdir(`${repo.gitdir}/objects`).catch(() => undefined);
     await fsp.mkdir(dir).catch(() => undefined);
+    if (repo.fs.atomicWrites === true) {
+      // Each write is whole or absent already (the encrypted filesystem), and a rename there
+      // re-encrypts the whole pack: write in place, the .idx last, as the renames would.
+      await fsp.writeFile(`${name}.pack`, indexed.pack);
+      await fsp.writeFile(`${name}.idx`, indexed.idx);
+      return name;
+    }
     await fsp.writeFile(tmpPack, indexed.pack);
     await fsp.writeFile(tmpIdx, indexed.idx);
     await fsp.rename(tmpPack, `${name}.pack`);

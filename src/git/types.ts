@@ -2,7 +2,10 @@
 import type { PromiseFsClient } from 'isomorphic-git';
 
 /** The fs object isomorphic-git takes: Node's `fs` or a lightning-fs instance (both have `promises`). */
-export type GitFs = PromiseFsClient;
+export type GitFs = PromiseFsClient & {
+  /** Every writeFile leaves the file whole or untouched (the encrypted filesystem's do). */
+  readonly atomicWrites?: boolean;
+};
 
 /** A bare repository. `cache` is isomorphic-git's cache object; ours piggybacks on it when given. */
 export interface GitRepo {

@@ -28,6 +28,7 @@ function enoent(path: string): Error {
 }
 
 export class EncryptedFs implements GitFs {
+  readonly atomicWrites = true;
   readonly promises: GitFs['promises'];
   /** logical path → stored path; cleared by forget(). */
   private readonly paths = new Map<string, string>();

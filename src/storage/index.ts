@@ -7,6 +7,8 @@ import { openIdbKV } from './idb-kv.js';
 
 /** The fs object isomorphic-git takes: a lightning-fs instance or Node's `fs` module. */
 export interface GitFs {
+  /** Every writeFile leaves the file whole or untouched (the encrypted filesystem's do). */
+  readonly atomicWrites?: boolean;
   promises: {
     readFile(path: string, opts?: unknown): Promise<Uint8Array | string>;
     writeFile(path: string, data: Uint8Array | string, opts?: unknown): Promise<void>;

@@ -53,7 +53,11 @@ export class SecureStorage implements Storage {
     };
     // Each method looked up at call time (the store may become encrypted while the keynode runs);
     // rmdir keeps one parameter (see encrypted-fs.ts).
+    const encrypted = (): boolean => this.encrypted;
     this.fs = {
+      get atomicWrites() {
+        return encrypted();
+      },
       promises: {
         readFile: (path, opts) => fs().readFile(path, opts),
         writeFile: (path, data, opts) => fs().writeFile(path, data, opts),

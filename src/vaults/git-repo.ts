@@ -79,12 +79,18 @@ export async function isReadableCommit(repo: Repo, oid: string): Promise<boolean
  * first). Falls back to isomorphic-git's writeRef on a filesystem without rename.
  */
 export async function writeMaster(repo: Repo, oid: string): Promise<void> {
+  const refPath = `${repo.gitdir}/${MASTER}`;
+  // The encrypted filesystem writes every file whole or not at all already (and its rename
+  // re-encrypts): one write is the atomic step there.
+  if (repo.fs.atomicWrites === true) {
+    await repo.fs.promises.writeFile(refPath, `${oid}\n`, 'utf8');
+    return;
+  }
   const rename = repo.fs.promises.rename;
   if (rename === undefined) {
     await git.writeRef({ fs: repo.fs, gitdir: repo.gitdir, ref: MASTER, value: oid, force: true });
     return;
   }
-  const refPath = `${repo.gitdir}/${MASTER}`;
   const tmp = `${refPath}.lock`;
   await repo.fs.promises.writeFile(tmp, `${oid}\n`, 'utf8');
   await rename.call(repo.fs.promises, tmp, refPath);
