@@ -98,11 +98,19 @@ async function inPage(signalingUrl: string | undefined): Promise<{ keynode: Keyn
   // Loaded only here: with the core in the worker, the page never needs git or storage code.
   const [{ createKeynodeFrom }, { openIndexedDbStorage }] = await Promise.all([import('./keynode/keynode.js'), import('./storage/index.js')]);
   const name = await currentStorageName();
-  // One core per storage: its encrypted store assumes a single writer. A second tab waits here.
+  // One core per storage: its encrypted store assumes a single writer. A second tab waits here,
+  // and says why.
   await new Promise<void>((resolve) => {
-    void navigator.locks.request(`keynode-core-${name}`, () => {
+    const hold = (): Promise<never> => {
       resolve();
       return new Promise<never>(() => undefined); // held until this tab closes
+    };
+    void navigator.locks.request(`keynode-core-${name}`, { ifAvailable: true }, (lock) => {
+      if (lock !== null) return hold();
+      document.getElementById('app')!.textContent =
+        'keynode is open in another tab of this browser, which runs it without a service worker: use that tab, or close it and this one takes over.';
+      void navigator.locks.request(`keynode-core-${name}`, hold);
+      return undefined;
     });
   });
   const parts: Parameters<typeof createKeynodeFrom>[0] = {
@@ -139,6 +147,7 @@ async function main(): Promise<void> {
   const pwa = runtime.mode === 'service-worker'
     ? { onUpdateReady, applyUpdate, installPrompt, requestPersistentStorage, storageEstimate }
     : { installPrompt, requestPersistentStorage, storageEstimate };
+  root.textContent = ''; // a waiting message, if this tab waited for another
   render(<App keynode={keynode} pwa={pwa} onRestore={(code, passphrase) => runtime.restore(code, passphrase)} />, root);
 }
 
