@@ -1,5 +1,5 @@
 // What the command line prints. stdout carries only a command's result — its human form, or with
-// --format json one JSON value (the shapes each command's --help shows) — so scripts can read it;
+// --format json one line of JSON (the shapes each command's --help shows) — so scripts can read it;
 // messages, warnings and errors go to stderr, an error as {"error":{code,message,data?}} in JSON.
 import { isKeynodeError } from '../errors.js';
 import type { Logger } from '../types.js';
@@ -9,7 +9,7 @@ export type Format = 'human' | 'json';
 
 export function printOutcome(format: Format, outcome: Outcome): void {
   if (format === 'json') {
-    if (outcome.json !== undefined) process.stdout.write(`${JSON.stringify(outcome.json, null, 2)}\n`);
+    if (outcome.json !== undefined) process.stdout.write(`${JSON.stringify(outcome.json)}\n`);
     return;
   }
   const { human } = outcome;

@@ -53,7 +53,7 @@ describe('command line: secrets', () => {
     const editor = path.join(base, 'editor.mjs');
     writeFileSync(editor, "import { appendFileSync } from 'node:fs'; appendFileSync(process.argv[2], '-rotated');\n");
     const edited = await cli(['--format', 'json', 'secrets', 'edit', 'prod:db/password'], { env: { ...env, EDITOR: `"${process.execPath}" "${editor}"` } });
-    expect(edited).toEqual({ code: 0, stdout: '{\n  "changed": true\n}\n', stderr: '' });
+    expect(edited).toEqual({ code: 0, stdout: '{"changed":true}\n', stderr: '' });
     const before = snapshot(dir);
     const untouched = await cli(['secrets', 'edit', 'prod:db/password'], { env: { ...env, EDITOR: 'true' } });
     expect(untouched).toEqual({ code: 0, stdout: '', stderr: 'No change, so nothing was written.\n' });

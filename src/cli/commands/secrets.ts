@@ -198,7 +198,7 @@ export const secretCommands: CommandSpec[] = [
       return async ({ kn }) => {
         const vars = await envVars(kn, groups, options);
         const json = Object.fromEntries(vars);
-        if (rest === undefined) return { json, human: options.json === true ? `${JSON.stringify(json, null, 2)}\n` : formatDotenv(vars) };
+        if (rest === undefined) return { json, human: options.json === true ? JSON.stringify(json) : formatDotenv(vars) };
         await kn.stop();
         return { json: undefined, human: '', exitCode: await runChild(rest[0]!, rest.slice(1), childEnv(vars)) };
       };
