@@ -73,6 +73,17 @@ export class UsageError extends Error {
   }
 }
 
+/** A command that only changes something, given its arguments as typed. */
+export function change(
+  path: readonly string[],
+  usage: string,
+  args: readonly [number, number],
+  summary: string,
+  act: (kn: Keynode, args: string[]) => Promise<void>,
+): CommandSpec {
+  return { path, usage, args, summary, json: '{}', run: (input) => ({ kn }) => done(act(kn, input.args)) };
+}
+
 /** The outcome of a command that only changes something: nothing to show, `{}` in JSON. */
 export async function done(change: Promise<void>): Promise<Outcome> {
   await change;

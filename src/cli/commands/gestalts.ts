@@ -1,7 +1,7 @@
 // Gestalts (Polykey's `identities` trust and a person's linked keynodes): whom this keynode trusts,
 // what each may do, and linking keynodes into one gestalt.
 import type { GestaltAction } from '../../types.js';
-import { done, type CommandSpec } from '../command.js';
+import { change, type CommandSpec } from '../command.js';
 import { table } from '../output.js';
 
 export const gestaltCommands: CommandSpec[] = [
@@ -27,38 +27,10 @@ export const gestaltCommands: CommandSpec[] = [
       return { json: g, human: g.nodes.join('\n') };
     },
   },
-  {
-    path: ['gestalts', 'trust'],
-    usage: 'NODE',
-    args: [1, 1],
-    summary: 'add NODE as a contact and let it notify this keynode',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.gestalts.trust(args[0]!)),
-  },
-  {
-    path: ['gestalts', 'untrust'],
-    usage: 'NODE',
-    args: [1, 1],
-    summary: 'take back what trust gave',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.gestalts.untrust(args[0]!)),
-  },
-  {
-    path: ['gestalts', 'allow'],
-    usage: 'NODE notify|scan|claim',
-    args: [2, 2],
-    summary: "let NODE's gestalt notify, scan (list the vaults it may clone) or claim (link with this keynode)",
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.gestalts.allow(args[0]!, args[1] as GestaltAction)),
-  },
-  {
-    path: ['gestalts', 'disallow'],
-    usage: 'NODE notify|scan|claim',
-    args: [2, 2],
-    summary: 'take back what allow gave',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.gestalts.disallow(args[0]!, args[1] as GestaltAction)),
-  },
+  change(['gestalts', 'trust'], 'NODE', [1, 1], 'add NODE as a contact and let it notify this keynode', (kn, args) => kn.gestalts.trust(args[0]!)),
+  change(['gestalts', 'untrust'], 'NODE', [1, 1], 'take back what trust gave', (kn, args) => kn.gestalts.untrust(args[0]!)),
+  change(['gestalts', 'allow'], 'NODE notify|scan|claim', [2, 2], "let NODE's gestalt notify, scan (list the vaults it may clone) or claim (link with this keynode)", (kn, args) => kn.gestalts.allow(args[0]!, args[1] as GestaltAction)),
+  change(['gestalts', 'disallow'], 'NODE notify|scan|claim', [2, 2], 'take back what allow gave', (kn, args) => kn.gestalts.disallow(args[0]!, args[1] as GestaltAction)),
   {
     path: ['gestalts', 'permissions'],
     usage: 'NODE',
@@ -71,28 +43,7 @@ export const gestaltCommands: CommandSpec[] = [
       return { json: p, human: table(rows) };
     },
   },
-  {
-    path: ['gestalts', 'invite'],
-    usage: 'NODE',
-    args: [1, 1],
-    summary: 'invite NODE to link with this keynode (it then claims)',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.gestalts.invite(args[0]!)),
-  },
-  {
-    path: ['gestalts', 'claim'],
-    usage: 'NODE',
-    args: [1, 1],
-    summary: 'link with NODE, which invited this keynode',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.gestalts.claim(args[0]!)),
-  },
-  {
-    path: ['gestalts', 'discover'],
-    usage: 'NODE',
-    args: [1, 1],
-    summary: "fetch and check NODE's sigchain, learning the keynodes linked with it",
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.gestalts.discover(args[0]!)),
-  },
+  change(['gestalts', 'invite'], 'NODE', [1, 1], 'invite NODE to link with this keynode (it then claims)', (kn, args) => kn.gestalts.invite(args[0]!)),
+  change(['gestalts', 'claim'], 'NODE', [1, 1], 'link with NODE, which invited this keynode', (kn, args) => kn.gestalts.claim(args[0]!)),
+  change(['gestalts', 'discover'], 'NODE', [1, 1], "fetch and check NODE's sigchain, learning the keynodes linked with it", (kn, args) => kn.gestalts.discover(args[0]!)),
 ];

@@ -1,7 +1,7 @@
 // Notifications (Polykey's `notifications` commands): the inbox, the outbox of those not yet
 // delivered, and the requests list (notifications from keynodes not allowed to notify).
 import type { InboxItem, NotificationData, OutboxItem } from '../../types.js';
-import { countOption, done, type CommandSpec, type OptionValues } from '../command.js';
+import { change, countOption, type CommandSpec, type OptionValues } from '../command.js';
 import { table, when } from '../output.js';
 
 const DATA =
@@ -58,30 +58,9 @@ export const notificationCommands: CommandSpec[] = [
       };
     },
   },
-  {
-    path: ['notifications', 'send'],
-    usage: 'NODE MESSAGE...',
-    args: [2, Infinity],
-    summary: 'send NODE a message (kept in the outbox until delivered)',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.notifications.send(args[0]!, args.slice(1).join(' '))),
-  },
-  {
-    path: ['notifications', 'remove'],
-    usage: 'ID',
-    args: [1, 1],
-    summary: 'remove a notification from the inbox',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.notifications.remove(args[0]!)),
-  },
-  {
-    path: ['notifications', 'clear'],
-    usage: '',
-    args: [0, 0],
-    summary: 'empty the inbox',
-    json: '{}',
-    run: () => ({ kn }) => done(kn.notifications.clear()),
-  },
+  change(['notifications', 'send'], 'NODE MESSAGE...', [2, Infinity], 'send NODE a message (kept in the outbox until delivered)', (kn, args) => kn.notifications.send(args[0]!, args.slice(1).join(' '))),
+  change(['notifications', 'remove'], 'ID', [1, 1], 'remove a notification from the inbox', (kn, args) => kn.notifications.remove(args[0]!)),
+  change(['notifications', 'clear'], '', [0, 0], 'empty the inbox', (kn) => kn.notifications.clear()),
   {
     path: ['notifications', 'open'],
     usage: 'LINK',
@@ -106,22 +85,8 @@ export const notificationCommands: CommandSpec[] = [
       return { json: items, human: outboxTable(items) };
     },
   },
-  {
-    path: ['notifications', 'outbox', 'remove'],
-    usage: 'ID',
-    args: [1, 1],
-    summary: 'stop trying to deliver a notification',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.notifications.outbox.remove(args[0]!)),
-  },
-  {
-    path: ['notifications', 'outbox', 'clear'],
-    usage: '',
-    args: [0, 0],
-    summary: 'empty the outbox',
-    json: '{}',
-    run: () => ({ kn }) => done(kn.notifications.outbox.clear()),
-  },
+  change(['notifications', 'outbox', 'remove'], 'ID', [1, 1], 'stop trying to deliver a notification', (kn, args) => kn.notifications.outbox.remove(args[0]!)),
+  change(['notifications', 'outbox', 'clear'], '', [0, 0], 'empty the outbox', (kn) => kn.notifications.outbox.clear()),
   {
     path: ['notifications', 'requests'],
     usage: '',
@@ -133,20 +98,6 @@ export const notificationCommands: CommandSpec[] = [
       return { json: items, human: inboxTable(items) };
     },
   },
-  {
-    path: ['notifications', 'requests', 'accept'],
-    usage: 'ID',
-    args: [1, 1],
-    summary: "trust the request's sender; its requests move to the inbox",
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.notifications.requests.accept(args[0]!)),
-  },
-  {
-    path: ['notifications', 'requests', 'block'],
-    usage: 'ID',
-    args: [1, 1],
-    summary: "drop the sender's requests, and whatever it sends from now on",
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.notifications.requests.block(args[0]!)),
-  },
+  change(['notifications', 'requests', 'accept'], 'ID', [1, 1], "trust the request's sender; its requests move to the inbox", (kn, args) => kn.notifications.requests.accept(args[0]!)),
+  change(['notifications', 'requests', 'block'], 'ID', [1, 1], "drop the sender's requests, and whatever it sends from now on", (kn, args) => kn.notifications.requests.block(args[0]!)),
 ];

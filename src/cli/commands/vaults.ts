@@ -1,6 +1,6 @@
 // Vaults (Polykey's `vaults` commands) and pulls queued until a vault's owner can be reached.
 import type { QueuedPull } from '../../keynode/pull-queue.js';
-import { countOption, done, type CommandSpec, type OptionValues } from '../command.js';
+import { change, countOption, type CommandSpec, type OptionValues } from '../command.js';
 import { table, when } from '../output.js';
 
 const VAULT_LIST_ITEM = '{ "vaultName": string, "vaultId": string, "remote"?: { "nodeId": string, "vaultId": string } }';
@@ -55,22 +55,8 @@ export const vaultCommands: CommandSpec[] = [
       return { json: { vaultId, vaultName: args[0] }, human: vaultId };
     },
   },
-  {
-    path: ['vaults', 'rename'],
-    usage: 'VAULT NEWNAME',
-    args: [2, 2],
-    summary: 'rename a vault',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.vaults.rename(args[0]!, args[1]!)),
-  },
-  {
-    path: ['vaults', 'delete'],
-    usage: 'VAULT',
-    args: [1, 1],
-    summary: 'delete a vault and every permission on it',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.vaults.delete(args[0]!)),
-  },
+  change(['vaults', 'rename'], 'VAULT NEWNAME', [2, 2], 'rename a vault', (kn, args) => kn.vaults.rename(args[0]!, args[1]!)),
+  change(['vaults', 'delete'], 'VAULT', [1, 1], 'delete a vault and every permission on it', (kn, args) => kn.vaults.delete(args[0]!)),
   {
     path: ['vaults', 'log'],
     usage: 'VAULT',
@@ -101,22 +87,8 @@ export const vaultCommands: CommandSpec[] = [
       return { json: result, human: result.latest ? `${args[0]} is at its latest version.` : `${args[0]} now shows commit ${args[1]}.` };
     },
   },
-  {
-    path: ['vaults', 'share'],
-    usage: 'VAULT NODE',
-    args: [2, 2],
-    summary: 'let NODE (and its gestalt) clone and pull VAULT, and tell it so',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.vaults.share(args[0]!, args[1]!)),
-  },
-  {
-    path: ['vaults', 'unshare'],
-    usage: 'VAULT NODE',
-    args: [2, 2],
-    summary: 'take back what share gave',
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.vaults.unshare(args[0]!, args[1]!)),
-  },
+  change(['vaults', 'share'], 'VAULT NODE', [2, 2], 'let NODE (and its gestalt) clone and pull VAULT, and tell it so', (kn, args) => kn.vaults.share(args[0]!, args[1]!)),
+  change(['vaults', 'unshare'], 'VAULT NODE', [2, 2], 'take back what share gave', (kn, args) => kn.vaults.unshare(args[0]!, args[1]!)),
   {
     path: ['vaults', 'permissions'],
     usage: 'VAULT',
@@ -200,12 +172,5 @@ export const vaultCommands: CommandSpec[] = [
       return { json: queued, human: table(queued.map(queuedRow)) };
     },
   },
-  {
-    path: ['pulls', 'cancel'],
-    usage: 'VAULT',
-    args: [1, 1],
-    summary: "forget VAULT's queued pull",
-    json: '{}',
-    run: ({ args }) => ({ kn }) => done(kn.vaults.cancelQueuedPull(args[0]!)),
-  },
+  change(['pulls', 'cancel'], 'VAULT', [1, 1], "forget VAULT's queued pull", (kn, args) => kn.vaults.cancelQueuedPull(args[0]!)),
 ];
