@@ -1,7 +1,9 @@
 // Reading the passphrase for the command line: from KEYNODE_PASSPHRASE (scripts, services), or
 // typed at a hidden prompt on a terminal. Never from the command's arguments, which other users of
-// the machine can read in the process list and which shells keep in their history.
+// the machine can read in the process list and which shells keep in their history. The recovery
+// code, which is the identity itself, is read the same way (or piped in).
 import { KeynodeError } from '../errors.js';
+import { readStdin } from './stdin.js';
 
 /** Reads one line from the terminal without echoing it. */
 function hiddenLine(prompt: string): Promise<string> {
@@ -56,4 +58,11 @@ export async function askNewPassphrase(env = process.env): Promise<string> {
     if (first === second) return first;
     process.stderr.write('The two passphrases are not the same; try again.\n');
   }
+}
+
+/** The 24-word recovery code: KEYNODE_RECOVERY_CODE, typed at a hidden prompt, or piped in on stdin. */
+export async function askRecoveryCode(env = process.env): Promise<string> {
+  if (env.KEYNODE_RECOVERY_CODE !== undefined) return env.KEYNODE_RECOVERY_CODE;
+  if (process.stdin.isTTY) return hiddenLine('Recovery code (24 words): ');
+  return new TextDecoder().decode(await readStdin()).trim();
 }
