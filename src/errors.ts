@@ -61,6 +61,7 @@ export const errorCodes = [
   'ErrorKeynodeInterrupted',
   'ErrorKeynodeLocked',
   'ErrorKeynodePassphraseInvalid',
+  'ErrorStorageInUse',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

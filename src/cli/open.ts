@@ -9,7 +9,7 @@ import { askNewPassphrase, askPassphrase, askRecoveryCode } from './passphrase.j
 
 /** DIR is held by another process (dir-lock.ts). */
 function isInUse(e: unknown): boolean {
-  return isKeynodeError(e, 'ErrorKeynodeLocked') && e.data?.inUse === true;
+  return isKeynodeError(e, 'ErrorStorageInUse');
 }
 
 /** createKeynode, tried again while another process holds DIR, for up to `waitMs`. */
@@ -36,7 +36,7 @@ export async function openUnlocked(options: CreateKeynodeOptions, waitMs: number
   try {
     kn = await create(options, waitMs);
   } catch (e) {
-    if (!isKeynodeError(e, 'ErrorKeynodeLocked') || isInUse(e)) throw e;
+    if (!isKeynodeError(e, 'ErrorKeynodeLocked')) throw e;
     return create({ ...options, passphrase: await askNewPassphrase() }, waitMs);
   }
   const state = await kn.lockState();

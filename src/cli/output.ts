@@ -25,7 +25,7 @@ export const EXIT_DENIED = 77;
 export function exitCodeOf(e: unknown): number {
   if (e instanceof UsageError) return EXIT_USAGE;
   if (!isKeynodeError(e)) return 1;
-  if (e.code === 'ErrorNodeConnectionFailed' || e.data?.inUse === true) return EXIT_TRY_AGAIN;
+  if (e.code === 'ErrorNodeConnectionFailed' || e.code === 'ErrorStorageInUse') return EXIT_TRY_AGAIN;
   if (e.code === 'ErrorVaultsPermissionDenied' || e.code === 'ErrorNodePermissionDenied') return EXIT_DENIED;
   if (e.code.endsWith('Invalid') || e.code === 'ErrorInvalidArgument') return EXIT_USAGE;
   return 1;

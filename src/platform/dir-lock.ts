@@ -138,7 +138,7 @@ function isAlive(holder: LockHolder): boolean {
 function inUse(file: string, holder: LockHolder | undefined): KeynodeError {
   const who = holder === undefined ? 'another process' : `process ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`} (since ${holder.since})`;
   return new KeynodeError(
-    'ErrorKeynodeLocked',
+    'ErrorStorageInUse',
     `The keynode in ${path.dirname(file)} is in use by ${who} — \`keynode serve\` or another command. ` +
       `Try again when it has finished. If no keynode is running there, remove ${file}.`,
     { data: { inUse: true, lockFile: file, ...(holder ?? {}) } },

@@ -35,7 +35,7 @@ describe('dir-lock', () => {
     try {
       const dir = freshDir({ pid: other.pid, host: hostname(), since });
       const e = await refusal(dir);
-      expect(isKeynodeError(e, 'ErrorKeynodeLocked')).toBe(true);
+      expect(isKeynodeError(e, 'ErrorStorageInUse')).toBe(true);
       expect((e as { data: unknown }).data).toMatchObject({ inUse: true, pid: other.pid });
       expect((e as Error).message).toMatch(new RegExp(`in use by process ${other.pid} .*Try again`));
       expect(lockOf(dir)).toMatchObject({ pid: other.pid });

@@ -41,7 +41,7 @@ describe('command line: one DIR, two processes', () => {
     const refused = await cli(['--format', 'json', 'secrets', 'write', 'prod:refused'], { env, input: 'x' });
     expect(refused.code).toBe(75);
     expect(jsonError(refused)).toMatchObject({
-      code: 'ErrorKeynodeLocked',
+      code: 'ErrorStorageInUse',
       message: expect.stringMatching(new RegExp(`in use by process ${served.child.pid} .*Try again`)),
       data: { inUse: true, pid: served.child.pid },
     });
