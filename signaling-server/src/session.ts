@@ -13,6 +13,8 @@ import {
   clientMessageSchemas,
   closeCodes,
   describeIssues,
+  jsonNestedDeeperThan,
+  MAX_JSON_DEPTH,
   type ClientMessage,
   type MailboxItem,
   type ServerMessageOut,
@@ -123,9 +125,13 @@ export class Session implements Member {
     if (bytes.length > limits.maxMessageBytes) {
       return this.error('too-large', `A message may be at most ${limits.maxMessageBytes} bytes; this one has ${bytes.length}.`);
     }
+    const text = bytes.toString('utf8');
+    if (jsonNestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      return this.error('too-deep', `A message may nest arrays and objects at most ${MAX_JSON_DEPTH} levels deep; this one nests deeper.`);
+    }
     let json: unknown;
     try {
-      json = JSON.parse(bytes.toString('utf8'));
+      json = JSON.parse(text);
     } catch {
       return this.error('bad-json', 'The message is not valid JSON.');
     }

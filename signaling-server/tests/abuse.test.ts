@@ -54,6 +54,24 @@ describe('signaling bad input', () => {
     await others.stillRelay(1);
   });
 
+  it('refuses a relayed signal nested too deep with too-deep, instead of failing to relay it', async () => {
+    const url = await start();
+    const others = await bystanders(url);
+    const bad = await loggedIn(url);
+    const target = await loggedIn(url);
+    // 20,000 levels fit in 40 KB, under the size limit; JSON.stringify overflows the stack on them.
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    bad.peer.send(`{"type":"signal","to":"${target.id.nodeId}","rid":7,"data":${deep}}`);
+    expect(await bad.peer.next('error')).toMatchObject({ code: 'too-deep', message: expect.stringMatching(/at most 32 levels deep/) });
+    expect(bad.peer.ws.readyState).toBe(WebSocket.OPEN);
+    // Brackets inside strings are text, not nesting; 32 real levels still go through.
+    const fine = { s: '['.repeat(1000), d: JSON.parse('['.repeat(30) + ']'.repeat(30)) as unknown };
+    bad.peer.send({ type: 'signal', to: target.id.nodeId, data: fine });
+    expect(await target.peer.next('signal')).toEqual({ type: 'signal', from: bad.id.nodeId, data: fine });
+    expect(target.peer.messages.filter((m) => m.type === 'signal')).toHaveLength(1);
+    await others.stillRelay(6);
+  });
+
   it('closes the socket on a frame far beyond the size limit, without disturbing others', async () => {
     const url = await start({ maxMessageBytes: 1024, hardMaxMessageBytes: 8192 });
     const others = await bystanders(url);

@@ -7,10 +7,12 @@ import { KeynodeError, type ErrorCode } from '../errors.js';
 import { assertNodeId, type NodeId } from '../ids/index.js';
 import { base64urlEncode } from '../keys/crypto.js';
 import {
+  MAX_JSON_DEPTH,
   MAX_MESSAGE_BYTES,
   ServerMessageSchema,
   closeCodes,
   describeIssues,
+  jsonNestedDeeperThan,
   loginSignatureInput,
   type MailboxItem,
   type ServerMessage,
@@ -245,7 +247,17 @@ export class SignalingClient {
     if (this.currentStatus !== 'connected' || socket === undefined || socket.readyState !== OPEN) {
       throw new KeynodeError('ErrorSignalingNotConnected', 'Not connected to the signaling server; try again once it reconnects.');
     }
-    const text = JSON.stringify(message);
+    // Refused here rather than by the server, so the caller learns it at once; a value nested deep
+    // enough to overflow JSON.stringify's recursion counts the same.
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(message);
+    } catch {
+      // RangeError from a value too deep for the recursion: refused just below.
+    }
+    if (text === undefined || jsonNestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw new KeynodeError('ErrorInvalidArgument', `A signaling message must be JSON nested at most ${MAX_JSON_DEPTH} levels deep.`);
+    }
     const size = new TextEncoder().encode(text).length;
     if (size > MAX_MESSAGE_BYTES) {
       throw new KeynodeError('ErrorInvalidArgument', `A signaling message may be at most ${MAX_MESSAGE_BYTES} bytes; this one has ${size}.`);
@@ -292,6 +304,9 @@ export class SignalingClient {
     let message: ServerMessage;
     try {
       if (typeof data !== 'string') throw new Error('The signaling server sent a binary frame.');
+      if (jsonNestedDeeperThan(data, MAX_JSON_DEPTH)) {
+        throw new Error(`The signaling server sent a message nested deeper than ${MAX_JSON_DEPTH} levels.`);
+      }
       const parsed = v.safeParse(ServerMessageSchema, JSON.parse(data));
       if (!parsed.success) throw new Error(`The signaling server sent an invalid message: ${describeIssues(parsed.issues)}`);
       message = parsed.output;
