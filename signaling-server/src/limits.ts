@@ -8,8 +8,20 @@ export interface Limits {
   maxMessageBytes: number;
   /** Frames beyond this are not even read: the socket is closed with 1009 (ws `maxPayload`). */
   hardMaxMessageBytes: number;
+  /** Logged-in or logging-in WebSockets; also capped by the socket budget (server.ts, fd-budget.ts). */
   maxConnections: number;
-  /** Time a connection has to log in after the challenge. */
+  /**
+   * TCP connections from one source address (an IPv6 /64) at once, counted from accept, before any
+   * upgrade or login, so half-open sockets count too.
+   */
+  maxConnectionsPerSource: number;
+  /** New TCP connections one source may open (token bucket: per second, burst); logins cost a signature check. */
+  sourceConnectsPerSecond: number;
+  sourceConnectBurst: number;
+  /**
+   * Time from TCP accept to a completed login. A socket that has not even upgraded by then is
+   * destroyed; one that upgraded gets `login-timeout`.
+   */
   loginTimeoutMs: number;
   /** Ping interval; a socket that has not answered the previous ping by the next one is dropped. */
   heartbeatMs: number;
@@ -19,6 +31,12 @@ export interface Limits {
   /** Token bucket per NodeId, kept across reconnects so reconnecting does not refill it. */
   nodeRatePerSecond: number;
   nodeRateBurst: number;
+  /**
+   * Bytes one source may send per second (token bucket, all its sockets together). Beyond it the
+   * server stops reading that source's sockets for a while: its flood waits in its own TCP buffers.
+   */
+  sourceBytesPerSecond: number;
+  sourceBytesBurst: number;
   /** Messages dropped for rate within 10 s after which the connection is closed. */
   maxRateViolations: number;
   /** Most NodeIds one connection may watch. */
@@ -35,14 +53,19 @@ export interface Limits {
 
 export const defaultLimits: Readonly<Limits> = Object.freeze({
   maxMessageBytes: MAX_MESSAGE_BYTES,
-  hardMaxMessageBytes: 1024 * 1024,
+  hardMaxMessageBytes: 256 * 1024,
   maxConnections: 10_000,
-  loginTimeoutMs: 10_000,
+  maxConnectionsPerSource: 64,
+  sourceConnectsPerSecond: 10,
+  sourceConnectBurst: 64,
+  loginTimeoutMs: 5_000,
   heartbeatMs: 30_000,
   ratePerSecond: 50,
   rateBurst: 100,
   nodeRatePerSecond: 100,
   nodeRateBurst: 200,
+  sourceBytesPerSecond: 1024 * 1024,
+  sourceBytesBurst: 4 * 1024 * 1024,
   maxRateViolations: 50,
   maxWatch: 1000,
   maxBufferedBytes: 4 * 1024 * 1024,

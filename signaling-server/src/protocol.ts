@@ -83,6 +83,7 @@ export const wireErrorCodes = [
   'server-full',
   'internal',
   'too-deep',
+  'too-many-connections',
 ] as const;
 export type WireErrorCode = (typeof wireErrorCodes)[number];
 

@@ -20,7 +20,8 @@ import {
   type ServerMessageOut,
   type WireErrorCode,
 } from './protocol.js';
-import { TokenBucket, ViolationCounter } from './rate-limit.js';
+import type { Source } from './admission.js';
+import { monotonicNow, TokenBucket, ViolationCounter } from './rate-limit.js';
 import type { MailboxStore } from './stores/index.js';
 
 export interface ServerContext {
@@ -44,6 +45,7 @@ export class Session implements Member {
   private nonce: string | undefined = newNonce();
   private closed = false;
   private welcomed = false;
+  private readingPaused = false;
   private readonly held: ServerMessageOut[] = [];
   private readonly bucket: TokenBucket;
   private readonly violations: ViolationCounter;
@@ -52,13 +54,17 @@ export class Session implements Member {
   constructor(
     private readonly ws: WebSocket,
     private readonly ctx: ServerContext,
+    /** The source address this connection counts against (admission.ts). */
+    readonly source: Source,
+    /** When the login must be done by (monotonic ms), counted from TCP accept. */
+    loginDeadline: number,
   ) {
     this.bucket = new TokenBucket(ctx.limits.ratePerSecond, ctx.limits.rateBurst);
     this.violations = new ViolationCounter(ctx.limits.maxRateViolations);
     this.loginTimer = setTimeout(() => {
-      this.error('login-timeout', `No valid login within ${ctx.limits.loginTimeoutMs} ms; the connection is closed.`);
+      this.error('login-timeout', `No valid login within ${ctx.limits.loginTimeoutMs} ms of connecting; the connection is closed.`);
       this.close(closeCodes.loginTimeout, 'login timeout');
-    }, ctx.limits.loginTimeoutMs);
+    }, Math.max(0, loginDeadline - monotonicNow()));
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('close', () => this.onClose());
@@ -118,10 +124,11 @@ export class Session implements Member {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     const { limits } = this.ctx;
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    this.chargeSource(bytes.length);
     const nodeOk = this.nodeId === undefined || this.ctx.hub.nodeBucket(this.nodeId).take();
     if (!this.bucket.take() || !nodeOk) return this.throttled();
     if (isBinary) return this.error('binary-not-supported', 'Binary frames are not part of the signaling protocol; send JSON text.');
-    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (bytes.length > limits.maxMessageBytes) {
       return this.error('too-large', `A message may be at most ${limits.maxMessageBytes} bytes; this one has ${bytes.length}.`);
     }
@@ -152,6 +159,22 @@ export class Session implements Member {
     this.dispatch(message).catch(() => {
       this.error('internal', `The server failed to handle this "${message.type}" message; please retry.`, rid);
     });
+  }
+
+  /**
+   * Every byte read counts against the source's byte budget. In debt, the server stops reading this
+   * socket until the debt is paid: the flood waits in the sender's own TCP buffers, costing the
+   * server nothing, and other sources are read as before.
+   */
+  private chargeSource(bytes: number): void {
+    const wait = this.source.bytes.spend(bytes);
+    if (wait === 0 || this.readingPaused) return;
+    this.readingPaused = true;
+    this.ws.pause();
+    setTimeout(() => {
+      this.readingPaused = false;
+      if (!this.closed) this.ws.resume();
+    }, wait).unref();
   }
 
   private throttled(): void {

@@ -95,6 +95,21 @@ describe('signaling bad input', () => {
     await others.stillRelay(3);
   });
 
+  it('reads a source that floods bytes only as fast as its byte budget, and everyone else at once', async () => {
+    const url = await start({ sourceBytesPerSecond: 20_000, sourceBytesBurst: 20_000, ratePerSecond: 1000, rateBurst: 1000 });
+    const receiver = await loggedIn(url, undefined, { localAddress: '127.0.0.1' });
+    const flood = await loggedIn(url, undefined, { localAddress: '127.0.0.2' });
+    const bystander = await loggedIn(url, undefined, { localAddress: '127.0.0.3' });
+    // 400 KB: at 20 KB/s the server needs about 19 s to read it all.
+    for (let n = 0; n < 40; n++) flood.peer.send({ type: 'signal', to: receiver.id.nodeId, data: { n, pad: 'x'.repeat(10_000) } });
+    bystander.peer.send({ type: 'signal', to: receiver.id.nodeId, data: 'from a bystander' });
+    const seen = [await receiver.peer.next('signal')];
+    while (seen.at(-1)!.from !== bystander.id.nodeId) seen.push(await receiver.peer.next('signal'));
+    expect(seen.length).toBeLessThan(40);
+    // Slowed down, not punished: the flooder is still connected.
+    expect(flood.peer.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
   it('keeps the per-NodeId budget across reconnects', async () => {
     const url = await start({ ratePerSecond: 1000, rateBurst: 1000, nodeRatePerSecond: 0.01, nodeRateBurst: 5 });
     const first = await loggedIn(url);
