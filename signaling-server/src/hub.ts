@@ -3,12 +3,13 @@
 import type { NodeId } from '../../src/ids/index.js';
 import type { Limits } from './limits.js';
 import { TokenBucket } from './rate-limit.js';
+import type { RelayRefusal, Sender } from './outbound.js';
 import type { ServerMessageOut } from './protocol.js';
 
 /** The part of a connection the hub needs. */
-export interface Member {
-  readonly nodeId: NodeId | undefined;
-  send(message: ServerMessageOut): void;
+export interface Member extends Sender {
+  /** Presence news is charged to the node it is about, like a message from it. */
+  relay(message: ServerMessageOut, from: Sender): RelayRefusal | undefined;
   replaced(): void;
 }
 
@@ -31,7 +32,7 @@ export class Hub {
     this.online.set(member.nodeId, member);
     if (previous !== undefined && previous !== member) previous.replaced();
     // Also on a replacing login: the peer's old WebRTC connections died with its old page.
-    this.tell(member.nodeId, { type: 'peer-online', nodeId: member.nodeId }, member);
+    this.tell(member, { type: 'peer-online', nodeId: member.nodeId });
   }
 
   leave(member: Member): void {
@@ -39,7 +40,7 @@ export class Hub {
     const nodeId = member.nodeId;
     if (nodeId !== undefined && this.online.get(nodeId) === member) {
       this.online.delete(nodeId);
-      this.tell(nodeId, { type: 'peer-offline', nodeId }, member);
+      this.tell(member, { type: 'peer-offline', nodeId });
     }
   }
 
@@ -81,9 +82,10 @@ export class Hub {
     }
   }
 
-  private tell(about: NodeId, message: ServerMessageOut, except: Member): void {
-    for (const watcher of this.watchers.get(about) ?? []) {
-      if (watcher !== except) watcher.send(message);
+  /** News about `subject` for its watchers (not itself). */
+  private tell(subject: Member, message: ServerMessageOut): void {
+    for (const watcher of this.watchers.get(subject.nodeId!) ?? []) {
+      if (watcher !== subject) watcher.relay(message, subject);
     }
   }
 }

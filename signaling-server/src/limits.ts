@@ -41,8 +41,14 @@ export interface Limits {
   maxRateViolations: number;
   /** Most NodeIds one connection may watch. */
   maxWatch: number;
-  /** Bytes queued towards one socket beyond which it is closed as too slow. */
+  /** Bytes of its own (welcome, mailbox, answers) queued towards one socket beyond which it is closed as too slow. */
   maxBufferedBytes: number;
+  /** Bytes one sender's relayed messages may have queued towards one receiver; beyond, `receiver-busy` to the sender. */
+  relaySenderBytes: number;
+  /** Bytes one source's relayed messages may have queued towards all receivers together. */
+  relaySourceBytes: number;
+  /** Bytes of relayed messages queued server-wide. */
+  relayTotalBytes: number;
   maxTokenBytes: number;
   mailboxMaxItems: number;
   mailboxMaxBytes: number;
@@ -68,7 +74,10 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   sourceBytesBurst: 4 * 1024 * 1024,
   maxRateViolations: 50,
   maxWatch: 1000,
-  maxBufferedBytes: 4 * 1024 * 1024,
+  maxBufferedBytes: 1024 * 1024,
+  relaySenderBytes: 256 * 1024,
+  relaySourceBytes: 4 * 1024 * 1024,
+  relayTotalBytes: 256 * 1024 * 1024,
   maxTokenBytes: 16 * 1024,
   mailboxMaxItems: 100,
   mailboxMaxBytes: 256 * 1024,

@@ -84,6 +84,7 @@ export const wireErrorCodes = [
   'internal',
   'too-deep',
   'too-many-connections',
+  'receiver-busy',
 ] as const;
 export type WireErrorCode = (typeof wireErrorCodes)[number];
 

@@ -10,6 +10,7 @@ import { Admission, type Refusal } from './admission.js';
 import { readFdLimit, socketBudget } from './fd-budget.js';
 import { Hub } from './hub.js';
 import { resolveLimits, type Limits } from './limits.js';
+import { RelayBudget } from './outbound.js';
 import { closeCodes, normalizeServerUrl } from './protocol.js';
 import { Session, type ServerContext } from './session.js';
 import { openMailboxStore } from './stores/index.js';
@@ -91,7 +92,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   const publicUrls = explicitUrls ?? defaultPublicUrls(host, port);
 
   const hub = new Hub(limits);
-  const ctx: ServerContext = { limits, hub, mailbox, publicUrls, iceServers: opts.iceServers ?? [], clock };
+  const ctx: ServerContext = { limits, hub, relay: new RelayBudget(limits), mailbox, publicUrls, iceServers: opts.iceServers ?? [], clock };
   const sessions = new Set<Session>();
   // closeTimeout is a ws 8.19+ option that @types/ws does not list yet.
   const wsOptions: ServerOptions & { closeTimeout: number } = { noServer: true, maxPayload: limits.hardMaxMessageBytes, closeTimeout: CLOSE_GRACE_MS };

@@ -21,12 +21,14 @@ import {
   type WireErrorCode,
 } from './protocol.js';
 import type { Source } from './admission.js';
+import { Outbound, type RelayBudget, type RelayRefusal, type Sender } from './outbound.js';
 import { monotonicNow, TokenBucket, ViolationCounter } from './rate-limit.js';
 import type { MailboxStore } from './stores/index.js';
 
 export interface ServerContext {
   limits: Limits;
   hub: Hub;
+  relay: RelayBudget;
   mailbox: MailboxStore;
   /** Normalized URLs a login signature may name (see docs/protocol.md, origin binding). */
   publicUrls: readonly string[];
@@ -38,15 +40,21 @@ type Msg<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
 
 const clientTypes = Object.keys(clientMessageSchemas).join(', ');
 
+/** Why a relay was refused, for the sender. */
+const busy: Record<RelayRefusal, (to: NodeId) => string> = {
+  sender: (to) => `Your messages to ${to} are piling up: it is not reading them as fast as you send.`,
+  source: () => 'Messages from your network address are piling up at receivers that do not read them as fast.',
+  total: () => 'The server holds too many undelivered messages right now.',
+};
+
 export class Session implements Member {
   nodeId: NodeId | undefined;
   /** Cleared by the heartbeat before each ping and set again by the pong. */
   alive = true;
   private nonce: string | undefined = newNonce();
   private closed = false;
-  private welcomed = false;
   private readingPaused = false;
-  private readonly held: ServerMessageOut[] = [];
+  private readonly out: Outbound;
   private readonly bucket: TokenBucket;
   private readonly violations: ViolationCounter;
   private readonly loginTimer: ReturnType<typeof setTimeout>;
@@ -59,6 +67,7 @@ export class Session implements Member {
     /** When the login must be done by (monotonic ms), counted from TCP accept. */
     loginDeadline: number,
   ) {
+    this.out = new Outbound(ws, ctx.limits, ctx.relay, () => this.close(closeCodes.slowConsumer, 'too slow: its own messages were piling up'));
     this.bucket = new TokenBucket(ctx.limits.ratePerSecond, ctx.limits.rateBurst);
     this.violations = new ViolationCounter(ctx.limits.maxRateViolations);
     this.loginTimer = setTimeout(() => {
@@ -70,13 +79,12 @@ export class Session implements Member {
     ws.on('close', () => this.onClose());
     // ws reports protocol violations (bad UTF-8, oversized frames) here and then closes the socket.
     ws.on('error', () => this.onClose());
-    this.sendNow({ type: 'challenge', nonce: this.nonce! });
+    this.out.own({ type: 'challenge', nonce: this.nonce! }, true);
   }
 
-  send(message: ServerMessageOut): void {
-    // Until the welcome is out, relayed messages wait so the welcome is always the first reply.
-    if (this.nodeId !== undefined && !this.welcomed) this.held.push(message);
-    else this.sendNow(message);
+  /** A message from another keynode; refused (and then not sent) when that sender has too much waiting here. */
+  relay(message: ServerMessageOut, from: Sender): RelayRefusal | undefined {
+    return this.closed ? undefined : this.out.relay(message, from);
   }
 
   replaced(): void {
@@ -101,23 +109,14 @@ export class Session implements Member {
     this.ws.close(code, reason);
   }
 
-  private sendNow(message: ServerMessageOut): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
-      // A client that does not read must not make the server hold unbounded data for it.
-      this.close(closeCodes.slowConsumer, 'too slow: messages were piling up');
-      return;
-    }
-    this.ws.send(JSON.stringify(message));
-  }
-
   private error(code: WireErrorCode, message: string, rid?: number): void {
-    this.sendNow(rid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, rid });
+    this.out.own(rid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, rid }, true);
   }
 
   private onClose(): void {
     this.closed = true;
     clearTimeout(this.loginTimer);
+    this.out.dropAll();
     this.ctx.hub.leave(this);
   }
 
@@ -224,6 +223,8 @@ export class Session implements Member {
     }
     clearTimeout(this.loginTimer);
     this.nodeId = message.nodeId;
+    // Until the welcome is out, messages for us wait, so the welcome is always the first reply.
+    this.out.hold();
     this.ctx.hub.join(this as Session & { nodeId: NodeId });
     let items: MailboxItem[];
     try {
@@ -234,10 +235,9 @@ export class Session implements Member {
       return this.close(closeCodes.internal, 'mailbox unavailable');
     }
     const [first, ...rest] = this.chunk(items);
-    this.welcomed = true;
-    this.sendNow({ type: 'welcome', nodeId: message.nodeId, iceServers: this.ctx.iceServers, mailbox: first ?? [] });
-    for (const items of rest) this.sendNow({ type: 'mailbox', items });
-    for (const held of this.held.splice(0)) this.sendNow(held);
+    this.out.own({ type: 'welcome', nodeId: message.nodeId, iceServers: this.ctx.iceServers, mailbox: first ?? [] }, true);
+    for (const items of rest) this.out.own({ type: 'mailbox', items }, true);
+    this.out.release();
   }
 
   /** Splits mailbox items so every message stays under the message size limit. */
@@ -263,10 +263,11 @@ export class Session implements Member {
   private async signal(message: Msg<'signal'>): Promise<void> {
     const target = this.ctx.hub.get(message.to);
     if (target === undefined) {
-      return this.send({ type: 'peer-offline', nodeId: message.to, ...(message.rid === undefined ? {} : { rid: message.rid }) });
+      return this.out.own({ type: 'peer-offline', nodeId: message.to, ...(message.rid === undefined ? {} : { rid: message.rid }) });
     }
     // `from` is the authenticated NodeId of this connection, never anything the sender wrote.
-    target.send({ type: 'signal', from: this.nodeId!, data: message.data });
+    const refused = target.relay({ type: 'signal', from: this.nodeId!, data: message.data }, this);
+    if (refused !== undefined) this.error('receiver-busy', `${busy[refused](message.to)} This signal was dropped; try again later.`, message.rid);
   }
 
   private async watch(message: Msg<'watch'>): Promise<void> {
@@ -280,7 +281,7 @@ export class Session implements Member {
     // already be dead). Only the new ones: a watcher that re-sends its set on every peer-online
     // would otherwise loop.
     for (const nodeId of added) {
-      this.send({ type: this.ctx.hub.get(nodeId) !== undefined ? 'peer-online' : 'peer-offline', nodeId });
+      this.out.own({ type: this.ctx.hub.get(nodeId) !== undefined ? 'peer-online' : 'peer-offline', nodeId });
     }
   }
 
@@ -300,8 +301,9 @@ export class Session implements Member {
       }[stored.reason];
       return this.error('mailbox-full', `${why}; nothing was stored. It empties as the recipient logs in and acknowledges, or as items expire.`, message.rid);
     }
+    // A recipient with too much from us waiting gets it at its next login instead.
     const target = this.ctx.hub.get(message.to);
-    target?.send({ type: 'mailbox', items: [item] });
-    this.send({ type: 'mailbox.stored', id: item.id, delivered: target !== undefined, ...(message.rid === undefined ? {} : { rid: message.rid }) });
+    const delivered = target !== undefined && target.relay({ type: 'mailbox', items: [item] }, this) === undefined;
+    this.out.own({ type: 'mailbox.stored', id: item.id, delivered, ...(message.rid === undefined ? {} : { rid: message.rid }) });
   }
 }

@@ -110,6 +110,62 @@ describe('signaling bad input', () => {
     expect(flood.peer.ws.readyState).toBe(WebSocket.OPEN);
   });
 
+  it('sheds a flooding sender\'s excess towards a receiver that does not read, and never drops the receiver', async () => {
+    // Rates out of the way: this is about what piles up towards the receiver.
+    const url = await start({
+      ratePerSecond: 100_000,
+      rateBurst: 100_000,
+      nodeRatePerSecond: 100_000,
+      nodeRateBurst: 100_000,
+      sourceBytesPerSecond: 1e9,
+      sourceBytesBurst: 1e9,
+      relaySenderBytes: 256 * 1024,
+      relaySourceBytes: 400 * 1024,
+    });
+    const victim = await loggedIn(url, undefined, { localAddress: '127.0.0.1' });
+    const attacker = await loggedIn(url, undefined, { localAddress: '127.0.0.2' });
+    const sidekick = await loggedIn(url, undefined, { localAddress: '127.0.0.2' });
+    const friend = await loggedIn(url, undefined, { localAddress: '127.0.0.3' });
+    victim.peer.ws.pause();
+
+    /** Sends 60 KB signals at the victim until the server refuses one (or 2,000 went through). */
+    const floodUntilRefused = async (from: typeof attacker) => {
+      const pad = 'x'.repeat(60_000);
+      for (let n = 0; n < 2000; n++) {
+        from.peer.send({ type: 'signal', to: victim.id.nodeId, data: { n, pad }, rid: n });
+        if (n % 20 === 19) {
+          await new Promise((r) => setTimeout(r, 5));
+          const refusal = from.peer.messages.find((m) => m.type === 'error');
+          if (refusal !== undefined) return refusal;
+        }
+      }
+      return undefined;
+    };
+    // Kernel buffers take several MB first; then the server holds at most 256 KiB from this sender.
+    expect(await floodUntilRefused(attacker)).toMatchObject({
+      code: 'receiver-busy',
+      message: expect.stringMatching(/Your messages to v\w+ are piling up.*This signal was dropped/),
+      rid: expect.any(Number),
+    });
+    // A fresh identity from the same address gets only what is left of its address's 400 KiB.
+    expect(await floodUntilRefused(sidekick)).toMatchObject({ code: 'receiver-busy', message: expect.stringMatching(/from your network address/) });
+    friend.peer.send({ type: 'signal', to: victim.id.nodeId, data: 'a real offer' });
+    // Nobody's excess displaced the friend's signal; the victim reads its backlog and gets it.
+    victim.peer.ws.resume();
+    for (;;) {
+      const signal = await victim.peer.next('signal', 30_000);
+      if (signal.from === friend.id.nodeId) {
+        expect(signal.data).toBe('a real offer');
+        break;
+      }
+    }
+    expect(victim.peer.ws.readyState).toBe(WebSocket.OPEN);
+    expect(victim.peer.messages.filter((m) => m.type === 'error')).toEqual([]);
+    // The attacker was refused, not disconnected, and can signal again now that the victim reads.
+    attacker.peer.send({ type: 'signal', to: victim.id.nodeId, data: 'later' });
+    expect(await victim.peer.next('signal')).toMatchObject({ from: attacker.id.nodeId, data: 'later' });
+  });
+
   it('keeps the per-NodeId budget across reconnects', async () => {
     const url = await start({ ratePerSecond: 1000, rateBurst: 1000, nodeRatePerSecond: 0.01, nodeRateBurst: 5 });
     const first = await loggedIn(url);

@@ -80,6 +80,7 @@ const wireToCode: Record<string, ErrorCode> = {
   replaced: 'ErrorSignalingReplaced',
   'mailbox-full': 'ErrorSignalingMailboxFull',
   'rate-limited': 'ErrorSignalingRateLimited',
+  'receiver-busy': 'ErrorSignalingReceiverBusy',
 };
 
 /** A tiny typed event emitter (no Node `events`, so the file runs anywhere). */
