@@ -49,10 +49,28 @@ export interface Limits {
   relaySourceBytes: number;
   /** Bytes of relayed messages queued server-wide. */
   relayTotalBytes: number;
+  /** Most NodeIds one keynode may list as contacts. */
+  maxContacts: number;
+  /** NodeIds of contact lists remembered for one source (its lists are evicted oldest first beyond). */
+  contactsSourceIds: number;
+  /** NodeIds of contact lists remembered in all (oldest lists evicted beyond). */
+  contactsTotalIds: number;
   maxTokenBytes: number;
+  /** One recipient's mailbox. */
   mailboxMaxItems: number;
   mailboxMaxBytes: number;
+  /** One sender's items in one recipient's mailbox; strangers at one address share one such quota. */
+  mailboxSenderItems: number;
+  mailboxSenderBytes: number;
+  /** All strangers' items (senders the recipient has not listed as contacts) in one recipient's mailbox. */
+  mailboxStrangerItems: number;
+  mailboxStrangerBytes: number;
+  /** Also how long a contact list is remembered after it was last sent. */
   mailboxTtlMs: number;
+  /** One source's items in all mailboxes, so a handful of addresses cannot take the server's budget. */
+  mailboxSourceBytes: number;
+  /** Strangers' items in all mailboxes; the rest is kept for contacts. */
+  mailboxStrangerTotalBytes: number;
   /** All mailboxes together, so random recipients cannot fill the server's memory. */
   mailboxTotalBytes: number;
 }
@@ -78,10 +96,19 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   relaySenderBytes: 256 * 1024,
   relaySourceBytes: 4 * 1024 * 1024,
   relayTotalBytes: 256 * 1024 * 1024,
+  maxContacts: 1000,
+  contactsSourceIds: 64_000,
+  contactsTotalIds: 500_000,
   maxTokenBytes: 16 * 1024,
   mailboxMaxItems: 100,
   mailboxMaxBytes: 256 * 1024,
+  mailboxSenderItems: 10,
+  mailboxSenderBytes: 64 * 1024,
+  mailboxStrangerItems: 50,
+  mailboxStrangerBytes: 128 * 1024,
   mailboxTtlMs: 7 * 24 * 60 * 60 * 1000,
+  mailboxSourceBytes: 2 * 1024 * 1024,
+  mailboxStrangerTotalBytes: 48 * 1024 * 1024,
   mailboxTotalBytes: 64 * 1024 * 1024,
 });
 

@@ -85,6 +85,7 @@ export const wireErrorCodes = [
   'too-deep',
   'too-many-connections',
   'receiver-busy',
+  'mailbox-quota',
 ] as const;
 export type WireErrorCode = (typeof wireErrorCodes)[number];
 
@@ -136,10 +137,14 @@ export const MailboxAckSchema = v.object({
   rid: RidSchema,
 });
 
+/** The NodeIds this keynode accepts as contacts: they may see its presence and put to its mailbox first. */
+export const ContactsSchema = v.object({ type: v.literal('contacts'), nodeIds: v.array(NodeIdSchema), rid: RidSchema });
+
 export const clientMessageSchemas = {
   login: LoginSchema,
   signal: SignalSchema,
   watch: WatchSchema,
+  contacts: ContactsSchema,
   'mailbox.put': MailboxPutSchema,
   'mailbox.ack': MailboxAckSchema,
 } as const;

@@ -23,7 +23,7 @@ import {
 import type { Source } from './admission.js';
 import { Outbound, type RelayBudget, type RelayRefusal, type Sender } from './outbound.js';
 import { monotonicNow, TokenBucket, ViolationCounter } from './rate-limit.js';
-import type { MailboxStore } from './stores/index.js';
+import type { MailboxRefusal, MailboxStore } from './stores/index.js';
 
 export interface ServerContext {
   limits: Limits;
@@ -39,6 +39,29 @@ export interface ServerContext {
 type Msg<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
 
 const clientTypes = Object.keys(clientMessageSchemas).join(', ');
+
+/** Why a put was refused: the wire code and the start of the sentence for the sender. */
+function mailboxRefusal(reason: MailboxRefusal, to: NodeId, limits: Limits): { code: WireErrorCode; why: string } {
+  const share = (items: number, bytes: number) => `${items} items or ${bytes} bytes`;
+  switch (reason) {
+    case 'count':
+      return { code: 'mailbox-full', why: `The mailbox of ${to} is full (${limits.mailboxMaxItems} items)` };
+    case 'bytes':
+      return { code: 'mailbox-full', why: `The mailbox of ${to} would exceed ${limits.mailboxMaxBytes} bytes` };
+    case 'sender':
+      return { code: 'mailbox-quota', why: `You already have the most the mailbox of ${to} keeps from one sender (${share(limits.mailboxSenderItems, limits.mailboxSenderBytes)})` };
+    case 'source':
+      return { code: 'mailbox-quota', why: `Keynodes at your network address that ${to} has not listed as contacts already have the most its mailbox keeps from one sender (${share(limits.mailboxSenderItems, limits.mailboxSenderBytes)})` };
+    case 'strangers':
+      return { code: 'mailbox-quota', why: `The mailbox of ${to} keeps at most ${share(limits.mailboxStrangerItems, limits.mailboxStrangerBytes)} from keynodes it has not listed as contacts, and that share is full` };
+    case 'source-total':
+      return { code: 'mailbox-quota', why: `Keynodes at your network address already have ${limits.mailboxSourceBytes} bytes waiting in mailboxes on this server, the most it keeps for one address` };
+    case 'strangers-total':
+      return { code: 'mailbox-full', why: 'The server\'s mailbox storage for senders their recipients have not listed as contacts is full' };
+    case 'total':
+      return { code: 'mailbox-full', why: 'The server\'s mailbox storage is full' };
+  }
+}
 
 /** Why a relay was refused, for the sender. */
 const busy: Record<RelayRefusal, (to: NodeId) => string> = {
@@ -200,6 +223,8 @@ export class Session implements Member {
       case 'mailbox.ack':
         await this.ctx.mailbox.ack(this.nodeId!, message.ids);
         return;
+      case 'contacts':
+        return this.setContacts(message);
     }
   }
 
@@ -285,6 +310,14 @@ export class Session implements Member {
     }
   }
 
+  private async setContacts(message: Msg<'contacts'>): Promise<void> {
+    const { maxContacts } = this.ctx.limits;
+    if (message.nodeIds.length > maxContacts) {
+      return this.error('too-many', `A keynode may list at most ${maxContacts} contacts; this listed ${message.nodeIds.length}.`, message.rid);
+    }
+    await this.ctx.mailbox.setContacts(this.nodeId!, message.nodeIds, this.source.key);
+  }
+
   private async mailboxPut(message: Msg<'mailbox.put'>): Promise<void> {
     const { limits } = this.ctx;
     const size = Buffer.byteLength(message.token, 'utf8');
@@ -292,14 +325,10 @@ export class Session implements Member {
       return this.error('too-large', `A mailbox token may be at most ${limits.maxTokenBytes} bytes; this one has ${size}.`, message.rid);
     }
     const item: MailboxItem = { id: base64urlEncode(randomBytes(16)), from: this.nodeId!, token: message.token, at: this.ctx.clock() };
-    const stored = await this.ctx.mailbox.put(message.to, item);
+    const stored = await this.ctx.mailbox.put(message.to, item, this.source.key);
     if (!stored.ok) {
-      const why = {
-        count: `The mailbox of ${message.to} is full (${limits.mailboxMaxItems} items)`,
-        bytes: `The mailbox of ${message.to} would exceed ${limits.mailboxMaxBytes} bytes`,
-        total: 'The server\'s mailbox storage is full',
-      }[stored.reason];
-      return this.error('mailbox-full', `${why}; nothing was stored. It empties as the recipient logs in and acknowledges, or as items expire.`, message.rid);
+      const { code, why } = mailboxRefusal(stored.reason, message.to, limits);
+      return this.error(code, `${why}; nothing was stored. It empties as the recipient logs in and acknowledges, or as items expire.`, message.rid);
     }
     // A recipient with too much from us waiting gets it at its next login instead.
     const target = this.ctx.hub.get(message.to);

@@ -79,6 +79,8 @@ const wireToCode: Record<string, ErrorCode> = {
   'login-failed': 'ErrorSignalingLoginFailed',
   replaced: 'ErrorSignalingReplaced',
   'mailbox-full': 'ErrorSignalingMailboxFull',
+  // The sender's share is used up rather than the whole mailbox: for the caller the same (keep it, retry later).
+  'mailbox-quota': 'ErrorSignalingMailboxFull',
   'rate-limited': 'ErrorSignalingRateLimited',
   'receiver-busy': 'ErrorSignalingReceiverBusy',
 };
