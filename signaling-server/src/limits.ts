@@ -1,7 +1,7 @@
 // The signaling server's limits and their defaults (docs/protocol.md lists them). Each bounds one
 // resource a client could otherwise exhaust: memory, CPU for signature checks, or other clients' share.
 import { KeynodeError } from '../../src/errors.js';
-import { MAX_MESSAGE_BYTES } from './protocol.js';
+import { MAX_CONTACTS, MAX_MESSAGE_BYTES } from './protocol.js';
 
 export interface Limits {
   /** Largest text message handled; a larger one gets `too-large` and the connection stays. */
@@ -96,7 +96,7 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   relaySenderBytes: 256 * 1024,
   relaySourceBytes: 4 * 1024 * 1024,
   relayTotalBytes: 256 * 1024 * 1024,
-  maxContacts: 1000,
+  maxContacts: MAX_CONTACTS,
   contactsSourceIds: 64_000,
   contactsTotalIds: 500_000,
   maxTokenBytes: 16 * 1024,

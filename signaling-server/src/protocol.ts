@@ -137,6 +137,9 @@ export const MailboxAckSchema = v.object({
   rid: RidSchema,
 });
 
+/** The default most contacts a keynode may list; 1000 NodeIds fit in one message under MAX_MESSAGE_BYTES. */
+export const MAX_CONTACTS = 1000;
+
 /** The NodeIds this keynode accepts as contacts: they may see its presence and put to its mailbox first. */
 export const ContactsSchema = v.object({ type: v.literal('contacts'), nodeIds: v.array(NodeIdSchema), rid: RidSchema });
 

@@ -250,9 +250,12 @@ export class Session implements Member {
     this.nodeId = message.nodeId;
     // Until the welcome is out, messages for us wait, so the welcome is always the first reply.
     this.out.hold();
-    this.ctx.hub.join(this as Session & { nodeId: NodeId });
     let items: MailboxItem[];
     try {
+      // The contacts it listed last time decide who hears that it is online, until it lists them again.
+      const contacts = await this.ctx.mailbox.contacts(message.nodeId);
+      if (this.closed) return;
+      this.ctx.hub.join(this as Session & { nodeId: NodeId }, contacts);
       items = await this.ctx.mailbox.list(message.nodeId);
     } catch {
       // Without a welcome the connection is of no use (and would hold relayed messages forever).
@@ -292,7 +295,8 @@ export class Session implements Member {
     }
     // `from` is the authenticated NodeId of this connection, never anything the sender wrote.
     const refused = target.relay({ type: 'signal', from: this.nodeId!, data: message.data }, this);
-    if (refused !== undefined) this.error('receiver-busy', `${busy[refused](message.to)} This signal was dropped; try again later.`, message.rid);
+    if (refused !== undefined) return this.error('receiver-busy', `${busy[refused](message.to)} This signal was dropped; try again later.`, message.rid);
+    this.ctx.hub.signalled(this, message.to);
   }
 
   private async watch(message: Msg<'watch'>): Promise<void> {
@@ -300,13 +304,12 @@ export class Session implements Member {
     if (message.nodeIds.length > maxWatch) {
       return this.error('too-many', `A connection may watch at most ${maxWatch} NodeIds; this asked for ${message.nodeIds.length}.`, message.rid);
     }
-    const added = this.ctx.hub.watch(this, message.nodeIds);
     // Each newly watched node's state now: online counts as coming online (the watcher wants to
     // retry towards it); offline, as having left (a connection the watcher just made to it may
-    // already be dead). Only the new ones: a watcher that re-sends its set on every peer-online
-    // would otherwise loop.
-    for (const nodeId of added) {
-      this.out.own({ type: this.ctx.hub.get(nodeId) !== undefined ? 'peer-online' : 'peer-offline', nodeId });
+    // already be dead). A node that has not introduced itself to the watcher reads as offline.
+    // Only the new ones: a watcher that re-sends its set on every peer-online would otherwise loop.
+    for (const { nodeId, online } of this.ctx.hub.watch(this, message.nodeIds)) {
+      this.out.own({ type: online ? 'peer-online' : 'peer-offline', nodeId });
     }
   }
 
@@ -315,6 +318,7 @@ export class Session implements Member {
     if (message.nodeIds.length > maxContacts) {
       return this.error('too-many', `A keynode may list at most ${maxContacts} contacts; this listed ${message.nodeIds.length}.`, message.rid);
     }
+    this.ctx.hub.setContacts(this, message.nodeIds);
     await this.ctx.mailbox.setContacts(this.nodeId!, message.nodeIds, this.source.key);
   }
 
@@ -330,9 +334,11 @@ export class Session implements Member {
       const { code, why } = mailboxRefusal(stored.reason, message.to, limits);
       return this.error(code, `${why}; nothing was stored. It empties as the recipient logs in and acknowledges, or as items expire.`, message.rid);
     }
-    // A recipient with too much from us waiting gets it at its next login instead.
+    // A recipient with too much from us waiting gets it at its next login instead. `delivered`
+    // says whether the recipient is online, so only a sender that may see its presence learns it.
     const target = this.ctx.hub.get(message.to);
-    const delivered = target !== undefined && target.relay({ type: 'mailbox', items: [item] }, this) === undefined;
+    const relayed = target !== undefined && target.relay({ type: 'mailbox', items: [item] }, this) === undefined;
+    const delivered = relayed && this.ctx.hub.mayWatch(this, target);
     this.out.own({ type: 'mailbox.stored', id: item.id, delivered, ...(message.rid === undefined ? {} : { rid: message.rid }) });
   }
 }

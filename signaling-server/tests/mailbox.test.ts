@@ -46,6 +46,8 @@ describe('signaling mailbox', () => {
     const url = await start();
     const alice = await loggedIn(url);
     const bob = await loggedIn(url);
+    // `delivered` tells only a contact that Bob is online.
+    bob.peer.send({ type: 'contacts', nodeIds: [alice.id.nodeId] });
     alice.peer.send({ type: 'mailbox.put', to: bob.id.nodeId, token: 'tok' });
     expect(await bob.peer.next('mailbox')).toMatchObject({ items: [{ from: alice.id.nodeId, token: 'tok' }] });
     expect(await alice.peer.next('mailbox.stored')).toMatchObject({ delivered: true });

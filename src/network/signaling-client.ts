@@ -7,6 +7,7 @@ import { KeynodeError, type ErrorCode } from '../errors.js';
 import { assertNodeId, type NodeId } from '../ids/index.js';
 import { base64urlEncode } from '../keys/crypto.js';
 import {
+  MAX_CONTACTS,
   MAX_JSON_DEPTH,
   MAX_MESSAGE_BYTES,
   ServerMessageSchema,
@@ -135,6 +136,8 @@ export class SignalingClient {
   private readonly pending = new Map<number, Pending>();
   private nextRid = 1;
   private readonly watched = new Set<NodeId>();
+  /** Undefined until setContacts(): a keynode that never lists contacts sends none. */
+  private contactList: NodeId[] | undefined;
   private readonly unsentAcks = new Set<string>();
 
   constructor(opts: SignalingClientOptions) {
@@ -224,6 +227,19 @@ export class SignalingClient {
       throw e;
     }
     return stored;
+  }
+
+  /**
+   * Replaces the NodeIds this keynode accepts as contacts: only they (and nodes it has signalled)
+   * learn when it comes online and leaves, and their mailbox puts to it come before strangers'.
+   * The server learns the list. Kept across reconnects; sent only when it changed; at most
+   * MAX_CONTACTS are sent.
+   */
+  setContacts(nodeIds: readonly NodeId[]): void {
+    const list = [...new Set(nodeIds.map((id) => assertNodeId(id)))].sort().slice(0, MAX_CONTACTS);
+    if (this.contactList !== undefined && list.join() === this.contactList.join()) return;
+    this.contactList = list;
+    if (this.currentStatus === 'connected') this.send({ type: 'contacts', nodeIds: list });
   }
 
   /** Adds NodeIds to watch; `peer-online` fires when one logs in. Kept across reconnects. */
@@ -369,6 +385,8 @@ export class SignalingClient {
     this.connectedAt = this.clock();
     this.setStatus('connected');
     this.logger?.debug?.('signaling connected', { url: this.url });
+    // Contacts first: those already watching us hear at once that we are online.
+    if (this.contactList !== undefined) this.send({ type: 'contacts', nodeIds: this.contactList });
     if (this.watched.size > 0) this.send({ type: 'watch', nodeIds: [...this.watched] });
     if (this.unsentAcks.size > 0) this.flushAcks();
     for (const waiter of this.waiters.splice(0)) waiter.resolve();

@@ -100,15 +100,28 @@ describe('SignalingClient', () => {
     await expect(a.putMailbox(bob.nodeId, 'two')).rejects.toMatchObject({ code: 'ErrorSignalingMailboxFull' });
   });
 
-  it('tells a watcher when a watched node comes online', async () => {
+  it('tells a watcher when a watched node that lists it as a contact comes online', async () => {
     const s = await server();
-    const [alice, bob] = [await makeIdentity(), await makeIdentity()];
+    const [alice, bob, carol] = [await makeIdentity(), await makeIdentity(), await makeIdentity()];
     const a = client(s.url, alice);
-    await a.connect();
+    const c = client(s.url, carol);
+    await Promise.all([a.connect(), c.connect()]);
     const online = once(a, 'peer-online');
+    const strangerSees = once(c, 'peer-offline');
     a.watch([bob.nodeId]);
-    await client(s.url, bob).connect();
+    c.watch([bob.nodeId]);
+    await strangerSees;
+    const b = client(s.url, bob);
+    b.setContacts([alice.nodeId]);
+    await b.connect();
     expect(await online).toEqual({ nodeId: bob.nodeId });
+    // Carol, not a contact, heard nothing: Bob reads as offline to her.
+    const nothing: unknown[] = [];
+    c.on('peer-online', (e) => nothing.push(e));
+    const probe = once(c, 'undeliverable');
+    c.sendSignal((await makeIdentity()).nodeId, 0);
+    await probe;
+    expect(nothing).toEqual([]);
   });
 
   it('refuses messages nested too deep, both ways, and stays connected', async () => {
@@ -178,11 +191,12 @@ describe('SignalingClient', () => {
     expect(first.status).toBe('offline');
   });
 
-  it('reconnects by itself after the server restarts, re-sending its watch list', async () => {
+  it('reconnects by itself after the server restarts, re-sending its contacts and watch list', async () => {
     const s = await server();
     const port = Number(new URL(s.url).port);
     const [alice, bob] = [await makeIdentity(), await makeIdentity()];
     const a = client(s.url, alice);
+    a.setContacts([bob.nodeId]);
     await a.connect();
     a.watch([bob.nodeId]);
     const lost = once(a, 'status', (st) => st === 'offline');
@@ -194,7 +208,13 @@ describe('SignalingClient', () => {
     await server({ port });
     await back;
     const online = once(a, 'peer-online');
-    await client(`ws://127.0.0.1:${port}`, bob).connect();
+    const b = client(`ws://127.0.0.1:${port}`, bob);
+    b.setContacts([alice.nodeId]);
+    await b.connect();
     expect(await online).toEqual({ nodeId: bob.nodeId });
+    // Alice re-sent her contacts too: Bob may see her presence on the new server.
+    const aliceSeen = once(b, 'peer-online');
+    b.watch([alice.nodeId]);
+    expect(await aliceSeen).toEqual({ nodeId: alice.nodeId });
   });
 });
