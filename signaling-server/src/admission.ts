@@ -67,8 +67,20 @@ export class Admission {
     this.anonymousRefusals = new ViolationCounter(Infinity, now);
   }
 
-  /** A TCP connection was accepted. Undefined when it may go on to the upgrade; else why not. */
+  /**
+   * A TCP connection was accepted. Undefined when it may go on to the upgrade; else why not. A
+   * refusal that will not be explained is decided before any bookkeeping: the caller destroys the
+   * socket at once, and a flood of them costs only the accept.
+   */
   accept(socket: Socket): Refusal | undefined {
+    let refusal: Refusal | undefined;
+    if (this.sockets.size >= this.socketBudget) {
+      const source = this.trustedProxies === 0 ? this.source(socket.remoteAddress) : undefined;
+      refusal = this.refusal(source, 503, 'server-full', 'The signaling server has no room for more connections; try again later.');
+    } else if (this.trustedProxies === 0) {
+      refusal = this.assign(socket, socket.remoteAddress);
+    }
+    if (refusal !== undefined && !refusal.explain) return refusal;
     this.sockets.add(socket);
     // Whatever the socket is waiting for, it does not hold a descriptor past the login deadline.
     const at = this.now() + this.limits.loginTimeoutMs;
@@ -81,11 +93,7 @@ export class Admission {
       const source = this.sourceOf.get(socket);
       if (source !== undefined) source.sockets -= 1;
     });
-    if (this.sockets.size > this.socketBudget) {
-      const source = this.trustedProxies === 0 ? this.source(socket.remoteAddress) : undefined;
-      return this.refusal(source, 503, 'server-full', 'The signaling server has no room for more connections; try again later.');
-    }
-    return this.trustedProxies === 0 ? this.assign(socket, socket.remoteAddress) : undefined;
+    return refusal;
   }
 
   /**
