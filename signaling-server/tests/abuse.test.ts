@@ -166,6 +166,34 @@ describe('signaling bad input', () => {
     expect(await victim.peer.next('signal')).toMatchObject({ from: attacker.id.nodeId, data: 'later' });
   });
 
+  it('an abusive client — every socket its address may hold, a flood, huge frames — does not stop others\' relays', async () => {
+    const url = await start({ maxConnectionsPerSource: 8 });
+    const a = await loggedIn(url, undefined, { localAddress: '127.0.0.1' });
+    const b = await loggedIn(url, undefined, { localAddress: '127.0.0.3' });
+    const attempts = await Promise.all(Array.from({ length: 12 }, () => loggedIn(url, undefined, { localAddress: '127.0.0.2' }).catch(() => undefined)));
+    const abusers = attempts.filter((c) => c !== undefined);
+    expect(abusers).toHaveLength(8);
+    const huge: Array<Promise<{ code: number }>> = [];
+    const flood = JSON.stringify({ pad: 'x'.repeat(60_000) });
+    for (const [i, conn] of abusers.entries()) {
+      if (i % 2 === 0) {
+        // Far over the 256 KiB frame limit: cut as soon as the header is read.
+        conn.peer.send('x'.repeat(1024 * 1024));
+        huge.push(conn.peer.closed);
+      } else {
+        for (let n = 0; n < 40; n++) conn.peer.send(`{"type":"signal","to":"${n % 2 ? a.id.nodeId : b.id.nodeId}","data":${flood}}`);
+      }
+    }
+    for (let n = 0; n < 20; n++) {
+      a.peer.send({ type: 'signal', to: b.id.nodeId, data: { n } });
+      for (;;) if ((await b.peer.next('signal', 30_000)).from === a.id.nodeId) break;
+      b.peer.send({ type: 'signal', to: a.id.nodeId, data: { n } });
+      for (;;) if ((await a.peer.next('signal', 30_000)).from === b.id.nodeId) break;
+    }
+    expect((await Promise.all(huge)).map((c) => c.code)).toEqual([1009, 1009, 1009, 1009]);
+    expect([a.peer.ws.readyState, b.peer.ws.readyState]).toEqual([WebSocket.OPEN, WebSocket.OPEN]);
+  });
+
   it('keeps the per-NodeId budget across reconnects', async () => {
     const url = await start({ ratePerSecond: 1000, rateBurst: 1000, nodeRatePerSecond: 0.01, nodeRateBurst: 5 });
     const first = await loggedIn(url);
