@@ -120,7 +120,7 @@ describe('signaling bad input', () => {
       sourceBytesPerSecond: 1e9,
       sourceBytesBurst: 1e9,
       relaySenderBytes: 256 * 1024,
-      relaySourceBytes: 400 * 1024,
+      relaySourceBytes: 300 * 1024,
     });
     const victim = await loggedIn(url, undefined, { localAddress: '127.0.0.1' });
     const attacker = await loggedIn(url, undefined, { localAddress: '127.0.0.2' });
@@ -147,7 +147,7 @@ describe('signaling bad input', () => {
       message: expect.stringMatching(/Your messages to v\w+ are piling up.*This signal was dropped/),
       rid: expect.any(Number),
     });
-    // A fresh identity from the same address gets only what is left of its address's 400 KiB.
+    // A fresh identity from the same address gets only what is left of its address's 300 KiB.
     expect(await floodUntilRefused(sidekick)).toMatchObject({ code: 'receiver-busy', message: expect.stringMatching(/from your network address/) });
     friend.peer.send({ type: 'signal', to: victim.id.nodeId, data: 'a real offer' });
     // Nobody's excess displaced the friend's signal; the victim reads its backlog and gets it.
@@ -161,9 +161,10 @@ describe('signaling bad input', () => {
     }
     expect(victim.peer.ws.readyState).toBe(WebSocket.OPEN);
     expect(victim.peer.messages.filter((m) => m.type === 'error')).toEqual([]);
-    // The attacker was refused, not disconnected, and can signal again now that the victim reads.
+    // The attacker was refused, not disconnected, and can signal again now that the victim reads
+    // (behind whatever of its flood the kernel buffers still took after the friend's signal).
     attacker.peer.send({ type: 'signal', to: victim.id.nodeId, data: 'later' });
-    expect(await victim.peer.next('signal')).toMatchObject({ from: attacker.id.nodeId, data: 'later' });
+    for (;;) if ((await victim.peer.next('signal', 30_000)).data === 'later') break;
   });
 
   it('an abusive client — every socket its address may hold, a flood, huge frames — does not stop others\' relays', async () => {

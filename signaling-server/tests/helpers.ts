@@ -107,6 +107,19 @@ export function refused(url: string, options?: WebSocket.ClientOptions): Promise
   });
 }
 
+/** Proves nothing more is on its way to `peer` from before now: a round trip through the server (messages are handled in order). */
+export async function settled(peer: RawPeer): Promise<void> {
+  const nobody = (await makeIdentity()).nodeId;
+  peer.send({ type: 'signal', to: nobody, data: 0, rid: 1 });
+  for (;;) if ((await peer.next('peer-offline')).nodeId === nobody) return;
+}
+
+/** Lists `contacts` for `peer` and waits until the server has taken the list. */
+export async function listContacts(peer: RawPeer, contacts: NodeId[]): Promise<void> {
+  peer.send({ type: 'contacts', nodeIds: contacts });
+  await settled(peer);
+}
+
 /** A logged-in raw peer. */
 export async function loggedIn(url: string, identity?: Identity, options?: WebSocket.ClientOptions): Promise<{ peer: RawPeer; id: Identity; welcome: Json }> {
   const id = identity ?? (await makeIdentity());

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSignalingServer, type SignalingServer } from '../src/index.js';
 import type { Limits } from '../src/limits.js';
 import type { NodeId } from '../../src/ids/index.js';
-import { loggedIn, makeIdentity, type Json, type RawPeer } from './helpers.js';
+import { listContacts, loggedIn, makeIdentity, type Json, type RawPeer } from './helpers.js';
 
 let server: SignalingServer | undefined;
 let now = 1_000_000;
@@ -134,12 +134,9 @@ async function put(peer: RawPeer, to: NodeId, token: string): Promise<Json> {
 }
 
 /** Logs `owner` in, lists its contacts, and logs it out again: they are remembered while it is away. */
-async function listContacts(url: string, owner: Awaited<ReturnType<typeof makeIdentity>>, contacts: NodeId[]): Promise<void> {
+async function listContactsAndLeave(url: string, owner: Awaited<ReturnType<typeof makeIdentity>>, contacts: NodeId[]): Promise<void> {
   const conn = await loggedIn(url, owner);
-  conn.peer.send({ type: 'contacts', nodeIds: contacts });
-  // Messages are handled in order: a round trip proves the list was taken.
-  conn.peer.send({ type: 'signal', to: (await makeIdentity()).nodeId, data: 0 });
-  await conn.peer.next('peer-offline');
+  await listContacts(conn.peer, contacts);
   conn.peer.close();
   await conn.peer.closed;
 }
@@ -174,7 +171,7 @@ describe('signaling mailbox quotas', () => {
     expect(refusal).toMatchObject({ code: 'mailbox-quota', message: expect.stringMatching(/Keynodes at your network address that v\w+ has not listed as contacts already have/) });
     // A contact at that same address is counted as itself.
     const friend = await makeIdentity();
-    await listContacts(url, bob, [friend.nodeId]);
+    await listContactsAndLeave(url, bob, [friend.nodeId]);
     const friendConn = await loggedIn(url, friend, at('127.0.0.1'));
     expect(await put(friendConn.peer, bob.nodeId, 'from a friend')).toMatchObject({ type: 'mailbox.stored' });
   });
@@ -182,7 +179,7 @@ describe('signaling mailbox quotas', () => {
   it('keeps room for the recipient\'s contacts however many strangers fill its mailbox', async () => {
     const url = await start({ mailboxMaxItems: 5, mailboxSenderItems: 3, mailboxStrangerItems: 3 });
     const [bob, alice] = [await makeIdentity(), await makeIdentity()];
-    await listContacts(url, bob, [alice.nodeId]);
+    await listContactsAndLeave(url, bob, [alice.nodeId]);
     // Strangers from two addresses fill the strangers' share (3 items).
     for (const address of ['127.0.0.2', '127.0.0.3']) {
       const stranger = await loggedIn(url, undefined, at(address));
@@ -221,14 +218,14 @@ describe('signaling mailbox quotas', () => {
       message: expect.stringMatching(/mailbox storage for senders their recipients have not listed as contacts is full/),
     });
     const bob = await makeIdentity();
-    await listContacts(url, bob, [dave.id.nodeId]);
+    await listContactsAndLeave(url, bob, [dave.id.nodeId]);
     expect(await put(dave.peer, bob.nodeId, 'z'.repeat(60))).toMatchObject({ type: 'mailbox.stored' });
   });
 
   it('with the default limits, 16 throwaway identities neither lock a mailbox nor fill the server', async () => {
     const url = await start();
     const [bob, alice] = [await makeIdentity(), await makeIdentity()];
-    await listContacts(url, bob, [alice.nodeId]);
+    await listContactsAndLeave(url, bob, [alice.nodeId]);
     const token = 't'.repeat(16 * 1024);
     const throwaways = await Promise.all(Array.from({ length: 16 }, () => loggedIn(url, undefined, at('127.0.0.2'))));
     // Each puts to Bob: the address's one share (64 KiB) is soon used up.

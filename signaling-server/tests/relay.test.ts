@@ -3,22 +3,7 @@
 // watchers the node has introduced itself to, by listing them as contacts or by signalling them.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSignalingServer, type SignalingServer } from '../src/index.js';
-import type { NodeId } from '../../src/ids/index.js';
-import { loggedIn, makeIdentity, type RawPeer } from './helpers.js';
-
-/** Lists `contacts` and waits until the server has taken the list (messages are handled in order). */
-async function listContacts(peer: RawPeer, contacts: NodeId[]): Promise<void> {
-  peer.send({ type: 'contacts', nodeIds: contacts });
-  peer.send({ type: 'signal', to: (await makeIdentity()).nodeId, data: 0, rid: 1 });
-  await peer.next('peer-offline');
-}
-
-/** Proves that nothing more is on its way to `peer` from before now: a round trip through the server. */
-async function settled(peer: RawPeer): Promise<void> {
-  const nobody = (await makeIdentity()).nodeId;
-  peer.send({ type: 'signal', to: nobody, data: 0, rid: 99 });
-  for (;;) if ((await peer.next('peer-offline')).nodeId === nobody) return;
-}
+import { listContacts, loggedIn, makeIdentity, settled } from './helpers.js';
 
 let server: SignalingServer;
 beforeEach(async () => {
