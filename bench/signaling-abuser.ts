@@ -26,6 +26,8 @@ export interface AbuseStats {
   rateLimited: number;
   /** The abuser process's own CPU over its run, in % of one core (it shares the machine's cores). */
   cpuPct: number;
+  /** Filled in by the measuring side: how many of its signals the measured clients received. */
+  delivered?: number;
 }
 
 /** More than the 64 sockets the server allows one address. */

@@ -90,6 +90,7 @@ async function phase(
   let received = 0;
   let lastReceipt = 0;
   let errors = 0;
+  let junk = 0;
   const list = ids.map(
     (id, i) => new SignalingClient({ url, nodeId: id.nodeId, sign: id.sign, WebSocket: boundWebSocket(clientAddress(i)), backoff: { initialMs: 1000, maxMs: 5000 } }),
   );
@@ -97,7 +98,10 @@ async function phase(
   for (const c of list) {
     c.on('signal', ({ data, from }) => {
       // The abuser's flood reaches these clients too; only partners' signals are measured.
-      if (!ours.has(from)) return;
+      if (!ours.has(from)) {
+        junk += 1;
+        return;
+      }
       received += 1;
       lastReceipt = performance.now();
       latencies.push(lastReceipt - (data as { t: number }).t);
@@ -165,7 +169,7 @@ async function phase(
     serverCpuPct: ((u1.cpuMs - u0.cpuMs) / (elapsed * 1000)) * 100,
     clientCpuPct: (clientCpu / (elapsed * 1000)) * 100,
     serverRssMb: u1.rssBytes / 1e6,
-    ...(abuse === undefined ? {} : { abuse }),
+    ...(abuse === undefined ? {} : { abuse: { ...abuse, delivered: junk } }),
   };
 }
 
@@ -256,7 +260,7 @@ export async function runSignalingLoad(opts: BenchOptions): Promise<Section> {
     const a = p.abuse;
     const did = a === undefined
       ? ''
-      : `${a.attempts} sockets tried (${a.loggedIn} logged in, ${a.refused} refused), ${a.halfOpen} half-open, ${a.signals} 60 KB signals (${a.receiverBusy} receiver-busy, ${a.rateLimited} rate-limited), ${a.hugeFrames} 1 MiB frames (${a.closedTooLarge} closed 1009), ${a.closedOther} other closes; its own CPU ${a.cpuPct.toFixed(0)}%`;
+      : `${a.attempts} sockets tried (${a.loggedIn} logged in, ${a.refused} refused), ${a.halfOpen} half-open, ${a.signals} 60 KB signals (${a.receiverBusy} receiver-busy, ${a.rateLimited} rate-limited), ${a.hugeFrames} 1 MiB frames (${a.closedTooLarge} closed 1009), ${a.closedOther} other closes; ${a.delivered ?? 0} of its signals reached the clients; its own CPU ${a.cpuPct.toFixed(0)}%`;
     const vs = p === without ? '' : ratio(percentile(p.latencies, 99), percentile(without.latencies, 99));
     return [label, `${p.received} / ${p.sent}`, latency(p), vs, `${p.serverCpuPct.toFixed(0)}%`, did];
   };

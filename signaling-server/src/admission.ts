@@ -3,6 +3,13 @@
 // limits (source-address.ts), and must complete its login before a deadline. Refusing happens before
 // any upgrade or signature check, so a flood of refused connections costs the server little, and
 // one source can hold at most its share of the descriptors however it behaves.
+//
+// Fresh identities cost nothing to make, so nothing an attacker could gain by making many is
+// granted per NodeId alone: connections, bytes read, queued relays and mailbox space are also
+// bounded per source address. We chose that over a proof of work in the login challenge because a
+// keynode logs in again at every reconnect, from phones and service workers, while an attacker
+// pays for the work once per identity with faster hardware; per-source bounds cost honest
+// keynodes nothing unless many share one address (a NAT), and those limits are configurable.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Limits } from './limits.js';
