@@ -1,18 +1,23 @@
 // Benchmark: the signaling server under load. The server runs in its own process (this file, forked
 // with KEYNODE_BENCH_ROLE=signaling), started with its default limits; this process holds many
 // logged-in clients (real SignalingClients: a fresh Ed25519 identity each, the real signed-challenge
-// login over ws://127.0.0.1). Clients are paired and send `signal` messages (ICE-candidate sized) to
-// their partner at a fixed rate for a bounded time; the report gives login latency, relayed messages
-// per second and relay latency percentiles, with the server's CPU. Loopback only, bounded in clients,
+// login over ws://127.0.0.1, each from its own loopback address as separate users would be, so the
+// per-address limits see them apart). Clients are paired and send `signal` messages (ICE-candidate
+// sized) to their partner at a fixed rate for a bounded time; the report gives login latency,
+// relayed messages per second and relay latency percentiles, with the server's CPU. A second table
+// measures the same load without and with one abusive client (bench/signaling-abuser.ts, a third
+// process) flooding the measured clients from one address. Loopback only, bounded in clients,
 // messages and time; every client is closed at the end.
 import { fork } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { encodeNodeId, randomBytes, type NodeId } from '../src/ids/index.js';
 import { keyPairFromSeed, sign } from '../src/keys/crypto.js';
 import { SignalingClient } from '../src/network/signaling-client.js';
 import { startSignalingServer } from '../signaling-server/src/index.js';
-import { fmtMs, percentile, selfCpu, sleep, table, type BenchOptions, type Section } from './fixtures.js';
+import { fmtMs, percentile, ratio, selfCpu, sleep, table, type BenchOptions, type Section } from './fixtures.js';
+import type { AbuseStats } from './signaling-abuser.js';
 
 // ---- the server process --------------------------------------------------------------------------
 
@@ -47,9 +52,33 @@ interface Phase {
   serverRssMb: number;
 }
 
+/** Client i's own loopback address (127.0.1.1, 127.0.1.2, …): one user each, never the abuser's 127.0.0.2. */
+function clientAddress(i: number): string {
+  return `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+}
+
+/** The `ws` class bound to one local address, in the shape SignalingClient expects. */
+function boundWebSocket(localAddress: string): new (url: string) => WebSocket {
+  return class extends WebSocket {
+    constructor(url: string) {
+      super(url, { localAddress });
+    }
+  };
+}
+
+/** Started once the clients are logged in (given their NodeIds), stopped after the measured traffic. */
+type Disturbance = (victims: NodeId[]) => Promise<() => Promise<AbuseStats>>;
+
 const PAYLOAD = `candidate:842163049 1 udp 1677729535 127.0.0.1 50523 typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag ${'x'.repeat(120)}`;
 
-async function phase(url: string, usage: () => Promise<{ cpuMs: number; rssBytes: number }>, clients: number, ratePerClient: number, seconds: number): Promise<Phase> {
+async function phase(
+  url: string,
+  usage: () => Promise<{ cpuMs: number; rssBytes: number }>,
+  clients: number,
+  ratePerClient: number,
+  seconds: number,
+  disturb?: Disturbance,
+): Promise<Phase & { abuse?: AbuseStats }> {
   // Identities first (not part of the measured login).
   const ids = await Promise.all(
     Array.from({ length: clients }, async () => {
@@ -61,9 +90,18 @@ async function phase(url: string, usage: () => Promise<{ cpuMs: number; rssBytes
   let received = 0;
   let lastReceipt = 0;
   let errors = 0;
-  const list = ids.map((id) => new SignalingClient({ url, nodeId: id.nodeId, sign: id.sign, WebSocket: WebSocket as never, backoff: { initialMs: 1000, maxMs: 5000 } }));
+  let junk = 0;
+  const list = ids.map(
+    (id, i) => new SignalingClient({ url, nodeId: id.nodeId, sign: id.sign, WebSocket: boundWebSocket(clientAddress(i)), backoff: { initialMs: 1000, maxMs: 5000 } }),
+  );
+  const ours = new Set(ids.map((id) => id.nodeId));
   for (const c of list) {
-    c.on('signal', ({ data }) => {
+    c.on('signal', ({ data, from }) => {
+      // The abuser's flood reaches these clients too; only partners' signals are measured.
+      if (!ours.has(from)) {
+        junk += 1;
+        return;
+      }
       received += 1;
       lastReceipt = performance.now();
       latencies.push(lastReceipt - (data as { t: number }).t);
@@ -81,6 +119,7 @@ async function phase(url: string, usage: () => Promise<{ cpuMs: number; rssBytes
     }),
   );
   const loginWallMs = performance.now() - loginStart;
+  const stopDisturbance = await disturb?.(ids.map((id) => id.nodeId));
   // Pairs: i talks to i + clients/2 and back; a tick every 100 ms sends rate/10 messages per client.
   const half = Math.floor(clients / 2);
   const partner = (i: number): NodeId => ids[i < half ? i + half : i - half]!.nodeId;
@@ -113,6 +152,7 @@ async function phase(url: string, usage: () => Promise<{ cpuMs: number; rssBytes
   const elapsed = (performance.now() - t0) / 1000;
   const relaySeconds = (Math.max(lastReceipt, t0 + seconds * 1000) - t0) / 1000;
   const u1 = await usage();
+  const abuse = await stopDisturbance?.();
   const clientCpu = selfCpu() - c0;
   await Promise.all(list.map((c) => c.close()));
   return {
@@ -129,6 +169,34 @@ async function phase(url: string, usage: () => Promise<{ cpuMs: number; rssBytes
     serverCpuPct: ((u1.cpuMs - u0.cpuMs) / (elapsed * 1000)) * 100,
     clientCpuPct: (clientCpu / (elapsed * 1000)) * 100,
     serverRssMb: u1.rssBytes / 1e6,
+    ...(abuse === undefined ? {} : { abuse: { ...abuse, delivered: junk } }),
+  };
+}
+
+/**
+ * Forks the abuser process at the given niceness and points it at `victims`; the returned function
+ * stops it and returns its counts.
+ */
+async function abuser(url: string, victims: NodeId[], niceness: number): Promise<() => Promise<AbuseStats>> {
+  const child = fork(fileURLToPath(new URL('./signaling-abuser.ts', import.meta.url)), [], {
+    env: { ...process.env, KEYNODE_BENCH_ROLE: 'signaling-abuser' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  setPriority(child.pid!, niceness);
+  const exited = new Promise((r) => child.once('exit', r));
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the abuser process exited (${code})`)));
+    child.send({ url, victims });
+  });
+  // Let it reach its steady state (every slot it may hold taken, the flood flowing) before measuring.
+  await sleep(1500);
+  return async () => {
+    const stats = new Promise<AbuseStats>((resolve) => child.once('message', (m: AbuseStats) => resolve(m)));
+    child.send('stop');
+    const result = await stats;
+    await exited;
+    return result;
   };
 }
 
@@ -148,6 +216,9 @@ export async function runSignalingLoad(opts: BenchOptions): Promise<Section> {
     : [[200, 10], [200, 40], [500, 10], [500, 40]];
   const seconds = opts.quick ? 3 : 5;
   const phases: Phase[] = [];
+  // Rounds of (without, with) the abuser, alternated so a drift of the machine's load shows.
+  const abuse: Array<{ without: Phase; shared: Phase & { abuse?: AbuseStats }; niced: Phase & { abuse?: AbuseStats } }> = [];
+  const [abuseClients, abuseRate] = [200, 10];
   try {
     opts.log('signaling: warm-up (50 clients, 1 s, not reported)…');
     await phase(url, usage, 50, 10, 1);
@@ -155,6 +226,16 @@ export async function runSignalingLoad(opts: BenchOptions): Promise<Section> {
       opts.log(`signaling: ${clients} clients, ${rate} messages/s each, ${seconds} s…`);
       phases.push(await phase(url, usage, clients, rate, seconds));
       await sleep(500);
+    }
+    for (let round = 0; round < (opts.quick ? 1 : 2); round++) {
+      opts.log(`signaling: ${abuseClients} clients, ${abuseRate} messages/s each, ${seconds} s, without and then with an abusive client…`);
+      const without = await phase(url, usage, abuseClients, abuseRate, seconds);
+      await sleep(500);
+      const shared = await phase(url, usage, abuseClients, abuseRate, seconds, (victims) => abuser(url, victims, 0));
+      await sleep(1000);
+      const niced = await phase(url, usage, abuseClients, abuseRate, seconds, (victims) => abuser(url, victims, 19));
+      await sleep(1000);
+      abuse.push({ without, shared, niced });
     }
   } finally {
     child.send({ cmd: 'stop' });
@@ -173,6 +254,21 @@ export async function runSignalingLoad(opts: BenchOptions): Promise<Section> {
       `${p.serverRssMb.toFixed(0)} MB`,
     ];
   });
+  const latency = (p: Phase) =>
+    `${fmtMs(percentile(p.latencies, 50))} / ${fmtMs(percentile(p.latencies, 95))} / ${fmtMs(percentile(p.latencies, 99))} / ${fmtMs(p.latencies[p.latencies.length - 1] ?? NaN)}`;
+  const abuseRow = (label: string, p: Phase & { abuse?: AbuseStats }, without: Phase): string[] => {
+    const a = p.abuse;
+    const did = a === undefined
+      ? ''
+      : `${a.attempts} sockets tried (${a.loggedIn} logged in, ${a.refused} refused), ${a.halfOpen} half-open, ${a.signals} 60 KB signals (${a.receiverBusy} receiver-busy, ${a.rateLimited} rate-limited), ${a.hugeFrames} 1 MiB frames (${a.closedTooLarge} closed 1009), ${a.closedOther} other closes; ${a.delivered ?? 0} of its signals reached the clients; its own CPU ${a.cpuPct.toFixed(0)}%`;
+    const vs = p === without ? '' : ratio(percentile(p.latencies, 99), percentile(without.latencies, 99));
+    return [label, `${p.received} / ${p.sent}`, latency(p), vs, `${p.serverCpuPct.toFixed(0)}%`, did];
+  };
+  const abuseRows = abuse.flatMap(({ without, shared, niced }) => [
+    abuseRow('without', without, without),
+    abuseRow('with the abuser, sharing the CPU', shared, without),
+    abuseRow('with the abuser at nice 19', niced, without),
+  ]);
   return {
     title: 'Signaling server under load (server process alone, default limits; clients in the bench process)',
     lines: [
@@ -183,6 +279,10 @@ export async function runSignalingLoad(opts: BenchOptions): Promise<Section> {
         ['clients', 'login p50 / p99 / all logged in', 'offered msg/s', 'relayed msg/s', 'delivered / sent', 'relay latency p50 / p95 / p99 / max', 'CPU server / clients', 'server RSS'],
         rows,
       ),
+      '',
+      `One abusive client: ${abuseClients} clients at ${abuseRate} messages/s each as above, measured without and then with bench/signaling-abuser.ts running in its own process from one address (the clients use 127.0.1.x, one address each; the abuser 127.0.0.2). It tries to hold 96 WebSockets and 32 half-open sockets (the server allows one address 64), and floods 60 KB signals at the measured clients as fast as its sockets take them, with a 1 MiB frame now and then. Its own work competes with the server and the clients for this machine's cores, which a remote abuser's would not; so it runs once at normal priority and once at nice 19 (using what the others leave), and its own CPU is shown. Goal: p99 with the abuser at most 2× the p99 without.`,
+      '',
+      ...table(['run', 'delivered / sent', 'relay latency p50 / p95 / p99 / max', 'p99 with / without', 'CPU server', 'what the abuser did'], abuseRows),
     ],
   };
 }

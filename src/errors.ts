@@ -62,6 +62,7 @@ export const errorCodes = [
   'ErrorKeynodeLocked',
   'ErrorKeynodePassphraseInvalid',
   'ErrorStorageInUse',
+  'ErrorSignalingReceiverBusy',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

@@ -1,16 +1,18 @@
 // `npm run signaling`: runs the signaling server until SIGINT/SIGTERM. Configured by environment:
 // PORT or SIGNALING_PORT (default 8787), HOST (default 127.0.0.1), PUBLIC_URL (comma-separated URLs
-// clients dial, needed behind a proxy), ICE_SERVERS (a JSON array of RTCIceServer).
+// clients dial, needed behind a proxy), ICE_SERVERS (a JSON array of RTCIceServer), TRUSTED_PROXIES
+// (how many reverse proxies append to X-Forwarded-For; default 0: the header is ignored).
 import { startSignalingServer } from './index.js';
 
 const port = Number(process.env.PORT ?? process.env.SIGNALING_PORT ?? 8787);
 const host = process.env.HOST ?? '127.0.0.1';
 const publicUrl = process.env.PUBLIC_URL?.split(',').map((u) => u.trim()).filter(Boolean);
+const trustedProxies = Number(process.env.TRUSTED_PROXIES ?? 0);
 
 try {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT "${process.env.PORT ?? process.env.SIGNALING_PORT}" is not a port number.`);
   const iceServers = process.env.ICE_SERVERS === undefined ? [] : (JSON.parse(process.env.ICE_SERVERS) as RTCIceServer[]);
-  const server = await startSignalingServer({ port, host, iceServers, ...(publicUrl?.length ? { publicUrl } : {}) });
+  const server = await startSignalingServer({ port, host, iceServers, trustedProxies, ...(publicUrl?.length ? { publicUrl } : {}) });
   console.log(`keynode signaling server listening on ${server.url}`);
   const stop = () => {
     void server.close().then(() => process.exit(0));

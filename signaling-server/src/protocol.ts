@@ -23,6 +23,34 @@ export function loginSignatureInput(nonce: string, serverUrl: string): Uint8Arra
 /** The default largest message either side sends; servers may be configured lower or higher. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
+/**
+ * The deepest nesting of arrays and objects either side accepts in one message. SDP and ICE need
+ * four levels; without a bound, a 64 KiB message nested 30,000 deep parses, but re-serializing it to
+ * relay it (JSON.stringify recurses) overflows the stack.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * True when `text` nests arrays and objects deeper than `limit`. Counted on the text, skipping
+ * strings, so a message is refused before JSON.parse builds anything. Invalid JSON may count
+ * wrongly; JSON.parse refuses it afterwards anyway.
+ */
+export function jsonNestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character, a quote included
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** Close codes the server uses, so a client can tell why it was dropped even if it missed the error. */
 export const closeCodes = {
   shutdown: 1001,
@@ -54,6 +82,10 @@ export const wireErrorCodes = [
   'mailbox-full',
   'server-full',
   'internal',
+  'too-deep',
+  'too-many-connections',
+  'receiver-busy',
+  'mailbox-quota',
 ] as const;
 export type WireErrorCode = (typeof wireErrorCodes)[number];
 
@@ -105,10 +137,17 @@ export const MailboxAckSchema = v.object({
   rid: RidSchema,
 });
 
+/** The default most contacts a keynode may list; 1000 NodeIds fit in one message under MAX_MESSAGE_BYTES. */
+export const MAX_CONTACTS = 1000;
+
+/** The NodeIds this keynode accepts as contacts: they may see its presence and put to its mailbox first. */
+export const ContactsSchema = v.object({ type: v.literal('contacts'), nodeIds: v.array(NodeIdSchema), rid: RidSchema });
+
 export const clientMessageSchemas = {
   login: LoginSchema,
   signal: SignalSchema,
   watch: WatchSchema,
+  contacts: ContactsSchema,
   'mailbox.put': MailboxPutSchema,
   'mailbox.ack': MailboxAckSchema,
 } as const;

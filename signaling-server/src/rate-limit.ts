@@ -26,6 +26,16 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Takes `n` tokens even into debt (a message already read cannot be unread) and returns how many
+   * milliseconds until the bucket is out of debt; 0 when it is not in debt.
+   */
+  spend(n: number): number {
+    this.refill();
+    this.tokens -= n;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.perSecond) * 1000;
+  }
+
   /** True once the bucket has refilled completely, i.e. forgetting it would change nothing. */
   isFull(): boolean {
     this.refill();

@@ -1,14 +1,24 @@
-// Starts the signaling server: an HTTP server that accepts only WebSocket upgrades, one Session per
-// socket, a heartbeat that drops dead sockets and sweeps expired state, and an idempotent close.
+// Starts the signaling server: a TCP listener that admits connections (admission.ts) before an HTTP
+// server that accepts only WebSocket upgrades, one Session per socket, a heartbeat that drops dead
+// sockets and sweeps expired state, and an idempotent close.
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type ServerOptions } from 'ws';
 import { KeynodeError } from '../../src/errors.js';
+import { Admission, type Refusal } from './admission.js';
+import { readFdLimit, socketBudget } from './fd-budget.js';
 import { Hub } from './hub.js';
 import { resolveLimits, type Limits } from './limits.js';
+import { RelayBudget } from './outbound.js';
 import { closeCodes, normalizeServerUrl } from './protocol.js';
 import { Session, type ServerContext } from './session.js';
 import { openMailboxStore } from './stores/index.js';
+
+/** How long a client that does not answer our close frame keeps its socket (ws waits 30 s by default). */
+const CLOSE_GRACE_MS = 2000;
+/** How long a refused connection has to read why before it is cut. */
+const REFUSAL_GRACE_MS = 200;
 
 export interface SignalingServerOptions {
   /** 0 = any free port (default). */
@@ -27,6 +37,14 @@ export interface SignalingServerOptions {
   publicUrl?: string | string[];
   /** Wall clock for mailbox times and expiry (tests inject one). */
   clock?: () => number;
+  /**
+   * How many reverse proxies in front of the server append the client's address to
+   * X-Forwarded-For; per-source limits then count that address. 0 (default): the socket's own
+   * address, and the header is ignored, since any client can write it.
+   */
+  trustedProxies?: number;
+  /** The process's file-descriptor limit, which the socket budget derives from. Default: read from /proc/self/limits (1024 where it cannot be read). */
+  fileDescriptorLimit?: number;
 }
 
 export interface SignalingServer {
@@ -34,6 +52,8 @@ export interface SignalingServer {
   url: string;
   /** The port actually bound (useful with port 0 behind a publicUrl). */
   port: number;
+  /** What the server holds at most: sockets (the descriptor limit less a reserve) and WebSocket connections. */
+  capacity: { fileDescriptors: number; sockets: number; connections: number };
   close(): Promise<void>;
 }
 
@@ -41,39 +61,61 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   const limits = resolveLimits(opts.limits);
   const clock = opts.clock ?? Date.now;
   const host = opts.host ?? '127.0.0.1';
+  const trustedProxies = opts.trustedProxies ?? 0;
+  if (!Number.isSafeInteger(trustedProxies) || trustedProxies < 0) {
+    throw new KeynodeError('ErrorInvalidArgument', 'trustedProxies must be a whole number of proxies, 0 or more.');
+  }
+  const fileDescriptors = opts.fileDescriptorLimit ?? readFdLimit();
+  if (!(fileDescriptors > 0)) throw new KeynodeError('ErrorInvalidArgument', 'fileDescriptorLimit must be a positive number.');
+  const capacity = { fileDescriptors, sockets: socketBudget(fileDescriptors), connections: 0 };
+  capacity.connections = Math.min(limits.maxConnections, capacity.sockets);
   // Checked before listening, so a bad option leaves no port open behind it.
   const explicitUrls = opts.publicUrl === undefined ? undefined : parsePublicUrls(opts.publicUrl);
   const mailbox = openMailboxStore({ ...(opts.redisUrl === undefined ? {} : { redisUrl: opts.redisUrl }), limits, clock });
 
+  const admission = new Admission(limits, capacity.sockets, trustedProxies);
   const http = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
     res.end('keynode signaling server: connect with a WebSocket.\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', (e) => reject(new KeynodeError('ErrorInvalidArgument', `The signaling server cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e })));
-    http.listen(opts.port ?? 0, host, () => resolve());
+  // Connections meet admission before HTTP parses a byte of them.
+  const tcp = createTcpServer((socket) => {
+    const refusal = admission.accept(socket);
+    if (refusal !== undefined) refuse(socket, refusal);
+    else http.emit('connection', socket);
   });
-  const port = (http.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', (e) => reject(new KeynodeError('ErrorInvalidArgument', `The signaling server cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e })));
+    tcp.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (tcp.address() as AddressInfo).port;
   const publicUrls = explicitUrls ?? defaultPublicUrls(host, port);
 
   const hub = new Hub(limits);
-  const ctx: ServerContext = { limits, hub, mailbox, publicUrls, iceServers: opts.iceServers ?? [], clock };
+  const ctx: ServerContext = { limits, hub, relay: new RelayBudget(limits), mailbox, publicUrls, iceServers: opts.iceServers ?? [], clock };
   const sessions = new Set<Session>();
-  const wss = new WebSocketServer({ server: http, maxPayload: limits.hardMaxMessageBytes });
-  wss.on('connection', (ws) => {
-    if (sessions.size >= limits.maxConnections) {
-      ws.send(JSON.stringify({ type: 'error', code: 'server-full', message: 'The signaling server has too many connections; try again later.' }));
-      ws.close(closeCodes.serverFull, 'server full');
-      return;
-    }
-    const session = new Session(ws, ctx);
-    sessions.add(session);
-    ws.on('close', () => sessions.delete(session));
+  // closeTimeout is a ws 8.19+ option that @types/ws does not list yet.
+  const wsOptions: ServerOptions & { closeTimeout: number } = { noServer: true, maxPayload: limits.hardMaxMessageBytes, closeTimeout: CLOSE_GRACE_MS };
+  const wss = new WebSocketServer(wsOptions);
+  http.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+    const admitted = admission.upgrade(socket as Socket, req);
+    if ('refusal' in admitted) return refuse(socket, admitted.refusal);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (sessions.size >= capacity.connections) {
+        ws.send(JSON.stringify({ type: 'error', code: 'server-full', message: 'The signaling server has too many connections; try again later.' }));
+        ws.close(closeCodes.serverFull, 'server full');
+        return;
+      }
+      const session = new Session(ws, ctx, admitted.source, admitted.loginDeadline);
+      sessions.add(session);
+      ws.on('close', () => sessions.delete(session));
+    });
   });
 
   const heartbeat = setInterval(() => {
     for (const session of sessions) session.heartbeat();
     hub.sweep();
+    admission.sweep();
     mailbox.sweep().catch(() => undefined); // the next beat tries again
   }, limits.heartbeatMs);
   heartbeat.unref();
@@ -82,6 +124,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       clearInterval(heartbeat);
+      const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       const clients = [...wss.clients];
       for (const ws of clients) ws.close(closeCodes.shutdown, 'server shutting down');
       // Give clients a moment to answer the close frame, then cut whoever did not.
@@ -89,14 +132,36 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
         Promise.all(clients.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((r) => ws.once('close', r))))),
         new Promise((r) => setTimeout(r, 500).unref()),
       ]);
-      for (const ws of wss.clients) ws.terminate();
+      for (const socket of admission.sockets) socket.destroy();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await closed;
       await mailbox.close();
     })());
 
-  return { url: publicUrls[0]!.replace(/\/$/, ''), port, close };
+  return { url: publicUrls[0]!.replace(/\/$/, ''), port, capacity, close };
+}
+
+/**
+ * Answers a refused connection in plain HTTP — the WebSocket never opens, so the sentence is for
+ * people and logs, the code in X-Keynode-Error for programs — and closes it. A repeated refusal
+ * of the same source is closed without an answer.
+ */
+function refuse(socket: Duplex, refusal: Refusal): void {
+  socket.on('error', () => undefined);
+  if (!refusal.explain) {
+    socket.destroy();
+    return;
+  }
+  const body = `${refusal.message}\n`;
+  const reason = refusal.status === 429 ? 'Too Many Requests' : 'Service Unavailable';
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Keynode-Error: ${refusal.code}\r\n\r\n${body}`,
+  );
+  // Drop what the client sends: a socket closed with unread input is reset, and the reset can
+  // overtake the answer.
+  socket.resume();
+  setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
 }
 
 function parsePublicUrls(publicUrl: string | string[]): string[] {

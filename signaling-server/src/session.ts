@@ -13,17 +13,22 @@ import {
   clientMessageSchemas,
   closeCodes,
   describeIssues,
+  jsonNestedDeeperThan,
+  MAX_JSON_DEPTH,
   type ClientMessage,
   type MailboxItem,
   type ServerMessageOut,
   type WireErrorCode,
 } from './protocol.js';
-import { TokenBucket, ViolationCounter } from './rate-limit.js';
-import type { MailboxStore } from './stores/index.js';
+import type { Source } from './admission.js';
+import { Outbound, type RelayBudget, type RelayRefusal, type Sender } from './outbound.js';
+import { monotonicNow, TokenBucket, ViolationCounter } from './rate-limit.js';
+import type { MailboxRefusal, MailboxStore } from './stores/index.js';
 
 export interface ServerContext {
   limits: Limits;
   hub: Hub;
+  relay: RelayBudget;
   mailbox: MailboxStore;
   /** Normalized URLs a login signature may name (see docs/protocol.md, origin binding). */
   publicUrls: readonly string[];
@@ -35,14 +40,44 @@ type Msg<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
 
 const clientTypes = Object.keys(clientMessageSchemas).join(', ');
 
+/** Why a put was refused: the wire code and the start of the sentence for the sender. */
+function mailboxRefusal(reason: MailboxRefusal, to: NodeId, limits: Limits): { code: WireErrorCode; why: string } {
+  const share = (items: number, bytes: number) => `${items} items or ${bytes} bytes`;
+  switch (reason) {
+    case 'count':
+      return { code: 'mailbox-full', why: `The mailbox of ${to} is full (${limits.mailboxMaxItems} items)` };
+    case 'bytes':
+      return { code: 'mailbox-full', why: `The mailbox of ${to} would exceed ${limits.mailboxMaxBytes} bytes` };
+    case 'sender':
+      return { code: 'mailbox-quota', why: `You already have the most the mailbox of ${to} keeps from one sender (${share(limits.mailboxSenderItems, limits.mailboxSenderBytes)})` };
+    case 'source':
+      return { code: 'mailbox-quota', why: `Keynodes at your network address that ${to} has not listed as contacts already have the most its mailbox keeps from one sender (${share(limits.mailboxSenderItems, limits.mailboxSenderBytes)})` };
+    case 'strangers':
+      return { code: 'mailbox-quota', why: `The mailbox of ${to} keeps at most ${share(limits.mailboxStrangerItems, limits.mailboxStrangerBytes)} from keynodes it has not listed as contacts, and that share is full` };
+    case 'source-total':
+      return { code: 'mailbox-quota', why: `Keynodes at your network address already have ${limits.mailboxSourceBytes} bytes waiting in mailboxes on this server, the most it keeps for one address` };
+    case 'strangers-total':
+      return { code: 'mailbox-full', why: 'The server\'s mailbox storage for senders their recipients have not listed as contacts is full' };
+    case 'total':
+      return { code: 'mailbox-full', why: 'The server\'s mailbox storage is full' };
+  }
+}
+
+/** Why a relay was refused, for the sender. */
+const busy: Record<RelayRefusal, (to: NodeId) => string> = {
+  sender: (to) => `Your messages to ${to} are piling up: it is not reading them as fast as you send.`,
+  source: () => 'Messages from your network address are piling up at receivers that do not read them as fast.',
+  total: () => 'The server holds too many undelivered messages right now.',
+};
+
 export class Session implements Member {
   nodeId: NodeId | undefined;
   /** Cleared by the heartbeat before each ping and set again by the pong. */
   alive = true;
   private nonce: string | undefined = newNonce();
   private closed = false;
-  private welcomed = false;
-  private readonly held: ServerMessageOut[] = [];
+  private readingPaused = false;
+  private readonly out: Outbound;
   private readonly bucket: TokenBucket;
   private readonly violations: ViolationCounter;
   private readonly loginTimer: ReturnType<typeof setTimeout>;
@@ -50,25 +85,29 @@ export class Session implements Member {
   constructor(
     private readonly ws: WebSocket,
     private readonly ctx: ServerContext,
+    /** The source address this connection counts against (admission.ts). */
+    readonly source: Source,
+    /** When the login must be done by (monotonic ms), counted from TCP accept. */
+    loginDeadline: number,
   ) {
+    this.out = new Outbound(ws, ctx.limits, ctx.relay, () => this.close(closeCodes.slowConsumer, 'too slow: its own messages were piling up'));
     this.bucket = new TokenBucket(ctx.limits.ratePerSecond, ctx.limits.rateBurst);
     this.violations = new ViolationCounter(ctx.limits.maxRateViolations);
     this.loginTimer = setTimeout(() => {
-      this.error('login-timeout', `No valid login within ${ctx.limits.loginTimeoutMs} ms; the connection is closed.`);
+      this.error('login-timeout', `No valid login within ${ctx.limits.loginTimeoutMs} ms of connecting; the connection is closed.`);
       this.close(closeCodes.loginTimeout, 'login timeout');
-    }, ctx.limits.loginTimeoutMs);
+    }, Math.max(0, loginDeadline - monotonicNow()));
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('close', () => this.onClose());
     // ws reports protocol violations (bad UTF-8, oversized frames) here and then closes the socket.
     ws.on('error', () => this.onClose());
-    this.sendNow({ type: 'challenge', nonce: this.nonce! });
+    this.out.own({ type: 'challenge', nonce: this.nonce! }, true);
   }
 
-  send(message: ServerMessageOut): void {
-    // Until the welcome is out, relayed messages wait so the welcome is always the first reply.
-    if (this.nodeId !== undefined && !this.welcomed) this.held.push(message);
-    else this.sendNow(message);
+  /** A message from another keynode; refused (and then not sent) when that sender has too much waiting here. */
+  relay(message: ServerMessageOut, from: Sender): RelayRefusal | undefined {
+    return this.closed ? undefined : this.out.relay(message, from);
   }
 
   replaced(): void {
@@ -93,39 +132,35 @@ export class Session implements Member {
     this.ws.close(code, reason);
   }
 
-  private sendNow(message: ServerMessageOut): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
-      // A client that does not read must not make the server hold unbounded data for it.
-      this.close(closeCodes.slowConsumer, 'too slow: messages were piling up');
-      return;
-    }
-    this.ws.send(JSON.stringify(message));
-  }
-
   private error(code: WireErrorCode, message: string, rid?: number): void {
-    this.sendNow(rid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, rid });
+    this.out.own(rid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, rid }, true);
   }
 
   private onClose(): void {
     this.closed = true;
     clearTimeout(this.loginTimer);
+    this.out.dropAll();
     this.ctx.hub.leave(this);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     const { limits } = this.ctx;
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    this.chargeSource(bytes.length);
     const nodeOk = this.nodeId === undefined || this.ctx.hub.nodeBucket(this.nodeId).take();
     if (!this.bucket.take() || !nodeOk) return this.throttled();
     if (isBinary) return this.error('binary-not-supported', 'Binary frames are not part of the signaling protocol; send JSON text.');
-    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (bytes.length > limits.maxMessageBytes) {
       return this.error('too-large', `A message may be at most ${limits.maxMessageBytes} bytes; this one has ${bytes.length}.`);
     }
+    const text = bytes.toString('utf8');
+    if (jsonNestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      return this.error('too-deep', `A message may nest arrays and objects at most ${MAX_JSON_DEPTH} levels deep; this one nests deeper.`);
+    }
     let json: unknown;
     try {
-      json = JSON.parse(bytes.toString('utf8'));
+      json = JSON.parse(text);
     } catch {
       return this.error('bad-json', 'The message is not valid JSON.');
     }
@@ -146,6 +181,22 @@ export class Session implements Member {
     this.dispatch(message).catch(() => {
       this.error('internal', `The server failed to handle this "${message.type}" message; please retry.`, rid);
     });
+  }
+
+  /**
+   * Every byte read counts against the source's byte budget. In debt, the server stops reading this
+   * socket until the debt is paid: the flood waits in the sender's own TCP buffers, costing the
+   * server nothing, and other sources are read as before.
+   */
+  private chargeSource(bytes: number): void {
+    const wait = this.source.bytes.spend(bytes);
+    if (wait === 0 || this.readingPaused) return;
+    this.readingPaused = true;
+    this.ws.pause();
+    setTimeout(() => {
+      this.readingPaused = false;
+      if (!this.closed) this.ws.resume();
+    }, wait).unref();
   }
 
   private throttled(): void {
@@ -172,6 +223,8 @@ export class Session implements Member {
       case 'mailbox.ack':
         await this.ctx.mailbox.ack(this.nodeId!, message.ids);
         return;
+      case 'contacts':
+        return this.setContacts(message);
     }
   }
 
@@ -195,9 +248,14 @@ export class Session implements Member {
     }
     clearTimeout(this.loginTimer);
     this.nodeId = message.nodeId;
-    this.ctx.hub.join(this as Session & { nodeId: NodeId });
+    // Until the welcome is out, messages for us wait, so the welcome is always the first reply.
+    this.out.hold();
     let items: MailboxItem[];
     try {
+      // The contacts it listed last time decide who hears that it is online, until it lists them again.
+      const contacts = await this.ctx.mailbox.contacts(message.nodeId);
+      if (this.closed) return;
+      this.ctx.hub.join(this as Session & { nodeId: NodeId }, contacts);
       items = await this.ctx.mailbox.list(message.nodeId);
     } catch {
       // Without a welcome the connection is of no use (and would hold relayed messages forever).
@@ -205,10 +263,9 @@ export class Session implements Member {
       return this.close(closeCodes.internal, 'mailbox unavailable');
     }
     const [first, ...rest] = this.chunk(items);
-    this.welcomed = true;
-    this.sendNow({ type: 'welcome', nodeId: message.nodeId, iceServers: this.ctx.iceServers, mailbox: first ?? [] });
-    for (const items of rest) this.sendNow({ type: 'mailbox', items });
-    for (const held of this.held.splice(0)) this.sendNow(held);
+    this.out.own({ type: 'welcome', nodeId: message.nodeId, iceServers: this.ctx.iceServers, mailbox: first ?? [] }, true);
+    for (const items of rest) this.out.own({ type: 'mailbox', items }, true);
+    this.out.release();
   }
 
   /** Splits mailbox items so every message stays under the message size limit. */
@@ -234,10 +291,12 @@ export class Session implements Member {
   private async signal(message: Msg<'signal'>): Promise<void> {
     const target = this.ctx.hub.get(message.to);
     if (target === undefined) {
-      return this.send({ type: 'peer-offline', nodeId: message.to, ...(message.rid === undefined ? {} : { rid: message.rid }) });
+      return this.out.own({ type: 'peer-offline', nodeId: message.to, ...(message.rid === undefined ? {} : { rid: message.rid }) });
     }
     // `from` is the authenticated NodeId of this connection, never anything the sender wrote.
-    target.send({ type: 'signal', from: this.nodeId!, data: message.data });
+    const refused = target.relay({ type: 'signal', from: this.nodeId!, data: message.data }, this);
+    if (refused !== undefined) return this.error('receiver-busy', `${busy[refused](message.to)} This signal was dropped; try again later.`, message.rid);
+    this.ctx.hub.signalled(this, message.to);
   }
 
   private async watch(message: Msg<'watch'>): Promise<void> {
@@ -245,14 +304,22 @@ export class Session implements Member {
     if (message.nodeIds.length > maxWatch) {
       return this.error('too-many', `A connection may watch at most ${maxWatch} NodeIds; this asked for ${message.nodeIds.length}.`, message.rid);
     }
-    const added = this.ctx.hub.watch(this, message.nodeIds);
     // Each newly watched node's state now: online counts as coming online (the watcher wants to
     // retry towards it); offline, as having left (a connection the watcher just made to it may
-    // already be dead). Only the new ones: a watcher that re-sends its set on every peer-online
-    // would otherwise loop.
-    for (const nodeId of added) {
-      this.send({ type: this.ctx.hub.get(nodeId) !== undefined ? 'peer-online' : 'peer-offline', nodeId });
+    // already be dead). A node that has not introduced itself to the watcher reads as offline.
+    // Only the new ones: a watcher that re-sends its set on every peer-online would otherwise loop.
+    for (const { nodeId, online } of this.ctx.hub.watch(this, message.nodeIds)) {
+      this.out.own({ type: online ? 'peer-online' : 'peer-offline', nodeId });
     }
+  }
+
+  private async setContacts(message: Msg<'contacts'>): Promise<void> {
+    const { maxContacts } = this.ctx.limits;
+    if (message.nodeIds.length > maxContacts) {
+      return this.error('too-many', `A keynode may list at most ${maxContacts} contacts; this listed ${message.nodeIds.length}.`, message.rid);
+    }
+    this.ctx.hub.setContacts(this, message.nodeIds);
+    await this.ctx.mailbox.setContacts(this.nodeId!, message.nodeIds, this.source.key);
   }
 
   private async mailboxPut(message: Msg<'mailbox.put'>): Promise<void> {
@@ -262,17 +329,16 @@ export class Session implements Member {
       return this.error('too-large', `A mailbox token may be at most ${limits.maxTokenBytes} bytes; this one has ${size}.`, message.rid);
     }
     const item: MailboxItem = { id: base64urlEncode(randomBytes(16)), from: this.nodeId!, token: message.token, at: this.ctx.clock() };
-    const stored = await this.ctx.mailbox.put(message.to, item);
+    const stored = await this.ctx.mailbox.put(message.to, item, this.source.key);
     if (!stored.ok) {
-      const why = {
-        count: `The mailbox of ${message.to} is full (${limits.mailboxMaxItems} items)`,
-        bytes: `The mailbox of ${message.to} would exceed ${limits.mailboxMaxBytes} bytes`,
-        total: 'The server\'s mailbox storage is full',
-      }[stored.reason];
-      return this.error('mailbox-full', `${why}; nothing was stored. It empties as the recipient logs in and acknowledges, or as items expire.`, message.rid);
+      const { code, why } = mailboxRefusal(stored.reason, message.to, limits);
+      return this.error(code, `${why}; nothing was stored. It empties as the recipient logs in and acknowledges, or as items expire.`, message.rid);
     }
+    // A recipient with too much from us waiting gets it at its next login instead. `delivered`
+    // says whether the recipient is online, so only a sender that may see its presence learns it.
     const target = this.ctx.hub.get(message.to);
-    target?.send({ type: 'mailbox', items: [item] });
-    this.send({ type: 'mailbox.stored', id: item.id, delivered: target !== undefined, ...(message.rid === undefined ? {} : { rid: message.rid }) });
+    const relayed = target !== undefined && target.relay({ type: 'mailbox', items: [item] }, this) === undefined;
+    const delivered = relayed && this.ctx.hub.mayWatch(this, target);
+    this.out.own({ type: 'mailbox.stored', id: item.id, delivered, ...(message.rid === undefined ? {} : { rid: message.rid }) });
   }
 }

@@ -54,6 +54,24 @@ describe('signaling bad input', () => {
     await others.stillRelay(1);
   });
 
+  it('refuses a relayed signal nested too deep with too-deep, instead of failing to relay it', async () => {
+    const url = await start();
+    const others = await bystanders(url);
+    const bad = await loggedIn(url);
+    const target = await loggedIn(url);
+    // 20,000 levels fit in 40 KB, under the size limit; JSON.stringify overflows the stack on them.
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    bad.peer.send(`{"type":"signal","to":"${target.id.nodeId}","rid":7,"data":${deep}}`);
+    expect(await bad.peer.next('error')).toMatchObject({ code: 'too-deep', message: expect.stringMatching(/at most 32 levels deep/) });
+    expect(bad.peer.ws.readyState).toBe(WebSocket.OPEN);
+    // Brackets inside strings are text, not nesting; 32 real levels still go through.
+    const fine = { s: '['.repeat(1000), d: JSON.parse('['.repeat(30) + ']'.repeat(30)) as unknown };
+    bad.peer.send({ type: 'signal', to: target.id.nodeId, data: fine });
+    expect(await target.peer.next('signal')).toEqual({ type: 'signal', from: bad.id.nodeId, data: fine });
+    expect(target.peer.messages.filter((m) => m.type === 'signal')).toHaveLength(1);
+    await others.stillRelay(6);
+  });
+
   it('closes the socket on a frame far beyond the size limit, without disturbing others', async () => {
     const url = await start({ maxMessageBytes: 1024, hardMaxMessageBytes: 8192 });
     const others = await bystanders(url);
@@ -75,6 +93,106 @@ describe('signaling bad input', () => {
     // Only one warning was sent, not one per dropped message.
     expect(flood.peer.messages.filter((m) => m.type === 'error')).toHaveLength(2);
     await others.stillRelay(3);
+  });
+
+  it('reads a source that floods bytes only as fast as its byte budget, and everyone else at once', async () => {
+    const url = await start({ sourceBytesPerSecond: 20_000, sourceBytesBurst: 20_000, ratePerSecond: 1000, rateBurst: 1000 });
+    const receiver = await loggedIn(url, undefined, { localAddress: '127.0.0.1' });
+    const flood = await loggedIn(url, undefined, { localAddress: '127.0.0.2' });
+    const bystander = await loggedIn(url, undefined, { localAddress: '127.0.0.3' });
+    // 400 KB: at 20 KB/s the server needs about 19 s to read it all.
+    for (let n = 0; n < 40; n++) flood.peer.send({ type: 'signal', to: receiver.id.nodeId, data: { n, pad: 'x'.repeat(10_000) } });
+    bystander.peer.send({ type: 'signal', to: receiver.id.nodeId, data: 'from a bystander' });
+    const seen = [await receiver.peer.next('signal')];
+    while (seen.at(-1)!.from !== bystander.id.nodeId) seen.push(await receiver.peer.next('signal'));
+    expect(seen.length).toBeLessThan(40);
+    // Slowed down, not punished: the flooder is still connected.
+    expect(flood.peer.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('sheds a flooding sender\'s excess towards a receiver that does not read, and never drops the receiver', async () => {
+    // Rates out of the way: this is about what piles up towards the receiver.
+    const url = await start({
+      ratePerSecond: 100_000,
+      rateBurst: 100_000,
+      nodeRatePerSecond: 100_000,
+      nodeRateBurst: 100_000,
+      sourceBytesPerSecond: 1e9,
+      sourceBytesBurst: 1e9,
+      relaySenderBytes: 256 * 1024,
+      relaySourceBytes: 300 * 1024,
+    });
+    const victim = await loggedIn(url, undefined, { localAddress: '127.0.0.1' });
+    const attacker = await loggedIn(url, undefined, { localAddress: '127.0.0.2' });
+    const sidekick = await loggedIn(url, undefined, { localAddress: '127.0.0.2' });
+    const friend = await loggedIn(url, undefined, { localAddress: '127.0.0.3' });
+    victim.peer.ws.pause();
+
+    /** Sends 60 KB signals at the victim until the server refuses one (or 2,000 went through). */
+    const floodUntilRefused = async (from: typeof attacker) => {
+      const pad = 'x'.repeat(60_000);
+      for (let n = 0; n < 2000; n++) {
+        from.peer.send({ type: 'signal', to: victim.id.nodeId, data: { n, pad }, rid: n });
+        if (n % 20 === 19) {
+          await new Promise((r) => setTimeout(r, 5));
+          const refusal = from.peer.messages.find((m) => m.type === 'error');
+          if (refusal !== undefined) return refusal;
+        }
+      }
+      return undefined;
+    };
+    // Kernel buffers take several MB first; then the server holds at most 256 KiB from this sender.
+    expect(await floodUntilRefused(attacker)).toMatchObject({
+      code: 'receiver-busy',
+      message: expect.stringMatching(/Your messages to v\w+ are piling up.*This signal was dropped/),
+      rid: expect.any(Number),
+    });
+    // A fresh identity from the same address gets only what is left of its address's 300 KiB.
+    expect(await floodUntilRefused(sidekick)).toMatchObject({ code: 'receiver-busy', message: expect.stringMatching(/from your network address/) });
+    friend.peer.send({ type: 'signal', to: victim.id.nodeId, data: 'a real offer' });
+    // Nobody's excess displaced the friend's signal; the victim reads its backlog and gets it.
+    victim.peer.ws.resume();
+    for (;;) {
+      const signal = await victim.peer.next('signal', 30_000);
+      if (signal.from === friend.id.nodeId) {
+        expect(signal.data).toBe('a real offer');
+        break;
+      }
+    }
+    expect(victim.peer.ws.readyState).toBe(WebSocket.OPEN);
+    expect(victim.peer.messages.filter((m) => m.type === 'error')).toEqual([]);
+    // The attacker was refused, not disconnected, and can signal again now that the victim reads
+    // (behind whatever of its flood the kernel buffers still took after the friend's signal).
+    attacker.peer.send({ type: 'signal', to: victim.id.nodeId, data: 'later' });
+    for (;;) if ((await victim.peer.next('signal', 30_000)).data === 'later') break;
+  });
+
+  it('an abusive client — every socket its address may hold, a flood, huge frames — does not stop others\' relays', async () => {
+    const url = await start({ maxConnectionsPerSource: 8 });
+    const a = await loggedIn(url, undefined, { localAddress: '127.0.0.1' });
+    const b = await loggedIn(url, undefined, { localAddress: '127.0.0.3' });
+    const attempts = await Promise.all(Array.from({ length: 12 }, () => loggedIn(url, undefined, { localAddress: '127.0.0.2' }).catch(() => undefined)));
+    const abusers = attempts.filter((c) => c !== undefined);
+    expect(abusers).toHaveLength(8);
+    const huge: Array<Promise<{ code: number }>> = [];
+    const flood = JSON.stringify({ pad: 'x'.repeat(60_000) });
+    for (const [i, conn] of abusers.entries()) {
+      if (i % 2 === 0) {
+        // Far over the 256 KiB frame limit: cut as soon as the header is read.
+        conn.peer.send('x'.repeat(1024 * 1024));
+        huge.push(conn.peer.closed);
+      } else {
+        for (let n = 0; n < 40; n++) conn.peer.send(`{"type":"signal","to":"${n % 2 ? a.id.nodeId : b.id.nodeId}","data":${flood}}`);
+      }
+    }
+    for (let n = 0; n < 20; n++) {
+      a.peer.send({ type: 'signal', to: b.id.nodeId, data: { n } });
+      for (;;) if ((await b.peer.next('signal', 30_000)).from === a.id.nodeId) break;
+      b.peer.send({ type: 'signal', to: a.id.nodeId, data: { n } });
+      for (;;) if ((await a.peer.next('signal', 30_000)).from === b.id.nodeId) break;
+    }
+    expect((await Promise.all(huge)).map((c) => c.code)).toEqual([1009, 1009, 1009, 1009]);
+    expect([a.peer.ws.readyState, b.peer.ws.readyState]).toEqual([WebSocket.OPEN, WebSocket.OPEN]);
   });
 
   it('keeps the per-NodeId budget across reconnects', async () => {

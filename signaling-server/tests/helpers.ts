@@ -86,10 +86,44 @@ export class RawPeer {
   }
 }
 
+/**
+ * Dials expecting a refusal before the upgrade: the HTTP status, the X-Keynode-Error code and the
+ * sentence; or `reset` when the server closed without an answer.
+ */
+export function refused(url: string, options?: WebSocket.ClientOptions): Promise<{ status: number; code: string; body: string } | 'reset'> {
+  const ws = new WebSocket(url, options);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => {
+      ws.close();
+      reject(new Error('the connection was accepted'));
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: String(res.headers['x-keynode-error']), body }));
+      res.on('error', () => resolve('reset'));
+    });
+    ws.once('error', () => resolve('reset'));
+  });
+}
+
+/** Proves nothing more is on its way to `peer` from before now: a round trip through the server (messages are handled in order). */
+export async function settled(peer: RawPeer): Promise<void> {
+  const nobody = (await makeIdentity()).nodeId;
+  peer.send({ type: 'signal', to: nobody, data: 0, rid: 1 });
+  for (;;) if ((await peer.next('peer-offline')).nodeId === nobody) return;
+}
+
+/** Lists `contacts` for `peer` and waits until the server has taken the list. */
+export async function listContacts(peer: RawPeer, contacts: NodeId[]): Promise<void> {
+  peer.send({ type: 'contacts', nodeIds: contacts });
+  await settled(peer);
+}
+
 /** A logged-in raw peer. */
-export async function loggedIn(url: string, identity?: Identity): Promise<{ peer: RawPeer; id: Identity; welcome: Json }> {
+export async function loggedIn(url: string, identity?: Identity, options?: WebSocket.ClientOptions): Promise<{ peer: RawPeer; id: Identity; welcome: Json }> {
   const id = identity ?? (await makeIdentity());
-  const peer = await RawPeer.open(url);
+  const peer = await RawPeer.open(url, options);
   const welcome = await peer.login(id);
   if (welcome.type !== 'welcome') throw new Error(`login failed: ${JSON.stringify(welcome)}`);
   return { peer, id, welcome };

@@ -165,6 +165,8 @@ class KeynodeImpl implements KeynodeHost {
         );
       };
     const changed = (vaultId: string, reason: string): void => this.events.emit('vault-changed', { vaultId, reason });
+    // The signaling server learns our contacts (who may see our presence and fill our mailbox first).
+    const contactsChanged = (c: Core): void => void c.net.refreshWatch().catch(() => undefined);
 
     this.vaults = {
       create: call(async (c, name) => {
@@ -225,10 +227,20 @@ class KeynodeImpl implements KeynodeHost {
         await c.ctx.gestalts.trust(node);
         // Trusting someone we once blocked lets their notifications in again.
         await c.ctx.notifications.requests.unblock(node);
+        contactsChanged(c);
       }),
-      untrust: call((c, n) => c.ctx.gestalts.untrust(n)),
-      allow: call((c, n, a) => c.ctx.gestalts.allow(n, a)),
-      disallow: call((c, n, a) => c.ctx.gestalts.disallow(n, a)),
+      untrust: call(async (c, n) => {
+        await c.ctx.gestalts.untrust(n);
+        contactsChanged(c);
+      }),
+      allow: call(async (c, n, a) => {
+        await c.ctx.gestalts.allow(n, a);
+        contactsChanged(c);
+      }),
+      disallow: call(async (c, n, a) => {
+        await c.ctx.gestalts.disallow(n, a);
+        contactsChanged(c);
+      }),
       permissions: call((c, n) => c.ctx.gestalts.permissions(n)),
       get: call((c, n) => c.ctx.gestalts.get(n)),
       list: call((c) => c.ctx.gestalts.list()),

@@ -17,7 +17,7 @@ import { registerPeerService } from './peer-service.js';
 /** What the network uses of a signaling client: the real one, or the service worker's bridge to the host tab. */
 export type SignalingLike = Pick<
   SignalingClient,
-  'status' | 'iceServers' | 'on' | 'connect' | 'close' | 'putMailbox' | 'watch' | 'unwatch' | 'ackMailbox'
+  'status' | 'iceServers' | 'on' | 'connect' | 'close' | 'putMailbox' | 'watch' | 'unwatch' | 'ackMailbox' | 'setContacts'
 >;
 
 export interface NetworkOptions {
@@ -280,9 +280,16 @@ export class Network {
     for (const cb of [...this.reachable]) cb(nodeId);
   }
 
-  /** Asks the signaling server to tell us when anyone we owe a notification or a pull logs in. */
+  /**
+   * Tells the signaling server our contacts — every node the ACL grants anything (trust, a share):
+   * only they see our presence, and their mailbox puts to us come first — and asks it to tell us
+   * when anyone we owe a notification or a pull logs in.
+   */
   async refreshWatch(): Promise<void> {
     if (this.signaling?.status !== 'connected') return;
+    const { acl, storage } = this.ctx;
+    const contacts = await storage.kv.read(async (tx) => [...(await acl.snapshot(tx)).pointers.keys()]).catch(() => undefined);
+    if (contacts !== undefined) this.signaling.setContacts(contacts);
     const outbox = async (): Promise<NodeId[]> =>
       (await this.ctx.notifications.outbox.read()).filter((p) => !p.failed).map((p) => p.to as NodeId);
     const all = new Set<NodeId>();

@@ -7,10 +7,13 @@ import { KeynodeError, type ErrorCode } from '../errors.js';
 import { assertNodeId, type NodeId } from '../ids/index.js';
 import { base64urlEncode } from '../keys/crypto.js';
 import {
+  MAX_CONTACTS,
+  MAX_JSON_DEPTH,
   MAX_MESSAGE_BYTES,
   ServerMessageSchema,
   closeCodes,
   describeIssues,
+  jsonNestedDeeperThan,
   loginSignatureInput,
   type MailboxItem,
   type ServerMessage,
@@ -77,7 +80,10 @@ const wireToCode: Record<string, ErrorCode> = {
   'login-failed': 'ErrorSignalingLoginFailed',
   replaced: 'ErrorSignalingReplaced',
   'mailbox-full': 'ErrorSignalingMailboxFull',
+  // The sender's share is used up rather than the whole mailbox: for the caller the same (keep it, retry later).
+  'mailbox-quota': 'ErrorSignalingMailboxFull',
   'rate-limited': 'ErrorSignalingRateLimited',
+  'receiver-busy': 'ErrorSignalingReceiverBusy',
 };
 
 /** A tiny typed event emitter (no Node `events`, so the file runs anywhere). */
@@ -130,6 +136,8 @@ export class SignalingClient {
   private readonly pending = new Map<number, Pending>();
   private nextRid = 1;
   private readonly watched = new Set<NodeId>();
+  /** Undefined until setContacts(): a keynode that never lists contacts sends none. */
+  private contactList: NodeId[] | undefined;
   private readonly unsentAcks = new Set<string>();
 
   constructor(opts: SignalingClientOptions) {
@@ -221,6 +229,19 @@ export class SignalingClient {
     return stored;
   }
 
+  /**
+   * Replaces the NodeIds this keynode accepts as contacts: only they (and nodes it has signalled)
+   * learn when it comes online and leaves, and their mailbox puts to it come before strangers'.
+   * The server learns the list. Kept across reconnects; sent only when it changed; at most
+   * MAX_CONTACTS are sent.
+   */
+  setContacts(nodeIds: readonly NodeId[]): void {
+    const list = [...new Set(nodeIds.map((id) => assertNodeId(id)))].sort().slice(0, MAX_CONTACTS);
+    if (this.contactList !== undefined && list.join() === this.contactList.join()) return;
+    this.contactList = list;
+    if (this.currentStatus === 'connected') this.send({ type: 'contacts', nodeIds: list });
+  }
+
   /** Adds NodeIds to watch; `peer-online` fires when one logs in. Kept across reconnects. */
   watch(nodeIds: readonly NodeId[]): void {
     for (const id of nodeIds) this.watched.add(assertNodeId(id));
@@ -245,7 +266,17 @@ export class SignalingClient {
     if (this.currentStatus !== 'connected' || socket === undefined || socket.readyState !== OPEN) {
       throw new KeynodeError('ErrorSignalingNotConnected', 'Not connected to the signaling server; try again once it reconnects.');
     }
-    const text = JSON.stringify(message);
+    // Refused here rather than by the server, so the caller learns it at once; a value nested deep
+    // enough to overflow JSON.stringify's recursion counts the same.
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(message);
+    } catch {
+      // RangeError from a value too deep for the recursion: refused just below.
+    }
+    if (text === undefined || jsonNestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw new KeynodeError('ErrorInvalidArgument', `A signaling message must be JSON nested at most ${MAX_JSON_DEPTH} levels deep.`);
+    }
     const size = new TextEncoder().encode(text).length;
     if (size > MAX_MESSAGE_BYTES) {
       throw new KeynodeError('ErrorInvalidArgument', `A signaling message may be at most ${MAX_MESSAGE_BYTES} bytes; this one has ${size}.`);
@@ -292,6 +323,9 @@ export class SignalingClient {
     let message: ServerMessage;
     try {
       if (typeof data !== 'string') throw new Error('The signaling server sent a binary frame.');
+      if (jsonNestedDeeperThan(data, MAX_JSON_DEPTH)) {
+        throw new Error(`The signaling server sent a message nested deeper than ${MAX_JSON_DEPTH} levels.`);
+      }
       const parsed = v.safeParse(ServerMessageSchema, JSON.parse(data));
       if (!parsed.success) throw new Error(`The signaling server sent an invalid message: ${describeIssues(parsed.issues)}`);
       message = parsed.output;
@@ -351,6 +385,8 @@ export class SignalingClient {
     this.connectedAt = this.clock();
     this.setStatus('connected');
     this.logger?.debug?.('signaling connected', { url: this.url });
+    // Contacts first: those already watching us hear at once that we are online.
+    if (this.contactList !== undefined) this.send({ type: 'contacts', nodeIds: this.contactList });
     if (this.watched.size > 0) this.send({ type: 'watch', nodeIds: [...this.watched] });
     if (this.unsentAcks.size > 0) this.flushAcks();
     for (const waiter of this.waiters.splice(0)) waiter.resolve();

@@ -5,7 +5,7 @@ import type { Limits } from '../limits.js';
 import type { MailboxStore } from './mailbox-store.js';
 import { MemoryMailboxStore } from './memory-mailbox-store.js';
 
-export type { MailboxStore, MailboxPutResult } from './mailbox-store.js';
+export type { MailboxStore, MailboxPutResult, MailboxRefusal } from './mailbox-store.js';
 
 export function openMailboxStore(opts: { redisUrl?: string; limits: Limits; clock: () => number }): MailboxStore {
   if (opts.redisUrl !== undefined) {

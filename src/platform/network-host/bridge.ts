@@ -42,6 +42,7 @@ export class HostBridge implements SignalingLike, Dialer {
   private readonly requests = new Map<number, Request>();
   private nextRid = 1;
   private readonly watched = new Set<NodeId>();
+  private contacts: NodeId[] | undefined;
   private readonly unsentAcks = new Set<string>();
   /** Whether the core wants to be logged in (it does unless network.disconnect() was called). */
   private wanted = true;
@@ -77,6 +78,7 @@ export class HostBridge implements SignalingLike, Dialer {
     port.onmessage = (event: MessageEvent) => {
       if (this.host === host) this.onHostMessage(host, event.data as HostToCore, event.ports[0]);
     };
+    if (this.contacts !== undefined) this.post({ t: 'contacts', nodeIds: this.contacts });
     if (this.watched.size > 0) this.post({ t: 'watch', nodeIds: [...this.watched] });
     if (this.unsentAcks.size > 0) {
       this.post({ t: 'ack-mailbox', ids: [...this.unsentAcks] });
@@ -123,6 +125,11 @@ export class HostBridge implements SignalingLike, Dialer {
   watch(nodeIds: readonly NodeId[]): void {
     for (const id of nodeIds) this.watched.add(assertNodeId(id));
     if (this.host !== undefined) this.post({ t: 'watch', nodeIds: [...this.watched] });
+  }
+
+  setContacts(nodeIds: readonly NodeId[]): void {
+    this.contacts = nodeIds.map((id) => assertNodeId(id));
+    if (this.host !== undefined) this.post({ t: 'contacts', nodeIds: this.contacts });
   }
 
   unwatch(nodeIds: readonly NodeId[]): void {

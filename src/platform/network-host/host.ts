@@ -192,6 +192,9 @@ class HostSession {
       case 'watch':
         signaling?.watch(message.nodeIds.map((n) => assertNodeId(n)));
         return;
+      case 'contacts':
+        signaling?.setContacts(message.nodeIds.map((n) => assertNodeId(n)));
+        return;
       case 'ack-mailbox':
         signaling?.ackMailbox(message.ids);
         return;

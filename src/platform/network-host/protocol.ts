@@ -27,6 +27,7 @@ export type CoreToHost =
   | { t: 'put-mailbox'; rid: number; to: string; token: string }
   | { t: 'dial'; rid: number; remote: string }
   | { t: 'watch'; nodeIds: string[] }
+  | { t: 'contacts'; nodeIds: string[] }
   | { t: 'ack-mailbox'; ids: string[] }
   /** The core is (or no longer is) authenticating a channel to `remote`: the dialer's glare rule. */
   | { t: 'authenticating'; remote: string; busy: boolean }

@@ -1,6 +1,7 @@
 // SignalingClient against a real signaling server on 127.0.0.1: login, relay, presence, mailbox,
 // errors as KeynodeErrors, and reconnecting on its own after the server restarts.
-import WebSocket from 'ws';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSignalingServer, type SignalingServer } from '../../../signaling-server/src/index.js';
 import type { Limits } from '../../../signaling-server/src/limits.js';
@@ -99,15 +100,64 @@ describe('SignalingClient', () => {
     await expect(a.putMailbox(bob.nodeId, 'two')).rejects.toMatchObject({ code: 'ErrorSignalingMailboxFull' });
   });
 
-  it('tells a watcher when a watched node comes online', async () => {
+  it('tells a watcher when a watched node that lists it as a contact comes online', async () => {
     const s = await server();
-    const [alice, bob] = [await makeIdentity(), await makeIdentity()];
+    const [alice, bob, carol] = [await makeIdentity(), await makeIdentity(), await makeIdentity()];
     const a = client(s.url, alice);
-    await a.connect();
+    const c = client(s.url, carol);
+    await Promise.all([a.connect(), c.connect()]);
     const online = once(a, 'peer-online');
+    const strangerSees = once(c, 'peer-offline');
     a.watch([bob.nodeId]);
-    await client(s.url, bob).connect();
+    c.watch([bob.nodeId]);
+    await strangerSees;
+    const b = client(s.url, bob);
+    b.setContacts([alice.nodeId]);
+    await b.connect();
     expect(await online).toEqual({ nodeId: bob.nodeId });
+    // Carol, not a contact, heard nothing: Bob reads as offline to her.
+    const nothing: unknown[] = [];
+    c.on('peer-online', (e) => nothing.push(e));
+    const probe = once(c, 'undeliverable');
+    c.sendSignal((await makeIdentity()).nodeId, 0);
+    await probe;
+    expect(nothing).toEqual([]);
+  });
+
+  it('refuses messages nested too deep, both ways, and stays connected', async () => {
+    // A server that welcomes anyone and then relays a signal nested 20,000 levels deep.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    wss.on('connection', (ws) => {
+      ws.send(JSON.stringify({ type: 'challenge', nonce: 'n'.repeat(43) }));
+      ws.on('message', (data) => {
+        const { nodeId } = JSON.parse(data.toString()) as { nodeId: string };
+        ws.send(JSON.stringify({ type: 'welcome', nodeId, iceServers: [], mailbox: [] }));
+        ws.send(`{"type":"signal","from":"${nodeId}","data":${deep}}`);
+        ws.send(JSON.stringify({ type: 'signal', from: nodeId, data: 'after' }));
+      });
+    });
+    try {
+      const id = await makeIdentity();
+      const c = client(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, id);
+      const refused = once(c, 'error');
+      const after = once(c, 'signal');
+      await c.connect();
+      expect(await refused).toMatchObject({ code: 'ErrorSignalingProtocol', message: expect.stringMatching(/nested deeper than 32 levels/) });
+      expect(await after).toEqual({ from: id.nodeId, data: 'after' });
+      // Outgoing: refused before it is sent, whether or not JSON.stringify could cope with it.
+      let tooDeep: unknown = 0;
+      for (let i = 0; i < 40; i++) tooDeep = [tooDeep];
+      expect(() => c.sendSignal(id.nodeId, tooDeep)).toThrow(expect.objectContaining({ code: 'ErrorInvalidArgument' }));
+      let overflowing: unknown = 0;
+      for (let i = 0; i < 100_000; i++) overflowing = [overflowing];
+      expect(() => c.sendSignal(id.nodeId, overflowing)).toThrow(expect.objectContaining({ code: 'ErrorInvalidArgument' }));
+      expect(c.status).toBe('connected');
+    } finally {
+      await Promise.all(clients.splice(0).map((x) => x.close()));
+      await new Promise((r) => wss.close(r));
+    }
   });
 
   it('fails connect() with ErrorSignalingLoginFailed when the signature is wrong', async () => {
@@ -141,11 +191,12 @@ describe('SignalingClient', () => {
     expect(first.status).toBe('offline');
   });
 
-  it('reconnects by itself after the server restarts, re-sending its watch list', async () => {
+  it('reconnects by itself after the server restarts, re-sending its contacts and watch list', async () => {
     const s = await server();
     const port = Number(new URL(s.url).port);
     const [alice, bob] = [await makeIdentity(), await makeIdentity()];
     const a = client(s.url, alice);
+    a.setContacts([bob.nodeId]);
     await a.connect();
     a.watch([bob.nodeId]);
     const lost = once(a, 'status', (st) => st === 'offline');
@@ -157,7 +208,13 @@ describe('SignalingClient', () => {
     await server({ port });
     await back;
     const online = once(a, 'peer-online');
-    await client(`ws://127.0.0.1:${port}`, bob).connect();
+    const b = client(`ws://127.0.0.1:${port}`, bob);
+    b.setContacts([alice.nodeId]);
+    await b.connect();
     expect(await online).toEqual({ nodeId: bob.nodeId });
+    // Alice re-sent her contacts too: Bob may see her presence on the new server.
+    const aliceSeen = once(b, 'peer-online');
+    b.watch([alice.nodeId]);
+    expect(await aliceSeen).toEqual({ nodeId: alice.nodeId });
   });
 });
