@@ -12,8 +12,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../src/keynode/keynode.js';
 import type { AppServer } from '../../scripts/serve-app.js';
-import { seriousViolations } from './helpers/axe.js';
-import { buildAndServe, hasChromium, launch, newProfile, openApp, root, shot } from './helpers/browser.js';
+import { screenChecker } from './helpers/axe.js';
+import { buildAndServe, hasChromium, launch, newProfile, openApp, root } from './helpers/browser.js';
 import { confirm, createVault, finishFirstRun, go, openVault, reveal, see, shareVault, tab, trust } from './helpers/ui.js';
 
 type W = Window & { keynode: Keynode; __cspViolations: string[]; __notified: string[]; __hidden: boolean; __permission: NotificationPermission };
@@ -56,13 +56,7 @@ describe.skipIf(!hasChromium)('keynode UI: find, generate, import, back up, prog
   let b: Page;
   let aliceId: string;
   let bobId: string;
-  const found: Record<string, unknown[]> = {};
-
-  async function check(page: Page, screen: string): Promise<void> {
-    await shot(page, `vault-tools-${screen}`);
-    const violations = await seriousViolations(page);
-    if (violations.length > 0) found[screen] = violations;
-  }
+  const { check, found } = screenChecker('vault-tools');
 
   beforeAll(async () => {
     server = await buildAndServe('vault-tools');

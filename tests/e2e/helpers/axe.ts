@@ -4,13 +4,29 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { root } from './browser.js';
+import { root, shot } from './browser.js';
 
 export interface Violation {
   id: string;
   impact: string;
   help: string;
   targets: string[];
+}
+
+/**
+ * `check(page, screen)` keeps a screenshot of the screen as it is (`<prefix>-<screen>.png`) and runs
+ * axe on it; `found` collects what failed, by screen, for one assertion at the end.
+ */
+export function screenChecker(prefix: string): { check(page: Page, screen: string): Promise<void>; found: Record<string, Violation[]> } {
+  const found: Record<string, Violation[]> = {};
+  return {
+    found,
+    async check(page, screen) {
+      await shot(page, `${prefix}-${screen}`);
+      const violations = await seriousViolations(page);
+      if (violations.length > 0) found[screen] = violations;
+    },
+  };
 }
 
 export async function seriousViolations(page: Page): Promise<Violation[]> {

@@ -8,7 +8,7 @@ import { useAction } from '../../hooks/useAction.js';
 import { useLoad } from '../../hooks/useLoad.js';
 import type { Person } from '../../recipients.js';
 import { ErrorNote } from '../ErrorNote/index.js';
-import { GenerateButton } from '../GenerateButton/index.js';
+import { ValueEditor } from '../ValueEditor/index.js';
 
 export function Exposure({ keynode, vault, people }: { keynode: Keynode; vault: string; people: Person[] }) {
   if (people.length === 0) return null;
@@ -80,29 +80,18 @@ function ChecklistItem({ keynode, vault, path, done }: { keynode: Keynode; vault
         )}
       </div>
       {!done && value !== undefined && (
-        <form
-          class="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void save.run();
-          }}
-        >
-          <label>
-            New value of {path}
-            <textarea autocomplete="off" rows={2} class="mono" autoFocus value={value} onInput={(e) => setValue((e.target as HTMLTextAreaElement).value)} />
-          </label>
-          <GenerateButton onUse={setValue} />
-          <div class="row">
-            <button type="submit" class="primary" disabled={save.busy || value === ''}>
-              Save the new value
-            </button>
-            <button type="button" onClick={() => setValue(undefined)}>
-              Cancel
-            </button>
-          </div>
-          <ErrorNote error={save.error} />
-        </form>
+        <ValueEditor
+          path={path}
+          value={value}
+          onInput={setValue}
+          onSave={() => void save.run()}
+          onCancel={() => setValue(undefined)}
+          busy={save.busy || value === ''}
+          saveLabel="Save the new value"
+          rows={2}
+        />
       )}
+      <ErrorNote error={save.error} />
     </li>
   );
 }

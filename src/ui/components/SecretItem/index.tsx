@@ -9,7 +9,7 @@ import { CLEAR_AFTER_S } from '../../hooks/useCopy.js';
 import { ConfirmButton } from '../ConfirmButton/index.js';
 import { CopyButton } from '../CopyButton/index.js';
 import { ErrorNote } from '../ErrorNote/index.js';
-import { GenerateButton } from '../GenerateButton/index.js';
+import { ValueEditor } from '../ValueEditor/index.js';
 
 type Value = { text: string } | { binary: number };
 
@@ -92,27 +92,7 @@ export function SecretItem({ keynode, vault, path, editable, showPath = false }:
         </pre>
       )}
       {mode === 'edit' && (
-        <form
-          class="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void save.run();
-          }}
-        >
-          <label>
-            New value of {path}
-            <textarea autocomplete="off" rows={3} class="mono" autoFocus value={draft} onInput={(e) => setDraft((e.target as HTMLTextAreaElement).value)} />
-          </label>
-          <GenerateButton onUse={setDraft} />
-          <div class="row">
-            <button type="submit" class="primary" disabled={save.busy}>
-              Save
-            </button>
-            <button type="button" onClick={() => setMode('view')}>
-              Cancel
-            </button>
-          </div>
-        </form>
+        <ValueEditor path={path} value={draft} onInput={setDraft} onSave={() => void save.run()} onCancel={() => setMode('view')} busy={save.busy} saveLabel="Save" />
       )}
       {mode === 'rename' && (
         <form
