@@ -32,6 +32,8 @@ export default defineConfig({
         background_color: '#f4f1ea',
         categories: ['security', 'productivity', 'utilities'],
         launch_handler: { client_mode: 'focus-existing' },
+        // A share link sent through the system share sheet opens in the installed app (src/ui/App.tsx).
+        share_target: { action: '/share', method: 'GET', params: { title: 'title', text: 'text', url: 'url' } },
         icons: [
           { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
           { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },

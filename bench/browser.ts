@@ -2,7 +2,8 @@
 // microphone permission of machine-facts.md §3). Two browser profiles clone and pull the generated M
 // and L vaults from a Node keynode (the owner process of bench/network.ts) over real WebRTC, with
 // native git clone/fetch of the same repository through git daemon in the same run as the ratio; the
-// app's first load and offline reload; its JavaScript size, gzip, from the build.
+// app's first load and offline reload; its JavaScript size, gzip, from the build; and searching a
+// cloned vault by path (secrets.find, one call per keystroke, through the worker as the app does).
 // The calls go through the page's `window.keynode` (what the UI calls), so whichever runtime the build
 // has — the core in the service worker, or in the page — is what is measured; the report names it.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -123,6 +124,41 @@ function inPage<A>(page: Page, fn: string, arg: A): Promise<{ ms: number; value:
   );
 }
 
+interface SearchTimes {
+  /** The first search after the clone: the vault's tree is walked. */
+  first: number;
+  /** One search per keystroke of a typed query, the index built. */
+  keys: number[];
+  /** The first search after lock and unlock: the walked trees are read back from the vault. */
+  afterUnlock: number;
+}
+
+/** Times searches of vault `id` as typing "svc12 part3" makes them, in the page (performance.now there). */
+export async function searchTimes(page: Page, id: string): Promise<SearchTimes> {
+  const query = 'svc12 part3';
+  const typed = Array.from({ length: query.length }, (_, i) => query.slice(0, i + 1));
+  // No helper functions inside evaluate: tsx would wrap them in a __name() the page does not have.
+  return page.evaluate(
+    async ({ id, queries, passphrase }) => {
+      const k = (window as unknown as KeynodeWindow).keynode;
+      const times: number[] = [];
+      for (const q of queries) {
+        const t = performance.now();
+        await k.secrets.find(id, q);
+        times.push(performance.now() - t);
+      }
+      // The walked trees are written back in the background; give it a moment before locking.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await k.lock();
+      await k.unlock(passphrase);
+      const t = performance.now();
+      await k.secrets.find(id, 'svc');
+      return { first: times[0]!, keys: times.slice(1), afterUnlock: performance.now() - t };
+    },
+    { id, queries: ['svc', ...typed, ...typed], passphrase: PASSPHRASE },
+  );
+}
+
 /** The runtime under test cannot clone at all (its first clone failed): measure the other one. */
 class RuntimeUnusable extends Error {}
 
@@ -136,6 +172,7 @@ interface SizeRow {
   nativeFetch: number[];
   pull: number[];
   pullErrors: string[];
+  search?: SearchTimes;
 }
 
 /**
@@ -279,6 +316,10 @@ export async function runBrowser(opts: BenchOptions): Promise<Section> {
         }
       }
       fs.rmSync(nativePull, { recursive: true, force: true });
+      if (clones[0] !== undefined) {
+        opts.log(`browser ${size}: searches…`);
+        row.search = await withTimeout(`searches of ${size}`, searchTimes(pages[0]!, clones[0]));
+      }
       rows.push(row);
     }
     return got;
@@ -362,6 +403,9 @@ export async function runBrowser(opts: BenchOptions): Promise<Section> {
       row('native `git fetch` after one changed secret, 3 runs', (r) => cell(r.nativeFetch)),
       row('browser pull after one changed secret (3 per profile)', (r) => cell(r.pull)),
       row('  ratio browser / native (medians)', (r) => ratio(medianOf(r.pull), medianOf(r.nativeFetch))),
+      row('search by path: first search after the clone (walks the tree)', (r) => (r.search === undefined ? '—' : cell([r.search.first]))),
+      row('search by path: each keystroke of "svc12 part3", twice (goal ≤ 100 ms)', (r) => (r.search === undefined ? '—' : `${cell(r.search.keys)}, max ${Math.round(Math.max(...r.search.keys))} ms`)),
+      row('search by path: first search after lock and unlock', (r) => (r.search === undefined ? '—' : cell([r.search.afterUnlock]))),
     ]),
   );
   const errors = rows.flatMap((r) => [...r.cloneErrors.map((e) => `${r.name} clone: ${e}`), ...r.pullErrors.map((e) => `${r.name} pull: ${e}`)]);

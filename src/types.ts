@@ -35,6 +35,25 @@ export interface Vaults {
   clone(vault: string, nodeId: string): Promise<string>;
   pull(vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<{ from: string; to: string }>;
   fork(vault: string, newName: string): Promise<string>;
+  /** The owner's record of what each peer fetched, newest first (kept locally, never sent anywhere). */
+  pullLog(vault: string): Promise<PullLogEntry[]>;
+  /** Secrets `nodeId` has fetched that have not changed since: what to rotate after unsharing. */
+  exposure(vault: string, nodeId: string): Promise<Array<{ path: string; since: string }>>;
+}
+
+export interface PullLogEntry {
+  nodeId: string;
+  commitId: string;
+  at: number;
+  kind: VaultAction;
+}
+
+/** What an import did (or, as a dry run, would do). */
+export interface ImportReport {
+  format: string;
+  added: string[];
+  overwritten: string[];
+  skipped: Array<{ entry: string; reason: string }>;
 }
 
 export type SecretContent = string | Uint8Array;

@@ -7,7 +7,7 @@ import type { WebSocketConstructor } from '../network/signaling-client.js';
 import type { Storage } from '../storage/index.js';
 import type { MigrationProgress } from '../storage/migrate.js';
 import { SecureStorage, type MakeCipher } from '../storage/secure-storage.js';
-import type { Gestalts, InboxItem, Logger, Notifications, Secrets, Vaults } from '../types.js';
+import type { Gestalts, ImportReport, InboxItem, Logger, Notifications, Secrets, Vaults } from '../types.js';
 import type { Core } from './core.js';
 import { Events, type KeynodeEventName, type KeynodeEvents } from './events.js';
 import { Gate } from './gate.js';
@@ -15,6 +15,9 @@ import { KeynodeLock, type LockState } from './lock.js';
 import { readNicknames, writeNickname } from './nicknames.js';
 import type { NetworkOptions } from './network.js';
 import type { QueuedPull } from './pull-queue.js';
+import type { FindResult } from './secret-search.js';
+import type { Progress, Transfer } from './transfers.js';
+import { VaultTools, type ImportOptions } from './vault-tools.js';
 
 export interface KeynodeParts {
   storage: Storage;
@@ -47,6 +50,8 @@ export interface KeynodeParts {
    * (src/platform/network-host/) instead of a signaling URL and WebRTC here.
    */
   bridged?: NetworkOptions['bridged'];
+  /** Clone and pull progress (API.md createKeynode's `onProgress`). */
+  onProgress?: (p: Progress) => void;
   /** Tuning for tests: how long to wait for a peer, and when to close an idle channel. */
   connectTimeoutMs?: number;
   idleMs?: number;
@@ -56,7 +61,7 @@ export interface Keynode {
   readonly nodeId: string;
   readonly recoveryCode?: string;
   readonly vaults: Vaults & KeynodeVaultsExtra;
-  readonly secrets: Secrets;
+  readonly secrets: Secrets & KeynodeSecretsExtra;
   readonly gestalts: Omit<Gestalts, 'list'> & {
     list(): Promise<Array<{ nodes: string[]; actions: Array<'notify' | 'scan' | 'claim'>; own: boolean }>>;
     /** Beyond API.md: the person's own names for their contacts, by NodeId (kept here, encrypted, never sent). */
@@ -95,6 +100,24 @@ export interface KeynodeVaultsExtra {
   queuePull(vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<QueuedPull>;
   queuedPulls(): Promise<QueuedPull[]>;
   cancelQueuedPull(vault: string): Promise<void>;
+  /** Clones and pulls in flight, with their progress (a page cannot be handed an onProgress callback). */
+  transfers(): Promise<Transfer[]>;
+  /** Cancels the clone or pull of `vault` (as named to it) unless it is already writing; false if there was none. */
+  cancelTransfer(vault: string): Promise<boolean>;
+  /** The vault's whole history, encrypted to `passphrase` (src/keynode/backup.ts has the format). */
+  backup(vault: string, passphrase: string): Promise<Uint8Array>;
+  /** Restores a backup as a new vault of this keynode → its VaultId. */
+  restoreBackup(file: Uint8Array, passphrase: string, opts?: { name?: string }): Promise<string>;
+  /** Own vaults that exist nowhere else: never fetched by anyone, changed since their last backup. */
+  backupReminders(): Promise<Array<{ vaultId: string; vaultName: string; lastBackup?: number }>>;
+}
+
+/** Beyond API.md: search by path, and importing other tools' exports. */
+export interface KeynodeSecretsExtra {
+  /** The secrets whose path holds every word of `query`, best first (at most `limit`, default 50). */
+  find(vault: string, query: string, opts?: { limit?: number }): Promise<FindResult>;
+  /** Imports a .env, JSON, Bitwarden or KeePass export (format detected unless given); one commit. */
+  import(vault: string, text: string, opts?: ImportOptions): Promise<ImportReport>;
 }
 
 /** Beyond API.md: the requests list (senders without `notify`) and the unread count. */
@@ -136,7 +159,7 @@ const MUTATIONS = ['add', 'update', 'write', 'mkdir', 'rename', 'delete', 'batch
 
 class KeynodeImpl implements KeynodeHost {
   readonly vaults: Keynode['vaults'];
-  readonly secrets: Secrets;
+  readonly secrets: Keynode['secrets'];
   readonly gestalts: Keynode['gestalts'];
   readonly notifications: Keynode['notifications'];
   readonly network: Keynode['network'];
@@ -167,6 +190,9 @@ class KeynodeImpl implements KeynodeHost {
     const changed = (vaultId: string, reason: string): void => this.events.emit('vault-changed', { vaultId, reason });
     // The signaling server learns our contacts (who may see our presence and fill our mailbox first).
     const contactsChanged = (c: Core): void => void c.net.refreshWatch().catch(() => undefined);
+    const tools = new VaultTools(parts.onProgress);
+    this.lockCtl.onCoreStarted((core) => tools.attach(core));
+    this.events.on('lock', ({ locked }) => locked && tools.forget());
 
     this.vaults = {
       create: call(async (c, name) => {
@@ -183,6 +209,7 @@ class KeynodeImpl implements KeynodeHost {
       delete: call(async (c, vault) => {
         const id = await c.ctx.vaults.resolve(vault);
         await c.ctx.vaults.delete(vault);
+        await tools.dropVault(c, id);
         changed(id, 'delete');
       }),
       log: call((c, vault, opts) => c.ctx.vaults.log(vault, opts)),
@@ -197,8 +224,8 @@ class KeynodeImpl implements KeynodeHost {
       permissions: call((c, vault) => c.sharing.permissions(vault)),
       shareLink: call((c, vault, nodeId, opts) => c.sharing.shareLink(vault, nodeId, opts)),
       scan: call((c, nodeId) => c.remote.scan(nodeId)),
-      clone: call((c, vault, nodeId) => c.remote.clone(vault, nodeId)),
-      pull: call((c, vault, opts) => c.remote.pull(vault, opts)),
+      clone: call((c, vault, nodeId) => tools.clone(c, vault, nodeId)),
+      pull: call((c, vault, opts) => tools.pull(c, vault, opts)),
       fork: call(async (c, vault, newName) => {
         const id = await c.ctx.vaults.fork(vault, newName);
         changed(id, 'fork');
@@ -207,6 +234,17 @@ class KeynodeImpl implements KeynodeHost {
       queuePull: call((c, vault, opts) => c.pulls.queue(vault, opts)),
       queuedPulls: call((c) => c.pulls.list()),
       cancelQueuedPull: call((c, vault) => c.pulls.cancel(vault)),
+      pullLog: call((c, vault) => tools.pullLog(c, vault)),
+      exposure: call((c, vault, nodeId) => tools.exposure(c, vault, nodeId)),
+      transfers: call(async () => tools.transfers.list()),
+      cancelTransfer: call(async (_c, vault) => tools.transfers.cancel(vault)),
+      backup: call((c, vault, passphrase) => tools.backup(c, vault, passphrase)),
+      restoreBackup: call(async (c, file, passphrase, opts) => {
+        const id = await tools.restore(c, file, passphrase, opts);
+        changed(id, 'restore');
+        return id;
+      }),
+      backupReminders: call((c) => tools.backupReminders(c)),
     };
 
     const secrets = {} as Record<string, unknown>;
@@ -220,7 +258,13 @@ class KeynodeImpl implements KeynodeHost {
         return result;
       });
     }
-    this.secrets = secrets as unknown as Secrets;
+    secrets.find = call((c, vault: string, query: string, opts?: { limit?: number }) => tools.find(c, vault, query, opts));
+    secrets.import = call(async (c, vault: string, text: string, opts?: ImportOptions) => {
+      const report = await tools.importSecrets(c, vault, text, opts);
+      if (opts?.dryRun !== true && report.added.length + report.overwritten.length > 0) changed(await c.ctx.vaults.resolve(vault), 'import');
+      return report;
+    });
+    this.secrets = secrets as unknown as Keynode['secrets'];
 
     this.gestalts = {
       trust: call(async (c, node) => {

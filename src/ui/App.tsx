@@ -1,17 +1,20 @@
 // The app shell: header (status at a glance, navigation with the unread count, "Lock"), the update
-// prompt, a share link opened from the address bar, the first-run and lock screens, and one route at
-// a time, each in its own error boundary. Talks only to the keynode API object it is given.
+// prompt, a share link opened from the address bar or shared to the installed app (the manifest's
+// share_target opens /share?url=…), the offer to hear of shares in the background, the first-run and
+// lock screens, and one route at a time, each in its own error boundary. Talks only to the keynode
+// API object it is given.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Keynode } from '../keynode/keynode.js';
 import type { LockState } from '../keynode/lock.js';
 import type { NotificationData } from '../types.js';
 import { ErrorBoundary } from './components/ErrorBoundary/index.js';
 import { ErrorNote } from './components/ErrorNote/index.js';
+import { ShareAlerts } from './components/ShareAlerts/index.js';
 import { SharedVaultOffer } from './components/SharedVaultOffer/index.js';
 import { StatusIndicator } from './components/StatusIndicator/index.js';
 import { UpdateBanner } from './components/UpdateBanner/index.js';
 import { bindNicknames, displayName, useNicknames } from './contacts-store.js';
-import { Link, match, usePath, type Route } from './router.js';
+import { Link, match, navigate, usePath, type Route } from './router.js';
 import { Contacts } from './routes/Contacts.js';
 import { FirstRun, Welcome } from './routes/FirstRun.js';
 import { LockScreen } from './routes/Lock.js';
@@ -29,7 +32,18 @@ const confirmedKey = (nodeId: string): string => `keynode:recovery-confirmed:${n
 
 type Opened = { ok: { from: string; data: NotificationData } } | { error: unknown };
 
-/** A `#share=…` link opened in this browser: verified and stored by the keynode, then offered here. */
+/**
+ * What the system share sheet handed the installed app (/share?url=…&text=…): the share link in it,
+ * or else the text itself (which the keynode then refuses, saying why).
+ */
+function sharedToApp(): string | undefined {
+  if (location.pathname !== '/share') return undefined;
+  const params = new URLSearchParams(location.search);
+  const given = ['url', 'text', 'title'].map((k) => params.get(k) ?? '');
+  return given.map((v) => /\S*share=\S+/.exec(v)?.[0]).find((v) => v !== undefined) ?? given.find((v) => v !== '');
+}
+
+/** A `#share=…` link opened in this browser (or shared to the app): verified and stored by the keynode, then offered here. */
 function useShareLinkFromAddress(keynode: Keynode, usable: boolean): [Opened | undefined, () => void] {
   const [opened, setOpened] = useState<Opened | undefined>(undefined);
   // Taken out of the address bar at once, locked or not: the token must not linger there, in
@@ -37,6 +51,12 @@ function useShareLinkFromAddress(keynode: Keynode, usable: boolean): [Opened | u
   const [pending, setPending] = useState<string | undefined>(undefined);
   useEffect(() => {
     const take = (): void => {
+      const shared = sharedToApp();
+      if (shared !== undefined || location.pathname === '/share') {
+        navigate('/', { replace: true });
+        if (shared !== undefined) setPending(shared);
+        return;
+      }
       if (!location.hash.includes('share=')) return;
       const href = location.href;
       history.replaceState(history.state, '', location.pathname + location.search);
@@ -217,6 +237,7 @@ export function App({ keynode, pwa, onRestore }: AppProps) {
       </header>
       <UpdateBanner pwa={pwa} />
       <main id="main" ref={main}>
+        {usable && !firstRun && <ShareAlerts keynode={keynode} />}
         {opened !== undefined && usable && !firstRun && <OpenedLink keynode={keynode} opened={opened} onClose={closeOpened} />}
         {lock === undefined ? (
           <p class="muted">Opening keynode…</p>

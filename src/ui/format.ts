@@ -44,6 +44,16 @@ export function describeError(e: unknown): ShownError {
 /** The first characters of an id: enough to tell ids apart at a glance. */
 export const shortId = (id: string, n = 10): string => (id.length <= n + 1 ? id : `${id.slice(0, n)}…`);
 
+/** "2 hours ago", "in 5 minutes", "just now": how long ago `ms` was, in the browser's language. */
+export function formatAgo(ms: number, now = Date.now()): string {
+  const seconds = (ms - now) / 1000;
+  if (Math.abs(seconds) < 45) return 'just now';
+  const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [['minute', 60], ['hour', 3600], ['day', 86400], ['month', 2_592_000], ['year', 31_536_000]];
+  let [unit, size] = units[0]!;
+  for (const [u, s] of units) if (Math.abs(seconds) >= s) [unit, size] = [u, s];
+  return new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }).format(Math.round(seconds / size), unit);
+}
+
 export const formatDate = (ms: number): string =>
   new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 

@@ -9,8 +9,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../src/keynode/keynode.js';
 import type { AppServer } from '../../scripts/serve-app.js';
-import { seriousViolations } from './helpers/axe.js';
-import { buildAndServe, hasChromium, launch, newProfile, openApp, shot } from './helpers/browser.js';
+import { screenChecker } from './helpers/axe.js';
+import { buildAndServe, hasChromium, launch, newProfile, openApp } from './helpers/browser.js';
 import { createKeynode, finishFirstRun, go, gotoAndUnlock, openVault, reveal, see, tab, unlock } from './helpers/ui.js';
 
 type W = Window & { keynode: Keynode };
@@ -22,14 +22,8 @@ describe.skipIf(!hasChromium)('keynode UI: no serious or critical accessibility 
   let bob: BrowserContext;
   let a: Page;
   let b: Page;
-  const found: Record<string, unknown[]> = {};
-
   /** Runs axe on the screen as it is now, keeps a screenshot, and records what failed. */
-  async function check(page: Page, screen: string): Promise<void> {
-    await shot(page, `a11y-${screen}`);
-    const violations = await seriousViolations(page);
-    if (violations.length > 0) found[screen] = violations;
-  }
+  const { check, found } = screenChecker('a11y');
 
   beforeAll(async () => {
     server = await buildAndServe('ui-a11y');

@@ -1,5 +1,7 @@
-// One vault: its secrets, history, sharing and export. A cloned vault is read-only and says so,
-// offering Pull and Fork; an old version being viewed says so, with a way back to the latest.
+// One vault: its secrets (searchable), history, sharing, import and export. A cloned vault is
+// read-only and says so, offering Pull and Fork; an old version being viewed says so, with a way
+// back to the latest. `?tab=export` opens the export tab (the backup reminder links there).
+import type { ComponentType } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
 import type { LogEntry, VaultListItem } from '../../types.js';
@@ -7,16 +9,20 @@ import { ConfirmButton } from '../components/ConfirmButton/index.js';
 import { EnvExport } from '../components/EnvExport/index.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
 import { History } from '../components/History/index.js';
+import { GenerateButton } from '../components/GenerateButton/index.js';
 import { PullControl } from '../components/PullControl/index.js';
+import { SecretSearch } from '../components/SecretSearch/index.js';
 import { SecretTree } from '../components/SecretTree/index.js';
 import { SharePanel } from '../components/SharePanel/index.js';
 import { displayName, useNicknames } from '../contacts-store.js';
 import { formatDate, shortId } from '../format.js';
 import { useAction } from '../hooks/useAction.js';
+import { useLazy } from '../hooks/useLazy.js';
 import { useLoad } from '../hooks/useLoad.js';
 import { Link, navigate, vaultPath } from '../router.js';
 
-type Tab = 'secrets' | 'history' | 'sharing' | 'export';
+type Tab = 'secrets' | 'history' | 'sharing' | 'import' | 'export';
+const TABS: Tab[] = ['secrets', 'history', 'sharing', 'import', 'export'];
 
 // The core keeps the checked-out version but has no call that reports it, so the UI remembers
 // which one it asked for (per vault, in this browser).
@@ -49,7 +55,7 @@ export function Vault({ keynode, id }: { keynode: Keynode; id: string }) {
 
 function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem }) {
   const names = useNicknames();
-  const [tab, setTab] = useState<Tab>('secrets');
+  const [tab, setTab] = useState<Tab>(() => TABS.find((t) => t === new URLSearchParams(location.search).get('tab')) ?? 'secrets');
   const [viewing, setViewing] = useState(() => loadViewing(vault.vaultId));
   const [renaming, setRenaming] = useState<string | undefined>(undefined);
   const [forkName, setForkName] = useState<string | undefined>(undefined);
@@ -93,7 +99,8 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
     ['secrets', 'Secrets'],
     ['history', 'History'],
     ...(isClone ? [] : [['sharing', 'Sharing'] as [Tab, string]]),
-    ['export', 'Export'],
+    ...(editable ? [['import', 'Import'] as [Tab, string]] : []),
+    ['export', 'Export and back up'],
   ];
 
   return (
@@ -195,7 +202,9 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
       <section class="card" aria-label={tabs.find(([k]) => k === tab)?.[1]}>
         {tab === 'secrets' && (
           <>
-            <SecretTree keynode={keynode} vault={vault.vaultId} editable={editable} />
+            <SecretSearch keynode={keynode} vault={vault.vaultId} editable={editable}>
+              <SecretTree keynode={keynode} vault={vault.vaultId} editable={editable} />
+            </SecretSearch>
             {editable && <AddSecret keynode={keynode} vault={vault.vaultId} />}
           </>
         )}
@@ -206,7 +215,13 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
           </>
         )}
         {tab === 'sharing' && <SharePanel keynode={keynode} vault={vault.vaultId} vaultName={vault.vaultName} />}
-        {tab === 'export' && <EnvExport keynode={keynode} vault={vault.vaultId} />}
+        {tab === 'import' && editable && <LazyPanel load={() => import('../components/ImportPanel/index.js').then((m) => m.ImportPanel)} keynode={keynode} vault={vault.vaultId} vaultName={vault.vaultName} />}
+        {tab === 'export' && (
+          <>
+            <EnvExport keynode={keynode} vault={vault.vaultId} />
+            <LazyPanel load={() => import('../components/BackupPanel/index.js').then((m) => m.BackupPanel)} keynode={keynode} vault={vault.vaultId} vaultName={vault.vaultName} />
+          </>
+        )}
       </section>
     </>
   );
@@ -237,6 +252,7 @@ function AddSecret({ keynode, vault }: { keynode: Keynode; vault: string }) {
         Secret value
         <textarea class="mono" rows={3} value={value} autocomplete="off" spellcheck={false} onInput={(e) => setValue((e.target as HTMLTextAreaElement).value)} />
       </label>
+      <GenerateButton onUse={setValue} />
       <div>
         <button type="submit" class="primary" disabled={add.busy || path.trim() === ''}>
           Add secret
@@ -245,4 +261,17 @@ function AddSecret({ keynode, vault }: { keynode: Keynode; vault: string }) {
       <ErrorNote error={add.error} />
     </form>
   );
+}
+
+interface PanelProps {
+  keynode: Keynode;
+  vault: string;
+  vaultName: string;
+}
+
+/** A panel of the vault screen whose code loads when its tab is first opened. */
+function LazyPanel({ load, ...props }: { load: () => Promise<ComponentType<PanelProps>> } & PanelProps) {
+  const { module: Panel, error } = useLazy(load, true);
+  if (error !== undefined) return <ErrorNote error={error} />;
+  return Panel === undefined ? <p class="muted">Loading…</p> : <Panel {...props} />;
 }

@@ -1,10 +1,12 @@
-// Home: the vaults of this keynode — its own, and copies cloned from others (with whose) — and a
-// form to create one.
+// Home: the vaults of this keynode — its own, and copies cloned from others (with whose) — a form to
+// create one, a reminder for vaults that exist only here, and restoring an encrypted backup.
 import { useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
+import { BackupReminder } from '../components/BackupReminder/index.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
 import { displayName, useNicknames } from '../contacts-store.js';
 import { useAction } from '../hooks/useAction.js';
+import { useLazy } from '../hooks/useLazy.js';
 import { useLoad } from '../hooks/useLoad.js';
 import { Link, navigate, vaultPath } from '../router.js';
 
@@ -25,6 +27,7 @@ export function Vaults({ keynode, onCreated }: { keynode: Keynode; onCreated?: (
   return (
     <>
       <h1 tabIndex={-1}>Vaults</h1>
+      <BackupReminder keynode={keynode} />
       <section class="card" aria-labelledby="new-vault">
         <h2 id="new-vault">New vault</h2>
         <form
@@ -43,6 +46,7 @@ export function Vaults({ keynode, onCreated }: { keynode: Keynode; onCreated?: (
           </button>
         </form>
         <ErrorNote error={create.error} />
+        <Restore keynode={keynode} />
       </section>
       <ErrorNote error={vaults.error} />
       <section class="card" aria-labelledby="own-vaults">
@@ -73,5 +77,21 @@ export function Vaults({ keynode, onCreated }: { keynode: Keynode; onCreated?: (
         </ul>
       </section>
     </>
+  );
+}
+
+/** "Restore a backup", whose form loads when opened. */
+function Restore({ keynode }: { keynode: Keynode }) {
+  const [open, setOpen] = useState(false);
+  const { module, error } = useLazy(() => import('../components/RestoreBackup/index.js'), open);
+  return (
+    <div class="stack">
+      <div>
+        <button type="button" class="linkish" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {open ? 'Close' : 'Restore a vault from an encrypted backup…'}
+        </button>
+      </div>
+      {open && (module !== undefined ? <module.RestoreBackup keynode={keynode} /> : <ErrorNote error={error} />)}
+    </div>
   );
 }

@@ -1,13 +1,15 @@
-// Pull a cloned vault from its owner: a spinner while it runs, then "Up to date" or "Updated to
-// <id>". When the owner cannot be reached the pull is queued in the keynode, shown as waiting for
+// Pull a cloned vault from its owner: its progress while it runs (with Cancel), then "Up to date" or
+// "Updated to <id>". When the owner cannot be reached the pull is queued in the keynode, shown as waiting for
 // the owner, runs by itself when the owner comes online, and can be cancelled.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { isKeynodeError } from '../../../errors.js';
 import type { Keynode } from '../../../keynode/keynode.js';
+import { isCancelled } from '../../../keynode/transfers.js';
 import type { VaultListItem } from '../../../types.js';
 import { shortId } from '../../format.js';
 import { useLoad } from '../../hooks/useLoad.js';
 import { ErrorNote } from '../ErrorNote/index.js';
+import { TransferProgress } from '../TransferProgress/index.js';
 
 const SLOW_PULL_MS = 15_000;
 
@@ -62,7 +64,8 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
       const { from, to } = await keynode.vaults.pull(vault.vaultId);
       setResult(from === to ? 'Up to date.' : `Updated to version ${shortId(to, 8)}`);
     } catch (e) {
-      if (isKeynodeError(e, 'ErrorNodeConnectionFailed')) {
+      if (isCancelled(e)) setResult('Pull cancelled. Your copy is as it was.');
+      else if (isKeynodeError(e, 'ErrorNodeConnectionFailed')) {
         try {
           await keynode.vaults.queuePull(vault.vaultId);
           await queue.reload();
@@ -87,13 +90,13 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
         <button type="button" class="primary" onClick={() => void pull()} disabled={busy} aria-busy={busy}>
           {busy ? 'Pulling…' : 'Pull changes'}
         </button>
-        {busy && <span class="spinner" role="status" aria-label={`Pulling from ${ownerName}`} />}
         {busy && slow && queued === undefined && (
           <button type="button" onClick={() => void queueInstead()}>
             Stop waiting and queue it
           </button>
         )}
       </div>
+      {busy && <TransferProgress keynode={keynode} vault={vault.vaultId} kind="pull" label={`Pulling from ${ownerName}`} />}
       {busy && slow && queued === undefined && <p class="muted">{ownerName} is slow to answer. You can queue the pull: it runs by itself when they are reachable.</p>}
       <div role="status" aria-live="polite" data-testid="pull-status">
         {queued !== undefined && queued.failed === undefined && (

@@ -1,5 +1,6 @@
-// One secret in the tree: hidden until revealed, copied with a clearing countdown, and — in a vault
-// this keynode may write — edited, renamed or deleted in place.
+// One secret in the tree (or in search results, with its whole path): hidden until revealed, copied
+// with a clearing countdown, and — in a vault this keynode may write — edited (with the password
+// generator at hand), renamed or deleted in place.
 import { useState } from 'preact/hooks';
 import type { Keynode } from '../../../keynode/keynode.js';
 import { formatBytes } from '../../format.js';
@@ -8,6 +9,7 @@ import { CLEAR_AFTER_S } from '../../hooks/useCopy.js';
 import { ConfirmButton } from '../ConfirmButton/index.js';
 import { CopyButton } from '../CopyButton/index.js';
 import { ErrorNote } from '../ErrorNote/index.js';
+import { ValueEditor } from '../ValueEditor/index.js';
 
 type Value = { text: string } | { binary: number };
 
@@ -20,11 +22,11 @@ async function readValue(keynode: Keynode, vault: string, path: string): Promise
   }
 }
 
-export function SecretItem({ keynode, vault, path, editable }: { keynode: Keynode; vault: string; path: string; editable: boolean }) {
+export function SecretItem({ keynode, vault, path, editable, showPath = false }: { keynode: Keynode; vault: string; path: string; editable: boolean; showPath?: boolean }) {
   const [value, setValue] = useState<Value | undefined>(undefined);
   const [mode, setMode] = useState<'view' | 'edit' | 'rename'>('view');
   const [draft, setDraft] = useState('');
-  const name = path.split('/').pop() ?? path;
+  const name = showPath ? path : (path.split('/').pop() ?? path);
 
   const reveal = useAction(async () => setValue(value === undefined ? await readValue(keynode, vault, path) : undefined));
   const startEdit = useAction(async () => {
@@ -90,26 +92,7 @@ export function SecretItem({ keynode, vault, path, editable }: { keynode: Keynod
         </pre>
       )}
       {mode === 'edit' && (
-        <form
-          class="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void save.run();
-          }}
-        >
-          <label>
-            New value of {path}
-            <textarea autocomplete="off" rows={3} class="mono" autoFocus value={draft} onInput={(e) => setDraft((e.target as HTMLTextAreaElement).value)} />
-          </label>
-          <div class="row">
-            <button type="submit" class="primary" disabled={save.busy}>
-              Save
-            </button>
-            <button type="button" onClick={() => setMode('view')}>
-              Cancel
-            </button>
-          </div>
-        </form>
+        <ValueEditor path={path} value={draft} onInput={setDraft} onSave={() => void save.run()} onCancel={() => setMode('view')} busy={save.busy} saveLabel="Save" />
       )}
       {mode === 'rename' && (
         <form

@@ -1,16 +1,20 @@
 // Sharing a vault: pick a contact or paste a NodeId, share, then hand over the share link (copy,
 // QR code, the system share sheet). Below: who can pull now — one row per person, whose linked
-// browsers a share covers — each with "Stop sharing".
+// browsers a share covers — with the version they last fetched and when (the pull log), each with
+// "Stop sharing"; then, for people who fetched it and can pull no more, what to change (Exposure).
 import { ContactSelect } from '../ContactSelect/index.js';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { isNodeId } from '../../../ids/index.js';
 import type { Keynode } from '../../../keynode/keynode.js';
 import { displayName, setNickname, useNicknames } from '../../contacts-store.js';
+import { formatAgo } from '../../format.js';
 import { useAction } from '../../hooks/useAction.js';
 import { useLoad } from '../../hooks/useLoad.js';
 import { ConfirmButton } from '../ConfirmButton/index.js';
 import { CopyButton } from '../CopyButton/index.js';
+import { groupByPerson } from '../../recipients.js';
 import { ErrorNote } from '../ErrorNote/index.js';
+import { Exposure } from '../Exposure/index.js';
 import { NodeIdInput } from '../NodeIdInput/index.js';
 import { Qr } from '../Qr/index.js';
 
@@ -45,6 +49,12 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
   const gestalts = useLoad(keynode, async () => (await keynode.gestalts.list()).filter((g) => !g.own), [], ['notification']);
   const contacts = { data: gestalts.data?.flatMap((g) => g.nodes), reload: gestalts.reload };
   const perms = useLoad(keynode, () => keynode.vaults.permissions(vault), [vault]);
+  // Peers fetch without telling this screen: look again now and then.
+  const pulls = useLoad(keynode, () => keynode.vaults.pullLog(vault), [vault]);
+  useEffect(() => {
+    const timer = setInterval(() => void pulls.reload(), 15_000);
+    return () => clearInterval(timer);
+  }, [vault]);
   const [choice, setChoice] = useState('');
   const [pasted, setPasted] = useState('');
   const [nickname, setNick] = useState('');
@@ -70,12 +80,19 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
   const unshare = useAction(async (nodeId: string) => {
     await keynode.vaults.unshare(vault, nodeId);
     setLink(undefined);
-    await perms.reload();
+    await Promise.all([perms.reload(), pulls.reload()]);
   });
 
   // One row per person: a share covers every browser of their gestalt, and so does unsharing.
-  const canPull = groupByGestalt(
-    (perms.data ?? []).filter((p) => p.actions.length > 0),
+  const allowed = (perms.data ?? []).filter((p) => p.actions.length > 0);
+  const canPull = groupByPerson(
+    allowed.map((p) => p.nodeId),
+    gestalts.data ?? [],
+    names,
+  ).map((person) => ({ ...person, actions: [...new Set(allowed.filter((p) => person.nodeIds.includes(p.nodeId)).flatMap((p) => p.actions))] }));
+  const lastFetch = (nodeIds: string[]) => pulls.data?.find((r) => nodeIds.includes(r.nodeId));
+  const formerly = perms.data === undefined ? [] : groupByPerson(
+    [...new Set((pulls.data ?? []).map((r) => r.nodeId))].filter((n) => !allowed.some((p) => p.nodeId === n)),
     gestalts.data ?? [],
     names,
   );
@@ -113,7 +130,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
         <h3 id="who-can-pull">Who can pull now</h3>
         {perms.error !== undefined && <ErrorNote error={perms.error} />}
         {canPull.length === 0 ? (
-          <p class="muted">Nobody else. This vault is only in this browser.</p>
+          <p class="muted">{formerly.length === 0 ? 'Nobody else. This vault is only in this browser.' : 'Nobody can pull it now.'}</p>
         ) : (
           <ul class="plain" data-testid="who-can-pull">
             {canPull.map((p) => (
@@ -123,6 +140,8 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
                   <span class="muted small">
                     {p.nodeIds.length > 1 ? `on ${p.nodeIds.length} linked browsers · ` : ''}can {p.actions.join(' and ')}
                   </span>
+                  <br />
+                  <FetchedLine record={lastFetch(p.nodeIds)} />
                 </span>
                 <ConfirmButton
                   label="Stop sharing"
@@ -134,7 +153,8 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
                 >
                   <p>
                     They keep the copy they already have, but can never pull changes again
-                    {p.nodeIds.length > 1 ? ` — on any of their ${p.nodeIds.length} linked browsers` : ''}.
+                    {p.nodeIds.length > 1 ? ` — on any of their ${p.nodeIds.length} linked browsers` : ''}. keynode then lists the secrets they have seen, to
+                    change.
                   </p>
                 </ConfirmButton>
               </li>
@@ -143,35 +163,19 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
         )}
         <ErrorNote error={unshare.error} />
       </section>
+      <Exposure keynode={keynode} vault={vault} people={formerly} />
     </div>
   );
 }
 
-interface Recipient {
-  /** The person's name: the first of their browsers with a nickname, else a short NodeId. */
-  name: string;
-  nodeIds: string[];
-  actions: string[];
-}
-
-/** Permission rows grouped by gestalt (nodes outside any known gestalt stand alone). */
-function groupByGestalt(
-  perms: Array<{ nodeId: string; actions: string[] }>,
-  gestalts: Array<{ nodes: string[] }>,
-  names: Record<string, string>,
-): Recipient[] {
-  const groups = new Map<string, { nodeIds: string[]; actions: Set<string> }>();
-  for (const p of perms) {
-    const members = gestalts.find((g) => g.nodes.includes(p.nodeId))?.nodes ?? [p.nodeId];
-    const key = [...members].sort().join(' ');
-    let group = groups.get(key);
-    if (group === undefined) groups.set(key, (group = { nodeIds: [], actions: new Set() }));
-    group.nodeIds.push(p.nodeId);
-    for (const a of p.actions) group.actions.add(a);
-  }
-  return [...groups.values()].map(({ nodeIds, actions }) => ({
-    name: displayName(names, nodeIds.find((n) => names[n] !== undefined) ?? nodeIds[0]!),
-    nodeIds,
-    actions: [...actions],
-  }));
+function FetchedLine({ record }: { record: { kind: 'clone' | 'pull'; commitId: string; at: number } | undefined }) {
+  if (record === undefined) return <span class="muted small">Has not fetched it yet.</span>;
+  return (
+    <span class="small" data-testid="last-fetch">
+      {record.kind === 'clone' ? 'Cloned' : 'Pulled'} version <span class="mono">{record.commitId.slice(0, 7)}</span>{' '}
+      <time dateTime={new Date(record.at).toISOString()} title={new Date(record.at).toLocaleString()}>
+        {formatAgo(record.at)}
+      </time>
+    </span>
+  );
 }

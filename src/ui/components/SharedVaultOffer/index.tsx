@@ -1,11 +1,13 @@
-// "Clone" for a vault someone shares with us (from a notification, a share link or a scan): or,
-// when this browser already has a copy, a link to it.
+// "Clone" for a vault someone shares with us (from a notification, a share link or a scan), with
+// its progress and Cancel while it runs: or, when this browser already has a copy, a link to it.
 import type { Keynode } from '../../../keynode/keynode.js';
+import { isCancelled } from '../../../keynode/transfers.js';
 import type { VaultListItem } from '../../../types.js';
 import { useAction } from '../../hooks/useAction.js';
 import { useLoad } from '../../hooks/useLoad.js';
 import { Link, navigate, vaultPath } from '../../router.js';
 import { ErrorNote } from '../ErrorNote/index.js';
+import { TransferProgress } from '../TransferProgress/index.js';
 
 export const findClone = (vaults: VaultListItem[] | undefined, owner: string, remoteVaultId: string): VaultListItem | undefined =>
   vaults?.find((v) => v.remote?.nodeId === owner && v.remote.vaultId === remoteVaultId);
@@ -28,12 +30,16 @@ export function SharedVaultOffer({ keynode, owner, vaultId, vaultName }: { keyno
   return (
     <div class="stack">
       <div class="row">
-        <button type="button" class="primary" aria-label={`Clone ${vaultName}`} disabled={clone.busy} aria-busy={clone.busy} onClick={() => void clone.run()}>
+        <button type="button" class="primary" aria-label={clone.busy ? undefined : `Clone ${vaultName}`} disabled={clone.busy} aria-busy={clone.busy} onClick={() => void clone.run()}>
           {clone.busy ? 'Cloning…' : 'Clone'}
         </button>
-        {clone.busy && <span class="spinner" role="status" aria-label={`Cloning ${vaultName}`} />}
       </div>
-      <ErrorNote error={clone.error} />
+      {clone.busy && <TransferProgress keynode={keynode} vault={vaultId} kind="clone" label={`Cloning ${vaultName}`} />}
+      {isCancelled(clone.error) ? (
+        <p role="status">The clone was cancelled. Nothing of it was kept.</p>
+      ) : (
+        <ErrorNote error={clone.error} />
+      )}
     </div>
   );
 }
