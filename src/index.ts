@@ -4,7 +4,7 @@
 import { randomBytes } from './ids/index.js';
 import { base64urlEncode } from './keys/crypto.js';
 import { KeynodeError } from './errors.js';
-import { createKeynodeFrom, type Keynode } from './keynode/keynode.js';
+import { createKeynodeFrom, type Keynode, type KeynodeParts } from './keynode/keynode.js';
 import type { RtcImpl } from './network/byte-channel.js';
 import type { StorageSpec } from './storage/index.js';
 import type { Logger } from './types.js';
@@ -33,6 +33,8 @@ export interface CreateKeynodeOptions {
   idleMs?: number;
   /** How long lock() waits for running operations before it forgets the key anyway (default 10 s). */
   lockGraceMs?: number;
+  /** Clone and pull progress: { vault, phase, bytes, totalBytes? } (API.md). */
+  onProgress?: KeynodeParts['onProgress'];
 }
 
 export async function createKeynode(options: CreateKeynodeOptions = {}): Promise<Keynode> {
@@ -71,7 +73,7 @@ export async function createKeynode(options: CreateKeynodeOptions = {}): Promise
     parts.makeCipher = (await import('./platform/node-cipher.js')).nodeCipher;
     parts.autoLockMs = null; // a Node keynode (the command line, `serve`) stays unlocked while it runs
   }
-  for (const key of ['recoveryCode', 'passphrase', 'autoLockMs', 'signalingUrl', 'iceServers', 'clock', 'logger', 'baseUrl', 'connectTimeoutMs', 'idleMs', 'lockGraceMs'] as const) {
+  for (const key of ['recoveryCode', 'passphrase', 'autoLockMs', 'signalingUrl', 'iceServers', 'clock', 'logger', 'baseUrl', 'connectTimeoutMs', 'idleMs', 'lockGraceMs', 'onProgress'] as const) {
     if (options[key] !== undefined) (parts as unknown as Record<string, unknown>)[key] = options[key];
   }
   if (rtc !== undefined) parts.rtc = rtc;

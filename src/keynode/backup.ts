@@ -10,12 +10,11 @@
 // Restoring makes a new vault of this keynode's own (editable, whatever the original was) through
 // the same fetch client and pack checks as a clone; a failure removes it again. The vault's last
 // backup (time and version) is recorded, so the app can tell which vaults exist nowhere else.
-import { argon2id } from 'hash-wasm';
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { randomBytes, type VaultId } from '../ids/index.js';
 import { encodePktLine, fetchMaster, FLUSH, httpPlugin, MASTER, uploadPack } from '../git/index.js';
 import { base64urlDecode, base64urlEncode, concatBytes, utf8 } from '../keys/crypto.js';
-import { assertPassphrase, KDF_DEFAULTS } from '../keys/keyring.js';
+import { assertPassphrase, KDF_DEFAULTS, passphraseKey } from '../keys/keyring.js';
 import { writeMaster } from '../vaults/git-repo.js';
 import { nameCandidates } from '../vaults/names.js';
 import type { CoreContext } from './context.js';
@@ -44,21 +43,8 @@ function notABackup(why: string): KeynodeError {
   return new KeynodeError('ErrorInvalidArgument', `This file is not a keynode backup that can be read (${why}).`);
 }
 
-async function backupKey(passphrase: string, kdf: Header['kdf']): Promise<CryptoKey> {
-  const bytes = await argon2id({
-    password: utf8.encode(passphrase.normalize('NFC')),
-    salt: base64urlDecode(kdf.salt),
-    iterations: kdf.iterations,
-    memorySize: kdf.memoryKiB,
-    parallelism: kdf.parallelism,
-    hashLength: 32,
-    outputType: 'binary',
-  });
-  try {
-    return await crypto.subtle.importKey('raw', bytes as BufferSource, 'AES-GCM', false, ['encrypt', 'decrypt']);
-  } finally {
-    bytes.fill(0);
-  }
+function backupKey(passphrase: string, kdf: Header['kdf']): Promise<CryptoKey> {
+  return passphraseKey(passphrase, { ...kdf, salt: base64urlDecode(kdf.salt) }, ['encrypt', 'decrypt']);
 }
 
 /** master's whole history as a git bundle (the pack upload-pack sends a peer that has nothing). */

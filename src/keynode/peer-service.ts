@@ -9,6 +9,7 @@ import { concatBytes } from '../keys/crypto.js';
 import type { RpcHandlers } from '../network/rpc-handlers.js';
 import type { VaultAction } from '../types.js';
 import type { CoreContext } from './context.js';
+import { recordServedPacks } from './pull-log.js';
 
 const GitInfoRequest = v.strictObject({
   vaultNameOrId: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
@@ -32,7 +33,9 @@ function parse<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOut
 /** The largest upload-pack request (wants and haves) we read: thousands of haves fit easily. */
 const MAX_PACK_REQUEST_BYTES = 4 * 1024 * 1024;
 
-export function registerPeerService(ctx: CoreContext, handlers: RpcHandlers): void {
+export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void {
+  // Every pack served is recorded for its owner (src/keynode/pull-log.ts: who has what).
+  const handlers = recordServedPacks(ctx, served);
   const { acl, vaults, storage } = ctx;
 
   /** The vault, if `requester` may do `action` on it; else the refusal the requester sees. */

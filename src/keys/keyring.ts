@@ -81,7 +81,12 @@ function passphraseBytes(passphrase: string): Uint8Array {
   return utf8.encode(passphrase.normalize('NFC'));
 }
 
-async function passphraseKek(passphrase: string, kdf: KdfParams): Promise<CryptoKey> {
+function passphraseKek(passphrase: string, kdf: KdfParams): Promise<CryptoKey> {
+  return passphraseKey(passphrase, kdf, ['wrapKey', 'unwrapKey']);
+}
+
+/** An AES-256-GCM key from a passphrase with Argon2id (also what encrypts a vault backup). */
+export async function passphraseKey(passphrase: string, kdf: KdfParams, usages: KeyUsage[]): Promise<CryptoKey> {
   if (kdf.alg !== 'argon2id') throw new KeynodeError('ErrorStorageCorrupt', `The stored key uses an unknown key derivation (${String(kdf.alg)}).`);
   const secret = await argon2id({
     password: passphraseBytes(passphrase),
@@ -93,7 +98,7 @@ async function passphraseKek(passphrase: string, kdf: KdfParams): Promise<Crypto
     outputType: 'binary',
   });
   try {
-    return await subtle().importKey('raw', secret as BufferSource, GCM, false, ['wrapKey', 'unwrapKey']);
+    return await subtle().importKey('raw', secret as BufferSource, GCM, false, usages);
   } finally {
     secret.fill(0);
   }

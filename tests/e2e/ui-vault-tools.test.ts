@@ -7,20 +7,15 @@
 // app (/share), dark mode, and the content-security policy: served on every response, nothing
 // refused. Screenshots in artifacts/screens/vault-tools-*.png; axe finds nothing serious on any of
 // the new screens.
-import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../src/keynode/keynode.js';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { screenChecker } from './helpers/axe.js';
-import { buildAndServe, hasChromium, launch, newProfile, openApp, root } from './helpers/browser.js';
+import { buildAndServe, hasChromium, launch, newProfile, openApp } from './helpers/browser.js';
 import { confirm, createVault, finishFirstRun, go, openVault, reveal, see, shareVault, tab, trust } from './helpers/ui.js';
 
 type W = Window & { keynode: Keynode; __cspViolations: string[]; __notified: string[]; __hidden: boolean; __permission: NotificationPermission };
-
-// The pull log is recorded by a hook peer-service.ts applies (src/keynode/pull-log.ts); the browser
-// build has it only once that file does.
-const pullLogHooked = readFileSync(`${root}/src/keynode/peer-service.ts`, 'utf8').includes('recordServedPacks');
 
 /**
  * Before any page script: CSP violations are collected, and the browser's seams for notifications are
@@ -224,14 +219,13 @@ describe.skipIf(!hasChromium)('keynode UI: find, generate, import, back up, prog
     await b.getByRole('heading', { name: 'team', level: 1 }).waitFor({ timeout: 120_000 });
     await check(b, 'cloned');
 
-    if (!pullLogHooked) return;
     await tab(a, 'History');
     await tab(a, 'Sharing');
     await see(a.getByTestId('last-fetch'), /Cloned version [0-9a-f]{7} just now/);
     await check(a, 'sharing-pull-log');
   }, 180_000);
 
-  it.skipIf(!pullLogHooked)('unshare: the secrets Bob saw, as a checklist that ticks itself as each is changed', async () => {
+  it('unshare: the secrets Bob saw, as a checklist that ticks itself as each is changed', async () => {
     await confirm(a, a.getByRole('button', { name: 'Stop sharing with Bob' }), 'Stop sharing');
     const list = a.getByTestId('rotation-checklist');
     await see(list, '0 of 3 changed.');

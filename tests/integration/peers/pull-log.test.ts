@@ -1,21 +1,10 @@
 // Issue 11 between real keynodes over real WebRTC: the owner's pull log (every clone and pull it
 // served in full: who, which commit, when), the exposure list after an unshare that shrinks as
 // secrets are rewritten, and clone/pull progress with cancel leaving nothing half-made.
-//
-// The pull log is written by recordServedPacks around the peer handlers, which peer-service.ts
-// applies; until it does, this file applies it the same way (and only then), so the test covers it.
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../../src/index.js';
 import { codeOf, eventually, Net, noise, shareWith } from '../../utils/keynodes.js';
-
-vi.mock('../../../src/keynode/peer-service.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../../src/keynode/peer-service.js')>();
-  const source = readFileSync(new URL('../../../src/keynode/peer-service.ts', import.meta.url), 'utf8');
-  if (source.includes('recordServedPacks')) return original;
-  const { recordServedPacks } = await import('../../../src/keynode/pull-log.js');
-  return { ...original, registerPeerService: (ctx: Parameters<typeof original.registerPeerService>[0], handlers: Parameters<typeof original.registerPeerService>[1]) => original.registerPeerService(ctx, recordServedPacks(ctx, handlers)) };
-});
 
 let net: Net;
 let owner: Keynode;
