@@ -229,7 +229,9 @@ export class KeynodeLock {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.gate.close(this.graceMs);
+    // Refuse new work without waiting: stopping the network ends what peers are fetching, and the
+    // vaults wait for their own writes (as before there was a gate).
+    await this.gate.close(0);
     await this.core?.stop();
   }
 
