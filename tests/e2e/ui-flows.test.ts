@@ -261,7 +261,9 @@ function flowsOfTwo(runtime: Runtime): void {
       await openVault(a, 'team');
       await tab(a, 'Sharing');
       await confirm(a, a.getByRole('button', { name: 'Stop sharing with Bob' }), 'Stop sharing');
-      await see(a, 'Nobody else. This vault is only in this browser.');
+      // Bob fetched it, so he keeps a copy: nobody can pull it now, and what he saw is listed to change.
+      await see(a, 'Nobody can pull it now.');
+      await a.getByTestId('exposure').getByRole('heading', { name: 'Secrets to change' }).waitFor();
       await shot(a, '20-unshared');
 
       await go(b, 'Notifications');

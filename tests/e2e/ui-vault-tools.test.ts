@@ -184,7 +184,8 @@ describe.skipIf(!hasChromium)('keynode UI: find, generate, import, back up, prog
     await b.getByRole('heading', { name: 'prod', level: 1 }).waitFor();
     expect(await reveal(b, 'imported/Work/Mail/password')).toBe('mail-pass');
     await tab(b, 'History');
-    expect(await b.locator('ol.history > li').count()).toBe(await a.evaluate(async () => (await (window as unknown as W).keynode.vaults.log('prod')).length));
+    const commits = await a.evaluate(async () => (await (window as unknown as W).keynode.vaults.log('prod')).length);
+    await expect.poll(() => b.locator('ol.history > li').count(), { timeout: 30_000 }).toBe(commits);
   });
 
   it('clone: progress with Cancel leaves nothing; a finished clone shows on the owner’s Sharing tab', async () => {
