@@ -59,6 +59,7 @@ export const errorCodes = [
   'ErrorInvalidArgument',
   'ErrorInternal',
   'ErrorKeynodeInterrupted',
+  'ErrorGitPackTooLarge',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

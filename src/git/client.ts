@@ -8,6 +8,7 @@ import { reachesAncestor } from './ancestry.js';
 import { fetchPack } from './fetch-pack.js';
 import { isOid } from './hex.js';
 import { PREFETCH, type KeynodeHttpClient } from './http-plugin.js';
+import type { PackLimits } from './limits.js';
 import { ObjectStore } from './object-store.js';
 import { parsePktLines, pktText } from './pkt-line.js';
 import { MASTER, readMaster, setMaster } from './refs.js';
@@ -18,6 +19,8 @@ const REMOTE_URL = 'http://keynode.invalid/vault';
 
 export interface GitClientArgs extends GitRepo {
   http: HttpClient;
+  /** What a received pack may make us allocate (limits.ts); the defaults suit a vault. */
+  limits?: Partial<PackLimits>;
 }
 
 const PROTOCOL_CODES = new Set([

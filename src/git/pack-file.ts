@@ -1,25 +1,21 @@
 // Reads one packfile with its .idx (version 2): find an object by id, read and resolve entries
 // (including ofs/ref deltas), and describe raw entries so a pack writer can copy them unchanged.
+// Our packs were checked against the budgets when they arrived (pack-indexer.ts); reads are
+// bounded by the per-object cap all the same, so a damaged or hand-placed pack cannot make the
+// server allocate what a header claims.
 import { KeynodeError } from '../errors.js';
 import { applyDelta } from './delta.js';
+import { EntryInflater } from './entry-inflater.js';
 import { fromHex, toHex } from './hex.js';
+import { checkObjectSize } from './limits.js';
+import { OFS_DELTA, REF_DELTA, TYPE_NAMES, readEntryHeader, type EntryHeader } from './pack-entry.js';
 import type { GitObject, ObjectType } from './types.js';
-import { inflate } from './zlib.js';
-
-export const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };
-const TYPE_NAMES: Array<ObjectType | undefined> = [undefined, 'commit', 'tree', 'blob', 'tag'];
-export const OFS_DELTA = 6;
-export const REF_DELTA = 7;
 
 /** One entry as stored: where its compressed data starts and ends, and what it is a delta of. */
-export interface RawEntry {
+export interface RawEntry extends EntryHeader {
   offset: number;
-  typeCode: number; // 1-4, or 6/7 for deltas
-  size: number; // inflated size (of the delta for delta entries)
-  dataStart: number;
+  /** Where the next entry (or the trailer) starts. */
   end: number;
-  baseOffset?: number; // ofs-delta
-  baseOid?: string; // ref-delta
 }
 
 function corrupt(what: string): KeynodeError {
@@ -37,10 +33,16 @@ export class PackFile {
   private readonly sortedOffsets: Float64Array;
   private byOffset: Uint32Array | undefined;
 
+  /**
+   * `maxObjectBytes` caps every object and delta read; `inflater` is shared by the packs of one
+   * store (its calls are synchronous).
+   */
   constructor(
     readonly name: string,
     readonly pack: Uint8Array,
     private readonly idx: Uint8Array,
+    private readonly maxObjectBytes: number,
+    private readonly inflater: EntryInflater = new EntryInflater(false),
   ) {
     this.dv = new DataView(idx.buffer, idx.byteOffset, idx.byteLength);
     if (idx.length < 8 + 1024 || this.dv.getUint32(0) !== 0xff744f63 || this.dv.getUint32(4) !== 2) throw corrupt('index version');
@@ -120,43 +122,16 @@ export class PackFile {
   }
 
   entry(offset: number): RawEntry {
-    const p = this.pack;
-    let pos = offset;
-    let c = p[pos++];
-    if (c === undefined) throw corrupt('offset past the end');
-    const typeCode = (c >> 4) & 7;
-    let size = c & 15;
-    let shift = 4;
-    while (c & 0x80) {
-      c = p[pos++] as number;
-      size += (c & 0x7f) * 2 ** shift;
-      shift += 7;
-    }
     const end = this.endOf(offset);
     if (end === undefined) throw corrupt('entry not in index');
-    const e: RawEntry = { offset, typeCode, size, dataStart: pos, end };
-    if (typeCode === OFS_DELTA) {
-      c = p[pos++] as number;
-      let rel = c & 0x7f;
-      while (c & 0x80) {
-        c = p[pos++] as number;
-        rel = (rel + 1) * 128 + (c & 0x7f);
-      }
-      e.baseOffset = offset - rel;
-      e.dataStart = pos;
-    } else if (typeCode === REF_DELTA) {
-      e.baseOid = toHex(p, pos, pos + 20);
-      e.dataStart = pos + 20;
-    } else if (TYPE_NAMES[typeCode] === undefined) {
-      throw corrupt('unknown entry type');
-    }
-    return e;
+    return { ...readEntryHeader(this.pack, offset, end, corrupt), offset, end };
   }
 
   inflateEntry(e: RawEntry): Uint8Array {
-    const data = inflate(this.pack.subarray(e.dataStart, e.end), e.size);
-    if (data.length !== e.size) throw corrupt('entry size');
-    return data;
+    checkObjectSize('a stored object', e.size, this.maxObjectBytes);
+    const got = this.inflater.inflate(this.pack, e.dataStart, e.end, e.size);
+    if (!got) throw corrupt('entry size');
+    return got.data;
   }
 
   /**
@@ -181,7 +156,7 @@ export class PackFile {
         base = at !== undefined ? await this.read(at, external, cache) : await external(e.baseOid as string);
       }
       if (!base) throw corrupt('missing delta base');
-      obj = { type: base.type, content: applyDelta(base.content, data) };
+      obj = { type: base.type, content: applyDelta(base.content, data, this.maxObjectBytes) };
     } else {
       obj = { type: TYPE_NAMES[e.typeCode] as ObjectType, content: data };
     }
