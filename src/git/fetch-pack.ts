@@ -12,7 +12,7 @@ import { packLimits, type PackLimits } from './limits.js';
 import { ObjectStore } from './object-store.js';
 import { installPack } from './pack-install.js';
 import { indexPack, invalid } from './pack-indexer.js';
-import { encodePktLine, FLUSH, parsePktLines, PktLineParser, pktText } from './pkt-line.js';
+import { encodePktLine, FLUSH, parsePktLines, peerText, PktLineParser, pktText, sideBandError } from './pkt-line.js';
 import { parseCommit } from './parse.js';
 import { MASTER, readMaster } from './refs.js';
 import type { GitRepo } from './types.js';
@@ -25,7 +25,6 @@ const MAX_HAVES = 32;
 // One round ending in `done`: without multi_ack the server answers with a single ACK (or NAK),
 // not one `ACK … common` line per have.
 const WANTED_CAPS = ['side-band-64k', 'ofs-delta', 'no-progress'];
-const decoder = new TextDecoder();
 
 export interface FetchPackArgs extends GitRepo {
   http: HttpClient;
@@ -66,7 +65,7 @@ export function parseAdvert(bytes: Uint8Array): Advert {
     if (typeof pkt === 'string') continue;
     const text = pktText(pkt);
     if (text.startsWith('#')) continue;
-    if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not list the vault: ${text.slice(4)}`);
+    if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not list the vault: ${peerText(text.slice(4))}`);
     const nul = text.indexOf('\0');
     if (caps === undefined && nul >= 0) caps = new Set(text.slice(nul + 1).split(' ').filter(Boolean));
     const [oid, ref] = (nul >= 0 ? text.slice(0, nul) : text).split(' ');
@@ -146,15 +145,13 @@ async function receivePack(body: AsyncIterable<Uint8Array> | undefined, max: num
         if (!inPack && band > 3) {
           const text = pktText(pkt);
           if (text.startsWith('ACK ') || text === 'NAK') continue;
-          if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${text.slice(4)}`);
-          throw protocol(`unexpected line "${text.slice(0, 40)}"`);
+          if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${peerText(text.slice(4))}`);
+          throw protocol(`unexpected line "${peerText(text.slice(0, 40))}"`);
         }
         inPack = true;
         if (band === 1) pack.push(pkt.subarray(1));
-        else if (band === 3) {
-          const why = decoder.decode(pkt.subarray(1)).replace(/^error:\s*/, '').trim();
-          throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${why}`);
-        } else if (band !== 2) throw protocol(`side-band channel ${band}`);
+        else if (band === 3) throw sideBandError(pkt);
+        else if (band !== 2) throw protocol(`side-band channel ${band}`);
       }
     }
   }

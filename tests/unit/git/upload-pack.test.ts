@@ -4,7 +4,7 @@ import LightningFS from '@isomorphic-git/lightning-fs';
 import git from 'isomorphic-git';
 import { describe, expect, it } from 'vitest';
 import {
-  advertiseRefs, cloneBare, encodePktLine, FLUSH, fetchMaster, httpPlugin, parsePktLines, uploadPack,
+  advertiseRefs, cloneBare, encodePktLine, FLUSH, fetchMaster, httpPlugin, masterInAdvertisement, parsePktLines, uploadPack,
   type GitRepo, type PackStats,
 } from '../../../src/git/index.js';
 import { collect, commitAll, newRepo, secrets } from './fixture.js';
@@ -60,6 +60,17 @@ describe('advertiseRefs', () => {
     const line2 = `${head} refs/heads/master\n`;
     const hex = (s: string): string => (enc.encode(s).length + 4).toString(16).padStart(4, '0');
     expect(text).toBe(`001e# service=git-upload-pack\n0000${hex(line1)}${line1}${hex(line2)}${line2}0000`);
+  });
+
+  it('our client reads master from it; an empty vault has none; an ERR line is ErrorGitProtocol', async () => {
+    const repo = await newRepo();
+    expect(masterInAdvertisement(await advertiseRefs(repo))).toBeUndefined();
+    const head = await commitAll(repo, { a: '1' });
+    expect(masterInAdvertisement(await advertiseRefs(repo))).toBe(head);
+    const err = await req([`ERR no such vault\u0000\u001b[2J${'!'.repeat(500)}`]);
+    expect(() => masterInAdvertisement(err)).toThrow(expect.objectContaining({
+      code: 'ErrorGitProtocol', message: `The other keynode could not list the vault: no such vault  [2J${'!'.repeat(182)}…`,
+    }));
   });
 
   it('advertises HEAD at master even when HEAD points elsewhere', async () => {
