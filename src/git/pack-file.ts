@@ -136,31 +136,47 @@ export class PackFile {
 
   /**
    * Resolves the object at `offset`. `external` reads a ref-delta base that lives elsewhere
-   * (thin packs kept by isomorphic-git); `cache` holds resolved bases by offset.
+   * (thin packs kept by isomorphic-git); `cache` holds resolved bases by offset. The delta chain
+   * is followed in a loop, not by recursion, and an entry met twice on it is damage: a ref-delta
+   * can name its own id (when the pack holds that object twice), which recursed without end.
    */
   async read(
     offset: number,
     external: (oid: string) => Promise<GitObject | undefined>,
     cache: Map<number, GitObject>,
   ): Promise<GitObject> {
-    const hit = cache.get(offset);
-    if (hit) return hit;
-    const e = this.entry(offset);
-    const data = this.inflateEntry(e);
-    let obj: GitObject;
-    if (e.typeCode === OFS_DELTA || e.typeCode === REF_DELTA) {
-      let base: GitObject | undefined;
-      if (e.baseOffset !== undefined) base = await this.read(e.baseOffset, external, cache);
-      else {
-        const at = this.find(e.baseOid as string);
-        base = at !== undefined ? await this.read(at, external, cache) : await external(e.baseOid as string);
+    const chain: RawEntry[] = [];
+    const onChain = new Set<number>();
+    let obj: GitObject | undefined;
+    let at = offset;
+    for (;;) {
+      obj = cache.get(at);
+      if (obj) break;
+      if (onChain.has(at)) throw corrupt('a delta chain comes back to itself');
+      onChain.add(at);
+      const e = this.entry(at);
+      if (e.typeCode !== OFS_DELTA && e.typeCode !== REF_DELTA) {
+        obj = this.keep(cache, at, { type: TYPE_NAMES[e.typeCode] as ObjectType, content: this.inflateEntry(e) });
+        break;
       }
-      if (!base) throw corrupt('missing delta base');
-      obj = { type: base.type, content: applyDelta(base.content, data, this.maxObjectBytes) };
-    } else {
-      obj = { type: TYPE_NAMES[e.typeCode] as ObjectType, content: data };
+      chain.push(e);
+      const next = e.baseOffset ?? this.find(e.baseOid as string);
+      if (next === undefined) {
+        obj = await external(e.baseOid as string);
+        if (!obj) throw corrupt('missing delta base');
+        break;
+      }
+      at = next;
     }
-    // Keep trees and commits (read again and again by walks) and delta bases, not big blobs.
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const e = chain[i] as RawEntry;
+      obj = this.keep(cache, e.offset, { type: obj.type, content: applyDelta(obj.content, this.inflateEntry(e), this.maxObjectBytes) });
+    }
+    return obj;
+  }
+
+  /** Keeps trees and commits (read again and again by walks) and delta bases, not big blobs. */
+  private keep(cache: Map<number, GitObject>, offset: number, obj: GitObject): GitObject {
     if (obj.type !== 'blob' || obj.content.length < 65536) cache.set(offset, obj);
     return obj;
   }

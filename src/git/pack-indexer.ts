@@ -17,7 +17,7 @@ import { crc32 } from './crc32.js';
 import { applyDelta, readDeltaHeader } from './delta.js';
 import { EntryInflater } from './entry-inflater.js';
 import { fromHex, toHex } from './hex.js';
-import { writeIdx } from './idx-writer.js';
+import { firstDuplicateId, writeIdx } from './idx-writer.js';
 import { ENTRY_OVERHEAD_BYTES, InflateBudget, checkObjectSize, packLimits, type PackLimits } from './limits.js';
 import { objectId } from './object-id.js';
 import { OFS_DELTA, REF_DELTA, TYPE_CODES, TYPE_NAMES, entryHeader, readEntryHeader } from './pack-entry.js';
@@ -187,33 +187,45 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
   }
 
   // Ref-deltas still waiting name bases the pack left out: a thin pack's deltas against objects
-  // we already hold. Append those bases to the pack so it stands on its own, as git does.
+  // we already hold. Append those bases to the pack so it stands on its own, as git does. A base
+  // we do not hold may still be in the pack, as a delta on another thin base: it is passed over
+  // until a round appends nothing more.
   const appendedParts: Uint8Array[] = [];
   let appendAt = bodyEnd;
-  for (const baseOid of [...refChildren.keys()]) {
-    if (!refChildren.has(baseOid)) continue;
-    const base = opts.readBase ? await opts.readBase(baseOid) : undefined;
-    if (!base) throw invalid(`a delta's base ${baseOid} is neither in the pack nor here`);
-    // Our own object, already in memory, and its compressed copy that joins the pack.
-    budget.take(ENTRY_OVERHEAD_BYTES + 2 * base.content.length);
-    const body = deflate(base.content);
-    const head = entryHeader(TYPE_CODES[base.type], base.content.length);
-    const entry = new Uint8Array(head.length + body.length);
-    entry.set(head);
-    entry.set(body, head.length);
-    if (es.count === es.offsets.length) es = grow(es);
-    const i = es.count++;
-    es.offsets[i] = appendAt;
-    es.crcs[i] = crc32(entry);
-    es.types[i] = TYPE_CODES[base.type];
-    es.sizes[i] = base.content.length;
-    es.data[i] = base.content;
-    setOid(i, base.type, base.content);
-    if (toHex(es.oids, i * 20, i * 20 + 20) !== baseOid) throw invalid(`our copy of ${baseOid} does not match its id`);
-    appendedParts.push(entry);
-    appendAt += entry.length;
-    resolveFrom(i);
+  const notHere = new Set<string>();
+  for (let appended = true; appended; ) {
+    appended = false;
+    for (const baseOid of [...refChildren.keys()]) {
+      if (!refChildren.has(baseOid) || notHere.has(baseOid)) continue;
+      const base = opts.readBase ? await opts.readBase(baseOid) : undefined;
+      if (!base) {
+        notHere.add(baseOid);
+        continue;
+      }
+      // Our own object, already in memory, and its compressed copy that joins the pack.
+      budget.take(ENTRY_OVERHEAD_BYTES + 2 * base.content.length);
+      const body = deflate(base.content);
+      const head = entryHeader(TYPE_CODES[base.type], base.content.length);
+      const entry = new Uint8Array(head.length + body.length);
+      entry.set(head);
+      entry.set(body, head.length);
+      if (es.count === es.offsets.length) es = grow(es);
+      const i = es.count++;
+      es.offsets[i] = appendAt;
+      es.crcs[i] = crc32(entry);
+      es.types[i] = TYPE_CODES[base.type];
+      es.sizes[i] = base.content.length;
+      es.data[i] = base.content;
+      setOid(i, base.type, base.content);
+      if (toHex(es.oids, i * 20, i * 20 + 20) !== baseOid) throw invalid(`our copy of ${baseOid} does not match its id`);
+      appendedParts.push(entry);
+      appendAt += entry.length;
+      resolveFrom(i);
+      appended = true;
+    }
   }
+  const missing = refChildren.keys().next();
+  if (!missing.done) throw invalid(`a delta's base ${missing.value} is neither in the pack nor here`);
   for (let i = 0; i < es.count; i++) if (!es.done[i]) throw invalid('a delta could not be resolved');
 
   let pack = received;
@@ -232,6 +244,10 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
   }
   const final = es;
   const idx = writeIdx({ count: es.count, oids: es.oids, offsets: es.offsets, crcs: es.crcs }, checksum);
+  // git writes no pack with an object twice (its --strict index-pack refuses one), and a ref-delta
+  // to its own id, resolved here through the twin, would be a loop for a reader that finds it.
+  const twice = firstDuplicateId(idx);
+  if (twice !== undefined) throw invalid(`the object ${twice} appears twice in it`);
   return {
     pack, idx, checksum: toHex(checksum), count: es.count, appended: appendedParts.length, inflatedBytes: budget.used,
     has: (oid) => {

@@ -1,12 +1,17 @@
 // The object store's loose objects: the header ("<type> <size>\0") is read and checked before
 // the rest is inflated — a size in any form other than plain decimal is damage, a size over the
-// cap is refused as too large, and the content must be exactly as long as the header says.
+// cap is refused as too large, and the content must be exactly as long as the header says. And
+// its packs: a delta chain that comes back to itself is damage, not endless recursion.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { deflate } from 'pako';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createDelta } from '../../../src/git/delta.js';
+import { writeIdx } from '../../../src/git/idx-writer.js';
+import { objectId } from '../../../src/git/object-id.js';
 import { ObjectStore } from '../../../src/git/object-store.js';
 import { tempDir } from '../../wire/git-helpers.js';
+import { BLOB, REF_DELTA, entry, handPack } from './hand-pack.js';
 
 const { dir: root, cleanup } = tempDir('store');
 afterAll(cleanup);
@@ -52,5 +57,27 @@ describe('ObjectStore loose objects', () => {
     expect(await readLoose(`blob 10\0${'x'.repeat(10)}`, 10)).toMatchObject({ type: 'blob' });
     // A header claiming a petabyte over a few bytes: refused on its word, nothing allocated.
     expect(await readLoose(`blob ${2 ** 50}\0abc`)).toMatchObject({ code: 'ErrorGitPackTooLarge' });
+  });
+});
+
+describe('ObjectStore packs', () => {
+  it('a ref-delta that names its own id is refused as damage', async () => {
+    const blob = enc.encode('one secret');
+    const oid = new Uint8Array(20);
+    objectId('blob', blob, oid, 0);
+    const toItself = createDelta(blob, blob);
+    const whole = entry(BLOB, blob.length, new Uint8Array(0), blob);
+    const pack = handPack([whole, entry(REF_DELTA, toItself.length, oid, toItself)]);
+    // The index lists the id once, at the delta: finding its base finds the delta again.
+    const checksum = pack.subarray(pack.length - 20);
+    const idx = writeIdx({ count: 1, oids: oid, offsets: Float64Array.from([12 + whole.length]), crcs: new Uint32Array(1) }, checksum);
+    const gitdir = join(root, `p${n++}.git`);
+    fs.mkdirSync(join(gitdir, 'objects', 'pack'), { recursive: true });
+    fs.writeFileSync(join(gitdir, 'objects', 'pack', 'pack-x.pack'), pack);
+    fs.writeFileSync(join(gitdir, 'objects', 'pack', 'pack-x.idx'), idx);
+    const store = await ObjectStore.open({ fs, gitdir });
+    await expect(store.read(Buffer.from(oid).toString('hex'))).rejects.toMatchObject({
+      code: 'ErrorStorageCorrupt', message: expect.stringMatching(/comes back to itself/),
+    });
   });
 });

@@ -61,13 +61,16 @@ async function zlibBomb(zeros: number, prefix = new Uint8Array(0)): Promise<Uint
   return new Uint8Array(Buffer.concat(parts));
 }
 
-/** A 64 KiB blob then ofs-deltas of it, each announcing (and really making) `resultSize` bytes. */
+/**
+ * A 64 KiB blob then ofs-deltas of it, each announcing (and really making) about `resultSize`
+ * bytes: one byte less each, so that no two are the same object.
+ */
 function deltaPack(count: number, resultSize: number): Uint8Array {
   const base = new Uint8Array(0x10000).map((_, i) => (i * 7919) >> 3);
   const entries = [entry(BLOB, base.length, new Uint8Array(0), base)];
-  const delta = copyingDelta(base.length, resultSize);
   let at = 12 + (entries[0] as Uint8Array).length;
   for (let i = 0; i < count; i++) {
+    const delta = copyingDelta(base.length, resultSize - i);
     const e = entry(OFS_DELTA, delta.length, ofsTo(at, 12), delta);
     entries.push(e);
     at += e.length;

@@ -19,7 +19,7 @@ import { git as run, tempDir } from '../../wire/git-helpers.js';
 import { createDelta } from '../../../src/git/delta.js';
 import { DEFAULT_PACK_LIMITS, ENTRY_OVERHEAD_BYTES } from '../../../src/git/limits.js';
 import { concatBytes } from '../../../src/keys/crypto.js';
-import { BLOB, OFS_DELTA, entry, handPack, ofsTo, packHeader, varint, withTrailer } from './hand-pack.js';
+import { BLOB, OFS_DELTA, REF_DELTA, entry, handPack, ofsTo, packHeader, varint, withTrailer } from './hand-pack.js';
 
 const { dir: root, cleanup } = tempDir('indexer');
 afterAll(cleanup);
@@ -130,6 +130,25 @@ describe('indexPack on packs git made', () => {
     run(['fsck', '--full', '--strict'], repo);
   });
 
+  it('a thin pack whose delta rests on a delta on a thin base, listed first, is completed', async () => {
+    const enc = new TextEncoder();
+    const [e, r1, r2] = ['base we hold', 'base we hold, edited', 'base we hold, edited twice'].map((t) => enc.encode(t)) as [Uint8Array, Uint8Array, Uint8Array];
+    const id = (c: Uint8Array): Uint8Array => {
+      const out = new Uint8Array(20);
+      objectId('blob', c, out, 0);
+      return out;
+    };
+    const d2 = createDelta(r1, r2);
+    const d1 = createDelta(e, r1);
+    // r2 comes first, as a delta on r1, which is itself a delta on e (held by us, not in the pack).
+    const pack = handPack([entry(REF_DELTA, d2.length, id(r1), d2), entry(REF_DELTA, d1.length, id(e), d1)]);
+    const eHex = Buffer.from(id(e)).toString('hex');
+    const ours = await indexPack(pack, { readBase: async (oid) => (oid === eHex ? { type: 'blob', content: e } : undefined) });
+    expect([ours.count, ours.appended]).toEqual([3, 1]);
+    for (const c of [e, r1, r2]) expect(ours.has(Buffer.from(id(c)).toString('hex'))).toBe(true);
+    expect(Buffer.from(ours.idx).equals(Buffer.from(gitIdx(ours.pack)))).toBe(true);
+  });
+
   it('a 10 MB blob', async () => {
     const work = join(root, `big${n++}`);
     run(['init', '-q', '-b', 'master', work]);
@@ -188,6 +207,17 @@ describe('indexPack refuses bad packs', () => {
     // The same delta against its real base resolves.
     const ok = await indexPack(handPack([blob, entry(6, delta.length, Uint8Array.from([blob.length]), delta)]));
     expect(ok.count).toBe(2);
+  });
+
+  it('an object twice, the second time as a ref-delta to its own id', async () => {
+    const blob = new TextEncoder().encode('one secret');
+    const whole = entry(BLOB, blob.length, new Uint8Array(0), blob);
+    const oid = new Uint8Array(20);
+    objectId('blob', blob, oid, 0);
+    const toItself = createDelta(blob, blob);
+    const pack = handPack([whole, entry(REF_DELTA, toItself.length, oid, toItself)]);
+    await expect(indexPack(pack)).rejects.toMatchObject({ code: 'ErrorGitPackInvalid', message: expect.stringMatching(/appears twice/) });
+    await expectInvalid(indexPack(handPack([whole, whole])));
   });
 
   it('a delta whose result size lies, and an entry whose recorded size lies', async () => {
