@@ -192,36 +192,36 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
   // until a round appends nothing more.
   const appendedParts: Uint8Array[] = [];
   let appendAt = bodyEnd;
+  const append = (baseOid: string, base: GitObject): void => {
+    // Our own object, already in memory, and its compressed copy that joins the pack.
+    budget.take(ENTRY_OVERHEAD_BYTES + 2 * base.content.length);
+    const body = deflate(base.content);
+    const head = entryHeader(TYPE_CODES[base.type], base.content.length);
+    const entry = new Uint8Array(head.length + body.length);
+    entry.set(head);
+    entry.set(body, head.length);
+    if (es.count === es.offsets.length) es = grow(es);
+    const i = es.count++;
+    es.offsets[i] = appendAt;
+    es.crcs[i] = crc32(entry);
+    es.types[i] = TYPE_CODES[base.type];
+    es.sizes[i] = base.content.length;
+    es.data[i] = base.content;
+    setOid(i, base.type, base.content);
+    if (toHex(es.oids, i * 20, i * 20 + 20) !== baseOid) throw invalid(`our copy of ${baseOid} does not match its id`);
+    appendedParts.push(entry);
+    appendAt += entry.length;
+    resolveFrom(i);
+  };
   const notHere = new Set<string>();
   for (let appended = true; appended; ) {
     appended = false;
     for (const baseOid of [...refChildren.keys()]) {
       if (!refChildren.has(baseOid) || notHere.has(baseOid)) continue;
       const base = opts.readBase ? await opts.readBase(baseOid) : undefined;
-      if (!base) {
-        notHere.add(baseOid);
-        continue;
-      }
-      // Our own object, already in memory, and its compressed copy that joins the pack.
-      budget.take(ENTRY_OVERHEAD_BYTES + 2 * base.content.length);
-      const body = deflate(base.content);
-      const head = entryHeader(TYPE_CODES[base.type], base.content.length);
-      const entry = new Uint8Array(head.length + body.length);
-      entry.set(head);
-      entry.set(body, head.length);
-      if (es.count === es.offsets.length) es = grow(es);
-      const i = es.count++;
-      es.offsets[i] = appendAt;
-      es.crcs[i] = crc32(entry);
-      es.types[i] = TYPE_CODES[base.type];
-      es.sizes[i] = base.content.length;
-      es.data[i] = base.content;
-      setOid(i, base.type, base.content);
-      if (toHex(es.oids, i * 20, i * 20 + 20) !== baseOid) throw invalid(`our copy of ${baseOid} does not match its id`);
-      appendedParts.push(entry);
-      appendAt += entry.length;
-      resolveFrom(i);
-      appended = true;
+      if (base) append(baseOid, base);
+      else notHere.add(baseOid);
+      appended ||= base !== undefined;
     }
   }
   const missing = refChildren.keys().next();

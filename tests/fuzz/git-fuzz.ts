@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { isKeynodeError, type ErrorCode } from '../../src/errors.js';
+import { concatBytes } from '../../src/keys/crypto.js';
 import { fuzzRuns } from './runs.js';
 
 /**
@@ -91,15 +92,6 @@ function apply(input: Uint8Array, m: Mutation): Uint8Array {
   if (input.length === 0) return m.kind === 'insert' ? m.bytes : input;
   const at = m.at % input.length;
   const end = Math.min(input.length, at + m.len);
-  const out = (...parts: Uint8Array[]): Uint8Array => {
-    const r = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      r.set(p, o);
-      o += p.length;
-    }
-    return r;
-  };
   switch (m.kind) {
     case 'flip': {
       const r = input.slice();
@@ -114,11 +106,11 @@ function apply(input: Uint8Array, m: Mutation): Uint8Array {
     case 'cut':
       return input.slice(0, at);
     case 'insert':
-      return out(input.subarray(0, at), m.bytes, input.subarray(at));
+      return concatBytes(input.subarray(0, at), m.bytes, input.subarray(at));
     case 'drop':
-      return out(input.subarray(0, at), input.subarray(end));
+      return concatBytes(input.subarray(0, at), input.subarray(end));
     case 'repeat':
-      return out(input.subarray(0, end), input.subarray(at, end), input.subarray(end));
+      return concatBytes(input.subarray(0, end), input.subarray(at, end), input.subarray(end));
   }
 }
 

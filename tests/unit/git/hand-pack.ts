@@ -3,7 +3,7 @@
 import { sha1 } from '@noble/hashes/legacy.js';
 import { deflate } from 'pako';
 import { concatBytes } from '../../../src/keys/crypto.js';
-import { writeEntryHeader } from '../../../src/git/pack-entry.js';
+import { ofsBytes, writeEntryHeader } from '../../../src/git/pack-entry.js';
 
 export const BLOB = 3;
 export const OFS_DELTA = 6;
@@ -45,15 +45,7 @@ export function handPack(entries: Uint8Array[], count = entries.length): Uint8Ar
 
 /** The distance an ofs-delta at `offset` records to reach a base at `baseOffset`. */
 export function ofsTo(offset: number, baseOffset: number): Uint8Array {
-  let rel = offset - baseOffset;
-  const out = [rel & 0x7f];
-  rel = Math.floor(rel / 128);
-  while (rel > 0) {
-    rel -= 1;
-    out.unshift(0x80 | (rel & 0x7f));
-    rel = Math.floor(rel / 128);
-  }
-  return Uint8Array.from(out);
+  return ofsBytes(offset - baseOffset);
 }
 
 export function varint(n: number): number[] {
