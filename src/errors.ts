@@ -63,6 +63,7 @@ export const errorCodes = [
   'ErrorKeynodePassphraseInvalid',
   'ErrorStorageInUse',
   'ErrorSignalingReceiverBusy',
+  'ErrorGitPackTooLarge',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

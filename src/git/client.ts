@@ -5,12 +5,12 @@
 import git, { type HttpClient } from 'isomorphic-git';
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { reachesAncestor } from './ancestry.js';
-import { fetchPack } from './fetch-pack.js';
+import { fetchPack, parseAdvert } from './fetch-pack.js';
 import { isOid } from './hex.js';
 import { PREFETCH, type KeynodeHttpClient } from './http-plugin.js';
+import type { PackLimits } from './limits.js';
 import { ObjectStore } from './object-store.js';
-import { parsePktLines, pktText } from './pkt-line.js';
-import { MASTER, readMaster, setMaster } from './refs.js';
+import { readMaster, setMaster } from './refs.js';
 import type { GitRepo } from './types.js';
 
 // http clients want a URL; our plugin ignores it. `.invalid` can never resolve.
@@ -18,6 +18,8 @@ const REMOTE_URL = 'http://keynode.invalid/vault';
 
 export interface GitClientArgs extends GitRepo {
   http: HttpClient;
+  /** What a received pack may make us allocate (limits.ts); the defaults suit a vault. */
+  limits?: Partial<PackLimits>;
 }
 
 const PROTOCOL_CODES = new Set([
@@ -34,15 +36,12 @@ function translate(e: unknown): KeynodeError {
   return new KeynodeError('ErrorGitPackInvalid', 'The vault data from the other keynode could not be read.', { cause: e });
 }
 
-/** master's commit id in a smart-HTTP advertisement, or undefined when it has none. */
+/**
+ * master's commit id in a smart-HTTP advertisement, or undefined when it has none. A malformed
+ * advertisement, or one that is an `ERR` line, is ErrorGitProtocol.
+ */
 export function masterInAdvertisement(advert: Uint8Array): string | undefined {
-  for (const pkt of parsePktLines(advert)) {
-    if (typeof pkt === 'string') continue;
-    const line = pktText(pkt).split('\0')[0] as string;
-    const [oid, ref] = line.split(' ');
-    if (ref === MASTER && oid !== undefined && isOid(oid)) return oid;
-  }
-  return undefined;
+  return parseAdvert(advert).master;
 }
 
 async function runFetch(args: GitClientArgs): Promise<string> {

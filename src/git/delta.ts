@@ -3,12 +3,26 @@
 // middle — because vault changes are tree entries and secrets replaced in place, for which that
 // is already the minimal delta, and it costs no hashing.
 import { KeynodeError } from '../errors.js';
+import { DEFAULT_PACK_LIMITS, objectTooLarge } from './limits.js';
 
-function readVarint(d: Uint8Array, pos: { p: number }): number {
+function corrupt(what: string): KeynodeError {
+  return new KeynodeError('ErrorStorageCorrupt', `A git delta ${what}.`);
+}
+
+/** The two sizes a delta starts with, and where its instructions begin. */
+export interface DeltaHeader {
+  baseSize: number;
+  resultSize: number;
+  start: number;
+}
+
+/** Reads a size varint; undefined when it runs past the end or past what a double holds exactly. */
+function readVarint(d: Uint8Array, pos: { p: number }): number | undefined {
   let result = 0;
   let shift = 0;
   let c: number;
   do {
+    if (pos.p >= d.length || shift > 49) return undefined;
     c = d[pos.p++] as number;
     result += (c & 0x7f) * 2 ** shift;
     shift += 7;
@@ -16,17 +30,40 @@ function readVarint(d: Uint8Array, pos: { p: number }): number {
   return result;
 }
 
-export function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
+/**
+ * The base and result sizes a delta announces, read without applying it: the indexer checks them
+ * against the base and the budgets before any result is allocated. Undefined when unreadable.
+ */
+export function readDeltaHeader(delta: Uint8Array): DeltaHeader | undefined {
   const pos = { p: 0 };
   const baseSize = readVarint(delta, pos);
-  const size = readVarint(delta, pos);
-  if (baseSize !== base.length) throw new KeynodeError('ErrorStorageCorrupt', 'A git delta does not fit its base object.');
+  const resultSize = readVarint(delta, pos);
+  if (baseSize === undefined || resultSize === undefined) return undefined;
+  return { baseSize, resultSize, start: pos.p };
+}
+
+/**
+ * Applies `delta` to `base`. The result is allocated only after its announced size has been
+ * checked against the base and against `maxResult`, so no input makes it allocate more than that;
+ * every refusal is a KeynodeError (ErrorStorageCorrupt for a malformed delta, ErrorGitPackTooLarge
+ * for one whose result is over the cap).
+ */
+export function applyDelta(base: Uint8Array, delta: Uint8Array, maxResult: number = DEFAULT_PACK_LIMITS.maxObjectBytes): Uint8Array {
+  const head = readDeltaHeader(delta);
+  if (!head) throw corrupt('has an unreadable header');
+  if (head.baseSize !== base.length) throw corrupt('does not fit its base object');
+  const size = head.resultSize;
+  if (size > maxResult) throw objectTooLarge("a delta's result", size, maxResult);
   const out = new Uint8Array(size);
   let o = 0;
-  let p = pos.p;
+  let p = head.start;
   while (p < delta.length) {
     const op = delta[p++] as number;
     if (op & 0x80) {
+      // One byte follows for each of the seven low bits that is set.
+      let need = 0;
+      for (let b = op & 0x7f; b; b >>= 1) need += b & 1;
+      if (p + need > delta.length) throw corrupt('is truncated');
       let off = 0;
       let len = 0;
       if (op & 0x01) off |= delta[p++] as number;
@@ -37,19 +74,19 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
       if (op & 0x20) len |= (delta[p++] as number) << 8;
       if (op & 0x40) len |= (delta[p++] as number) << 16;
       if (len === 0) len = 0x10000;
-      if (off + len > base.length || o + len > size) throw new KeynodeError('ErrorStorageCorrupt', 'A git delta copies outside its base.');
+      if (off + len > base.length || o + len > size) throw corrupt('copies outside its base');
       out.set(base.subarray(off, off + len), o);
       o += len;
     } else if (op > 0) {
-      if (p + op > delta.length || o + op > size) throw new KeynodeError('ErrorStorageCorrupt', 'A git delta is truncated.');
+      if (p + op > delta.length || o + op > size) throw corrupt('is truncated');
       out.set(delta.subarray(p, p + op), o);
       o += op;
       p += op;
     } else {
-      throw new KeynodeError('ErrorStorageCorrupt', 'A git delta has an invalid instruction.');
+      throw corrupt('has an invalid instruction');
     }
   }
-  if (o !== size) throw new KeynodeError('ErrorStorageCorrupt', 'A git delta produced the wrong size.');
+  if (o !== size) throw corrupt('produced the wrong size');
   return out;
 }
 

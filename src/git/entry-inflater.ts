@@ -1,8 +1,18 @@
 // Inflates one pack entry in place inside the whole pack and reports where its zlib stream ends:
 // a pack does not record entry lengths, so the next entry starts where this stream stopped. One
 // zlib state is reset and reused for every entry (tens of thousands per clone), and the output
-// buffer is sized from the entry header, so a stream that inflates to more or less is caught.
+// buffer is sized from the entry header, so a stream that inflates to more or less is caught —
+// and no stream is ever inflated past the size it was given: a zlib bomb stops at that size.
+// Callers check the size against the budgets (limits.ts) before calling.
 import { ZStream, Z_FINISH, Z_STREAM_END, zlibInflate, zlibInflateInit, zlibInflateReset } from 'pako';
+
+/**
+ * Deflate's best ratio is 1032:1 (a 258-byte match in two bits), so a stream of n bytes can
+ * never inflate to more than this; a header that claims more is a lie found before allocating.
+ */
+export function mayInflateTo(compressedBytes: number, size: number): boolean {
+  return size <= 1032 * compressedBytes + 1032;
+}
 
 /** The parts of pako's inflate state that a reset touches (see reset() below). */
 interface InflateState {
@@ -33,7 +43,11 @@ export class EntryInflater {
   private readonly lendyn: Int32Array | undefined;
   private readonly distdyn: Int32Array | undefined;
 
-  constructor() {
+  /**
+   * `slabs`: carve small outputs out of shared slabs (the indexer, which drops them all at the
+   * end); an object store that caches single objects for long wants each in its own buffer.
+   */
+  constructor(private readonly slabs = true) {
     zlibInflateInit(this.strm);
     zlibInflateReset(this.strm);
     const st = this.strm.state as Partial<InflateState> | undefined;
@@ -50,7 +64,7 @@ export class EntryInflater {
    * (48k of them for a large vault) made allocation and garbage collection a fifth of indexing.
    */
   private alloc(size: number): Uint8Array<ArrayBuffer> {
-    if (size > SLAB / 16) return new Uint8Array(size);
+    if (!this.slabs || size > SLAB / 16) return new Uint8Array(size);
     if (this.slabAt + size > this.slab.length) {
       this.slab = new Uint8Array(SLAB);
       this.slabAt = 0;
@@ -100,21 +114,65 @@ export class EntryInflater {
    * damaged, truncated, or does not inflate to exactly `size` bytes.
    */
   inflate(bytes: Uint8Array, start: number, limit: number, size: number): { data: Uint8Array; end: number } | undefined {
+    if (!mayInflateTo(limit - start, size)) return undefined;
+    this.begin(bytes, start, limit);
+    const out = this.alloc(size);
+    const ret = this.run(out, 0);
+    return this.finish(ret, out, size);
+  }
+
+  /**
+   * Inflates a stream whose first bytes say how long it is (a loose object: "blob 12\0…"). The
+   * first `peek` bytes are inflated, `sizeOf` reads the total size from them (and throws when it
+   * will not have it); only then is the output allocated — exactly that size, never more — and
+   * the stream must end there. Undefined when it is damaged or of another length.
+   */
+  inflateSized(
+    bytes: Uint8Array, start: number, limit: number, peek: number, sizeOf: (prefix: Uint8Array) => number,
+  ): { data: Uint8Array; end: number } | undefined {
+    this.begin(bytes, start, limit);
+    const head = new Uint8Array(peek);
+    let ret = this.run(head, 0);
+    const got = this.strm.next_out;
+    let size: number;
+    try {
+      size = sizeOf(head.subarray(0, got));
+    } catch (e) {
+      this.finish(ret, head, -1);
+      throw e;
+    }
+    if (got > size || !mayInflateTo(limit - start, size)) return this.finish(ret, head, -1);
+    if (ret === Z_STREAM_END) return this.finish(ret, head.subarray(0, got), size);
+    const out = new Uint8Array(size);
+    out.set(head.subarray(0, got));
+    ret = this.run(out, got);
+    return this.finish(ret, out, size);
+  }
+
+  private begin(bytes: Uint8Array, start: number, limit: number): void {
     const s = this.strm;
     this.reset();
     s.input = bytes;
     s.next_in = start;
     s.avail_in = limit - start;
-    const out = this.alloc(size);
+  }
+
+  private run(out: Uint8Array<ArrayBuffer>, at: number): number {
+    const s = this.strm;
     s.output = out;
-    s.next_out = 0;
-    s.avail_out = size;
-    const ret = zlibInflate(s, Z_FINISH);
+    s.next_out = at;
+    s.avail_out = out.length - at;
+    return zlibInflate(s, Z_FINISH);
+  }
+
+  private finish(ret: number, out: Uint8Array, size: number): { data: Uint8Array; end: number } | undefined {
+    const s = this.strm;
     const end = s.next_in;
+    const produced = s.next_out;
     // Drop the references so a finished clone's pack can be collected.
     s.input = EMPTY;
     s.output = EMPTY;
-    if (ret !== Z_STREAM_END || s.next_out !== size) return undefined;
+    if (ret !== Z_STREAM_END || produced !== size) return undefined;
     return { data: out, end };
   }
 }

@@ -16,49 +16,97 @@ interface WalkNode {
   info: CommitInfo;
   uninteresting: boolean;
   done: boolean;
+  /** Order of arrival, which breaks ties between equal commit times as a queue scan would. */
+  seq: number;
 }
 
-/** Commits the client lacks (newest first) and the boundary commits it has, by a date-ordered walk. */
+/** Newest commit first, then first arrived: the order git's revision walk pops commits in. */
+function before(a: WalkNode, b: WalkNode): boolean {
+  return a.info.time > b.info.time || (a.info.time === b.info.time && a.seq < b.seq);
+}
+
+/** A binary heap of walk nodes: the walk pops and pushes once per commit, in log time each. */
+class WalkQueue {
+  private readonly heap: WalkNode[] = [];
+  get size(): number {
+    return this.heap.length;
+  }
+  push(n: WalkNode): void {
+    const h = this.heap;
+    let i = h.push(n) - 1;
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (!before(n, h[up] as WalkNode)) break;
+      h[i] = h[up] as WalkNode;
+      i = up;
+    }
+    h[i] = n;
+  }
+  pop(): WalkNode {
+    const h = this.heap;
+    const top = h[0] as WalkNode;
+    const last = h.pop() as WalkNode;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const c = l + 1 < h.length && before(h[l + 1] as WalkNode, h[l] as WalkNode) ? l + 1 : l;
+        if (!before(h[c] as WalkNode, last)) break;
+        h[i] = h[c] as WalkNode;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+}
+
+/**
+ * Commits the client lacks (newest first) and the boundary commits it has, by a date-ordered
+ * walk that stops once every queued commit is one the client has. Each commit is read once, and
+ * the count of interesting queued commits is kept as they change, so a request naming thousands
+ * of haves costs a walk, not a walk times the queue's length.
+ */
 async function walkCommits(
   store: ObjectStore,
   wants: string[],
   haves: string[],
 ): Promise<{ send: string[]; boundary: CommitInfo[] }> {
   const nodes = new Map<string, WalkNode>();
-  const queue: string[] = [];
+  const queue = new WalkQueue();
+  let interestingQueued = 0;
   const load = async (oid: string, uninteresting: boolean): Promise<void> => {
     const seen = nodes.get(oid);
     if (seen) {
       if (uninteresting && !seen.uninteresting) {
         seen.uninteresting = true;
+        if (!seen.done) interestingQueued--;
         // Already walked as interesting: push its parents again so they get marked too.
-        if (seen.done) for (const p of seen.info.parents) await load(p, true);
+        else for (const p of seen.info.parents) await load(p, true);
       }
       return;
     }
     const obj = await store.read(oid);
     // The client may claim a commit whose ancestry we do not fully have; the walk just stops there.
     if (!obj || obj.type !== 'commit') return;
-    nodes.set(oid, { info: parseCommit(obj.content, oid), uninteresting, done: false });
-    queue.push(oid);
+    const node = { info: parseCommit(obj.content, oid), uninteresting, done: false, seq: nodes.size };
+    nodes.set(oid, node);
+    queue.push(node);
+    if (!uninteresting) interestingQueued++;
   };
   for (const h of haves) await load(h, true);
   for (const w of wants) await load(w, false);
-  const send: string[] = [];
-  const boundary: CommitInfo[] = [];
-  while (queue.length > 0) {
-    if (queue.every((o) => (nodes.get(o) as WalkNode).uninteresting)) break;
-    let best = 0;
-    for (let i = 1; i < queue.length; i++) {
-      if ((nodes.get(queue[i] as string) as WalkNode).info.time > (nodes.get(queue[best] as string) as WalkNode).info.time) best = i;
-    }
-    const oid = queue.splice(best, 1)[0] as string;
-    const node = nodes.get(oid) as WalkNode;
+  while (queue.size > 0 && interestingQueued > 0) {
+    const node = queue.pop();
     node.done = true;
+    if (!node.uninteresting) interestingQueued--;
     for (const p of node.info.parents) await load(p, node.uninteresting);
   }
   // The loop stops only when every queued commit is uninteresting, so each interesting commit
   // was popped and its parents loaded.
+  const send: string[] = [];
+  const boundary: CommitInfo[] = [];
   for (const [oid, node] of nodes) {
     if (node.uninteresting) boundary.push(node.info);
     else send.push(oid);

@@ -8,16 +8,15 @@ import { KeynodeError } from '../errors.js';
 import { concatBytes } from '../keys/crypto.js';
 import { AGENT } from './advertise.js';
 import { isOid } from './hex.js';
+import { packLimits, type PackLimits } from './limits.js';
 import { ObjectStore } from './object-store.js';
 import { installPack } from './pack-install.js';
 import { indexPack, invalid } from './pack-indexer.js';
-import { encodePktLine, FLUSH, parsePktLines, PktLineParser, pktText } from './pkt-line.js';
+import { encodePktLine, FLUSH, parsePktLines, peerText, PktLineParser, pktText, sideBandError } from './pkt-line.js';
 import { parseCommit } from './parse.js';
 import { MASTER, readMaster } from './refs.js';
 import type { GitRepo } from './types.js';
 
-/** A vault's pack is a few megabytes; anything near this is refused rather than buffered. */
-export const MAX_PACK_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 /**
  * How many of our newest commits we offer as haves. A pull fast-forwards, so our master is almost
  * always common at once; 256 haves cost ~13 kB of request and as much of ACKs for a 400-byte pack.
@@ -26,11 +25,16 @@ const MAX_HAVES = 32;
 // One round ending in `done`: without multi_ack the server answers with a single ACK (or NAK),
 // not one `ACK … common` line per have.
 const WANTED_CAPS = ['side-band-64k', 'ofs-delta', 'no-progress'];
-const decoder = new TextDecoder();
 
 export interface FetchPackArgs extends GitRepo {
   http: HttpClient;
   url: string;
+  /** Budgets for the pack (limits.ts); DEFAULT_PACK_LIMITS for what is not given. */
+  limits?: Partial<PackLimits>;
+  /**
+   * Most bytes of pack we buffer; by default the inflated budget, since a pack's entries take
+   * fewer bytes compressed than the budget counts for them inflated (with their bookkeeping).
+   */
   maxPackBytes?: number;
 }
 
@@ -61,7 +65,7 @@ export function parseAdvert(bytes: Uint8Array): Advert {
     if (typeof pkt === 'string') continue;
     const text = pktText(pkt);
     if (text.startsWith('#')) continue;
-    if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not list the vault: ${text.slice(4)}`);
+    if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not list the vault: ${peerText(text.slice(4))}`);
     const nul = text.indexOf('\0');
     if (caps === undefined && nul >= 0) caps = new Set(text.slice(nul + 1).split(' ').filter(Boolean));
     const [oid, ref] = (nul >= 0 ? text.slice(0, nul) : text).split(' ');
@@ -110,7 +114,11 @@ class PackBuffer {
   constructor(private readonly max: number) {}
   push(data: Uint8Array): void {
     const need = this.length + data.length;
-    if (need > this.max) throw invalid(`larger than the ${this.max}-byte limit for a vault`);
+    if (need > this.max) {
+      throw new KeynodeError('ErrorGitPackTooLarge', `The vault data is too large: the pack passed the ${this.max}-byte limit for one transfer.`, {
+        data: { limit: 'packBytes', max: this.max },
+      });
+    }
     if (need > this.buf.length) {
       const next = new Uint8Array(Math.min(Math.max(need, this.buf.length * 2), this.max));
       next.set(this.buf.subarray(0, this.length));
@@ -137,15 +145,13 @@ async function receivePack(body: AsyncIterable<Uint8Array> | undefined, max: num
         if (!inPack && band > 3) {
           const text = pktText(pkt);
           if (text.startsWith('ACK ') || text === 'NAK') continue;
-          if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${text.slice(4)}`);
-          throw protocol(`unexpected line "${text.slice(0, 40)}"`);
+          if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${peerText(text.slice(4))}`);
+          throw protocol(`unexpected line "${peerText(text.slice(0, 40))}"`);
         }
         inPack = true;
         if (band === 1) pack.push(pkt.subarray(1));
-        else if (band === 3) {
-          const why = decoder.decode(pkt.subarray(1)).replace(/^error:\s*/, '').trim();
-          throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${why}`);
-        } else if (band !== 2) throw protocol(`side-band channel ${band}`);
+        else if (band === 3) throw sideBandError(pkt);
+        else if (band !== 2) throw protocol(`side-band channel ${band}`);
       }
     }
   }
@@ -166,7 +172,8 @@ export async function fetchPack(args: FetchPackArgs): Promise<string> {
   const want = advert.master;
   if (!want) throw new KeynodeError('ErrorGitProtocol', 'The other keynode has no master branch for this vault.');
   if (!advert.caps.has('side-band-64k')) throw protocol('no side-band-64k');
-  const store = await ObjectStore.open(args);
+  const limits = packLimits(args.limits);
+  const store = await ObjectStore.open(args, limits.maxObjectBytes);
   if (await store.has(want)) return want;
   const haves = await recentCommits(store, await readMaster(args));
   const res = await http.request({
@@ -175,8 +182,8 @@ export async function fetchPack(args: FetchPackArgs): Promise<string> {
     body: once(requestBody(want, advert.caps, haves)),
   });
   checkStatus(res);
-  const received = await receivePack(res.body, args.maxPackBytes ?? MAX_PACK_BYTES);
-  const indexed = await indexPack(received, { readBase: (oid) => store.read(oid) });
+  const received = await receivePack(res.body, args.maxPackBytes ?? limits.maxPackInflatedBytes);
+  const indexed = await indexPack(received, { readBase: (oid) => store.read(oid), limits });
   if (!indexed.has(want)) throw invalid(`the commit ${want} we asked for is not in it`);
   if (indexed.count > 0) await installPack(args, indexed);
   return want;

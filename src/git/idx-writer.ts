@@ -3,6 +3,7 @@
 // high bit pointing into a table of 8-byte offsets for entries past 2 GiB), the pack's checksum,
 // and the SHA-1 of everything before it.
 import { sha1 } from '@noble/hashes/legacy.js';
+import { toHex } from './hex.js';
 
 export interface IdxEntries {
   count: number;
@@ -72,4 +73,16 @@ export function writeIdx(e: IdxEntries, packChecksum: Uint8Array): Uint8Array {
   out.set(packChecksum, sumAt);
   out.set(sha1(out.subarray(0, sumAt + 20)), sumAt + 20);
   return out;
+}
+
+/** The first object id an index lists twice (its ids are sorted, so twins are neighbours), if any. */
+export function firstDuplicateId(idx: Uint8Array): string | undefined {
+  const count = new DataView(idx.buffer, idx.byteOffset, idx.byteLength).getUint32(8 + 255 * 4);
+  const at = 8 + 1024;
+  for (let r = 1; r < count; r++) {
+    let k = 0;
+    while (k < 20 && idx[at + r * 20 + k] === idx[at + (r - 1) * 20 + k]) k++;
+    if (k === 20) return toHex(idx, at + r * 20, at + r * 20 + 20);
+  }
+  return undefined;
 }

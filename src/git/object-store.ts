@@ -1,13 +1,19 @@
 // Fast object reads for the git server: packs are loaded whole and indexed in memory, loose
 // objects are read and inflated directly. isomorphic-git's readObject costs milliseconds per
-// call (perf-anchors.md), too slow for walking tens of thousands of objects.
+// call (perf-anchors.md), too slow for walking tens of thousands of objects. Every read is
+// bounded by the per-object cap (limits.ts): a loose object's header is read first and its size
+// checked before the rest is inflated, into exactly that many bytes.
 import { KeynodeError, isKeynodeError } from '../errors.js';
+import { EntryInflater } from './entry-inflater.js';
+import { DEFAULT_PACK_LIMITS, checkObjectSize } from './limits.js';
 import { PackFile, type RawEntry } from './pack-file.js';
 import type { GitObject, GitRepo, ObjectType } from './types.js';
-import { inflate } from './zlib.js';
 
 const decoder = new TextDecoder();
 const MAX_CACHED = 50_000;
+/** "commit " and 16 digits and a NUL fit; a loose object whose header is longer is not one. */
+const LOOSE_HEADER_MAX = 32;
+const LOOSE_HEADER = /^(commit|tree|blob|tag) (0|[1-9][0-9]{0,15})$/;
 
 function asBytes(data: unknown): Uint8Array {
   if (data instanceof Uint8Array) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -33,10 +39,15 @@ export class ObjectStore {
     private readonly repo: GitRepo,
     readonly packs: PackFile[],
     readonly packKey: string,
+    private readonly maxObjectBytes: number,
+    private readonly inflater: EntryInflater,
   ) {}
 
-  /** Opens the store, reusing the one kept on `repo.cache` while the set of packs is unchanged. */
-  static async open(repo: GitRepo): Promise<ObjectStore> {
+  /**
+   * Opens the store, reusing the one kept on `repo.cache` while the set of packs (and the cap)
+   * is unchanged. `maxObjectBytes` caps every object read (DEFAULT_PACK_LIMITS by default).
+   */
+  static async open(repo: GitRepo, maxObjectBytes = DEFAULT_PACK_LIMITS.maxObjectBytes): Promise<ObjectStore> {
     const dir = `${repo.gitdir}/objects/pack`;
     let names: string[] = [];
     try {
@@ -47,7 +58,8 @@ export class ObjectStore {
     const key = names.join(',');
     const holder = repo.cache ? storesOn(repo.cache) : undefined;
     const kept = holder?.get(repo.gitdir);
-    if (kept && kept.packKey === key) return kept;
+    if (kept && kept.packKey === key && kept.maxObjectBytes === maxObjectBytes) return kept;
+    const inflater = new EntryInflater(false);
     const packs: PackFile[] = [];
     for (const idxName of names) {
       const base = idxName.slice(0, -4);
@@ -56,13 +68,13 @@ export class ObjectStore {
           repo.fs.promises.readFile(`${dir}/${base}.pack`),
           repo.fs.promises.readFile(`${dir}/${idxName}`),
         ]);
-        packs.push(new PackFile(base, asBytes(pack), asBytes(idx)));
+        packs.push(new PackFile(base, asBytes(pack), asBytes(idx), maxObjectBytes, inflater));
       } catch (e) {
         // A pack being written right now has its .idx last; skip one whose pack is not there yet.
         if (!isMissing(e)) throw wrapFs(e);
       }
     }
-    const store = new ObjectStore(repo, packs, key);
+    const store = new ObjectStore(repo, packs, key, maxObjectBytes, inflater);
     holder?.set(repo.gitdir, store);
     return store;
   }
@@ -99,21 +111,31 @@ export class ObjectStore {
       if (isMissing(e)) return undefined;
       throw wrapFs(e);
     }
-    const raw = inflate(file);
-    const nul = raw.indexOf(0);
-    const header = decoder.decode(raw.subarray(0, nul));
-    const space = header.indexOf(' ');
-    const type = header.slice(0, space) as ObjectType;
-    const size = Number(header.slice(space + 1));
-    if (nul < 0 || !['commit', 'tree', 'blob', 'tag'].includes(type) || size !== raw.length - nul - 1) {
-      throw new KeynodeError('ErrorStorageCorrupt', `The stored git object ${oid} is damaged.`);
-    }
-    const obj: GitObject = { type, content: raw.subarray(nul + 1) };
-    if (type !== 'blob') {
+    const obj = this.inflateLoose(oid, file);
+    if (obj.type !== 'blob') {
       if (this.looseCache.size > MAX_CACHED) this.looseCache.clear();
       this.looseCache.set(oid, obj);
     }
     return obj;
+  }
+
+  /** A loose object's type and content; its header's size is checked before the rest is inflated. */
+  private inflateLoose(oid: string, file: Uint8Array): GitObject {
+    const damaged = (): KeynodeError => new KeynodeError('ErrorStorageCorrupt', `The stored git object ${oid} is damaged.`);
+    let type: ObjectType = 'blob';
+    let start = 0;
+    const got = this.inflater.inflateSized(file, 0, file.length, LOOSE_HEADER_MAX, (prefix) => {
+      const nul = prefix.indexOf(0);
+      const m = nul < 0 ? null : LOOSE_HEADER.exec(decoder.decode(prefix.subarray(0, nul)));
+      if (!m) throw damaged();
+      const size = Number(m[2]);
+      checkObjectSize('a stored object', size, this.maxObjectBytes);
+      type = m[1] as ObjectType;
+      start = nul + 1;
+      return start + size;
+    });
+    if (!got) throw damaged();
+    return { type, content: got.data.subarray(start) };
   }
 
   async mustRead(oid: string, type?: ObjectType): Promise<GitObject> {

@@ -5,9 +5,7 @@
 import { sha1 } from '@noble/hashes/legacy.js';
 import { KeynodeError } from '../errors.js';
 import { bytesEqual } from '../keys/crypto.js';
-import { PktLineParser } from './pkt-line.js';
-
-const decoder = new TextDecoder();
+import { PktLineParser, sideBandError } from './pkt-line.js';
 
 export async function* checkPackResponse(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const parser = new PktLineParser();
@@ -27,10 +25,7 @@ export async function* checkPackResponse(chunks: AsyncIterable<Uint8Array>): Asy
         const cut = Math.max(0, all.length - 20);
         hash.update(all.subarray(0, cut));
         tail = all.slice(cut);
-      } else if (band === 3) {
-        const why = decoder.decode(pkt.subarray(1)).replace(/^error:\s*/, '').trim();
-        throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${why}`);
-      }
+      } else if (band === 3) throw sideBandError(pkt);
     }
     yield chunk;
   }

@@ -1,25 +1,21 @@
 // Reads one packfile with its .idx (version 2): find an object by id, read and resolve entries
 // (including ofs/ref deltas), and describe raw entries so a pack writer can copy them unchanged.
+// Our packs were checked against the budgets when they arrived (pack-indexer.ts); reads are
+// bounded by the per-object cap all the same, so a damaged or hand-placed pack cannot make the
+// server allocate what a header claims.
 import { KeynodeError } from '../errors.js';
 import { applyDelta } from './delta.js';
+import { EntryInflater } from './entry-inflater.js';
 import { fromHex, toHex } from './hex.js';
+import { checkObjectSize } from './limits.js';
+import { OFS_DELTA, REF_DELTA, TYPE_NAMES, readEntryHeader, type EntryHeader } from './pack-entry.js';
 import type { GitObject, ObjectType } from './types.js';
-import { inflate } from './zlib.js';
-
-export const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };
-const TYPE_NAMES: Array<ObjectType | undefined> = [undefined, 'commit', 'tree', 'blob', 'tag'];
-export const OFS_DELTA = 6;
-export const REF_DELTA = 7;
 
 /** One entry as stored: where its compressed data starts and ends, and what it is a delta of. */
-export interface RawEntry {
+export interface RawEntry extends EntryHeader {
   offset: number;
-  typeCode: number; // 1-4, or 6/7 for deltas
-  size: number; // inflated size (of the delta for delta entries)
-  dataStart: number;
+  /** Where the next entry (or the trailer) starts. */
   end: number;
-  baseOffset?: number; // ofs-delta
-  baseOid?: string; // ref-delta
 }
 
 function corrupt(what: string): KeynodeError {
@@ -37,10 +33,16 @@ export class PackFile {
   private readonly sortedOffsets: Float64Array;
   private byOffset: Uint32Array | undefined;
 
+  /**
+   * `maxObjectBytes` caps every object and delta read; `inflater` is shared by the packs of one
+   * store (its calls are synchronous).
+   */
   constructor(
     readonly name: string,
     readonly pack: Uint8Array,
     private readonly idx: Uint8Array,
+    private readonly maxObjectBytes: number,
+    private readonly inflater: EntryInflater = new EntryInflater(false),
   ) {
     this.dv = new DataView(idx.buffer, idx.byteOffset, idx.byteLength);
     if (idx.length < 8 + 1024 || this.dv.getUint32(0) !== 0xff744f63 || this.dv.getUint32(4) !== 2) throw corrupt('index version');
@@ -120,72 +122,61 @@ export class PackFile {
   }
 
   entry(offset: number): RawEntry {
-    const p = this.pack;
-    let pos = offset;
-    let c = p[pos++];
-    if (c === undefined) throw corrupt('offset past the end');
-    const typeCode = (c >> 4) & 7;
-    let size = c & 15;
-    let shift = 4;
-    while (c & 0x80) {
-      c = p[pos++] as number;
-      size += (c & 0x7f) * 2 ** shift;
-      shift += 7;
-    }
     const end = this.endOf(offset);
     if (end === undefined) throw corrupt('entry not in index');
-    const e: RawEntry = { offset, typeCode, size, dataStart: pos, end };
-    if (typeCode === OFS_DELTA) {
-      c = p[pos++] as number;
-      let rel = c & 0x7f;
-      while (c & 0x80) {
-        c = p[pos++] as number;
-        rel = (rel + 1) * 128 + (c & 0x7f);
-      }
-      e.baseOffset = offset - rel;
-      e.dataStart = pos;
-    } else if (typeCode === REF_DELTA) {
-      e.baseOid = toHex(p, pos, pos + 20);
-      e.dataStart = pos + 20;
-    } else if (TYPE_NAMES[typeCode] === undefined) {
-      throw corrupt('unknown entry type');
-    }
-    return e;
+    return { ...readEntryHeader(this.pack, offset, end, corrupt), offset, end };
   }
 
   inflateEntry(e: RawEntry): Uint8Array {
-    const data = inflate(this.pack.subarray(e.dataStart, e.end), e.size);
-    if (data.length !== e.size) throw corrupt('entry size');
-    return data;
+    checkObjectSize('a stored object', e.size, this.maxObjectBytes);
+    const got = this.inflater.inflate(this.pack, e.dataStart, e.end, e.size);
+    if (!got) throw corrupt('entry size');
+    return got.data;
   }
 
   /**
    * Resolves the object at `offset`. `external` reads a ref-delta base that lives elsewhere
-   * (thin packs kept by isomorphic-git); `cache` holds resolved bases by offset.
+   * (thin packs kept by isomorphic-git); `cache` holds resolved bases by offset. The delta chain
+   * is followed in a loop, not by recursion, and an entry met twice on it is damage: a ref-delta
+   * can name its own id (when the pack holds that object twice), which recursed without end.
    */
   async read(
     offset: number,
     external: (oid: string) => Promise<GitObject | undefined>,
     cache: Map<number, GitObject>,
   ): Promise<GitObject> {
-    const hit = cache.get(offset);
-    if (hit) return hit;
-    const e = this.entry(offset);
-    const data = this.inflateEntry(e);
-    let obj: GitObject;
-    if (e.typeCode === OFS_DELTA || e.typeCode === REF_DELTA) {
-      let base: GitObject | undefined;
-      if (e.baseOffset !== undefined) base = await this.read(e.baseOffset, external, cache);
-      else {
-        const at = this.find(e.baseOid as string);
-        base = at !== undefined ? await this.read(at, external, cache) : await external(e.baseOid as string);
+    const chain: RawEntry[] = [];
+    const onChain = new Set<number>();
+    let obj: GitObject | undefined;
+    let at = offset;
+    for (;;) {
+      obj = cache.get(at);
+      if (obj) break;
+      if (onChain.has(at)) throw corrupt('a delta chain comes back to itself');
+      onChain.add(at);
+      const e = this.entry(at);
+      if (e.typeCode !== OFS_DELTA && e.typeCode !== REF_DELTA) {
+        obj = this.keep(cache, at, { type: TYPE_NAMES[e.typeCode] as ObjectType, content: this.inflateEntry(e) });
+        break;
       }
-      if (!base) throw corrupt('missing delta base');
-      obj = { type: base.type, content: applyDelta(base.content, data) };
-    } else {
-      obj = { type: TYPE_NAMES[e.typeCode] as ObjectType, content: data };
+      chain.push(e);
+      const next = e.baseOffset ?? this.find(e.baseOid as string);
+      if (next === undefined) {
+        obj = await external(e.baseOid as string);
+        if (!obj) throw corrupt('missing delta base');
+        break;
+      }
+      at = next;
     }
-    // Keep trees and commits (read again and again by walks) and delta bases, not big blobs.
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const e = chain[i] as RawEntry;
+      obj = this.keep(cache, e.offset, { type: obj.type, content: applyDelta(obj.content, this.inflateEntry(e), this.maxObjectBytes) });
+    }
+    return obj;
+  }
+
+  /** Keeps trees and commits (read again and again by walks) and delta bases, not big blobs. */
+  private keep(cache: Map<number, GitObject>, offset: number, obj: GitObject): GitObject {
     if (obj.type !== 'blob' || obj.content.length < 65536) cache.set(offset, obj);
     return obj;
   }

@@ -4,31 +4,33 @@
 // objects) so the stored pack is complete, and writes a v2 .idx. Anything that does not add up
 // (truncated data, wrong object count, bad checksum, a delta against a missing base, a size that
 // lies) is ErrorGitPackInvalid, thrown before a single byte is written anywhere.
+//
+// Memory is bounded by the budgets of limits.ts, checked before each allocation: an entry's
+// announced size against the per-object cap and the pack's budget before it is inflated (and it
+// is never inflated past that size), a delta's announced result size — read from the delta's
+// first bytes in the same pass — against both before any delta is applied, and against its
+// base's real size where the base is already known. A pack over a budget is ErrorGitPackTooLarge.
 import { sha1 } from '@noble/hashes/legacy.js';
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { bytesEqual } from '../keys/crypto.js';
 import { crc32 } from './crc32.js';
-import { applyDelta } from './delta.js';
+import { applyDelta, readDeltaHeader } from './delta.js';
 import { EntryInflater } from './entry-inflater.js';
 import { fromHex, toHex } from './hex.js';
-import { writeIdx } from './idx-writer.js';
+import { firstDuplicateId, writeIdx } from './idx-writer.js';
+import { ENTRY_OVERHEAD_BYTES, InflateBudget, checkObjectSize, packLimits, type PackLimits } from './limits.js';
 import { objectId } from './object-id.js';
+import { OFS_DELTA, REF_DELTA, TYPE_CODES, TYPE_NAMES, entryHeader, readEntryHeader } from './pack-entry.js';
 import type { GitObject, ObjectType } from './types.js';
 import { deflate } from './zlib.js';
 
-const TYPE_NAMES: Array<ObjectType | undefined> = [undefined, 'commit', 'tree', 'blob', 'tag'];
-const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };
-const OFS_DELTA = 6;
-const REF_DELTA = 7;
 const UNRESOLVED = 0;
-
-/** A vault holds small secrets; one object beyond this is refused rather than allocated. */
-export const MAX_OBJECT_BYTES = 512 * 1024 * 1024;
 
 export interface IndexPackOptions {
   /** Reads an object we already have: the base of a thin pack's ref-delta. */
   readBase?: (oid: string) => Promise<GitObject | undefined>;
-  maxObjectBytes?: number;
+  /** Budgets; DEFAULT_PACK_LIMITS (limits.ts) for whatever is not given. */
+  limits?: Partial<PackLimits>;
 }
 
 export interface IndexedPack {
@@ -41,6 +43,8 @@ export interface IndexedPack {
   count: number;
   /** Bases appended from our own objects (non-zero only for thin packs). */
   appended: number;
+  /** What the pack cost against maxPackInflatedBytes. */
+  inflatedBytes: number;
   /** Object ids in the pack, for checking that what we asked for arrived. */
   has(oid: string): boolean;
 }
@@ -49,25 +53,12 @@ export function invalid(why: string, cause?: unknown): KeynodeError {
   return new KeynodeError('ErrorGitPackInvalid', `The vault data from the other keynode is not a valid git pack (${why}).`, cause === undefined ? undefined : { cause });
 }
 
-/** Entry header: type and inflated size in a little-endian varint. */
-function entryHeader(typeCode: number, size: number): Uint8Array {
-  const out: number[] = [];
-  let c = (typeCode << 4) | (size & 15);
-  let rest = Math.floor(size / 16);
-  while (rest > 0) {
-    out.push(c | 0x80);
-    c = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-  }
-  out.push(c);
-  return Uint8Array.from(out);
-}
-
 class Entries {
   readonly offsets: Float64Array;
   readonly crcs: Uint32Array;
   readonly oids: Uint8Array;
   readonly types: Uint8Array; // resolved type code (1-4), UNRESOLVED until known
+  readonly sizes: Float64Array; // the object's size: inflated, or a delta's announced result
   readonly data: Array<Uint8Array | undefined>; // inflated delta, or object content until no longer needed
   readonly hex: string[]; // filled only where a ref-delta needs a lookup by id
   readonly done: Uint8Array; // 1 once the object id is known
@@ -81,6 +72,7 @@ class Entries {
     this.crcs = new Uint32Array(capacity);
     this.oids = new Uint8Array(capacity * 20);
     this.types = new Uint8Array(capacity);
+    this.sizes = new Float64Array(capacity);
     this.data = new Array<Uint8Array | undefined>(capacity);
     this.hex = new Array<string>(capacity);
     this.done = new Uint8Array(capacity);
@@ -90,7 +82,9 @@ class Entries {
 }
 
 export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {}): Promise<IndexedPack> {
-  const maxObject = opts.maxObjectBytes ?? MAX_OBJECT_BYTES;
+  const limits = packLimits(opts.limits);
+  const maxObject = limits.maxObjectBytes;
+  const budget = new InflateBudget(limits);
   if (received.length < 32) throw invalid('too short');
   if (received[0] !== 0x50 || received[1] !== 0x41 || received[2] !== 0x43 || received[3] !== 0x4b) throw invalid('no PACK signature');
   const dv = new DataView(received.buffer, received.byteOffset, received.byteLength);
@@ -101,6 +95,8 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
   if (!bytesEqual(sha1(received.subarray(0, bodyEnd)), received.subarray(bodyEnd))) throw invalid('checksum mismatch');
   // Every entry takes at least 2 bytes (header + a zlib stream); a count beyond that is a lie.
   if (declared > (bodyEnd - 12) / 2) throw invalid('object count larger than the pack');
+  // The per-entry tables are sized from the count, so the count is paid for before they exist.
+  budget.take(declared * ENTRY_OVERHEAD_BYTES);
 
   // Room for thin-pack bases appended later is added on demand by growing a copy.
   let es = new Entries(declared);
@@ -110,44 +106,36 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
   for (let i = 0; i < declared; i++) {
     if (pos >= bodyEnd) throw invalid(`it ends after ${i} of ${declared} objects`);
     const start = pos;
-    let c = received[pos++] as number;
-    const typeCode = (c >> 4) & 7;
-    let size = c & 15;
-    let shift = 4;
-    while (c & 0x80) {
-      if (pos >= bodyEnd || shift > 49) throw invalid('bad entry header');
-      c = received[pos++] as number;
-      size += (c & 0x7f) * 2 ** shift;
-      shift += 7;
-    }
-    if (size > maxObject) throw invalid(`an object of ${size} bytes is larger than a vault allows`);
-    if (typeCode === OFS_DELTA) {
-      if (pos >= bodyEnd) throw invalid('bad delta header');
-      c = received[pos++] as number;
-      let rel = c & 0x7f;
-      while (c & 0x80) {
-        if (pos >= bodyEnd || rel > 2 ** 45) throw invalid('bad delta offset');
-        c = received[pos++] as number;
-        rel = (rel + 1) * 128 + (c & 0x7f);
-      }
-      const base = entryAt(es.offsets, i, start - rel);
+    const head = readEntryHeader(received, start, bodyEnd, invalid);
+    const isDelta = head.typeCode === OFS_DELTA || head.typeCode === REF_DELTA;
+    checkObjectSize(isDelta ? 'a delta' : 'an object', head.size, maxObject);
+    budget.take(head.size);
+    let base = -1;
+    if (head.baseOffset !== undefined) {
+      base = entryAt(es.offsets, i, head.baseOffset);
       if (base < 0) throw invalid('a delta points at no entry');
       es.nextSibling[i] = es.firstChild[base] as number;
       es.firstChild[base] = i;
-    } else if (typeCode === REF_DELTA) {
-      if (pos + 20 > bodyEnd) throw invalid('bad delta header');
-      const baseOid = toHex(received, pos, pos + 20);
-      pos += 20;
-      let kids = refChildren.get(baseOid);
-      if (!kids) refChildren.set(baseOid, (kids = []));
+    } else if (head.baseOid !== undefined) {
+      let kids = refChildren.get(head.baseOid);
+      if (!kids) refChildren.set(head.baseOid, (kids = []));
       kids.push(i);
-    } else if (TYPE_NAMES[typeCode] === undefined) {
-      throw invalid(`unknown entry type ${typeCode}`);
     } else {
-      es.types[i] = typeCode;
+      es.types[i] = head.typeCode;
     }
-    const got = inflater.inflate(received, pos, bodyEnd, size);
+    const got = inflater.inflate(received, head.dataStart, bodyEnd, head.size);
     if (!got) throw invalid('an entry does not decompress to its recorded size');
+    es.sizes[i] = head.size;
+    if (isDelta) {
+      // The result is paid for now, before any delta is applied: a few bytes of delta can
+      // announce gigabytes.
+      const sizes = readDeltaHeader(got.data);
+      if (!sizes) throw invalid('a delta has an unreadable header');
+      if (base >= 0 && sizes.baseSize !== es.sizes[base]) throw invalid('a delta does not fit its base');
+      checkObjectSize("a delta's result", sizes.resultSize, maxObject);
+      budget.take(sizes.resultSize);
+      es.sizes[i] = sizes.resultSize;
+    }
     pos = got.end;
     es.offsets[i] = start;
     es.crcs[i] = crc32(received, start, pos);
@@ -164,11 +152,11 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
   const applyTo = (j: number, k: number, stack: number[]): void => {
     let out: Uint8Array;
     try {
-      out = applyDelta(es.data[j] as Uint8Array, es.data[k] as Uint8Array);
+      out = applyDelta(es.data[j] as Uint8Array, es.data[k] as Uint8Array, maxObject);
     } catch (e) {
+      if (isKeynodeError(e, 'ErrorGitPackTooLarge')) throw e;
       throw invalid('a delta does not apply to its base', e);
     }
-    if (out.length > maxObject) throw invalid('a delta result is larger than a vault allows');
     const type = es.types[j] as number;
     es.types[k] = type;
     es.data[k] = out;
@@ -199,13 +187,14 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
   }
 
   // Ref-deltas still waiting name bases the pack left out: a thin pack's deltas against objects
-  // we already hold. Append those bases to the pack so it stands on its own, as git does.
+  // we already hold. Append those bases to the pack so it stands on its own, as git does. A base
+  // we do not hold may still be in the pack, as a delta on another thin base: it is passed over
+  // until a round appends nothing more.
   const appendedParts: Uint8Array[] = [];
   let appendAt = bodyEnd;
-  for (const baseOid of [...refChildren.keys()]) {
-    if (!refChildren.has(baseOid)) continue;
-    const base = opts.readBase ? await opts.readBase(baseOid) : undefined;
-    if (!base) throw invalid(`a delta's base ${baseOid} is neither in the pack nor here`);
+  const append = (baseOid: string, base: GitObject): void => {
+    // Our own object, already in memory, and its compressed copy that joins the pack.
+    budget.take(ENTRY_OVERHEAD_BYTES + 2 * base.content.length);
     const body = deflate(base.content);
     const head = entryHeader(TYPE_CODES[base.type], base.content.length);
     const entry = new Uint8Array(head.length + body.length);
@@ -216,13 +205,27 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
     es.offsets[i] = appendAt;
     es.crcs[i] = crc32(entry);
     es.types[i] = TYPE_CODES[base.type];
+    es.sizes[i] = base.content.length;
     es.data[i] = base.content;
     setOid(i, base.type, base.content);
     if (toHex(es.oids, i * 20, i * 20 + 20) !== baseOid) throw invalid(`our copy of ${baseOid} does not match its id`);
     appendedParts.push(entry);
     appendAt += entry.length;
     resolveFrom(i);
+  };
+  const notHere = new Set<string>();
+  for (let appended = true; appended; ) {
+    appended = false;
+    for (const baseOid of [...refChildren.keys()]) {
+      if (!refChildren.has(baseOid) || notHere.has(baseOid)) continue;
+      const base = opts.readBase ? await opts.readBase(baseOid) : undefined;
+      if (base) append(baseOid, base);
+      else notHere.add(baseOid);
+      appended ||= base !== undefined;
+    }
   }
+  const missing = refChildren.keys().next();
+  if (!missing.done) throw invalid(`a delta's base ${missing.value} is neither in the pack nor here`);
   for (let i = 0; i < es.count; i++) if (!es.done[i]) throw invalid('a delta could not be resolved');
 
   let pack = received;
@@ -241,8 +244,12 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
   }
   const final = es;
   const idx = writeIdx({ count: es.count, oids: es.oids, offsets: es.offsets, crcs: es.crcs }, checksum);
+  // git writes no pack with an object twice (its --strict index-pack refuses one), and a ref-delta
+  // to its own id, resolved here through the twin, would be a loop for a reader that finds it.
+  const twice = firstDuplicateId(idx);
+  if (twice !== undefined) throw invalid(`the object ${twice} appears twice in it`);
   return {
-    pack, idx, checksum: toHex(checksum), count: es.count, appended: appendedParts.length,
+    pack, idx, checksum: toHex(checksum), count: es.count, appended: appendedParts.length, inflatedBytes: budget.used,
     has: (oid) => {
       const want = fromHex(oid);
       for (let i = 0; i < final.count; i++) {
@@ -275,6 +282,7 @@ function grow(es: Entries): Entries {
   n.crcs.set(es.crcs);
   n.oids.set(es.oids);
   n.types.set(es.types);
+  n.sizes.set(es.sizes);
   for (let i = 0; i < es.count; i++) {
     n.data[i] = es.data[i];
     n.hex[i] = es.hex[i] as string;

@@ -8,7 +8,7 @@ import { createDelta } from './delta.js';
 import type { PackItem } from './enumerate.js';
 import { fromHex } from './hex.js';
 import type { ObjectStore, PackedLocation } from './object-store.js';
-import { OFS_DELTA, REF_DELTA, TYPE_CODES } from './pack-file.js';
+import { OFS_DELTA, REF_DELTA, TYPE_CODES, entryHeader, ofsBytes } from './pack-entry.js';
 import { deflate } from './zlib.js';
 
 export interface PackWriteOptions {
@@ -25,31 +25,6 @@ export interface PackStats {
   reused: number;
   thinDeltas: number;
   bytes: number;
-}
-
-function entryHeader(type: number, size: number): { buf: Uint8Array; len: number } {
-  const buf = new Uint8Array(10);
-  let n = 0;
-  let c = (type << 4) | (size & 15);
-  let rest = Math.floor(size / 16);
-  while (rest > 0) {
-    buf[n++] = c | 0x80;
-    c = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-  }
-  buf[n++] = c;
-  return { buf, len: n };
-}
-
-function ofsBytes(rel: number): Uint8Array {
-  const tmp: number[] = [rel & 0x7f];
-  rel = Math.floor(rel / 128);
-  while (rel > 0) {
-    rel -= 1;
-    tmp.unshift(0x80 | (rel & 0x7f));
-    rel = Math.floor(rel / 128);
-  }
-  return Uint8Array.from(tmp);
 }
 
 /** Streams a pack of `items` in chunks of `chunkSize` bytes (the last one shorter). */
@@ -119,8 +94,7 @@ export async function* writePack(
     if (!obj || !base || base.type !== obj.type || obj.content.length < 64) return false;
     const delta = createDelta(base.content, obj.content);
     if (delta.length * 2 > obj.content.length) return false;
-    const h = entryHeader(REF_DELTA, delta.length);
-    put(h.buf.subarray(0, h.len));
+    put(entryHeader(REF_DELTA, delta.length));
     put(fromHex(item.clientBase));
     put(deflate(delta));
     stats.thinDeltas++;
@@ -138,12 +112,10 @@ export async function* writePack(
     const baseAt = baseOid === undefined ? undefined : written.get(baseOid);
     if (baseOid === undefined || baseAt === undefined) return false;
     if (opts.ofsDelta) {
-      const h = entryHeader(OFS_DELTA, entry.size);
-      put(h.buf.subarray(0, h.len));
+      put(entryHeader(OFS_DELTA, entry.size));
       put(ofsBytes(at - baseAt));
     } else {
-      const h = entryHeader(REF_DELTA, entry.size);
-      put(h.buf.subarray(0, h.len));
+      put(entryHeader(REF_DELTA, entry.size));
       put(fromHex(baseOid));
     }
     put(data);
@@ -153,8 +125,7 @@ export async function* writePack(
 
   async function writeWhole(oid: string): Promise<void> {
     const obj = await store.mustRead(oid);
-    const h = entryHeader(TYPE_CODES[obj.type], obj.content.length);
-    put(h.buf.subarray(0, h.len));
+    put(entryHeader(TYPE_CODES[obj.type], obj.content.length));
     put(deflate(obj.content));
   }
 }

@@ -43,43 +43,78 @@ function parseLength(buf: Uint8Array, at: number): number {
   return n;
 }
 
-/** Incremental parser: push chunks, take whole packets out; `end()` fails on a truncated packet. */
+/**
+ * Incremental parser: push chunks, take whole packets out; `end()` fails on a truncated packet.
+ * Chunks are kept as they came and each byte is copied once, into its packet: a peer that sends
+ * a 64 KiB packet one byte at a time costs 64 KiB of copying, not 64 KiB per byte.
+ */
 export class PktLineParser {
-  private buf: Uint8Array = new Uint8Array(0);
-  private pos = 0;
+  private parts: Uint8Array[] = [];
+  /** parts[first] is the oldest chunk still held; those before it are spent. */
+  private first = 0;
+  /** Bytes of parts[first] already consumed. */
+  private at = 0;
+  private held = 0;
 
   push(chunk: Uint8Array): Pkt[] {
-    if (this.pos < this.buf.length) {
-      const rest = this.buf.subarray(this.pos);
-      const merged = new Uint8Array(rest.length + chunk.length);
-      merged.set(rest);
-      merged.set(chunk, rest.length);
-      this.buf = merged;
-    } else {
-      this.buf = chunk;
+    if (chunk.length > 0) {
+      this.parts.push(chunk);
+      this.held += chunk.length;
     }
-    this.pos = 0;
     const out: Pkt[] = [];
-    while (this.buf.length - this.pos >= 4) {
-      const len = parseLength(this.buf, this.pos);
-      if (len === 0) {
-        out.push('flush');
-        this.pos += 4;
-      } else if (len === 1) {
-        out.push('delim');
-        this.pos += 4;
-      } else {
-        if (this.buf.length - this.pos < len) break;
-        out.push(this.buf.slice(this.pos + 4, this.pos + len));
-        this.pos += len;
+    while (this.held >= 4) {
+      const len = parseLength(this.take(4, true), 0);
+      if (len === 0 || len === 1) {
+        this.take(4, false);
+        out.push(len === 0 ? 'flush' : 'delim');
+        continue;
       }
+      if (this.held < len) break;
+      out.push(this.take(len, false).slice(4));
+    }
+    if (this.first > 64 && this.first * 2 > this.parts.length) {
+      this.parts = this.parts.slice(this.first);
+      this.first = 0;
     }
     return out;
   }
 
+  /** The next `n` held bytes (n <= held), consumed unless `peek`; copied only when they span chunks. */
+  private take(n: number, peek: boolean): Uint8Array {
+    const head = this.parts[this.first] as Uint8Array;
+    let bytes: Uint8Array;
+    if (head.length - this.at >= n) bytes = head.subarray(this.at, this.at + n);
+    else {
+      bytes = new Uint8Array(n);
+      let got = 0;
+      for (let i = this.first, from = this.at; got < n; i++, from = 0) {
+        const part = this.parts[i] as Uint8Array;
+        const k = Math.min(n - got, part.length - from);
+        bytes.set(part.subarray(from, from + k), got);
+        got += k;
+      }
+    }
+    if (!peek) this.skip(n);
+    return bytes;
+  }
+
+  private skip(n: number): void {
+    this.held -= n;
+    while (n > 0) {
+      const head = this.parts[this.first] as Uint8Array;
+      const k = Math.min(n, head.length - this.at);
+      n -= k;
+      this.at += k;
+      if (this.at === head.length) {
+        this.first++;
+        this.at = 0;
+      }
+    }
+  }
+
   /** Bytes received but not yet part of a whole packet. */
   get pending(): number {
-    return this.buf.length - this.pos;
+    return this.held;
   }
 
   end(): void {
@@ -100,6 +135,27 @@ export async function* readPktLines(chunks: AsyncIterable<Uint8Array>): AsyncGen
   const p = new PktLineParser();
   for await (const chunk of chunks) yield* p.push(chunk);
   p.end();
+}
+
+/**
+ * Text a peer sent for a person to read (an ERR line, a side-band error), made safe to show:
+ * control characters become spaces and it is cut to 200 characters.
+ */
+export function peerText(bytes: Uint8Array | string): string {
+  const text = typeof bytes === 'string' ? bytes : decoder.decode(bytes.subarray(0, 1024));
+  let s = '';
+  for (const ch of text.slice(0, 201)) {
+    const c = ch.charCodeAt(0);
+    s += c < 0x20 || (c >= 0x7f && c < 0xa0) ? ' ' : ch;
+  }
+  s = s.trim();
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+/** A side-band channel-3 packet (the server's `error: …`) as the error our caller sees. */
+export function sideBandError(pkt: Uint8Array): KeynodeError {
+  const why = peerText(pkt.subarray(1)).replace(/^error:\s*/, '');
+  return new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${why}`);
 }
 
 /** Payload as text without the conventional trailing newline. */

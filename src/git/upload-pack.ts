@@ -3,8 +3,13 @@
 // objects the client lacks in side-band-64k frames — every frame, the last partial one included
 // (Polykey's B2 dropped it) — then a flush. A pack that cannot be built ends in a side-band
 // channel-3 error, never in a silently empty pack.
+//
+// What a request may cost is bounded: wants and haves arrive de-duplicated and capped
+// (upload-request.ts), the wants are checked against master's history in one walk, and "ok to
+// give up" is answered by one memoised walk for the whole request (ancestry.ts), so the work is
+// one walk of the history however many times the client repeats itself.
 import { KeynodeError } from '../errors.js';
-import { allReach, reachesAncestor } from './ancestry.js';
+import { CommonReach, notInHistory } from './ancestry.js';
 import { enumerateObjects, type PackItem } from './enumerate.js';
 import { ObjectStore } from './object-store.js';
 import { writePack, type PackStats } from './pack-writer.js';
@@ -35,11 +40,9 @@ export async function* uploadPack(repo: GitRepo, request: Uint8Array, opts: Uplo
   const master = await readMaster(repo);
   // A want must be master or one of its ancestors: master may have moved on between the
   // advertisement and this request, but nothing outside the vault's history is served.
-  for (const want of req.wants) {
-    if (want === master) continue;
-    if (master === undefined || !(await reachesAncestor(store, master, want))) {
-      throw new KeynodeError('ErrorGitProtocol', 'The git request wants an object this vault does not offer.', { data: { oid: want } });
-    }
+  const outside = master === undefined ? req.wants : await notInHistory(store, master, req.wants);
+  if (outside.length > 0) {
+    throw new KeynodeError('ErrorGitProtocol', 'The git request wants an object this vault does not offer.', { data: { oid: outside[0] } });
   }
   const caps = req.capabilities;
   const detailed = caps.has('multi_ack_detailed');
@@ -48,21 +51,16 @@ export async function* uploadPack(repo: GitRepo, request: Uint8Array, opts: Uplo
 
   const lines: string[] = [];
   const common: string[] = [];
-  const commonSet = new Set<string>();
+  const reach = new CommonReach(store, req.wants);
   let gotOther = false;
   let sentReady = false;
-  let readyKnown: boolean | undefined;
-  const okToGiveUp = async (): Promise<boolean> => {
-    readyKnown ??= commonSet.size > 0 && (await allReach(store, req.wants, commonSet));
-    return readyKnown;
-  };
+  // Once every want reaches a common commit, more common commits cannot undo it.
+  let ready = false;
+  const okToGiveUp = async (): Promise<boolean> => (ready ||= await reach.allReach());
   for (const have of req.haves) {
     if (await store.has(have)) {
-      if (!commonSet.has(have)) {
-        commonSet.add(have);
-        common.push(have);
-        readyKnown = undefined;
-      }
+      common.push(have);
+      reach.addCommon(have);
       if (detailed) lines.push(`ACK ${have} common`);
       else if (multiAck) lines.push(`ACK ${have} continue`);
       else if (common.length === 1) lines.push(`ACK ${have}`);

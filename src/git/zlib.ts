@@ -1,16 +1,7 @@
-// zlib for object storage and packs, in plain JS (pako) so the same code runs in browsers,
-// service workers and Node; node:zlib is not available in a browser.
-import { deflate as pakoDeflate, inflate as pakoInflate } from 'pako';
-import { KeynodeError } from '../errors.js';
-
-/** `size`, when known (pack entries record it), sizes pako's output buffer: most objects are tiny. */
-export function inflate(data: Uint8Array, size?: number): Uint8Array {
-  try {
-    return size === undefined ? pakoInflate(data) : pakoInflate(data, { chunkSize: Math.min(Math.max(size, 64), 65536) });
-  } catch (e) {
-    throw new KeynodeError('ErrorStorageCorrupt', 'A stored git object could not be decompressed.', { cause: e });
-  }
-}
+// zlib compression for object storage and packs, in plain JS (pako) so the same code runs in
+// browsers, service workers and Node; node:zlib is not available in a browser. Inflating is
+// entry-inflater.ts's job: it never inflates more than the size it was given.
+import { deflate as pakoDeflate } from 'pako';
 
 /**
  * Compresses one pack entry. Level 1: most vault objects are small random secrets and trees of

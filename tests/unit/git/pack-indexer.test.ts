@@ -7,7 +7,6 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { sha1 } from '@noble/hashes/legacy.js';
 import git from 'isomorphic-git';
-import { deflate } from 'pako';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { fetchPack } from '../../../src/git/fetch-pack.js';
@@ -17,6 +16,10 @@ import { indexPack } from '../../../src/git/pack-indexer.js';
 import { objectId } from '../../../src/git/object-id.js';
 import { encodePktLine, FLUSH } from '../../../src/git/index.js';
 import { git as run, tempDir } from '../../wire/git-helpers.js';
+import { createDelta } from '../../../src/git/delta.js';
+import { DEFAULT_PACK_LIMITS, ENTRY_OVERHEAD_BYTES } from '../../../src/git/limits.js';
+import { concatBytes } from '../../../src/keys/crypto.js';
+import { BLOB, OFS_DELTA, REF_DELTA, entry, handPack, ofsTo, packHeader, varint, withTrailer } from './hand-pack.js';
 
 const { dir: root, cleanup } = tempDir('indexer');
 afterAll(cleanup);
@@ -57,47 +60,6 @@ function gitIdx(pack: Uint8Array): Uint8Array {
   fs.writeFileSync(p, pack);
   run(['index-pack', p]);
   return new Uint8Array(fs.readFileSync(p.replace(/\.pack$/, '.idx')));
-}
-
-function withTrailer(body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(body.length + 20);
-  out.set(body);
-  out.set(sha1(body), body.length);
-  return out;
-}
-
-function entry(type: number, size: number, extra: Uint8Array, data: Uint8Array): Uint8Array {
-  const head: number[] = [];
-  let c = (type << 4) | (size & 15);
-  let rest = size >> 4;
-  while (rest > 0) {
-    head.push(c | 0x80);
-    c = rest & 0x7f;
-    rest >>= 7;
-  }
-  head.push(c);
-  const z = deflate(data);
-  const out = new Uint8Array(head.length + extra.length + z.length);
-  out.set(head);
-  out.set(extra, head.length);
-  out.set(z, head.length + extra.length);
-  return out;
-}
-
-/** A hand-made pack: entries laid out after a header claiming `count` objects. */
-function handPack(entries: Uint8Array[], count = entries.length): Uint8Array {
-  const header = new Uint8Array(12);
-  header.set([0x50, 0x41, 0x43, 0x4b]);
-  new DataView(header.buffer).setUint32(4, 2);
-  new DataView(header.buffer).setUint32(8, count);
-  const body = new Uint8Array(12 + entries.reduce((s, e) => s + e.length, 0));
-  body.set(header);
-  let at = 12;
-  for (const e of entries) {
-    body.set(e, at);
-    at += e.length;
-  }
-  return withTrailer(body);
 }
 
 async function expectInvalid(p: Promise<unknown>): Promise<void> {
@@ -168,6 +130,25 @@ describe('indexPack on packs git made', () => {
     run(['fsck', '--full', '--strict'], repo);
   });
 
+  it('a thin pack whose delta rests on a delta on a thin base, listed first, is completed', async () => {
+    const enc = new TextEncoder();
+    const [e, r1, r2] = ['base we hold', 'base we hold, edited', 'base we hold, edited twice'].map((t) => enc.encode(t)) as [Uint8Array, Uint8Array, Uint8Array];
+    const id = (c: Uint8Array): Uint8Array => {
+      const out = new Uint8Array(20);
+      objectId('blob', c, out, 0);
+      return out;
+    };
+    const d2 = createDelta(r1, r2);
+    const d1 = createDelta(e, r1);
+    // r2 comes first, as a delta on r1, which is itself a delta on e (held by us, not in the pack).
+    const pack = handPack([entry(REF_DELTA, d2.length, id(r1), d2), entry(REF_DELTA, d1.length, id(e), d1)]);
+    const eHex = Buffer.from(id(e)).toString('hex');
+    const ours = await indexPack(pack, { readBase: async (oid) => (oid === eHex ? { type: 'blob', content: e } : undefined) });
+    expect([ours.count, ours.appended]).toEqual([3, 1]);
+    for (const c of [e, r1, r2]) expect(ours.has(Buffer.from(id(c)).toString('hex'))).toBe(true);
+    expect(Buffer.from(ours.idx).equals(Buffer.from(gitIdx(ours.pack)))).toBe(true);
+  });
+
   it('a 10 MB blob', async () => {
     const work = join(root, `big${n++}`);
     run(['init', '-q', '-b', 'master', work]);
@@ -228,6 +209,17 @@ describe('indexPack refuses bad packs', () => {
     expect(ok.count).toBe(2);
   });
 
+  it('an object twice, the second time as a ref-delta to its own id', async () => {
+    const blob = new TextEncoder().encode('one secret');
+    const whole = entry(BLOB, blob.length, new Uint8Array(0), blob);
+    const oid = new Uint8Array(20);
+    objectId('blob', blob, oid, 0);
+    const toItself = createDelta(blob, blob);
+    const pack = handPack([whole, entry(REF_DELTA, toItself.length, oid, toItself)]);
+    await expect(indexPack(pack)).rejects.toMatchObject({ code: 'ErrorGitPackInvalid', message: expect.stringMatching(/appears twice/) });
+    await expectInvalid(indexPack(handPack([whole, whole])));
+  });
+
   it('a delta whose result size lies, and an entry whose recorded size lies', async () => {
     const base = new TextEncoder().encode('base content for the delta');
     const blob = entry(3, base.length, new Uint8Array(0), base);
@@ -237,6 +229,54 @@ describe('indexPack refuses bad packs', () => {
     await expectInvalid(indexPack(handPack([blob, entry(6, wrongBase.length, Uint8Array.from([blob.length]), wrongBase)])));
     await expectInvalid(indexPack(handPack([entry(3, base.length + 1, new Uint8Array(0), base)])));
     await expectInvalid(indexPack(handPack([entry(3, base.length - 1, new Uint8Array(0), base)])));
+  });
+});
+
+describe('indexPack budgets', () => {
+  let pack: Uint8Array;
+  beforeAll(() => {
+    pack = packOf(history(6).work, 'master\n', ['--delta-base-offset']);
+  });
+  const tooLarge = (limit: string): object => ({ name: 'KeynodeError', code: 'ErrorGitPackTooLarge', data: expect.objectContaining({ limit }) });
+
+  it('counts every entry, every delta result and the bookkeeping, exactly at the budget', async () => {
+    const { inflatedBytes, count } = await indexPack(pack);
+    expect(inflatedBytes).toBeGreaterThan(count * ENTRY_OVERHEAD_BYTES);
+    expect(inflatedBytes).toBeLessThan(DEFAULT_PACK_LIMITS.maxPackInflatedBytes);
+    expect((await indexPack(pack, { limits: { maxPackInflatedBytes: inflatedBytes } })).count).toBe(count);
+    await expect(indexPack(pack, { limits: { maxPackInflatedBytes: inflatedBytes - 1 } })).rejects.toMatchObject(tooLarge('pack'));
+  });
+
+  it('refuses an object, a delta, or a delta result over the per-object cap', async () => {
+    const cap = 1000;
+    const limits = { maxObjectBytes: cap };
+    const at = (size: number): Uint8Array => new Uint8Array(size).map((_, i) => i % 251);
+    expect((await indexPack(handPack([entry(BLOB, cap, new Uint8Array(0), at(cap))]), { limits })).count).toBe(1);
+    await expect(indexPack(handPack([entry(BLOB, cap + 1, new Uint8Array(0), at(cap + 1))]), { limits })).rejects.toMatchObject(tooLarge('object'));
+    const base = at(cap);
+    const blob = entry(BLOB, cap, new Uint8Array(0), base);
+    // A delta whose own bytes are over the cap (inserting 1,001 bytes).
+    const longDelta = createDelta(new Uint8Array(0), at(cap + 1));
+    await expect(indexPack(handPack([blob, entry(OFS_DELTA, longDelta.length, ofsTo(12 + blob.length, 12), longDelta)]), { limits: { maxObjectBytes: longDelta.length - 1 } }))
+      .rejects.toMatchObject(tooLarge('object'));
+    // A 7-byte delta whose result is over the cap: refused before it is applied.
+    const growing = Uint8Array.from([...varint(cap), ...varint(cap + 1), 0x90, 1]);
+    await expect(indexPack(handPack([blob, entry(OFS_DELTA, growing.length, ofsTo(12 + blob.length, 12), growing)]), { limits }))
+      .rejects.toMatchObject({ ...tooLarge('object'), message: expect.stringMatching(/delta's result of 1001 bytes is more than the 1000 bytes/) });
+  });
+
+  it('checks an ofs-delta against its base size before applying any delta', async () => {
+    const base = new TextEncoder().encode('base content for the delta');
+    const blob = entry(BLOB, base.length, new Uint8Array(0), base);
+    // It announces a 4 GiB result too: the base check comes first and says what is wrong.
+    const misfit = Uint8Array.from([...varint(base.length + 1), ...varint(2 ** 32), 0x90, 5]);
+    await expect(indexPack(handPack([blob, entry(OFS_DELTA, misfit.length, ofsTo(12 + blob.length, 12), misfit)])))
+      .rejects.toMatchObject({ code: 'ErrorGitPackInvalid', message: expect.stringMatching(/does not fit its base/) });
+  });
+
+  it('an object count the bookkeeping budget cannot hold is refused before anything is read', async () => {
+    const count = Math.floor(DEFAULT_PACK_LIMITS.maxPackInflatedBytes / ENTRY_OVERHEAD_BYTES) + 1;
+    await expect(indexPack(withTrailer(concatBytes(packHeader(count), new Uint8Array(2 * count))))).rejects.toMatchObject(tooLarge('pack'));
   });
 });
 
@@ -287,11 +327,24 @@ describe('fetchPack', () => {
     const repo = bareRepo();
     const before = listing(repo);
     const head = hist.heads.at(-1) as string;
-    await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x', maxPackBytes: pack.length - 1 }));
+    const tooLarge = { code: 'ErrorGitPackTooLarge', data: { limit: 'packBytes', max: pack.length - 1 } };
+    await expect(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x', maxPackBytes: pack.length - 1 })).rejects.toMatchObject(tooLarge);
+    // Without maxPackBytes, the bytes are bounded by the inflated budget.
+    const budget = { maxPackInflatedBytes: pack.length - 1 };
+    await expect(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x', limits: budget })).rejects.toMatchObject(tooLarge);
     const bad = pack.slice();
     bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 1;
     await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, bad), url: 'x' }));
     await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack.subarray(0, pack.length - 100)), url: 'x' }));
+    expect(listing(repo)).toEqual(before);
+  });
+
+  it('passes its budgets to the indexer: an object over the cap is refused and nothing is written', async () => {
+    const repo = bareRepo();
+    const before = listing(repo);
+    const head = hist.heads.at(-1) as string;
+    const refused = fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x', limits: { maxObjectBytes: 100 } });
+    await expect(refused).rejects.toMatchObject({ code: 'ErrorGitPackTooLarge', data: { limit: 'object', max: 100 } });
     expect(listing(repo)).toEqual(before);
   });
 });

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodePktLine, FLUSH, PktLineParser, parsePktLines, readPktLines } from '../../../src/git/index.js';
+import { peerText, sideBandError } from '../../../src/git/pkt-line.js';
 
 const text = (b: Uint8Array | string): string => (typeof b === 'string' ? b : new TextDecoder().decode(b));
 
@@ -59,5 +60,26 @@ describe('pkt-line', () => {
     expect(() => parsePktLines(new TextEncoder().encode('0003'))).toThrow(expect.objectContaining({ code: 'ErrorGitProtocol' }));
     expect(() => parsePktLines(new TextEncoder().encode('0010short'))).toThrow(expect.objectContaining({ code: 'ErrorGitProtocol' }));
     expect(() => encodePktLine(new Uint8Array(70000))).toThrow(expect.objectContaining({ code: 'ErrorGitProtocol' }));
+  });
+
+  it('a 64 KiB packet sent one byte at a time arrives whole, with the next packet behind it', () => {
+    const payload = new Uint8Array(65_000).map((_, i) => i & 0xff);
+    const all = new Uint8Array([...encodePktLine(payload), ...encodePktLine('next\n'), ...FLUSH]);
+    const parser = new PktLineParser();
+    const got: Array<Uint8Array | string> = [];
+    for (let i = 0; i < all.length; i++) got.push(...parser.push(all.subarray(i, i + 1)));
+    parser.end();
+    expect(got.length).toBe(3);
+    expect(Buffer.compare(got[0] as Uint8Array, payload)).toBe(0);
+    expect(text(got[1] as Uint8Array)).toBe('next\n');
+    expect(got[2]).toBe('flush');
+  });
+
+  it('text a peer sent is shown without control characters and cut to 200 characters', () => {
+    expect(peerText('access\u0000denied\r\n\u001b[31m')).toBe('access denied   [31m');
+    expect(peerText('x'.repeat(70_000))).toBe(`${'x'.repeat(200)}…`);
+    expect(peerText(new TextEncoder().encode('\u0085fine\n'))).toBe('fine');
+    const err = sideBandError(new TextEncoder().encode('\u0003error: the vault is\u0007 busy\n'));
+    expect(err).toMatchObject({ code: 'ErrorGitProtocol', message: 'The other keynode could not send the vault: the vault is  busy' });
   });
 });

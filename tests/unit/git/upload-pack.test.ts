@@ -1,12 +1,15 @@
 // upload-pack as a client sees it: the advertisement, ACK/NAK negotiation, the pack (only what
-// the client lacks, whole even when it spans many side-band frames) and refusals.
+// the client lacks, whole even when it spans many side-band frames), refusals, and what a
+// request costs the owner, counted in object reads (never in milliseconds).
 import LightningFS from '@isomorphic-git/lightning-fs';
 import git from 'isomorphic-git';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
-  advertiseRefs, cloneBare, encodePktLine, FLUSH, fetchMaster, httpPlugin, parsePktLines, uploadPack,
+  advertiseRefs, cloneBare, encodePktLine, FLUSH, fetchMaster, httpPlugin, masterInAdvertisement, parsePktLines, uploadPack,
   type GitRepo, type PackStats,
 } from '../../../src/git/index.js';
+import { ObjectStore } from '../../../src/git/object-store.js';
+import { MAX_HAVES, MAX_WANTS } from '../../../src/git/upload-request.js';
 import { collect, commitAll, newRepo, secrets } from './fixture.js';
 
 const enc = new TextEncoder();
@@ -60,6 +63,17 @@ describe('advertiseRefs', () => {
     const line2 = `${head} refs/heads/master\n`;
     const hex = (s: string): string => (enc.encode(s).length + 4).toString(16).padStart(4, '0');
     expect(text).toBe(`001e# service=git-upload-pack\n0000${hex(line1)}${line1}${hex(line2)}${line2}0000`);
+  });
+
+  it('our client reads master from it; an empty vault has none; an ERR line is ErrorGitProtocol', async () => {
+    const repo = await newRepo();
+    expect(masterInAdvertisement(await advertiseRefs(repo))).toBeUndefined();
+    const head = await commitAll(repo, { a: '1' });
+    expect(masterInAdvertisement(await advertiseRefs(repo))).toBe(head);
+    const err = await req([`ERR no such vault\u0000\u001b[2J${'!'.repeat(500)}`]);
+    expect(() => masterInAdvertisement(err)).toThrow(expect.objectContaining({
+      code: 'ErrorGitProtocol', message: `The other keynode could not list the vault: no such vault  [2J${'!'.repeat(182)}…`,
+    }));
   });
 
   it('advertises HEAD at master even when HEAD points elsewhere', async () => {
@@ -149,6 +163,65 @@ describe('uploadPack negotiation', () => {
     expect(got).toBe(head);
     const { blob } = await git.readBlob({ fs: clientFs, gitdir: '/c', oid: got, filepath: 'big.bin' });
     expect(Buffer.compare(blob, big)).toBe(0);
+  });
+});
+
+describe('uploadPack cost', () => {
+  /** Runs one request and counts the object reads and lookups it made through the repository's store. */
+  async function counted(repo: GitRepo, lines: Array<string | null>): Promise<{ reads: number; lookups: number; r: Awaited<ReturnType<typeof run>> }> {
+    const store = await ObjectStore.open(repo);
+    const read = vi.spyOn(store, 'read');
+    const has = vi.spyOn(store, 'has');
+    try {
+      const r = await run(repo, lines);
+      return { reads: read.mock.calls.length, lookups: has.mock.calls.length, r };
+    } finally {
+      read.mockRestore();
+      has.mockRestore();
+    }
+  }
+
+  it('thousands of repeated wants and haves cost what the distinct ones cost: one walk of the history', async () => {
+    const repo = await newRepo();
+    const commits: string[] = [];
+    for (let c = 0; c < 40; c++) commits.push(await commitAll(repo, { a: `${c}`, [`f${c % 5}`]: `${c}` }));
+    const head = commits.at(-1) as string;
+    const older = commits.slice(0, 20); // what the client has
+    const newer = commits.slice(20); // what it wants (all in master's history)
+    const unknown = Array.from({ length: 100 }, (_, i) => i.toString(16).padStart(40, 'e'));
+    // Each have we hold is followed by one we do not, so "ok to give up" is asked again and again.
+    const haveLines = older.flatMap((h, i) => [`have ${h}`, `have ${unknown[i]}`]);
+    const distinct: Array<string | null> = [`want ${head} ${CAPS}`, ...newer.map((w) => `want ${w}`), null, ...haveLines, 'done'];
+    const repeated: Array<string | null> = [
+      `want ${head} ${CAPS}`, ...Array.from({ length: 200 }, () => newer.map((w) => `want ${w}`)).flat(), null,
+      ...Array.from({ length: 50 }, () => haveLines).flat(), ...unknown.map((u) => `have ${u}`), 'done',
+    ];
+    expect(repeated.length).toBeGreaterThan(6000);
+    const once = await counted(repo, distinct);
+    const many = await counted(repo, repeated);
+    expect(many.r.lines).toEqual(once.r.lines.slice(0, -1).concat(unknown.slice(20).map((u) => `ACK ${u} ready`), once.r.lines.slice(-1)));
+    expect(objectCount(many.r.pack)).toBe(objectCount(once.r.pack));
+    // The pack: 20 commits, their root trees and blobs; the walks: each commit read a few times.
+    expect(objectCount(once.r.pack)).toBeGreaterThan(40);
+    expect(many.reads).toBe(once.reads);
+    expect(once.reads).toBeLessThanOrEqual(4 * commits.length + 2 * objectCount(once.r.pack));
+    expect(many.lookups).toBe(older.length + unknown.length);
+  });
+
+  it('refuses more distinct wants or haves than any client sends, before reading anything', async () => {
+    const repo = await newRepo();
+    const head = await commitAll(repo, { a: '1' });
+    const oid = (i: number): string => i.toString(16).padStart(40, '0');
+    const wants = [`want ${head} ${CAPS}`, ...Array.from({ length: MAX_WANTS }, (_, i) => `want ${oid(i)}`), null, 'done'];
+    const haves = [`want ${head} ${CAPS}`, null, ...Array.from({ length: MAX_HAVES + 1 }, (_, i) => `have ${oid(i)}`), 'done'];
+    for (const [lines, limit] of [[wants, 'wants'], [haves, 'haves']] as const) {
+      const { reads, lookups, r } = await counted(repo, lines).catch((e: unknown) => ({ reads: 0, lookups: 0, r: e }));
+      expect(r).toMatchObject({ code: 'ErrorGitProtocol', data: { limit } });
+      expect(reads + lookups).toBe(0);
+    }
+    // At the bound they are served.
+    const atBound = [`want ${head} ${CAPS}`, null, ...Array.from({ length: MAX_HAVES }, (_, i) => `have ${oid(i)}`), 'done'];
+    expect(objectCount((await run(repo, atBound)).pack)).toBe(3);
   });
 });
 
