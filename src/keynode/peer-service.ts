@@ -124,9 +124,9 @@ export function registerPeerService(ctx: CoreContext, handlers: RpcHandlers): vo
     return {};
   }, { maxHeaderBytes: 64 * 1024 });
 
-  handlers.handleUnary('sigchain.get', async (_ctx, header) => {
+  handlers.handleUnary('sigchain.get', async ({ remoteNodeId }, header) => {
     parse(Empty, header);
-    return { claims: await ctx.gestalts.getOwnSigchain() };
+    return { claims: await ctx.gestalts.sigchainFor(remoteNodeId) };
   });
 }
 
