@@ -59,6 +59,8 @@ export const errorCodes = [
   'ErrorInvalidArgument',
   'ErrorInternal',
   'ErrorKeynodeInterrupted',
+  'ErrorNotificationsExpired',
+  'ErrorNotificationsClockSkew',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

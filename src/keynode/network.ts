@@ -224,11 +224,12 @@ export class Network {
     await this.signaling!.putMailbox(to, token);
   }
 
-  private async receiveMailbox(items: Array<{ id: string; token: string }>): Promise<void> {
+  private async receiveMailbox(items: Array<{ id: string; from: NodeId; token: string }>): Promise<void> {
     const handled: string[] = [];
     for (const item of items) {
       try {
-        await this.ctx.notifications.receive(item.token, { via: 'mailbox' });
+        // `from` is who the server logged in as the depositor: a token someone else left is a copy.
+        await this.ctx.notifications.receive(item.token, { via: 'mailbox', depositedBy: item.from });
       } catch (e) {
         // A bad or unwanted token is dropped (acknowledged) so it does not come back forever.
         this.ctx.logger.info('mailbox token refused', { code: (e as KeynodeError).code });

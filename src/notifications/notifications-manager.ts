@@ -24,6 +24,9 @@ import { checkData } from './schema.js';
 import { tokenFromLink } from './share-link.js';
 import type { GestaltMembers, InboxRecord, NotificationEvent, OutboxRecord, ReceiveResult, SenderPermissions } from './types.js';
 
+/** How old a waiting token may grow before it is signed again (see resignIfOld). */
+export const RESIGN_AFTER_MS = 7 * 24 * 60 * 60_000;
+
 export interface NotificationsManagerOptions {
   kv: KV;
   /** This keynode's identity: its NodeId and a signing function (the private key never leaves it). */
@@ -210,7 +213,9 @@ export class NotificationsManager {
     const result: FlushResult = { delivered: [], retrying: [], failed: [] };
     const start = opts.now ?? this.clock();
     const due = await this.kv.read((tx) => attemptable(tx, start, opts.only));
-    for (const record of due) {
+    for (const waiting of due) {
+      const record = await this.resignIfOld(waiting, opts.now ?? this.clock());
+      if (record === undefined) continue;
       let outcome: KeynodeError | undefined;
       try {
         await opts.deliver(record.to, record.token);
@@ -240,6 +245,25 @@ export class NotificationsManager {
     return result;
   }
 
+  /**
+   * A token waiting longer than RESIGN_AFTER_MS is signed again with the same `jti` and a fresh
+   * `iat`, so it never grows too old for the recipient (receive.ts, MAX_TOKEN_AGE_MS) however long
+   * the recipient stays away; the `jti` still lets it drop a copy it already has. Undefined when the
+   * user removed the record meanwhile.
+   */
+  private async resignIfOld(record: OutboxRecord, now: number): Promise<OutboxRecord | undefined> {
+    const { payload } = parseNotification(record.token);
+    if (now - payload.iat < RESIGN_AFTER_MS) return record;
+    const token = await signNotification({ ...payload, iat: Math.floor(now) }, this.identity);
+    return this.kv.write(async (tx) => {
+      const current = await tx.get<OutboxRecord>('outbox', record.id);
+      if (current === undefined) return undefined;
+      const updated = { ...current, token };
+      await tx.put('outbox', record.id, updated);
+      return updated;
+    });
+  }
+
   /** When the earliest pending record falls due (ms), or undefined when nothing waits. */
   async nextDue(): Promise<number | undefined> {
     const pending = await this.kv.read(async (tx) => (await listOutbox(tx)).filter((r) => !r.failed));
@@ -256,10 +280,12 @@ export class NotificationsManager {
   }
 
   /**
-   * Opens a share link (whole URL, fragment or bare token): verified, checked, stored in the inbox.
-   * Opening the same link again stores nothing and returns the id the first opening stored.
+   * Opens a share link (whole URL, fragment or bare token): verified, checked, and stored — in the
+   * inbox if the sender may notify us, else in the requests list, where the user accepts or blocks
+   * it like any notification from a keynode not trusted yet. Opening the same link again stores
+   * nothing and returns the id the first opening stored.
    */
-  async openLink(urlOrToken: string): Promise<{ id: NotificationId; from: NodeId; data: NotificationData }> {
+  async openLink(urlOrToken: string): Promise<{ id: NotificationId; from: NodeId; data: NotificationData; status: 'inbox' | 'request' }> {
     const text = tokenFromLink(urlOrToken);
     const result = await this.receive(text, { via: 'link' }).catch((e: unknown) => {
       if (!isKeynodeError(e, 'ErrorNotificationsParse')) throw e;
@@ -270,7 +296,13 @@ export class NotificationsManager {
       throw new KeynodeError('ErrorInternal', 'A share link was dropped as if its sender were blocked.');
     }
     const { payload } = parseNotification(text);
-    return { id: result.id, from: payload.iss, data: payload.data };
+    const status = result.status === 'duplicate' ? await this.whereIs(result.id) : result.status;
+    return { id: result.id, from: payload.iss, data: payload.data, status };
+  }
+
+  /** Which list holds one of our items now (a request the user accepted has moved to the inbox). */
+  private whereIs(id: NotificationId): Promise<'inbox' | 'request'> {
+    return this.kv.read(async (tx) => ((await tx.get('requests', id)) === undefined ? 'inbox' : 'request'));
   }
 
   onNotification(listener: (event: NotificationEvent) => void): () => void {
