@@ -17,7 +17,7 @@ import * as blocked from './blocked-senders.js';
 import { loadIdGenerator, rememberId } from './id-source.js';
 import { addCapped, clearItems, deleteItem, countUnread, getItem, listItems, readAndMark, removeItem, type ReadOptions } from './inbox-store.js';
 import { parseNotification, signNotification } from './notification-token.js';
-import { afterFailure, attemptable, listOutbox, removeOutbox, toOutboxItem } from './outbox-store.js';
+import { afterFailure, attemptable, listOutbox, removeOutbox, stateOf, toOutboxItem } from './outbox-store.js';
 import { receiveToken, type ReceiveContext, type ReceiveOptions } from './receive.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { checkData } from './schema.js';
@@ -57,7 +57,9 @@ export interface FlushOptions {
 
 export interface FlushResult {
   delivered: NotificationId[];
+  /** Not delivered yet: tried again later. */
   retrying: NotificationId[];
+  /** Refused by the recipient: not tried again. */
   failed: NotificationId[];
 }
 
@@ -197,10 +199,11 @@ export class NotificationsManager {
   }
 
   /**
-   * Tries every due record (or every pending one to `only`). Delivered → removed. Connection
-   * failure (or an error that is not a KeynodeError: the recipient may never have seen it) → tried
-   * again after the back-off, failed after the last attempt. Any other KeynodeError is a refusal:
-   * failed at once, never retried. Failed records stay until the user removes them.
+   * Tries every due record (or every one not refused to `only`). Delivered → removed. A refusal by
+   * the recipient (outbox-store.ts, recipientRefusals) → refused, never tried again by itself.
+   * Anything else — offline, unreachable, the recipient's mailbox full, an error that is not even a
+   * KeynodeError — → not delivered yet, tried again after the back-off, however many times it
+   * takes. Refused records stay until the user removes them.
    */
   flushOutbox(opts: FlushOptions): Promise<FlushResult> {
     // One flush at a time, so two triggers (app open and peer online) never deliver a token twice.
@@ -236,7 +239,7 @@ export class NotificationsManager {
         }
         const updated = afterFailure(current, outcome, now, this.retry);
         await tx.put('outbox', record.id, updated);
-        (updated.failed ? result.failed : result.retrying).push(record.id);
+        (stateOf(updated) === 'refused' ? result.failed : result.retrying).push(record.id);
       });
       if (outcome !== undefined) {
         this.logger.info('notification not delivered', { id: record.id, to: record.to, code: outcome.code });
@@ -266,7 +269,7 @@ export class NotificationsManager {
 
   /** When the earliest pending record falls due (ms), or undefined when nothing waits. */
   async nextDue(): Promise<number | undefined> {
-    const pending = await this.kv.read(async (tx) => (await listOutbox(tx)).filter((r) => !r.failed));
+    const pending = await this.kv.read(async (tx) => (await listOutbox(tx)).filter((r) => stateOf(r) !== 'refused'));
     return pending.length === 0 ? undefined : Math.min(...pending.map((r) => r.nextAttemptAt));
   }
 
