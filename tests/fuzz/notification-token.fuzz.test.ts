@@ -10,7 +10,7 @@ import { NotificationIdGenerator, encodeNodeId, generateVaultId, type NodeId } f
 import { canonicalJSON, keyPairFromSeed, sign } from '../../src/keys/crypto.js';
 import type { Signer } from '../../src/keys/token.js';
 import { buildShareLink, signNotification, tokenFromLink, verifyNotification, type NotificationPayload } from '../../src/notifications/index.js';
-import { refusalOf } from './refusals.js';
+import { fuzzTimeout, refusalOf } from './refusals.js';
 import { fuzzRuns } from './runs.js';
 
 const tokenErrors = ['ErrorNotificationsParse', 'ErrorNotificationsVerificationFailed'] as const;
@@ -73,7 +73,7 @@ describe('notification tokens (fuzz)', () => {
       }),
       { numRuns: fuzzRuns() },
     );
-  });
+  }, fuzzTimeout());
 
   it('every valid notification signs, verifies to itself, and survives a share link', async () => {
     await fc.assert(
@@ -84,7 +84,7 @@ describe('notification tokens (fuzz)', () => {
       }),
       { numRuns: fuzzRuns() },
     );
-  });
+  }, fuzzTimeout());
 
   it('a mutated real token is refused, or verifies as exactly what was signed', async () => {
     await fc.assert(
@@ -95,7 +95,7 @@ describe('notification tokens (fuzz)', () => {
       }),
       { numRuns: fuzzRuns() },
     );
-  });
+  }, fuzzTimeout());
 
   it('a real token with its payload changed field by field is refused (the signature covers every field)', async () => {
     await fc.assert(
@@ -109,7 +109,7 @@ describe('notification tokens (fuzz)', () => {
       }),
       { numRuns: fuzzRuns() },
     );
-  });
+  }, fuzzTimeout());
 
   it('arbitrary pasted text as a share link is a token text or ErrorNotificationsParse', async () => {
     await fc.assert(
@@ -118,5 +118,5 @@ describe('notification tokens (fuzz)', () => {
       }),
       { numRuns: fuzzRuns() },
     );
-  });
+  }, fuzzTimeout());
 });

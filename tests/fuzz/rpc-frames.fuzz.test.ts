@@ -11,7 +11,7 @@ import { KeynodeError } from '../../src/errors.js';
 import { MAX_MESSAGE_BYTES } from '../../src/network/byte-channel.js';
 import { InboundBody } from '../../src/network/rpc-body.js';
 import { decodeFrame, encodeFrame, FrameKind, type Frame } from '../../src/network/rpc-frames.js';
-import { refusalOf } from './refusals.js';
+import { fuzzTimeout, refusalOf } from './refusals.js';
 import { fuzzRuns } from './runs.js';
 
 const frameErrors = ['ErrorRpcFrameInvalid', 'ErrorRpcTooLarge'] as const;
@@ -64,7 +64,7 @@ describe('RPC frames (fuzz)', () => {
       }),
       { numRuns: fuzzRuns() },
     );
-  });
+  }, fuzzTimeout());
 
   it('every valid frame round-trips', () => {
     fc.assert(
@@ -75,7 +75,7 @@ describe('RPC frames (fuzz)', () => {
       }),
       { numRuns: fuzzRuns() },
     );
-  });
+  }, fuzzTimeout());
 
   it('a message over the size limit is ErrorRpcTooLarge whatever it holds', async () => {
     await fc.assert(
@@ -86,7 +86,7 @@ describe('RPC frames (fuzz)', () => {
       }),
       { numRuns: Math.min(fuzzRuns(), 1000) },
     );
-  });
+  }, fuzzTimeout());
 });
 
 type BodyOp = { op: 'push'; size: number } | { op: 'read' } | { op: 'end' } | { op: 'fail' } | { op: 'return' };
@@ -168,5 +168,5 @@ describe('RPC body reader (fuzz)', () => {
       }),
       { numRuns: fuzzRuns() },
     );
-  });
+  }, fuzzTimeout());
 });

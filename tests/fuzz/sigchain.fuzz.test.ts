@@ -11,7 +11,7 @@ import { canonicalJSON, keyPairFromSeed, sign } from '../../src/keys/crypto.js';
 import type { Signer } from '../../src/keys/token.js';
 import { checkClaimShape, verifySigchain, type ClaimFields, type SignedClaim } from '../../src/sigchain/index.js';
 import { buildChain } from '../unit/sigchain/helpers.js';
-import { refusalOf } from './refusals.js';
+import { fuzzTimeout, refusalOf } from './refusals.js';
 import { fuzzRuns } from './runs.js';
 
 const chainErrors = ['ErrorSigchainInvalid'] as const;
@@ -123,7 +123,7 @@ describe('sigchains (fuzz)', () => {
       }),
       { numRuns: fuzzRuns() },
     );
-  });
+  }, fuzzTimeout());
 
   it('every valid chain verifies whole; doubly-signed links name their other end, half-signed ones are dropped', async () => {
     await fc.assert(
@@ -140,7 +140,7 @@ describe('sigchains (fuzz)', () => {
       }),
       { numRuns: fuzzRuns() },
     );
-  });
+  }, fuzzTimeout());
 
   it('a mutated chain is refused, or yields only what the owner signed', async () => {
     await fc.assert(
@@ -158,5 +158,5 @@ describe('sigchains (fuzz)', () => {
       }),
       { numRuns: fuzzRuns() },
     );
-  });
+  }, fuzzTimeout());
 });
