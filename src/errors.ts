@@ -64,6 +64,8 @@ export const errorCodes = [
   'ErrorStorageInUse',
   'ErrorSignalingReceiverBusy',
   'ErrorGitPackTooLarge',
+  'ErrorNotificationsExpired',
+  'ErrorNotificationsClockSkew',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

@@ -114,13 +114,22 @@ export interface InboxItem {
   iat: number;
 }
 
+/**
+ * pending: not tried yet; not-delivered-yet: tried, not handed over, tried again at nextAttemptAt
+ * (and when the recipient comes online); refused: the recipient said no, not tried again.
+ */
+export type OutboxState = 'pending' | 'not-delivered-yet' | 'refused';
+
 export interface OutboxItem {
   id: string;
   to: string;
   data: NotificationData;
+  state: OutboxState;
   attempts: number;
+  /** When it is tried next (ms since 1970); meaningless once refused. */
   nextAttemptAt?: number;
   lastError?: { code: string; message: string };
+  /** True exactly when refused (kept for callers that read it). */
   failed?: boolean;
 }
 

@@ -157,9 +157,34 @@ export class GestaltsManager implements LocalGestalts {
     return protocol.applyDiscoveredSigchain(this.ctx, assertNodeId(nodeId), claims);
   }
 
-  /** Our chain, as a peer fetches it for discovery. */
+  /** Our chain, as this keynode reads it. */
   async getOwnSigchain(): Promise<SignedClaim[]> {
     return this.options.sigchain.claims();
+  }
+
+  /**
+   * Our chain for a peer that asks to discover us (the `sigchain.get` RPC). The chain lists every
+   * browser of ours, which says "these keynodes are one person": not something to tell anyone who
+   * connects. It is served to keynodes of our own gestalt (they need it to converge after a claim)
+   * and to keynodes we know — a permission record holding some action: trusted (notify), invited
+   * (claim), able to scan, or shared a vault. A stranger, or a node whose every right was
+   * withdrawn, is refused. Discovery still works where it is meant to: the contact named refuses
+   * only someone it does not know, and a linked browser further on that does not know the asker is
+   * skipped (src/keynode/remote.ts) — the contact's own chain already proves that link.
+   */
+  async sigchainFor(asker: NodeId): Promise<SignedClaim[]> {
+    const allowed = await this.options.kv.read(async (tx) => {
+      if ((await this.options.graph.getGestalt(tx, this.nodeId))?.includes(asker)) return true;
+      const perm = await this.options.acl.getNodePerm(tx, asker);
+      return perm !== undefined && (perm.gestalt.length > 0 || Object.keys(perm.vaults).length > 0);
+    });
+    if (!allowed) {
+      throw new KeynodeError(
+        'ErrorNodePermissionDenied',
+        'This keynode shows its linked browsers only to keynodes it knows; ask its owner to trust you first.',
+      );
+    }
+    return this.getOwnSigchain();
   }
 
   // ---- checks ------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 // Branded ids and their text encodings (DESIGN.md §2):
-//   NodeId          32-byte Ed25519 public key, multibase base32hex ('v' + lowercase, no padding)
+//   NodeId          32-byte Ed25519 public key, multibase base32hex ('v' + lowercase, no padding);
+//                   only a strong point is one (ed25519-point.ts): no small-order or non-canonical key
 //   VaultId         16 random bytes, multibase base58btc ('z…')
 //   NotificationId  16-byte time-sortable id (48-bit ms time + counter + random), base32hex ('v…')
 // Decoding anything malformed throws a KeynodeError with a code naming the kind of id.
 import { base32hexnopad, base58 } from '@scure/base';
 import { KeynodeError } from '../errors.js';
+import { isStrongPoint } from './ed25519-point.js';
 
 declare const brand: unique symbol;
 type Brand<T, B extends string> = T & { readonly [brand]: B };
@@ -33,16 +35,38 @@ function describe(value: unknown): string {
 
 // ---- NodeId ----------------------------------------------------------------------------------
 
+const unusableKey = 'are not a usable Ed25519 public key (off the curve, spelled non-canonically, or a weak point anyone could sign for)';
+
 export function encodeNodeId(publicKey: Uint8Array): NodeId {
   if (publicKey.length !== 32) throw new KeynodeError('ErrorNodeIdInvalid', 'A NodeId is a 32-byte public key.');
+  if (!isStrongPoint(publicKey)) {
+    throw new KeynodeError('ErrorNodeIdInvalid', `These 32 bytes ${unusableKey}.`);
+  }
   return encodeBase32hex(publicKey) as NodeId;
 }
 
-export function decodeNodeId(text: string): Uint8Array | undefined {
+// Decoding a point costs about 0.1 ms, and NodeIds are checked in every schema, so the NodeIds that
+// passed are remembered (bounded: cleared when full, which costs only the checks again).
+const strongNodeIds = new Set<string>();
+const STRONG_CACHE_SIZE = 4096;
+
+/** The 32 bytes a NodeId's text spells, whatever point they are. */
+function spelledKey(text: unknown): Uint8Array | undefined {
   if (typeof text !== 'string' || text.length !== 53) return undefined;
   const bytes = decodeBase32hex(text);
   // Re-encoding must give the same text, so every NodeId has exactly one spelling.
   if (bytes === undefined || bytes.length !== 32 || encodeBase32hex(bytes) !== text) return undefined;
+  return bytes;
+}
+
+export function decodeNodeId(text: string): Uint8Array | undefined {
+  const bytes = spelledKey(text);
+  if (bytes === undefined) return undefined;
+  if (!strongNodeIds.has(text)) {
+    if (!isStrongPoint(bytes)) return undefined;
+    if (strongNodeIds.size >= STRONG_CACHE_SIZE) strongNodeIds.clear();
+    strongNodeIds.add(text);
+  }
   return bytes;
 }
 
@@ -52,7 +76,11 @@ export function isNodeId(value: unknown): value is NodeId {
 
 export function assertNodeId(value: unknown): NodeId {
   if (!isNodeId(value)) {
-    throw new KeynodeError('ErrorNodeIdInvalid', `${describe(value)} is not a valid NodeId (a NodeId starts with "v" and has 53 characters).`, {
+    const why =
+      spelledKey(value) !== undefined
+        ? `is not a usable NodeId: its 32 bytes ${unusableKey}`
+        : 'is not a valid NodeId (a NodeId starts with "v" and has 53 characters)';
+    throw new KeynodeError('ErrorNodeIdInvalid', `${describe(value)} ${why}.`, {
       data: { value: typeof value === 'string' ? value.slice(0, 100) : typeof value },
     });
   }

@@ -10,6 +10,7 @@ import { PeerManager, type Signaler } from '../network/peer-manager.js';
 import type { RpcPeer } from '../network/rpc.js';
 import { RpcHandlers } from '../network/rpc-handlers.js';
 import { SignalingClient, type WebSocketConstructor } from '../network/signaling-client.js';
+import { recipientRefusals } from '../notifications/outbox-store.js';
 import type { CoreContext } from './context.js';
 import { gatedHandlers, type Gate } from './gate.js';
 import { registerPeerService } from './peer-service.js';
@@ -45,16 +46,8 @@ export interface NetworkOptions {
 export type SignalingState = 'connected' | 'connecting' | 'offline';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** What a recipient answers when it has decided not to take a notification: never retried. */
-const REFUSALS: ReadonlySet<string> = new Set([
-  'ErrorNotificationsVerificationFailed',
-  'ErrorNotificationsInvalidDestination',
-  'ErrorNotificationsPermissionsNotFound',
-  'ErrorNotificationsParse',
-  'ErrorNotificationsReplay',
-  'ErrorNodeAuthenticationFailed',
-]);
+/** Longest one delivery attempt may take, in connect timeouts (the peer manager's default is 20 s). */
+const DELIVERY_ATTEMPT_CONNECT_TIMEOUTS = 3;
 
 function offline(): KeynodeError {
   return new KeynodeError(
@@ -205,15 +198,34 @@ export class Network {
 
   /**
    * Direct over a peer channel; if the peer cannot be reached, into its signaling mailbox. Only the
-   * recipient's own refusals stay refusals (the outbox then stops retrying); every transport
-   * trouble becomes ErrorNodeConnectionFailed, which the outbox retries with back-off.
+   * recipient's own refusals stay refusals (the outbox then stops retrying); a full mailbox says so
+   * in its own words; every other transport trouble becomes ErrorNodeConnectionFailed. The outbox
+   * retries both with back-off.
    */
   async deliver(to: NodeId, token: string): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // One attempt never holds up the outbox for good: a request the server dropped unanswered (it
+    // drops messages over its rate limit) would otherwise leave every later item pending forever.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new KeynodeError('ErrorNodeConnectionFailed', `Handing the notification to ${to} took too long.`)),
+        DELIVERY_ATTEMPT_CONNECT_TIMEOUTS * (this.options.connectTimeoutMs ?? 20_000),
+      );
+    });
     try {
-      await this.deliverOnce(to, token);
+      await Promise.race([this.deliverOnce(to, token), deadline]);
     } catch (e) {
-      if (isKeynodeError(e) && REFUSALS.has(e.code)) throw e;
+      if (isKeynodeError(e) && recipientRefusals.has(e.code)) throw e;
+      if (isKeynodeError(e, 'ErrorSignalingMailboxFull')) {
+        throw new KeynodeError(
+          'ErrorSignalingMailboxFull',
+          'The recipient is offline and its mailbox on the signaling server takes no more from this keynode for now; keynode will try again.',
+          { cause: e },
+        );
+      }
       throw new KeynodeError('ErrorNodeConnectionFailed', `The notification could not be handed to ${to} yet.`, { cause: e });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -232,11 +244,12 @@ export class Network {
     await this.signaling!.putMailbox(to, token);
   }
 
-  private async receiveMailbox(items: Array<{ id: string; token: string }>): Promise<void> {
+  private async receiveMailbox(items: Array<{ id: string; from: NodeId; token: string }>): Promise<void> {
     const handled: string[] = [];
     for (const item of items) {
       try {
-        await this.ctx.notifications.receive(item.token, { via: 'mailbox' });
+        // `from` is who the server logged in as the depositor: a token someone else left is a copy.
+        await this.ctx.notifications.receive(item.token, { via: 'mailbox', depositedBy: item.from });
       } catch (e) {
         // Locked: it cannot be stored now. Left unacknowledged, the server keeps it and hands it
         // over again at the next login (redeliverMailbox, after the unlock).
@@ -291,7 +304,7 @@ export class Network {
     const contacts = await storage.kv.read(async (tx) => [...(await acl.snapshot(tx)).pointers.keys()]).catch(() => undefined);
     if (contacts !== undefined) this.signaling.setContacts(contacts);
     const outbox = async (): Promise<NodeId[]> =>
-      (await this.ctx.notifications.outbox.read()).filter((p) => !p.failed).map((p) => p.to as NodeId);
+      (await this.ctx.notifications.outbox.read()).filter((p) => p.state !== 'refused').map((p) => p.to as NodeId);
     const all = new Set<NodeId>();
     for (const source of [outbox, ...this.watchSources]) {
       for (const nodeId of await source().catch(() => [])) if (isNodeId(nodeId)) all.add(nodeId);
@@ -308,7 +321,10 @@ export class Network {
   async flush(only?: NodeId): Promise<void> {
     const opts: Parameters<CoreContext['notifications']['flushOutbox']>[0] = { deliver: (to, token) => this.deliver(to, token) };
     if (only !== undefined) opts.only = only;
-    await this.ctx.notifications.flushOutbox(opts);
+    const result = await this.ctx.notifications.flushOutbox(opts);
+    // An attempt changes what the outbox shows (delivered, not delivered yet, refused); screens that
+    // show it reload on the network event, so it is told again (src/ui/routes/Notifications.tsx).
+    if (result.delivered.length + result.retrying.length + result.failed.length > 0) this.emitStatus();
     await this.refreshWatch().catch(() => undefined);
     await this.schedule();
   }

@@ -2,7 +2,7 @@
 // only from ctx.remoteNodeId — the NodeId the handshake authenticated — and every request is
 // authorised on its own (SPEC §6.1: info and pack are checked separately).
 import * as v from 'valibot';
-import { KeynodeError } from '../errors.js';
+import { KeynodeError, isKeynodeError } from '../errors.js';
 import type { NodeId, VaultId } from '../ids/index.js';
 import { advertiseRefs, uploadPack } from '../git/index.js';
 import { concatBytes } from '../keys/crypto.js';
@@ -30,6 +30,19 @@ function parse<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOut
   return result.output;
 }
 
+/**
+ * The refusal for a vault the asker holds no action on, whether or not it exists (see authorise).
+ * It does not even repeat the name or id asked for, so two refusals are the same bytes whatever
+ * was guessed.
+ */
+function noSuchVaultForYou(action: VaultAction): KeynodeError {
+  return new KeynodeError(
+    'ErrorVaultsPermissionDenied',
+    `The other keynode has no vault by that name or id that you may ${action}: either it does not exist there, or it is not shared with you.`,
+    { data: { action } },
+  );
+}
+
 /** The largest upload-pack request (wants and haves) we read: thousands of haves fit easily. */
 const MAX_PACK_REQUEST_BYTES = 4 * 1024 * 1024;
 
@@ -38,21 +51,24 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
   const handlers = recordServedPacks(ctx, served);
   const { acl, vaults, storage } = ctx;
 
-  /** The vault, if `requester` may do `action` on it; else the refusal the requester sees. */
+  /**
+   * The vault, if `requester` may do `action` on it; else the refusal the requester sees. Whoever
+   * holds no action on the vault — a stranger, a trusted contact, a former recipient — gets the one
+   * refusal, word for word, whether a vault of that name or id exists or not: the answer is no
+   * oracle for guessing vault names or learning VaultIds.
+   */
   async function authorise(requester: NodeId, vaultNameOrId: string, action: VaultAction): Promise<{ vaultId: VaultId; vaultName: string }> {
     const perm = await storage.kv.read((tx) => acl.getNodePerm(tx, requester));
-    // Strangers learn nothing, not even whether a vault of that name exists.
-    if (perm === undefined) {
-      throw new KeynodeError('ErrorVaultsPermissionDenied', `No permissions were found for ${requester} on this keynode.`);
-    }
-    let vaultId: VaultId;
-    try {
-      vaultId = await vaults.resolve(vaultNameOrId);
-    } catch (e) {
-      throw new KeynodeError('ErrorVaultsVaultUndefined', `The other keynode has no vault "${vaultNameOrId}".`, { cause: e });
-    }
-    if (!(perm.vaults[vaultId] ?? []).includes(action)) {
-      throw new KeynodeError('ErrorVaultsPermissionDenied', `You do not have permission to ${action} this vault.`, {
+    // Looked up for strangers too, so a refusal costs the same work whoever asks.
+    const vaultId = await vaults.resolve(vaultNameOrId).catch((e: unknown) => {
+      if (isKeynodeError(e, 'ErrorVaultsVaultUndefined')) return undefined;
+      throw e;
+    });
+    const granted = vaultId === undefined ? [] : (perm?.vaults[vaultId] ?? []);
+    if (vaultId === undefined || granted.length === 0) throw noSuchVaultForYou(action);
+    if (!granted.includes(action)) {
+      // A recipient of this vault knows it exists; it may only be told what it lacks.
+      throw new KeynodeError('ErrorVaultsPermissionDenied', `You may not ${action} this vault: the owner shares it with you for ${granted.join(' and ')} only.`, {
         data: { vaultId, action },
       });
     }
@@ -79,10 +95,8 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
   handlers.handleUnary('vaults.scan', async ({ remoteNodeId }, header) => {
     parse(Empty, header);
     const perm = await storage.kv.read((tx) => acl.getNodePerm(tx, remoteNodeId));
-    if (perm === undefined) {
-      throw new KeynodeError('ErrorVaultsPermissionDenied', `No permissions were found for ${remoteNodeId} on this keynode.`);
-    }
-    if (!perm.gestalt.includes('scan')) {
+    // One refusal whether or not the asker has a permission record here at all.
+    if (perm === undefined || !perm.gestalt.includes('scan')) {
       throw new KeynodeError('ErrorVaultsPermissionDenied', 'Scanning is not allowed: the other keynode has not shared any vault with you.');
     }
     const listed = new Map((await vaults.list()).map((item) => [item.vaultId, item.vaultName]));
@@ -113,9 +127,9 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
     return {};
   }, { maxHeaderBytes: 64 * 1024 });
 
-  handlers.handleUnary('sigchain.get', async (_ctx, header) => {
+  handlers.handleUnary('sigchain.get', async ({ remoteNodeId }, header) => {
     parse(Empty, header);
-    return { claims: await ctx.gestalts.getOwnSigchain() };
+    return { claims: await ctx.gestalts.sigchainFor(remoteNodeId) };
   });
 }
 

@@ -188,7 +188,9 @@ export class Remote {
         claims = ((await peer.callUnary('sigchain.get', {})) as { claims?: unknown }).claims;
       } catch (e) {
         if (next === start) throw e;
-        if (isKeynodeError(e, 'ErrorNodeConnectionFailed')) continue;
+        // Further on, a keynode that is offline or does not know us (gestalts-manager.ts, sigchainFor)
+        // is skipped: the chain that named it already proved its link.
+        if (isKeynodeError(e, 'ErrorNodeConnectionFailed') || isKeynodeError(e, 'ErrorNodePermissionDenied')) continue;
         throw e;
       }
       const linked = await this.ctx.gestalts.applyDiscoveredSigchain(next, claims);

@@ -2,6 +2,7 @@
 // signing code shares. A NodeId is the raw public key, so verifying needs nothing but the NodeId.
 import { base64urlnopad } from '@scure/base';
 import { KeynodeError } from '../errors.js';
+import { isCanonicalScalar, isStrongPoint } from '../ids/ed25519-point.js';
 import { decodeNodeId, type NodeId } from '../ids/index.js';
 
 const ED25519 = { name: 'Ed25519' } as const;
@@ -54,9 +55,15 @@ function importPublicKey(nodeId: NodeId): Promise<CryptoKey> {
   return key;
 }
 
-/** True when `signature` is `nodeId`'s Ed25519 signature over `message`; never throws on bad input. */
+/**
+ * True when `signature` is `nodeId`'s Ed25519 signature over `message`; never throws on bad input.
+ * Strict, whatever the platform's WebCrypto allows: the key (decodeNodeId) and R must be canonical
+ * points of large order and S below the group order (src/ids/ed25519-point.ts) before WebCrypto
+ * checks the equation. Every login, handshake, notification and claim is verified here.
+ */
 export async function verify(nodeId: NodeId, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  if (signature.length !== 64) return false;
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
+  if (!isCanonicalScalar(signature.subarray(32)) || !isStrongPoint(signature.subarray(0, 32))) return false;
   try {
     return await crypto.subtle.verify(ED25519, await importPublicKey(nodeId), signature as BufferSource, message as BufferSource);
   } catch {

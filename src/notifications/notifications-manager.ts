@@ -17,12 +17,15 @@ import * as blocked from './blocked-senders.js';
 import { loadIdGenerator, rememberId } from './id-source.js';
 import { addCapped, clearItems, deleteItem, countUnread, getItem, listItems, readAndMark, removeItem, type ReadOptions } from './inbox-store.js';
 import { parseNotification, signNotification } from './notification-token.js';
-import { afterFailure, attemptable, listOutbox, removeOutbox, toOutboxItem } from './outbox-store.js';
+import { afterFailure, attemptable, listOutbox, removeOutbox, stateOf, toOutboxItem } from './outbox-store.js';
 import { receiveToken, type ReceiveContext, type ReceiveOptions } from './receive.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { checkData } from './schema.js';
 import { tokenFromLink } from './share-link.js';
 import type { GestaltMembers, InboxRecord, NotificationEvent, OutboxRecord, ReceiveResult, SenderPermissions } from './types.js';
+
+/** How old a waiting token may grow before it is signed again (see resignIfOld). */
+export const RESIGN_AFTER_MS = 7 * 24 * 60 * 60_000;
 
 export interface NotificationsManagerOptions {
   kv: KV;
@@ -54,7 +57,9 @@ export interface FlushOptions {
 
 export interface FlushResult {
   delivered: NotificationId[];
+  /** Not delivered yet: tried again later. */
   retrying: NotificationId[];
+  /** Refused by the recipient: not tried again. */
   failed: NotificationId[];
 }
 
@@ -194,10 +199,11 @@ export class NotificationsManager {
   }
 
   /**
-   * Tries every due record (or every pending one to `only`). Delivered → removed. Connection
-   * failure (or an error that is not a KeynodeError: the recipient may never have seen it) → tried
-   * again after the back-off, failed after the last attempt. Any other KeynodeError is a refusal:
-   * failed at once, never retried. Failed records stay until the user removes them.
+   * Tries every due record (or every one not refused to `only`). Delivered → removed. A refusal by
+   * the recipient (outbox-store.ts, recipientRefusals) → refused, never tried again by itself.
+   * Anything else — offline, unreachable, the recipient's mailbox full, an error that is not even a
+   * KeynodeError — → not delivered yet, tried again after the back-off, however many times it
+   * takes. Refused records stay until the user removes them.
    */
   flushOutbox(opts: FlushOptions): Promise<FlushResult> {
     // One flush at a time, so two triggers (app open and peer online) never deliver a token twice.
@@ -210,7 +216,9 @@ export class NotificationsManager {
     const result: FlushResult = { delivered: [], retrying: [], failed: [] };
     const start = opts.now ?? this.clock();
     const due = await this.kv.read((tx) => attemptable(tx, start, opts.only));
-    for (const record of due) {
+    for (const waiting of due) {
+      const record = await this.resignIfOld(waiting, opts.now ?? this.clock());
+      if (record === undefined) continue;
       let outcome: KeynodeError | undefined;
       try {
         await opts.deliver(record.to, record.token);
@@ -231,7 +239,7 @@ export class NotificationsManager {
         }
         const updated = afterFailure(current, outcome, now, this.retry);
         await tx.put('outbox', record.id, updated);
-        (updated.failed ? result.failed : result.retrying).push(record.id);
+        (stateOf(updated) === 'refused' ? result.failed : result.retrying).push(record.id);
       });
       if (outcome !== undefined) {
         this.logger.info('notification not delivered', { id: record.id, to: record.to, code: outcome.code });
@@ -240,9 +248,28 @@ export class NotificationsManager {
     return result;
   }
 
+  /**
+   * A token waiting longer than RESIGN_AFTER_MS is signed again with the same `jti` and a fresh
+   * `iat`, so it never grows too old for the recipient (receive.ts, MAX_TOKEN_AGE_MS) however long
+   * the recipient stays away; the `jti` still lets it drop a copy it already has. Undefined when the
+   * user removed the record meanwhile.
+   */
+  private async resignIfOld(record: OutboxRecord, now: number): Promise<OutboxRecord | undefined> {
+    const { payload } = parseNotification(record.token);
+    if (now - payload.iat < RESIGN_AFTER_MS) return record;
+    const token = await signNotification({ ...payload, iat: Math.floor(now) }, this.identity);
+    return this.kv.write(async (tx) => {
+      const current = await tx.get<OutboxRecord>('outbox', record.id);
+      if (current === undefined) return undefined;
+      const updated = { ...current, token };
+      await tx.put('outbox', record.id, updated);
+      return updated;
+    });
+  }
+
   /** When the earliest pending record falls due (ms), or undefined when nothing waits. */
   async nextDue(): Promise<number | undefined> {
-    const pending = await this.kv.read(async (tx) => (await listOutbox(tx)).filter((r) => !r.failed));
+    const pending = await this.kv.read(async (tx) => (await listOutbox(tx)).filter((r) => stateOf(r) !== 'refused'));
     return pending.length === 0 ? undefined : Math.min(...pending.map((r) => r.nextAttemptAt));
   }
 
@@ -256,10 +283,12 @@ export class NotificationsManager {
   }
 
   /**
-   * Opens a share link (whole URL, fragment or bare token): verified, checked, stored in the inbox.
-   * Opening the same link again stores nothing and returns the id the first opening stored.
+   * Opens a share link (whole URL, fragment or bare token): verified, checked, and stored — in the
+   * inbox if the sender may notify us, else in the requests list, where the user accepts or blocks
+   * it like any notification from a keynode not trusted yet. Opening the same link again stores
+   * nothing and returns the id the first opening stored.
    */
-  async openLink(urlOrToken: string): Promise<{ id: NotificationId; from: NodeId; data: NotificationData }> {
+  async openLink(urlOrToken: string): Promise<{ id: NotificationId; from: NodeId; data: NotificationData; status: 'inbox' | 'request' }> {
     const text = tokenFromLink(urlOrToken);
     const result = await this.receive(text, { via: 'link' }).catch((e: unknown) => {
       if (!isKeynodeError(e, 'ErrorNotificationsParse')) throw e;
@@ -270,7 +299,13 @@ export class NotificationsManager {
       throw new KeynodeError('ErrorInternal', 'A share link was dropped as if its sender were blocked.');
     }
     const { payload } = parseNotification(text);
-    return { id: result.id, from: payload.iss, data: payload.data };
+    const status = result.status === 'duplicate' ? await this.whereIs(result.id) : result.status;
+    return { id: result.id, from: payload.iss, data: payload.data, status };
+  }
+
+  /** Which list holds one of our items now (a request the user accepted has moved to the inbox). */
+  private whereIs(id: NotificationId): Promise<'inbox' | 'request'> {
+    return this.kv.read(async (tx) => ((await tx.get('requests', id)) === undefined ? 'inbox' : 'request'));
   }
 
   onNotification(listener: (event: NotificationEvent) => void): () => void {

@@ -1,17 +1,25 @@
 // Replay protection: the (sender, sender's id) of every token we accepted, so the same token
 // delivered twice (a retry after a lost answer, a link opened again, or an attacker's copy) stores
-// nothing new. Bounded: past `cap` entries the oldest accepted is forgotten, and that sender's
-// "floor" rises to its id. Sender ids (`jti`) increase, so a token at or below its sender's floor is
-// too old to tell and is refused (ErrorNotificationsReplay), never stored twice.
+// nothing new — and of every token we refused for a reason that time could change (the sender was
+// unknown then, or the token was dated ahead of our clock), so a copy kept by anyone is refused
+// later too, even once the sender is trusted (receive.ts). Bounded: past `cap` entries the oldest is
+// forgotten, and that sender's "floor" rises to its id. Sender ids (`jti`) increase, so a token at or
+// below its sender's floor is too old to tell and is refused (ErrorNotificationsReplay), never
+// stored twice and never taken after a refusal.
 //   tok:<iss>:<jti> → SeenEntry     ord:<our id> → "<iss>:<jti>"     floor:<iss> → jti
 //   size → how many ord: entries there are (counting a key range costs a scan of it)
-import { KeynodeError } from '../errors.js';
+import { KeynodeError, type ErrorCode } from '../errors.js';
 import type { NodeId, NotificationId } from '../ids/index.js';
 import type { Tx } from '../storage/kv.js';
 
 export interface SeenEntry {
-  /** Our id for the item this token became (in the inbox or the requests list: accepting moves it). */
+  /**
+   * Our id for the item this token became (in the inbox or the requests list: accepting moves it);
+   * for a refused token, an id of ours that only orders the entry for forgetting.
+   */
   id: NotificationId;
+  /** Set when the token was refused: the code it was refused with. */
+  refused?: ErrorCode;
 }
 
 const tokKey = (iss: NodeId, jti: NotificationId): string => `tok:${iss}:${jti}`;

@@ -28,7 +28,8 @@ export interface InboxRecord extends InboxItem {
   receivedAt: number;
 }
 
-export interface OutboxRecord extends OutboxItem {
+/** As stored: the state is worked out from `attempts`, `failed` and `lastError` (outbox-store.ts). */
+export interface OutboxRecord extends Omit<OutboxItem, 'state'> {
   id: NotificationId;
   to: NodeId;
   /** The signed token's text form, ready to hand to any delivery path (peer, mailbox, link). */

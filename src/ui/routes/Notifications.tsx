@@ -167,6 +167,30 @@ function Requests({ keynode, items, onChange }: { keynode: Keynode; items: Inbox
   );
 }
 
+/** When the next attempt runs, as a person reads it ("shortly" once the stored time has passed: the app runs it when it can). */
+const retryAt = (ms: number | undefined): string => (ms === undefined || ms <= Date.now() ? 'shortly' : `at ${formatDate(ms)}`);
+
+/** One line for an outbox item's state: never a silent failure (OutboxItem.state, src/types.ts). */
+function OutboxStatus({ item, to }: { item: OutboxItem; to: string }) {
+  switch (item.state) {
+    case 'pending':
+      return <span>sending…</span>;
+    case 'not-delivered-yet':
+      return (
+        <span>
+          <strong>not delivered yet</strong> — will retry {retryAt(item.nextAttemptAt)}, or as soon as {to} is online ({item.attempts}{' '}
+          {item.attempts === 1 ? 'attempt' : 'attempts'} so far)
+        </span>
+      );
+    case 'refused':
+      return (
+        <span>
+          <strong>refused by {to}</strong> — keynode will not try again
+        </span>
+      );
+  }
+}
+
 function Outbox({ keynode, items, onChange }: { keynode: Keynode; items: OutboxItem[]; onChange: () => void }) {
   const names = useNicknames();
   const remove = useAction(async (id: string) => {
@@ -176,19 +200,19 @@ function Outbox({ keynode, items, onChange }: { keynode: Keynode; items: OutboxI
   return (
     <section class="card" aria-labelledby="outbox">
       <h2 id="outbox">Waiting to be delivered</h2>
-      <p class="muted">keynode keeps trying while the recipient is offline. For a shared vault you can also send them the share link (Vault → Sharing).</p>
+      <p class="muted">keynode keeps trying while the recipient is offline, for as long as it takes. For a shared vault you can also send them the share link (Vault → Sharing).</p>
       <ul class="plain notes">
         {items.map((item) => {
           const to = displayName(names, item.to);
           const what = item.data.type === 'VaultShare' || item.data.type === 'VaultUnshare' ? `${item.data.type === 'VaultShare' ? 'Share' : 'Unshare'} of “${item.data.vaultName}”` : item.data.type === 'GestaltInvite' ? 'Invitation to link' : 'Message';
           return (
-            <li key={item.id} class="note">
+            <li key={item.id} class="note" data-testid="outbox-item" data-state={item.state}>
               <p>
-                {what} to <strong>{to}</strong> — {item.failed === true ? 'gave up' : `${item.attempts} ${item.attempts === 1 ? 'attempt' : 'attempts'} so far`}
-                {item.lastError !== undefined && <span class="muted">: {item.lastError.message}</span>}
+                {what} to <strong>{to}</strong>: <OutboxStatus item={item} to={to} />
               </p>
-              <button type="button" aria-label={`Stop trying to deliver to ${to}`} onClick={() => void remove.run(item.id)}>
-                Stop trying
+              {item.lastError !== undefined && <p class="muted small">Last attempt: {item.lastError.message}</p>}
+              <button type="button" aria-label={`${item.state === 'refused' ? 'Remove' : 'Stop trying to deliver'} ${what} to ${to}`} onClick={() => void remove.run(item.id)}>
+                {item.state === 'refused' ? 'Remove' : 'Stop trying'}
               </button>
             </li>
           );

@@ -52,6 +52,7 @@ describe('events', () => {
   it("on('notification') fires when a link is opened, once per stored item; unsubscribe stops it", async () => {
     const [a, b] = await Promise.all([keynodes.memory('sender'), keynodes.memory('receiver')]);
     await a.vaults.create('v');
+    await b.gestalts.trust(a.nodeId); // so the link lands in the inbox, not the requests list
     const events: Array<{ kind: string; item: { id: string; from: string; isRead: boolean } }> = [];
     const off = b.on('notification', (e) => events.push(e));
     const link = await a.vaults.shareLink('v', b.nodeId);
@@ -199,6 +200,7 @@ describe('lifecycle', () => {
     await first.vaults.share('v', friend.nodeId);
     await first.notifications.send(friend.nodeId, 'see you');
     await sender.vaults.create('s');
+    await first.gestalts.trust(sender.nodeId); // its links land in the inbox
     const firstLink = await sender.vaults.shareLink('s', first.nodeId);
     const opened = await first.notifications.openLink(firstLink);
     await first.notifications.openLink(await sender.vaults.shareLink('s', first.nodeId));

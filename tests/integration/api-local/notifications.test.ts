@@ -19,6 +19,8 @@ let vId: string;
 beforeEach(async () => {
   [a, b, c] = await Promise.all([keynodes.memory('sender'), keynodes.memory('addressee'), keynodes.memory('bystander')]);
   vId = await a.vaults.create('v');
+  // The addressee trusts the sender, so its links land in the inbox (a stranger's wait as requests).
+  await b.gestalts.trust(a.nodeId);
 });
 afterEach(() => keynodes.stopAll());
 
@@ -55,14 +57,21 @@ describe('share links', () => {
     expect((await b.notifications.read())[0]!.isRead).toBe(true);
   });
 
-  it('a link grants nothing by itself and needs no trust on either side', async () => {
-    const link = await a.vaults.shareLink('v', b.nodeId);
+  it('a link grants nothing by itself; from a keynode the receiver does not know it waits as a request', async () => {
+    await c.vaults.create('w');
+    const link = await c.vaults.shareLink('w', b.nodeId);
     // shareLink neither shares nor queues anything.
-    expect(await a.vaults.permissions('v')).toEqual([]);
-    expect(await a.notifications.outbox.read()).toEqual([]);
+    expect(await c.vaults.permissions('w')).toEqual([]);
+    expect(await c.notifications.outbox.read()).toEqual([]);
     await b.notifications.openLink(link);
-    // The receiver trusted nobody and still has no record of the sender.
-    expect(await codeOf(b.gestalts.get(a.nodeId))).toBe('ErrorGestaltsGraphNodeIdMissing');
+    // Opening trusts nobody: the receiver still has no record of the sender, and its inbox is untouched.
+    expect(await codeOf(b.gestalts.get(c.nodeId))).toBe('ErrorGestaltsGraphNodeIdMissing');
+    expect(await b.notifications.unreadCount()).toBe(0);
+    const [request] = await b.notifications.requests.read();
+    expect(request).toMatchObject({ from: c.nodeId, data: { type: 'VaultShare', vaultName: 'w' } });
+    // Accepting the request trusts the sender and moves it to the inbox.
+    await b.notifications.requests.accept(request!.id);
+    expect((await b.gestalts.permissions(c.nodeId)).gestalt).toContain('notify');
     expect(await b.notifications.unreadCount()).toBe(1);
   });
 
@@ -208,6 +217,7 @@ describe('inbox', () => {
 
   it('items from several senders keep their senders', async () => {
     const ca = await c.vaults.create('from-c');
+    await b.gestalts.trust(c.nodeId);
     await b.notifications.openLink(await a.vaults.shareLink('v', b.nodeId));
     await b.notifications.openLink(await c.vaults.shareLink(ca, b.nodeId));
     const items = await b.notifications.read({ order: 'asc' });

@@ -94,6 +94,7 @@ describe('share', () => {
     const [item] = await a.notifications.outbox.read();
     expect(item!.lastError?.code).toBe('ErrorNodeConnectionFailed');
     expect(item!.failed ?? false).toBe(false);
+    expect(item!.state).toBe('not-delivered-yet');
     expect(item!.nextAttemptAt).toBeGreaterThan(Date.now());
     expect(await a.vaults.permissions('v')).toEqual([{ nodeId: b.nodeId, actions: ['clone', 'pull'] }]);
     // Nothing reached the recipient.

@@ -64,7 +64,8 @@ describe('clone', () => {
   it('fails to clone non existing vault', async () => {
     await sharedVault('exists', 0); // the peer has a permission record, so only the name is wrong
     const before = await peer.vaults.list();
-    expect(await codeOf(peer.vaults.clone('does-not-exist', owner.nodeId))).toBe('ErrorVaultsVaultUndefined');
+    // The same refusal as for a vault that exists but is not shared (vault-oracle.test.ts).
+    expect(await codeOf(peer.vaults.clone('does-not-exist', owner.nodeId))).toBe('ErrorVaultsPermissionDenied');
     expect(await peer.vaults.list()).toEqual(before);
   });
 

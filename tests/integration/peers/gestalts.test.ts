@@ -1,5 +1,6 @@
 // Gestalt links between real keynodes (scenarios 18, 19, 25): claim needs an invite and leaves one
-// doubly-signed ClaimLinkNode on both sigchains; discovery links a gestalt from a fetched sigchain;
+// doubly-signed ClaimLinkNode on both sigchains; discovery links a gestalt from a fetched sigchain,
+// which a keynode serves only to keynodes it knows;
 // a share with one member reaches every member (notification, clone, pull), including a member
 // linked later, and only while the share lasts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,10 +31,13 @@ describe('claim and discover (scenario 25)', () => {
     for (const k of [laptop, phone]) {
       expect((await k.gestalts.get(laptop.nodeId)).nodes.sort()).toEqual([laptop.nodeId, phone.nodeId].sort());
     }
-    // Fetch both chains as any peer would, and check the link claim on each.
+    // Fetch both chains as a peer they know would, and check the link claim on each.
     const raw = await rawPeer(net);
     for (const k of [laptop, phone]) {
       const rpc = await raw.connect(k.nodeId);
+      // A stranger is not shown which browsers belong together.
+      expect(await codeOf(rpc.callUnary('sigchain.get', {}))).toBe('ErrorNodePermissionDenied');
+      await k.gestalts.trust(raw.nodeId);
       const { claims } = (await rpc.callUnary('sigchain.get', {})) as { claims: Claim[] };
       const links = claims.filter((c) => c.payload.typ === 'ClaimLinkNode');
       expect(links).toHaveLength(1);
@@ -47,6 +51,10 @@ describe('claim and discover (scenario 25)', () => {
     await link(laptop, phone);
     await owner.gestalts.trust(laptop.nodeId);
     expect((await owner.gestalts.get(laptop.nodeId)).nodes).toEqual([laptop.nodeId]);
+    // The laptop shows its links only to a keynode it knows.
+    expect(await codeOf(owner.gestalts.discover(laptop.nodeId))).toBe('ErrorNodePermissionDenied');
+    expect((await owner.gestalts.get(laptop.nodeId)).nodes).toEqual([laptop.nodeId]);
+    await laptop.gestalts.trust(owner.nodeId);
     await owner.gestalts.discover(laptop.nodeId);
     expect((await owner.gestalts.get(laptop.nodeId)).nodes.sort()).toEqual([laptop.nodeId, phone.nodeId].sort());
     expect((await owner.gestalts.get(phone.nodeId)).nodes.sort()).toEqual([laptop.nodeId, phone.nodeId].sort());
@@ -92,6 +100,9 @@ describe('a share reaches the whole gestalt (scenarios 18, 19)', () => {
     await owner.vaults.share('work', laptop.nodeId);
     expect(await codeOf(tablet.vaults.clone('work', owner.nodeId))).toBe('ErrorVaultsPermissionDenied');
     await link(laptop, tablet);
+    // The laptop knows the owner; the tablet does not, so discovery skips asking it (the laptop's
+    // chain proves the link anyway).
+    await laptop.gestalts.trust(owner.nodeId);
     await owner.gestalts.discover(laptop.nodeId);
     expect((await owner.gestalts.permissions(tablet.nodeId)).vaults[vaultId]?.sort()).toEqual(['clone', 'pull']);
     const copy = await tablet.vaults.clone('work', owner.nodeId);

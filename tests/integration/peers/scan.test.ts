@@ -51,7 +51,7 @@ describe('scan', () => {
     expect((await carol.vaults.scan(owner.nodeId)).map((v) => v.vaultName)).toEqual(['scan-deleted', 'scan-kept']);
     await owner.vaults.delete('scan-deleted');
     expect(await carol.vaults.scan(owner.nodeId)).toEqual([{ vaultName: 'scan-kept', vaultId: kept, actions: ['clone', 'pull'] }]);
-    expect(await codeOf(carol.vaults.clone('scan-deleted', owner.nodeId))).toBe('ErrorVaultsVaultUndefined');
+    expect(await codeOf(carol.vaults.clone('scan-deleted', owner.nodeId))).toBe('ErrorVaultsPermissionDenied');
   });
 
   it('never reveals other recipients to a recipient', async () => {

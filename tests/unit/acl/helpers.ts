@@ -1,8 +1,9 @@
 // Test helpers for the ACL and gestalt tests: a fresh in-memory KV per test and random NodeIds and
-// VaultIds (any 32 bytes encode to a NodeId; these tests sign nothing with them).
+// VaultIds (a NodeId must be a real public key; these tests sign nothing with them).
 import { encodeNodeId, generateVaultId, randomBytes, type NodeId } from '../../../src/ids/index.js';
 import { openNodeStorage } from '../../../src/platform/node-storage.js';
 import type { KV } from '../../../src/storage/kv.js';
+import { publicKeyOf } from '../../utils/ed25519.js';
 
 let counter = 0;
 
@@ -13,7 +14,7 @@ export async function memoryKV(label: string): Promise<KV> {
 }
 
 export function randomNodeId(): NodeId {
-  return encodeNodeId(randomBytes(32));
+  return encodeNodeId(publicKeyOf(randomBytes(32)));
 }
 
 export function randomVaultId(): string {

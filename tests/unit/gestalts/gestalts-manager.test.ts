@@ -51,6 +51,32 @@ describe('GestaltsManager', () => {
     expect(listed).toHaveLength(2);
   });
 
+  it('shows its sigchain to its own linked keynodes and to keynodes it knows, never to a stranger', async () => {
+    const b = await keynode('b');
+    const c = await keynode('c');
+    await b.gestalts.grantClaim(c.nodeId);
+    await claim(c, b); // b and c: one person's two keynodes
+    const chain = await b.gestalts.getOwnSigchain();
+    expect(chain).toHaveLength(1);
+    // c is in b's own gestalt: served even holding no right there.
+    await b.gestalts.disallow(c.nodeId, 'claim');
+    expect(await b.gestalts.permissions(c.nodeId)).toEqual({ gestalt: [], vaults: {} });
+    expect(await b.gestalts.sigchainFor(c.nodeId)).toEqual(chain);
+
+    const stranger = randomNodeId();
+    const refused = async (n: typeof stranger) => (await b.gestalts.sigchainFor(n).catch((e: { code: string; message: string }) => e)) as { code: string; message: string };
+    expect(await refused(stranger)).toMatchObject({ code: 'ErrorNodePermissionDenied', message: expect.stringMatching(/only to keynodes it knows/) });
+    await b.gestalts.trust(stranger);
+    expect(await b.gestalts.sigchainFor(stranger)).toEqual(chain);
+    // Every right withdrawn: a stranger again (the node is still in the graph, with an empty record).
+    await b.gestalts.untrust(stranger);
+    expect(await refused(stranger)).toMatchObject({ code: 'ErrorNodePermissionDenied' });
+    // Invited (claim) or allowed to scan: known.
+    const invited = randomNodeId();
+    await b.gestalts.grantClaim(invited);
+    expect(await b.gestalts.sigchainFor(invited)).toEqual(chain);
+  });
+
   it('grantClaim (invite) adds the node if new and lets it claim', async () => {
     const k = await keynode('k');
     const n = randomNodeId();

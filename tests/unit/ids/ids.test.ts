@@ -20,6 +20,8 @@ import {
   type NodeId,
   type NotificationId,
 } from '../../../src/ids/index.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { nonCanonicalLargePoint, publicKeyOf, publicKeys, smallOrderEncodings, spellNodeId } from '../../utils/ed25519.js';
 
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const notBase32hex = fc.constantFrom('w', 'z', 'V', 'A', '=', ' ', '-', '_', 'é', '\u0000', '\uffff');
@@ -37,12 +39,22 @@ function expectCode(fn: () => unknown, code: ErrorCode): void {
   expect(message.length).toBeLessThan(400);
 }
 
+/** RFC 8032 strict decoding (no small-order check: random bytes are never small-order in practice). */
+function decodesStrictly(raw: Uint8Array): boolean {
+  try {
+    ed25519.Point.fromBytes(raw, false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const nonStrings: unknown[] = [undefined, null, 0, 42, true, {}, [], Symbol('x'), 10n, () => 1, new Uint8Array(32)];
 
 describe('NodeId', () => {
   it('encode then decode gives back the 32 bytes, and the text is v + 52 lowercase base32hex', () => {
     fc.assert(
-      fc.property(bytes(32), (key) => {
+      fc.property(publicKeys(), (key) => {
         const id = encodeNodeId(key);
         expect(id).toMatch(/^v[0-9a-v]{52}$/);
         expect(isNodeId(id)).toBe(true);
@@ -56,7 +68,7 @@ describe('NodeId', () => {
 
   it('distinct keys have distinct NodeIds (the spelling is injective)', () => {
     fc.assert(
-      fc.property(bytes(32), bytes(32), (a, b) => {
+      fc.property(publicKeys(), publicKeys(), (a, b) => {
         fc.pre(a.some((x, i) => x !== b[i]));
         expect(encodeNodeId(a)).not.toBe(encodeNodeId(b));
       }),
@@ -78,14 +90,21 @@ describe('NodeId', () => {
   });
 
   it('a non-canonical last character (spare bits set) is refused', () => {
-    const id = encodeNodeId(new Uint8Array(32)); // all zero: last char '0'
-    expect(id.endsWith('0')).toBe(true);
-    for (const c of ['1', '2', '3', 'f', 'v']) expect(isNodeId(id.slice(0, -1) + c)).toBe(false);
+    fc.assert(
+      fc.property(publicKeys(), fc.integer({ min: 1, max: 15 }), (key, spare) => {
+        const id = encodeNodeId(key);
+        // The last character carries one bit of the key (0 or g) and four spare bits, always zero.
+        const last = parseInt(id.slice(-1), 32);
+        expect(last % 16).toBe(0);
+        expect(isNodeId(id.slice(0, -1) + (last + spare).toString(32))).toBe(false);
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('rejects uppercase, padded, truncated, overlong, non-alphabet, wrong-prefix and non-string inputs', () => {
     fc.assert(
-      fc.property(bytes(32), fc.nat(51), notBase32hex, (key, pos, bad) => {
+      fc.property(publicKeys(), fc.nat(51), notBase32hex, (key, pos, bad) => {
         const id = encodeNodeId(key);
         const variants = [
           'V' + id.slice(1),
@@ -118,9 +137,47 @@ describe('NodeId', () => {
       expectCode(() => assertNodeId(v), 'ErrorNodeIdInvalid');
     }
     // An uppercase letter that exists in lowercase form is still refused (one spelling only).
-    const id = encodeNodeId(new Uint8Array(32).fill(0xab));
+    const id = encodeNodeId(fc.sample(publicKeys(), { numRuns: 1, seed: 1 })[0]!);
     expect(/[a-v]/.test(id)).toBe(true);
     expect(isNodeId(id.replace(/[a-v]/, (c) => c.toUpperCase()))).toBe(false);
+  });
+
+  it('refuses every small-order point as a NodeId, spelled canonically or not, with a sentence saying why', () => {
+    expect(smallOrderEncodings).toHaveLength(14);
+    for (const { name, bytes, canonical } of smallOrderEncodings) {
+      // The table is right: a lenient (ZIP-215) decoder reads each as a small-order point, and
+      // only the canonical ones pass RFC 8032's strict decoding.
+      expect(ed25519.Point.fromBytes(bytes, true).isSmallOrder(), name).toBe(true);
+      expect(decodesStrictly(bytes), name).toBe(canonical);
+      const text = spellNodeId(bytes);
+      expect(isNodeId(text), name).toBe(false);
+      expect(decodeNodeId(text), name).toBeUndefined();
+      expectCode(() => assertNodeId(text), 'ErrorNodeIdInvalid');
+      expect(() => assertNodeId(text)).toThrow(/weak point anyone could sign for/);
+      expectCode(() => nodeIdToPublicKey(text), 'ErrorNodeIdInvalid');
+      expectCode(() => encodeNodeId(bytes), 'ErrorNodeIdInvalid');
+    }
+  });
+
+  it('refuses a large-order point spelled non-canonically (y + p), and accepts its canonical spelling', () => {
+    const { nonCanonical, canonical } = nonCanonicalLargePoint();
+    expect(ed25519.Point.fromBytes(nonCanonical, true).equals(ed25519.Point.fromBytes(canonical, false))).toBe(true);
+    expect(isNodeId(spellNodeId(nonCanonical))).toBe(false);
+    expectCode(() => encodeNodeId(nonCanonical), 'ErrorNodeIdInvalid');
+    expect(isNodeId(spellNodeId(canonical))).toBe(true);
+  });
+
+  it('refuses 32 bytes that are not a point on the curve (about half of all random strings)', () => {
+    let offCurve = 0;
+    fc.assert(
+      fc.property(bytes(32), (raw) => {
+        const onCurve = decodesStrictly(raw);
+        if (!onCurve) offCurve++;
+        expect(isNodeId(spellNodeId(raw))).toBe(onCurve);
+      }),
+      { numRuns: 200 },
+    );
+    expect(offCurve).toBeGreaterThan(0);
   });
 
   it('encodeNodeId refuses a key that is not 32 bytes', () => {
@@ -276,7 +333,7 @@ describe('NotificationId', () => {
 
   it('rejects malformed ids with ErrorNotificationIdInvalid', () => {
     const id = new NotificationIdGenerator().next();
-    const variants = [id.toUpperCase(), id.slice(0, -1), id + '0', 'z' + id.slice(1), id + '=', id.slice(0, 5) + 'w' + id.slice(6), '', encodeNodeId(new Uint8Array(32))];
+    const variants = [id.toUpperCase(), id.slice(0, -1), id + '0', 'z' + id.slice(1), id + '=', id.slice(0, 5) + 'w' + id.slice(6), '', encodeNodeId(publicKeyOf(new Uint8Array(32)))];
     for (const v of [...variants, ...nonStrings]) {
       expect(isNotificationId(v)).toBe(false);
       expectCode(() => assertNotificationId(v), 'ErrorNotificationIdInvalid');

@@ -15,6 +15,7 @@ import {
   utf8,
   verify,
 } from '../../../src/keys/crypto.js';
+import { forgedSignature, nonCanonicalLargePoint, smallOrderEncodings, spellNodeId, withNonCanonicalS } from '../../utils/ed25519.js';
 
 const seedA = new Uint8Array(32).fill(1);
 const seedB = new Uint8Array(32).fill(2);
@@ -103,10 +104,37 @@ describe('sign and verify', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), async (raw) => {
         fc.pre(!bytesEqual(raw, a.publicKey));
-        expect(await verify(encodeNodeId(raw), message, sig)).toBe(false);
+        expect(await verify(spellNodeId(raw), message, sig)).toBe(false);
       }),
       { numRuns: 50 },
     );
+  });
+
+  it('refuses the small-order forgery (R = identity, S = 0) under every small-order key, canonical or not', async () => {
+    for (const { name, bytes } of smallOrderEncodings) {
+      for (const text of [message, utf8.encode('anything at all'), new Uint8Array(0)]) {
+        expect(await verify(spellNodeId(bytes), text, forgedSignature()), name).toBe(false);
+      }
+    }
+  });
+
+  it('refuses a signature whose R is a small-order point, canonical or not, under a genuine key', async () => {
+    const sig = await sign(a.privateKey, message);
+    for (const { name, bytes } of smallOrderEncodings) {
+      for (const s of [new Uint8Array(32), sig.slice(32)]) {
+        expect(await verify(idA, message, concatBytes(bytes, s)), name).toBe(false);
+      }
+    }
+  });
+
+  it('refuses a non-canonical S (S + ℓ) and a non-canonical R of a genuine signature', async () => {
+    const sig = await sign(a.privateKey, message);
+    expect(await verify(idA, message, withNonCanonicalS(sig))).toBe(false);
+    const all = new Uint8Array(64).fill(0xff);
+    expect(await verify(idA, message, concatBytes(sig.slice(0, 32), all.subarray(32)))).toBe(false);
+    const { nonCanonical } = nonCanonicalLargePoint();
+    expect(await verify(idA, message, concatBytes(nonCanonical, sig.slice(32)))).toBe(false);
+    expect(await verify(idA, message, sig)).toBe(true);
   });
 
   it('verifies large messages', async () => {

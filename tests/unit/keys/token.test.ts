@@ -4,6 +4,7 @@ import { isKeynodeError } from '../../../src/errors.js';
 import { encodeNodeId, type NodeId } from '../../../src/ids/index.js';
 import { base64urlDecode, base64urlEncode, canonicalJSON, keyPairFromSeed, sign, utf8 } from '../../../src/keys/crypto.js';
 import { addSignature, parseToken, signToken, verifiedSigners, type Signer, type SignedToken } from '../../../src/keys/token.js';
+import { smallOrderEncodings, weakSigner, withNonCanonicalS } from '../../utils/ed25519.js';
 
 async function signer(fill: number): Promise<Signer> {
   const pair = await keyPairFromSeed(new Uint8Array(32).fill(fill));
@@ -107,6 +108,24 @@ describe('signed tokens', () => {
     const token = { payload, signatures: [...bad, good] } as SignedToken<unknown>;
     expect(await verifiedSigners(token)).toEqual(new Set([alice.nodeId]));
     expect((await verifiedSigners({ payload, signatures: 'nope' } as unknown as SignedToken<unknown>)).size).toBe(0);
+  });
+
+  it('a small-order "key" never counts as a signer, whatever its forged signature (R = identity, S = 0)', async () => {
+    for (const { name, bytes } of smallOrderEncodings) {
+      const forged = await signToken(payload, weakSigner(bytes));
+      expect((await verifiedSigners(forged)).size, name).toBe(0);
+      expect((await verifiedSigners(overTheWire(forged))).size, name).toBe(0);
+      // Next to a genuine signature, the forged one still adds nobody.
+      const both = await addSignature(forged, alice);
+      expect(await verifiedSigners(both), name).toEqual(new Set([alice.nodeId]));
+    }
+  });
+
+  it('a genuine signature made malleable (S + ℓ) does not count', async () => {
+    const token = await signToken(payload, alice);
+    const sig = token.signatures[0]!;
+    const malleated = { protected: sig.protected, signature: base64urlEncode(withNonCanonicalS(base64urlDecode(sig.signature))) };
+    expect((await verifiedSigners({ payload, signatures: [malleated] })).size).toBe(0);
   });
 
   it('verifiedSigners does not throw on a payload that cannot be canonicalised', async () => {

@@ -1,10 +1,9 @@
 // The outbox (§10 scenario 32, 33; §9.5 "reattempt send notifications", "clears outbox
-// notifications"): retries with back-off from stored times on an injected clock, final failures stay
-// visible, refusals are never retried, delivered items leave.
+// notifications"): retries with capped back-off from stored times on an injected clock and never
+// gives up by itself, each item's state is visible, refusals are never retried, delivered items leave.
 import { describe, expect, it } from 'vitest';
 import { KeynodeError } from '../../../src/errors.js';
 import type { NodeId } from '../../../src/ids/index.js';
-import { defaultRetryPolicy } from '../../../src/notifications/index.js';
 import { codeOf, keynode, know, peerDelivery } from './harness.js';
 
 const offline = (calls: string[] = []) => async (to: NodeId): Promise<void> => {
@@ -13,19 +12,20 @@ const offline = (calls: string[] = []) => async (to: NodeId): Promise<void> => {
 };
 
 describe('outbox retry (scenario 32)', () => {
-  it('unreachable: attempts grow, the wait doubles from 30 s, the last attempt fails visibly', async () => {
+  it('unreachable: never given up; attempts grow, the wait doubles from 30 s up to 6 h, and the state says so', async () => {
     const [me, n] = [await keynode(), await keynode()];
     const record = await me.n.send(n.nodeId, 'are you there?');
     const t0 = me.clock.now;
     expect(await me.n.nextDue()).toBe(t0);
+    expect(await me.n.outbox.read()).toMatchObject([{ id: record.id, state: 'pending', attempts: 0 }]);
     const calls: string[] = [];
     const waits: number[] = [];
-    for (let attempt = 1; attempt < defaultRetryPolicy.maxAttempts; attempt++) {
+    for (let attempt = 1; attempt <= 14; attempt++) {
       const before = me.clock.now;
       expect((await me.n.flushOutbox({ deliver: offline(calls) })).retrying).toEqual([record.id]);
       const [item] = await me.n.outbox.read();
-      expect(item!.attempts).toBe(attempt);
-      expect(item!.lastError?.code).toBe('ErrorNodeConnectionFailed');
+      expect(item).toMatchObject({ state: 'not-delivered-yet', attempts: attempt, lastError: { code: 'ErrorNodeConnectionFailed' } });
+      expect(item!.failed).toBeUndefined();
       waits.push(item!.nextAttemptAt! - before);
       // Not due yet: a flush a moment before the stored time tries nothing.
       me.clock.now = item!.nextAttemptAt! - 1;
@@ -34,19 +34,26 @@ describe('outbox retry (scenario 32)', () => {
       me.clock.now = item!.nextAttemptAt!;
       expect(await me.n.nextDue()).toBe(me.clock.now);
     }
-    expect(waits).toEqual([30, 60, 120, 240, 480, 960, 1920, 3840, 7680].map((s) => s * 1000));
-    expect((await me.n.flushOutbox({ deliver: offline(calls) })).failed).toEqual([record.id]);
-    const [final] = await me.n.outbox.read();
-    expect(final).toMatchObject({ id: record.id, attempts: 10, failed: true, lastError: { code: 'ErrorNodeConnectionFailed' } });
-    expect(await me.n.nextDue()).toBeUndefined();
-    // Failed means failed: even when the peer comes online it is not tried again.
-    me.clock.advance(24 * 3600_000);
+    const sixHours = 6 * 3600;
+    expect(waits).toEqual([30, 60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, sixHours, sixHours, sixHours, sixHours].map((s) => s * 1000));
+    // When the peer comes online it is tried at once, whatever is due.
     await me.n.flushOutbox({ deliver: offline(calls), only: n.nodeId });
-    expect(calls).toHaveLength(10);
+    expect(calls).toHaveLength(15);
+  });
+
+  it('a record an older build gave up on after its last attempt is tried again', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    const record = await me.n.send(n.nodeId, 'lost?');
+    const givenUp = { ...record, attempts: 10, failed: true, lastError: { code: 'ErrorNodeConnectionFailed', message: 'offline' } };
+    await me.kv.write((tx) => tx.put('outbox', record.id, givenUp));
+    expect(await me.n.outbox.read()).toMatchObject([{ state: 'not-delivered-yet', attempts: 10 }]);
+    expect((await me.n.outbox.read())[0]!.failed).toBeUndefined();
+    expect((await me.n.flushOutbox({ deliver: peerDelivery(me, [n]) })).delivered).toEqual([record.id]);
   });
 
   it('the wait is capped at the policy maximum', async () => {
-    const [me, n] = [await keynode({ retry: { firstDelayMs: 1000, maxDelayMs: 4000, maxAttempts: 6 } }), await keynode()];
+    const [me, n] = [await keynode({ retry: { firstDelayMs: 1000, maxDelayMs: 4000 } }), await keynode()];
     await me.n.send(n.nodeId, 'x');
     const waits: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -92,8 +99,9 @@ describe('outbox retry (scenario 32)', () => {
     expect(await me.n.flushOutbox({ deliver })).toEqual({ delivered: [], retrying: [], failed: [] });
     expect(await n.n.read()).toEqual([]);
     const [item] = await me.n.outbox.read();
-    expect(item).toMatchObject({ failed: true, attempts: 1, lastError: { code: 'ErrorNotificationsPermissionsNotFound' } });
+    expect(item).toMatchObject({ state: 'refused', failed: true, attempts: 1, lastError: { code: 'ErrorNotificationsPermissionsNotFound' } });
     expect(item!.lastError!.message).toMatch(/does not know this keynode/);
+    expect(await me.n.nextDue()).toBeUndefined();
   });
 
   it('an error that is not a KeynodeError counts as a connection failure: retried, not lost', async () => {
@@ -143,7 +151,7 @@ describe('outbox contents (scenario 33)', () => {
     const r2 = await me.n.send(n.nodeId, 'two');
     const items = await me.n.outbox.read();
     expect(items.map((i) => i.id)).toEqual([r1.id, r2.id]);
-    expect(items[0]).toEqual({ id: r1.id, to: n.nodeId, data: { type: 'General', message: 'one' }, attempts: 0, nextAttemptAt: me.clock.now });
+    expect(items[0]).toEqual({ id: r1.id, to: n.nodeId, data: { type: 'General', message: 'one' }, state: 'pending', attempts: 0, nextAttemptAt: me.clock.now });
     expect((await me.n.outbox.get(r1.id))?.token).toBe(r1.token);
     await me.n.outbox.remove(r1.id);
     expect(await codeOf(() => me.n.outbox.remove(r1.id))).toBe('ErrorNotificationsUndefined');

@@ -1,7 +1,11 @@
 // The receiving rules (§10 scenarios 27, 28; B8, B9; replay): signed and addressed, bound to the
-// authenticated peer, accepted once, then the receiver's trust gate decides.
+// authenticated peer, accepted once, within its age, refused copies refused again, then the
+// receiver's trust gate decides.
 import { describe, expect, it } from 'vitest';
-import type { NotificationEvent } from '../../../src/notifications/index.js';
+import { KeynodeError } from '../../../src/errors.js';
+import type { NodeId } from '../../../src/ids/index.js';
+import { parseNotification, type NotificationEvent } from '../../../src/notifications/index.js';
+import { MAX_CLOCK_SKEW_MS, MAX_TOKEN_AGE_MS } from '../../../src/notifications/receive.js';
 import { codeOf, keynode, know, peerDelivery } from './harness.js';
 
 describe('signed and addressed (scenario 27)', () => {
@@ -146,5 +150,102 @@ describe('replay', () => {
     expect((await n.n.read({ order: 'asc' })).map((i) => i.data)).toEqual(
       ['m0', 'm1', 'm2', 'm3', 'm4'].map((message) => ({ type: 'General', message })),
     );
+  });
+});
+
+describe('token age', () => {
+  const day = 24 * 3600_000;
+
+  it('a token older than 30 days is refused as expired, one just inside is taken', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    const old = (await me.n.send(n.nodeId, 'old')).token;
+    const edge = (await me.n.send(n.nodeId, 'edge')).token;
+    n.clock.advance(MAX_TOKEN_AGE_MS);
+    expect((await n.n.receive(edge, { via: 'mailbox' })).status).toBe('inbox');
+    n.clock.advance(1);
+    const err = await n.n.receive(old, { via: 'mailbox' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ErrorNotificationsExpired', message: expect.stringMatching(/more than 30 days ago/) });
+    expect((await n.n.read()).map((i) => i.data)).toEqual([{ type: 'General', message: 'edge' }]);
+    // A link says so in its own words.
+    const link = await me.n.createOutgoing(n.nodeId, { type: 'General', message: 'link' });
+    n.clock.advance(31 * day);
+    expect(await n.n.openLink(link.token).catch((e: Error) => e.message)).toMatch(/share link .* has expired; ask the sender for a new one/);
+  });
+
+  it('a token dated more than 15 minutes ahead is refused, and the same copy is refused once its time has come', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    me.clock.advance(MAX_CLOCK_SKEW_MS);
+    const justAhead = (await me.n.send(n.nodeId, 'just ahead')).token;
+    expect((await n.n.receive(justAhead, { via: 'mailbox' })).status).toBe('inbox');
+    me.clock.advance(60_000);
+    const ahead = (await me.n.send(n.nodeId, 'ahead')).token;
+    const err = await n.n.receive(ahead, { via: 'mailbox' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ErrorNotificationsClockSkew', message: expect.stringMatching(/16 minutes ahead .* clocks disagree/) });
+    n.clock.advance(3600_000);
+    expect(await codeOf(() => n.n.receive(ahead, { via: 'mailbox' }))).toBe('ErrorNotificationsReplay');
+    expect((await n.n.read()).map((i) => i.data)).toEqual([{ type: 'General', message: 'just ahead' }]);
+  });
+
+  it('the sender signs a token that waited a week again (same jti, fresh iat), so it arrives however long the recipient was away', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    await know(n, me);
+    const record = await me.n.send(n.nodeId, 'patience');
+    const tokens: string[] = [];
+    const offline = async (_to: NodeId, token: string): Promise<void> => {
+      tokens.push(token);
+      throw new KeynodeError('ErrorNodeConnectionFailed', 'offline');
+    };
+    await me.n.flushOutbox({ deliver: offline });
+    me.clock.advance(40 * day);
+    n.clock.advance(40 * day);
+    await me.n.flushOutbox({ deliver: offline });
+    expect(tokens).toHaveLength(2);
+    expect(tokens[0]).toBe(record.token);
+    const [first, second] = tokens.map((t) => parseNotification(t).payload);
+    expect(second!.jti).toBe(first!.jti);
+    expect(second!.iat - first!.iat).toBe(40 * day);
+    // The first copy has expired; the re-signed one is taken, and then the first is a duplicate.
+    expect(await codeOf(() => n.n.receive(tokens[0]!, { via: 'mailbox' }))).toBe('ErrorNotificationsExpired');
+    const taken = await n.n.receive(tokens[1]!, { via: 'mailbox' });
+    expect(taken.status).toBe('inbox');
+    expect((await n.n.receive(tokens[1]!, { via: 'mailbox' })).status).toBe('duplicate');
+  });
+});
+
+describe('refused tokens are remembered', () => {
+  it('a token refused while the sender was unknown is refused again after the sender is trusted; new ones arrive', async () => {
+    const [me, n] = [await keynode(), await keynode()];
+    const { token } = await me.n.send(n.nodeId, 'before trust');
+    expect(await codeOf(() => n.n.receive(token, { via: 'mailbox' }))).toBe('ErrorNotificationsPermissionsNotFound');
+    await know(n, me);
+    const err = await n.n.receive(token, { via: 'mailbox' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ErrorNotificationsReplay', message: expect.stringMatching(/refused when it first arrived/) });
+    expect(await codeOf(() => n.n.receive(token, { via: 'peer', authenticatedPeer: me.nodeId }))).toBe('ErrorNotificationsReplay');
+    expect(await codeOf(() => n.n.openLink(token))).toBe('ErrorNotificationsReplay');
+    expect(await n.n.read()).toEqual([]);
+    expect((await n.n.receive((await me.n.send(n.nodeId, 'after trust')).token, { via: 'mailbox' })).status).toBe('inbox');
+  });
+
+  it('the memory is bounded: a forgotten refusal still cannot be replayed (the sender\'s floor rose past it)', async () => {
+    const [me, n] = [await keynode(), await keynode({ seenCap: 3 })];
+    const tokens: string[] = [];
+    for (let i = 0; i < 5; i++) tokens.push((await me.n.send(n.nodeId, `m${i}`)).token);
+    for (const t of tokens) expect(await codeOf(() => n.n.receive(t, { via: 'mailbox' }))).toBe('ErrorNotificationsPermissionsNotFound');
+    await know(n, me);
+    for (const t of tokens) expect(await codeOf(() => n.n.receive(t, { via: 'mailbox' }))).toBe('ErrorNotificationsReplay');
+    expect((await n.n.receive((await me.n.send(n.nodeId, 'new')).token, { via: 'mailbox' })).status).toBe('inbox');
+    expect(await n.n.read()).toHaveLength(1);
+  });
+
+  it('a token left in the mailbox by another keynode than its signer is refused and not remembered', async () => {
+    const [me, n, other] = [await keynode(), await keynode(), await keynode()];
+    await know(n, me);
+    const { token } = await me.n.send(n.nodeId, 'mine');
+    const err = await n.n.receive(token, { via: 'mailbox', depositedBy: other.nodeId }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ErrorNotificationsVerificationFailed', message: expect.stringMatching(/left in the mailbox by a different keynode/) });
+    // A copy cannot spoil the real delivery.
+    expect((await n.n.receive(token, { via: 'mailbox', depositedBy: me.nodeId })).status).toBe('inbox');
   });
 });

@@ -66,12 +66,14 @@ describe('requests', () => {
     expect((await n.n.receive(later, { via: 'mailbox' })).status).toBe('request');
   });
 
-  it('a share link from a blocked sender still opens: the user chose to open it', async () => {
+  it('a share link from a blocked sender still opens: the user chose to open it; it waits as a request', async () => {
     const { sender, n } = await withRequests(1);
     await n.n.requests.block((await n.n.requests.read())[0]!.id);
     const { token } = await sender.n.send(n.nodeId, 'link');
-    expect((await n.n.openLink(token)).from).toBe(sender.nodeId);
-    expect(await n.n.read()).toHaveLength(1);
+    const opened = await n.n.openLink(token);
+    expect(opened).toMatchObject({ from: sender.nodeId, status: 'request' });
+    expect((await n.n.requests.read()).map((r) => r.id)).toEqual([opened.id]);
+    expect(await n.n.read()).toEqual([]);
   });
 
   it('unknown ids are refused with a clear error', async () => {

@@ -1,10 +1,11 @@
 // Share links (SPEC §4.4): the signed token in the URL fragment; opened by the addressee it is
-// verified and stored; anywhere else it is refused; tampered or malformed links say so.
+// verified and stored (in the requests list when the sender may not notify us); anywhere else it is
+// refused; tampered or malformed links say so.
 import { describe, expect, it } from 'vitest';
 import { generateVaultId } from '../../../src/ids/index.js';
 import { base64urlEncode, utf8 } from '../../../src/keys/crypto.js';
 import { buildShareLink, tokenFromLink } from '../../../src/notifications/index.js';
-import { codeOf, keynode, linkOwnGestalt } from './harness.js';
+import { codeOf, keynode, know, linkOwnGestalt } from './harness.js';
 
 const base = 'https://keynode.example/app/';
 
@@ -26,13 +27,33 @@ describe('share links', () => {
     expect(buildShareLink(base + '#old', record.token)).toBe(link);
   });
 
-  it('opened by the addressee: verified, stored in the inbox and returned, though the sender is unknown', async () => {
+  it('opened by the addressee from an unknown sender: verified, returned, and kept as a request, not in the inbox', async () => {
     const { owner, friend, vaultId, link } = await shared();
     const opened = await friend.n.openLink(link);
     expect(opened.from).toBe(owner.nodeId);
     expect(opened.data).toEqual({ type: 'VaultShare', vaultId, vaultName: 'Team', actions: ['clone', 'pull'] });
-    const [item] = await friend.n.read();
-    expect(item).toMatchObject({ id: opened.id, from: owner.nodeId, via: 'link' });
+    expect(opened.status).toBe('request');
+    expect(await friend.n.read()).toEqual([]);
+    const [request] = await friend.n.requests.read();
+    expect(request).toMatchObject({ id: opened.id, from: owner.nodeId, via: 'link' });
+    // Accepting it trusts the sender (as the composition root's trust does) and moves it to the inbox.
+    await friend.n.requests.accept(opened.id, (sender) =>
+      friend.kv.write(async (tx) => {
+        await friend.graph.setNode(tx, sender);
+        await friend.acl.setNodeAction(tx, sender, 'notify');
+      }),
+    );
+    expect((await friend.n.read()).map((i) => i.id)).toEqual([opened.id]);
+    // Opening the same link again now says where it is.
+    expect((await friend.n.openLink(link)).status).toBe('inbox');
+  });
+
+  it('a known sender with notify: the opened link lands in the inbox', async () => {
+    const { owner, friend, link } = await shared();
+    await know(friend, owner);
+    const opened = await friend.n.openLink(link);
+    expect(opened.status).toBe('inbox');
+    expect((await friend.n.read()).map((i) => i.id)).toEqual([opened.id]);
   });
 
   it('accepts the whole URL, the fragment, or the bare token; opening again returns the stored item', async () => {
@@ -41,7 +62,7 @@ describe('share links', () => {
     expect(await friend.n.openLink(link.slice(link.indexOf('#')))).toEqual(first);
     expect(await friend.n.openLink(link.slice(link.indexOf('#') + 1))).toEqual(first);
     expect(await friend.n.openLink(`  ${record.token}\n`)).toEqual(first);
-    expect(await friend.n.read()).toHaveLength(1);
+    expect(await friend.n.requests.read()).toHaveLength(1);
   });
 
   it('opened by a third keynode: refused with a clear message', async () => {

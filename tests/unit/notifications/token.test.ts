@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { NotificationIdGenerator, generateVaultId } from '../../../src/ids/index.js';
 import { base64urlDecode, base64urlEncode, utf8 } from '../../../src/keys/crypto.js';
-import { addSignature } from '../../../src/keys/token.js';
+import { addSignature, signToken } from '../../../src/keys/token.js';
 import {
   maxMessageChars,
   parseNotification,
@@ -10,6 +10,7 @@ import {
   verifyNotification,
   type NotificationPayload,
 } from '../../../src/notifications/index.js';
+import { smallOrderEncodings, weakSigner } from '../../utils/ed25519.js';
 import { codeOf, keynode } from './harness.js';
 
 async function pair() {
@@ -143,6 +144,19 @@ describe('signed notification tokens', () => {
 
     const twice = await addSignature(JSON.parse(text), b.identity);
     expect(await codeOf(() => verifyNotification(JSON.stringify(twice)))).toBe('ErrorNotificationsVerificationFailed');
+  });
+
+  it('a notification "signed" by a small-order key is refused: the sender is not a NodeId, the signature counts for nobody', async () => {
+    const { b, payload } = await pair();
+    for (const { name, bytes } of smallOrderEncodings) {
+      const attacker = weakSigner(bytes);
+      const fromWeak = JSON.stringify(await signToken({ ...payload, iss: attacker.nodeId }, attacker));
+      expect(await codeOf(() => verifyNotification(fromWeak)), name).toBe('ErrorNotificationsParse');
+      expect(await codeOf(() => b.n.receive(fromWeak, { via: 'mailbox' })), name).toBe('ErrorNotificationsParse');
+      // Claiming a genuine sender, with the forged signature under the weak kid: not verified.
+      const claimingA = JSON.stringify(await signToken(payload, attacker));
+      expect(await codeOf(() => verifyNotification(claimingA)), name).toBe('ErrorNotificationsVerificationFailed');
+    }
   });
 
   it('parseNotification reads the payload without trusting it', async () => {

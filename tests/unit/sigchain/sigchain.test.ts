@@ -2,10 +2,11 @@
 // chain fetched from elsewhere — a tampered, reordered or re-linked chain, or one signed by another
 // key, is rejected; a link claim that lacks the other node's signature is dropped, never trusted.
 import { describe, expect, it } from 'vitest';
-import { encodeNodeId, randomBytes } from '../../../src/ids/index.js';
 import { addSignature, signToken } from '../../../src/keys/token.js';
 import { claimDigest, Sigchain, verifySigchain, type SignedClaim } from '../../../src/sigchain/index.js';
 import { memoryKV } from '../acl/helpers.js';
+import { smallOrderEncodings, weakSigner, withNonCanonicalS } from '../../utils/ed25519.js';
+import { base64urlDecode, base64urlEncode } from '../../../src/keys/crypto.js';
 import { buildChain, newIdentity } from './helpers.js';
 
 const note = (text: string) => ({ typ: 'Note', text });
@@ -144,7 +145,7 @@ describe('verifySigchain', () => {
   });
 
   it('rejects malformed input with ErrorSigchainInvalid, never a crash', async () => {
-    const owner = encodeNodeId(randomBytes(32));
+    const owner = (await newIdentity('owner')).nodeId;
     for (const bad of [null, 'chain', {}, [null], [{ payload: null, signatures: [] }], [{ payload: { typ: 'x' }, signatures: [{}] }]]) {
       await expect(verifySigchain(owner, bad)).rejects.toMatchObject({ code: 'ErrorSigchainInvalid' });
     }
@@ -152,5 +153,43 @@ describe('verifySigchain', () => {
       { payload: { typ: 'ClaimLinkNode', iss: 'nope', sub: owner, jti: 'j', seq: 1, iat: 0, prevDigest: null }, signatures: [{ protected: 'a', signature: 'b' }] },
     ];
     await expect(verifySigchain(owner, oneBadLink)).rejects.toMatchObject({ code: 'ErrorSigchainInvalid' });
+  });
+
+  it('rejects a chain "signed" by a small-order owner key with the R = identity, S = 0 forgery', async () => {
+    for (const { name, bytes } of smallOrderEncodings) {
+      const attacker = weakSigner(bytes);
+      const chain = await buildChain(attacker, [note('a')]);
+      await expect(verifySigchain(attacker.nodeId, chain), name).rejects.toMatchObject({ code: 'ErrorSigchainInvalid' });
+    }
+  });
+
+  it('rejects a chain linking a small-order key, even when the genuine owner signed the link', async () => {
+    const owner = await newIdentity('owner');
+    for (const { name, bytes } of smallOrderEncodings) {
+      const attacker = weakSigner(bytes);
+      const chain = await buildChain(owner, [{ typ: 'ClaimLinkNode', iss: owner.nodeId, sub: attacker.nodeId }], [[attacker]]);
+      await expect(verifySigchain(owner.nodeId, chain), name).rejects.toMatchObject({ code: 'ErrorSigchainInvalid' });
+    }
+  });
+
+  it('rejects a claim whose owner signature was made malleable (S + ℓ)', async () => {
+    const { owner, chain } = await fixture();
+    const malleated = structuredClone(chain);
+    const sig = malleated[0]!.signatures[0]!;
+    sig.signature = base64urlEncode(withNonCanonicalS(base64urlDecode(sig.signature)));
+    await expect(verifySigchain(owner.nodeId, malleated)).rejects.toMatchObject({ code: 'ErrorSigchainInvalid' });
+  });
+});
+
+describe('Sigchain append with weak keys', () => {
+  it('refuses a ClaimLinkNode to a small-order key, whatever it carries', async () => {
+    const { me, chain } = await ownChain();
+    for (const { name, bytes } of smallOrderEncodings) {
+      const attacker = weakSigner(bytes);
+      const payload = await chain.prepare({ typ: 'ClaimLinkNode' as const, iss: me.nodeId, sub: attacker.nodeId });
+      const token = await addSignature(await signToken(payload, me), attacker);
+      await expect(chain.append(token), name).rejects.toMatchObject({ code: 'ErrorSigchainInvalid' });
+    }
+    expect(await chain.claims()).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNodeId } from '../../../src/ids/index.js';
+import { publicKeyOf } from '../../utils/ed25519.js';
 import { openNodeStorage } from '../../../src/platform/node-storage.js';
 import type { Storage, Tx } from '../../../src/storage/index.js';
 import { SecretsManager } from '../../../src/secrets/secrets-manager.js';
@@ -13,7 +14,7 @@ import type { VaultId } from '../../../src/ids/index.js';
 export const storageKinds = ['memory', 'dir'] as const;
 export type StorageKind = (typeof storageKinds)[number];
 
-export const nodeId = encodeNodeId(new Uint8Array(32).fill(7));
+export const nodeId = encodeNodeId(publicKeyOf(new Uint8Array(32).fill(7)));
 
 export interface Harness {
   kind: StorageKind;
