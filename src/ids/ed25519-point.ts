@@ -8,7 +8,7 @@
 //
 // Points of large order with a torsion component ("mixed order") are not refused: the check costs a
 // full scalar multiplication (about 2 ms in pure JS), and such a key is worth no more to its maker
-// than a fresh key of its own — it forges nobody else's signature (docs/threat-model-peers.md).
+// than a fresh key of its own — it forges nobody else's signature (docs/threat-model.md, "Against hostile peers").
 import { ed25519 } from '@noble/curves/ed25519.js';
 
 /** True when `bytes` is the canonical encoding of an Ed25519 curve point that is not of small order. */
