@@ -1,5 +1,5 @@
 // Benchmark: the app in Chromium (playwright-core driving Debian's /usr/bin/chromium, flags and the
-// microphone permission of machine-facts.md §3). Two browser profiles clone and pull the generated M
+// microphone permission of docs/measurements.md §3). Two browser profiles clone and pull the generated M
 // and L vaults from a Node keynode (the owner process of bench/network.ts) over real WebRTC, with
 // native git clone/fetch of the same repository through git daemon in the same run as the ratio; the
 // app's first load and offline reload; its JavaScript size, gzip, from the build; and searching a

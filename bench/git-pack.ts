@@ -1,6 +1,6 @@
 // Benchmark of keynode's git server and client against native git in the same run: full pack,
 // one-secret incremental pack, and clone, on generated vaults of 100 / 1,000 / 10,000 secrets
-// (perf-anchors.md's S / M / L). Working dirs live on /dev/shm. Run: npx tsx bench/git-pack.ts [S|M|L]
+// (docs/measurements.md §9.1: S / M / L). Working dirs live on /dev/shm. Run: npx tsx bench/git-pack.ts [S|M|L]
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// The service worker (DESIGN.md §1), kept thin: Workbox precaches the app shell so the app opens
+// The service worker (docs/design.md §1), kept thin: Workbox precaches the app shell so the app opens
 // with no network, and the worker hosts this browser profile's one keynode core, shared by every
 // tab. The core is built lazily from IndexedDB on the first message and again after the browser
 // stops the worker; its network comes from the network host tab through the bridge. One static

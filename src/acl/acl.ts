@@ -1,7 +1,7 @@
 // The permission records (ACL), at transaction level: every method takes the caller's Tx first, so a
 // caller composes one atomic transaction (a share writes the ACL and the notification outbox together).
 //
-// Storage in the `acl` store (Polykey's model, polykey-behaviour §2.3):
+// Storage in the `acl` store (Polykey's model, docs/polykey.md §2.3):
 //   perm:<PermissionId> → { count, perm }   one record per gestalt; count = nodes pointing at it
 //   node:<NodeId>       → PermissionId      every node of one gestalt points at the same record
 // There is no vault → nodes index: who holds a vault is answered by reading the (few) records, so
@@ -120,7 +120,7 @@ export class ACL {
   }
 
   /**
-   * SPEC §4.2: removes clone and pull for the vault from the node's gestalt and, when the gestalt then
+   * docs/spec.md §4.2: removes clone and pull for the vault from the node's gestalt and, when the gestalt then
    * holds no vault action at all, removes `scan`. A vault never shared with it is a no-op success (B5)
    * that leaves `scan` alone. Returns whether a share was actually removed (the caller notifies only then).
    */
@@ -135,7 +135,7 @@ export class ACL {
     return true;
   }
 
-  /** Removes a deleted vault from every record (SPEC §1.5, B4). */
+  /** Removes a deleted vault from every record (docs/spec.md §1.5, B4). */
   async removeVault(tx: Tx, vaultId: VaultIdEncoded): Promise<void> {
     for (const [key, record] of await tx.entries<PermissionRecord>('acl', { prefix: PERM })) {
       if (record.perm.vaults[vaultId] === undefined) continue;

@@ -1,5 +1,5 @@
 // The shapes the ACL stores and hands out. One Permission record is shared by every node of a
-// gestalt (SPEC §3.1); `count` says how many nodes point at it, so a record is deleted exactly when
+// gestalt (docs/spec.md §3.1); `count` says how many nodes point at it, so a record is deleted exactly when
 // its last node leaves.
 import type { NodeId } from '../ids/index.js';
 import type { GestaltAction, VaultAction } from '../types.js';

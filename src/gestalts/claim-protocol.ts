@@ -1,4 +1,4 @@
-// The cross-signing protocol that links two keynodes (SPEC §3.3, polykey-behaviour §3.3), written
+// The cross-signing protocol that links two keynodes (docs/spec.md §3.3, docs/polykey.md §3.3), written
 // transport-agnostically: each step takes and returns tokens, so the network layer can carry it over
 // two peer RPC calls (request → reply, then the doubly-signed responder claim → done).
 //   1. X createClaimRequest(Y)          → X's claim {iss X, sub Y}, signed by X (not yet on X's chain)

@@ -1,5 +1,5 @@
 // Gestalt graph shapes. Vertices are keynodes; the vertex type stays open for identities
-// (['identity', [provider, id]], SPEC §3.5) although no provider is implemented, so nothing here
+// (['identity', [provider, id]], docs/spec.md §3.5) although no provider is implemented, so nothing here
 // creates identity vertices. A node–node link holds the ClaimLinkNode token both ends signed.
 import type { NodeId } from '../ids/index.js';
 import type { ClaimLinkNodeToken } from '../sigchain/types.js';

@@ -16,7 +16,7 @@ export interface PackLimits {
 }
 
 /**
- * Defaults sized for a secrets vault, not for a source tree. The project's SPEC (§6.4) asks that
+ * Defaults sized for a secrets vault, not for a source tree. The project's spec (docs/spec.md §6.4) asks that
  * a 10 MB secret clones; passwords, keys, certificates and dotenv files are kilobytes, so 32 MiB
  * per object is three times the largest secret we promise to carry. A full clone of the
  * 10,000-secret, 1,000-commit benchmark vault (bench/git-pack.ts, size L: 48,508 objects, a

@@ -1,6 +1,6 @@
 // Fast object reads for the git server: packs are loaded whole and indexed in memory, loose
 // objects are read and inflated directly. isomorphic-git's readObject costs milliseconds per
-// call (perf-anchors.md), too slow for walking tens of thousands of objects. Every read is
+// call (docs/measurements.md §9.4), too slow for walking tens of thousands of objects. Every read is
 // bounded by the per-object cap (limits.ts): a loose object's header is read first and its size
 // checked before the rest is inflated, into exactly that many bytes.
 import { KeynodeError, isKeynodeError } from '../errors.js';

@@ -1,4 +1,4 @@
-// Branded ids and their text encodings (DESIGN.md §2):
+// Branded ids and their text encodings (docs/design.md §2):
 //   NodeId          32-byte Ed25519 public key, multibase base32hex ('v' + lowercase, no padding);
 //                   only a strong point is one (ed25519-point.ts): no small-order or non-canonical key
 //   VaultId         16 random bytes, multibase base58btc ('z…')

@@ -1,6 +1,6 @@
-// What this keynode answers over the peer RPC (DESIGN.md §5). Every handler learns who is asking
+// What this keynode answers over the peer RPC (docs/design.md §5). Every handler learns who is asking
 // only from ctx.remoteNodeId — the NodeId the handshake authenticated — and every request is
-// authorised on its own (SPEC §6.1: info and pack are checked separately).
+// authorised on its own (docs/spec.md §6.1: info and pack are checked separately).
 import * as v from 'valibot';
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import type { NodeId, VaultId } from '../ids/index.js';

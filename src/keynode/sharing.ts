@@ -1,4 +1,4 @@
-// share, unshare, permissions and share links (SPEC §4): the ACL, the gestalt graph and the outbox
+// share, unshare, permissions and share links (docs/spec.md §4): the ACL, the gestalt graph and the outbox
 // change together in one transaction, and the notifications are signed before it opens (IndexedDB
 // commits a transaction that awaits anything but its own requests).
 import { KeynodeError } from '../errors.js';

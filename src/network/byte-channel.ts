@@ -1,6 +1,6 @@
 // The plain byte channel the keynode core talks over. In Node it wraps a data channel directly; in
 // the browser a page owns the RTCPeerConnection and pipes bytes to the service worker, so the core
-// must never depend on anything WebRTC-specific beyond the two DTLS fingerprints (DESIGN.md §1, §5).
+// must never depend on anything WebRTC-specific beyond the two DTLS fingerprints (docs/design.md §1, §5).
 import { KeynodeError } from '../errors.js';
 
 /** Largest message any layer puts on a channel: Chromium's limit is 256 KiB; 64 KiB is the sweet spot. */

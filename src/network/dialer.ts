@@ -1,4 +1,4 @@
-// The dialer: the half of the peer layer that needs WebRTC (DESIGN.md §1, §5). It carries the
+// The dialer: the half of the peer layer that needs WebRTC (docs/design.md §1, §5). It carries the
 // signaling envelope, settles glare and opens WebRTC data channels, handing each opened channel over
 // as `{ remote, channel, role }`. It does no authentication: the peer manager (peer-manager.ts) runs
 // the handshake and the RPC wherever the core runs. In Node both halves share a process; in the

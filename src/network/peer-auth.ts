@@ -1,4 +1,4 @@
-// The peer handshake (DESIGN.md §5, docs/protocol.md "Peer handshake"): proves that the peer holds
+// The peer handshake (docs/design.md §5, docs/protocol.md "Peer handshake"): proves that the peer holds
 // the key of its NodeId AND that this very DTLS channel is the one it signed for. Each side signs
 // a transcript of both NodeIds, both nonces and both DTLS fingerprints as it sees them, so a relay
 // that terminates both sides (its own certificates in each SDP) cannot forward a valid signature.

@@ -178,7 +178,7 @@ class PeerByteChannel implements ByteChannel {
     readonly remoteFingerprint: string,
     private readonly teardown: () => void,
   ) {
-    // wrtc lacks the event (machine-facts.md §7): there we poll bufferedAmount instead.
+    // wrtc lacks the event (docs/measurements.md §7): there we poll bufferedAmount instead.
     this.hasLowEvent = typeof raw.bufferedAmountLowThreshold === 'number';
     if (this.hasLowEvent) {
       raw.bufferedAmountLowThreshold = LOW_WATER;

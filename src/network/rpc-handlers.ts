@@ -5,7 +5,7 @@ import { KeynodeError } from '../errors.js';
 import type { NodeId } from '../ids/index.js';
 import { isMethodName } from './rpc-frames.js';
 
-/** The methods keynode registers (DESIGN.md §5); listed here so the protocol has one place. */
+/** The methods keynode registers (docs/design.md §5); listed here so the protocol has one place. */
 export const RPC_METHODS = [
   'vaults.gitInfo',
   'vaults.gitPack',

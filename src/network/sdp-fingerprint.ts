@@ -1,5 +1,5 @@
 // Reads the DTLS certificate fingerprint out of an SDP. The handshake signs these fingerprints,
-// so a signaling server that swaps the SDP (and with it the certificate) is caught (DESIGN.md §5).
+// so a signaling server that swaps the SDP (and with it the certificate) is caught (docs/design.md §5).
 
 /**
  * Returns the fingerprint as "sha-256 AB:CD:…" (algorithm lower case, hex upper case), or

@@ -162,7 +162,7 @@ function clockSkew(payload: NotificationPayload, now: number): KeynodeError {
   );
 }
 
-/** `sub` must be us; a link may also be addressed to another keynode of our own gestalt (SPEC §4.4). */
+/** `sub` must be us; a link may also be addressed to another keynode of our own gestalt (docs/spec.md §4.4). */
 async function checkDestination(ctx: ReceiveContext, tx: Tx, payload: NotificationPayload, via: Via): Promise<void> {
   if (payload.sub === ctx.nodeId) return;
   if (via === 'link' && ctx.gestalts !== undefined) {

@@ -1,4 +1,4 @@
-// What the UI needs from the installed-app side of the browser (anchors.md Part 3): registering the
+// What the UI needs from the installed-app side of the browser (docs/design.md §10): registering the
 // module service worker, an update flow in which a waiting worker takes over only when the user
 // agrees (never mid-session by itself), the install prompt, and persistent storage with a usage
 // estimate.

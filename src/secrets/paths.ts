@@ -1,4 +1,4 @@
-// Secret path rules (SPEC §2): relative and '/'-separated; empty paths, absolute paths, empty, '.'
+// Secret path rules (docs/spec.md §2): relative and '/'-separated; empty paths, absolute paths, empty, '.'
 // or '..' components, '.git' components, NUL and paths over 4,096 bytes are ErrorSecretsPathInvalid.
 // Dot-files are ordinary secrets.
 import { KeynodeError } from '../errors.js';

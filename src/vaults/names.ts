@@ -1,4 +1,4 @@
-// Vault name rules (SPEC §1): 1–255 bytes of UTF-8, no control characters, no ':' (the CLI's
+// Vault name rules (docs/spec.md §1): 1–255 bytes of UTF-8, no control characters, no ':' (the CLI's
 // `vault:path` separator) and no '/'. Also the numbered names a clone falls back to on a clash.
 import { KeynodeError } from '../errors.js';
 

@@ -3,7 +3,7 @@
 // crash-safe commit protocol every secret write goes through, and the hooks clone and pull use
 // (importVault, fastForward).
 //
-// Commit protocol (SPEC §1.7): dirty marker in its own kv transaction → write objects → move master
+// Commit protocol (docs/spec.md §1.7): dirty marker in its own kv transaction → write objects → move master
 // with one atomic ref write → flush the fs → clear the marker. start() rolls back whatever a crash
 // interrupted. Git I/O never happens inside a kv transaction (IndexedDB would auto-commit).
 import git from 'isomorphic-git';
@@ -376,7 +376,7 @@ export class VaultManager {
       const repo = this.repo(vaultId);
       const master = await this.masterOf(vaultId);
       if (newHead === master) {
-        // Up to date, yet a pull from another copy still makes that copy the stored remote (SPEC §6.3).
+        // Up to date, yet a pull from another copy still makes that copy the stored remote (docs/spec.md §6.3).
         if (remote !== undefined) await this.updateMeta(vaultId, (meta) => ({ ...meta, remote: { ...remote } }));
         return { from: master, to: master };
       }

@@ -1,4 +1,4 @@
-// The update prompt (DESIGN.md §1, anchors.md Part 3): a new version of the app installs in the
+// The update prompt (docs/design.md §1, §10.1): a new version of the app installs in the
 // background and waits; the page says so, and the new version takes over only when the user clicks
 // "Update now" — then the page reloads into it, with the vaults as they were. "Later" puts the prompt
 // away, and nothing changes. The new version is the test's own build with one listener added to

@@ -1,4 +1,4 @@
-// The network host: RTCPeerConnection exists only in a window (machine-facts.md §5), so one tab —
+// The network host: RTCPeerConnection exists only in a window (docs/measurements.md §5), so one tab —
 // the holder of the Web Lock HOST_LOCK; the next waiting tab takes over when it closes — holds the
 // signaling WebSocket and the peer connections for the core in the service worker. It logs in with
 // a signature the core makes (the key never leaves the core), opens data channels with the dialer,

@@ -1,5 +1,5 @@
 // The messages between the network host tab and the keynode core in the service worker, over the
-// MessagePort the host hands the worker when it attaches (DESIGN.md §1). The host owns the
+// MessagePort the host hands the worker when it attaches (docs/design.md §1). The host owns the
 // signaling WebSocket and the RTCPeerConnections; the core asks it to log in, dial, store mailbox
 // tokens, and the host forwards signaling events and opened channels (each on its own port).
 import type { KeynodeErrorJSON } from '../../errors.js';

@@ -1,4 +1,4 @@
-// The messages between a page and the service worker that hosts the keynode core (DESIGN.md §1).
+// The messages between a page and the service worker that hosts the keynode core (docs/design.md §1).
 // Requests go through `navigator.serviceWorker.controller.postMessage`, which wakes a stopped
 // worker; every reply names the worker *instance* that sent it, so a page can tell when the worker
 // it was talking to has been stopped and replaced (see client.ts for what happens then).

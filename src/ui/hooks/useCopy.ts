@@ -1,6 +1,6 @@
 // Copy to the clipboard; for secrets, a visible countdown after which the clipboard is emptied.
 // Browsers only let a focused page write the clipboard, so when the time is up while the page is
-// in the background, the clearing waits for the next focus (anchors.md 3.7).
+// in the background, the clearing waits for the next focus (docs/design.md §10.3).
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 export const CLEAR_AFTER_S = 20;

@@ -1,4 +1,4 @@
-// Secrets scenarios 11–14 (polykey-behaviour §10) and the VaultOps behaviour at the API level: add
+// Secrets scenarios 11–14 (docs/polykey.md §10) and the VaultOps behaviour at the API level: add
 // versus write, update, recursive and multi-path delete, rename, stat, list, mkdir, env in dotenv and
 // JSON with the invalid and duplicate policies, binary and 5 MB secrets, and refused paths.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Vault model scenarios 1–8 (polykey-behaviour §10) at the API level: create and its initial commit,
+// Vault model scenarios 1–8 (docs/polykey.md §10) at the API level: create and its initial commit,
 // duplicate and invalid names, one commit per batch, no empty commits, atomic batches, version
 // checkout, write-after-checkout, bad references; plus list, rename and delete by name or id.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

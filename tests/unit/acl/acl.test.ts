@@ -1,4 +1,4 @@
-// The ACL at transaction level: records shared by a gestalt, vault actions, unshare (SPEC §4.2, B5),
+// The ACL at transaction level: records shared by a gestalt, vault actions, unshare (docs/spec.md §4.2, B5),
 // vault removal (B4), the gestalt algebra, and atomicity with the caller's transaction.
 import { describe, expect, it } from 'vitest';
 import { ACL } from '../../../src/acl/index.js';

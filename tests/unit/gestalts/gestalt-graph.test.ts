@@ -1,5 +1,5 @@
 // The gestalt graph with its ACL: gestalts as connected components, union on merge (B1), inheritance
-// by a late joiner, copies on split (B10), and node removal (polykey-behaviour §3.5, scenarios 18–21).
+// by a late joiner, copies on split (B10), and node removal (docs/polykey.md §3.5, scenarios 18–21).
 import { describe, expect, it } from 'vitest';
 import { randomNodeId, randomVaultId } from '../acl/helpers.js';
 import { graphSetup, linkClaim } from './helpers.js';

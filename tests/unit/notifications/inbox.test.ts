@@ -1,4 +1,4 @@
-// The inbox (§10 scenarios 29–31, 33; §9.5 titles): reading marks read, unread filter, order and
+// The inbox (docs/polykey.md §10 scenarios 29–31, 33; §9.5 titles): reading marks read, unread filter, order and
 // limit, the cap drops the oldest, remove and clear.
 import { describe, expect, it } from 'vitest';
 import { codeOf, keynode, know, type TestNode } from './harness.js';

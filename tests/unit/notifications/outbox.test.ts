@@ -1,4 +1,4 @@
-// The outbox (§10 scenario 32, 33; §9.5 "reattempt send notifications", "clears outbox
+// The outbox (docs/polykey.md §10 scenario 32, 33; §9.5 "reattempt send notifications", "clears outbox
 // notifications"): retries with capped back-off from stored times on an injected clock and never
 // gives up by itself, each item's state is visible, refusals are never retried, delivered items leave.
 import { describe, expect, it } from 'vitest';

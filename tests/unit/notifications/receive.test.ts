@@ -1,4 +1,4 @@
-// The receiving rules (§10 scenarios 27, 28; B8, B9; replay): signed and addressed, bound to the
+// The receiving rules (docs/polykey.md §10 scenarios 27, 28; B8, B9; replay): signed and addressed, bound to the
 // authenticated peer, accepted once, within its age, refused copies refused again, then the
 // receiver's trust gate decides.
 import { describe, expect, it } from 'vitest';

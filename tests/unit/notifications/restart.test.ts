@@ -1,4 +1,4 @@
-// Persistence (§9.5 "notifications are persistent across restarts", "Generator maintains order
+// Persistence (docs/polykey.md §9.5 "notifications are persistent across restarts", "Generator maintains order
 // between instances"): a new manager on the same storage sees the inbox, outbox, requests, replay
 // memory and block list, and its ids keep increasing even when the clock went back.
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Share links (SPEC §4.4): the signed token in the URL fragment; opened by the addressee it is
+// Share links (docs/spec.md §4.4): the signed token in the URL fragment; opened by the addressee it is
 // verified and stored (in the requests list when the sender may not notify us); anywhere else it is
 // refused; tampered or malformed links say so.
 import { describe, expect, it } from 'vitest';

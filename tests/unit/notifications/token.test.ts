@@ -1,4 +1,4 @@
-// Notifications utils (polykey-behaviour §9.5): ids, signing and verifying tokens, the schemas.
+// Notifications utils (docs/polykey.md §9.5): ids, signing and verifying tokens, the schemas.
 import { describe, expect, it } from 'vitest';
 import { NotificationIdGenerator, generateVaultId } from '../../../src/ids/index.js';
 import { base64urlDecode, base64urlEncode, utf8 } from '../../../src/keys/crypto.js';

@@ -1,4 +1,4 @@
-// Secret operations (Polykey VaultOps titles, §9.3) and scenarios 3–5 and 11–13, on both storages.
+// Secret operations (Polykey VaultOps titles, docs/polykey.md §9.3) and scenarios 3–5 and 11–13, on both storages.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codeOf, openHarness, storageKinds, type Harness } from '../vaults/harness.js';
 

@@ -1,4 +1,4 @@
-// Polykey's VaultInternal titles (§9.2) that the other files do not already carry, on both storages.
+// Polykey's VaultInternal titles (docs/polykey.md §9.2) that the other files do not already carry, on both storages.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codeOf, openHarness, storageKinds, type Harness } from './harness.js';
 
