@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeNodeId } from '../../src/ids/index.js';
+import { publicKeyOf } from '../utils/ed25519.js';
 import { cli, PASSPHRASE, snapshot, tempDir } from './helpers.js';
 
 const base = tempDir();
@@ -15,7 +16,7 @@ async function json(args: string[], extra: Record<string, string> = {}): Promise
   return JSON.parse(run.stdout);
 }
 /** A NodeId no keynode answers to. */
-const stranger = encodeNodeId(new Uint8Array(32).fill(7));
+const stranger = encodeNodeId(publicKeyOf(new Uint8Array(32).fill(7)));
 let nodeId = '';
 let recoveryCode = '';
 
