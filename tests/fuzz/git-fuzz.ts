@@ -6,13 +6,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { isKeynodeError, type ErrorCode } from '../../src/errors.js';
 import { concatBytes } from '../../src/keys/crypto.js';
-import { fuzzRuns } from './runs.js';
-
-/**
- * A test's time limit that grows with the number of runs: the short run keeps vitest's minute,
- * the long one (`npm run fuzz`) gets `perCaseMs` for each case.
- */
-export const fuzzTimeout = (perCaseMs = 20): number => Math.max(60_000, fuzzRuns() * perCaseMs);
+export { fuzzTimeout } from './runs.js';
 
 /** Asserts that `e` is a refusal the format may give: a KeynodeError with one of `codes`. */
 export function expectRefusal(e: unknown, codes: readonly ErrorCode[]): void {

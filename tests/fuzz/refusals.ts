@@ -2,10 +2,7 @@
 // whose code is one the format may answer with. Anything else (a TypeError, a RangeError, an
 // unknown code) is rethrown, so fast-check reports it with the input that caused it.
 import { errorCodes, isKeynodeError, type ErrorCode } from '../../src/errors.js';
-import { fuzzRuns } from './runs.js';
-
-/** A test's time limit for the run count in force: the long run signs and verifies 10⁵ times. */
-export const fuzzTimeout = (): number => Math.max(60_000, fuzzRuns() * 20);
+export { fuzzTimeout } from './runs.js';
 
 /** Runs `fn`; its value, or the code of the allowed KeynodeError it threw. */
 export async function refusalOf<T>(fn: () => T | Promise<T>, allowed: readonly ErrorCode[]): Promise<{ value: T } | { code: ErrorCode }> {
