@@ -1,6 +1,8 @@
-// A NodeId field that says, as the user types, whether what is there is a whole, valid NodeId.
-import { useId } from 'preact/hooks';
+// A NodeId field that says, as the user types, whether what is there is a whole, valid NodeId; or
+// fills itself from the other person's NodeId QR code, read with the camera.
+import { useId, useState } from 'preact/hooks';
 import { isNodeId } from '../../../ids/index.js';
+import { QrScan, canScan } from '../QrScan/index.js';
 
 export const nodeIdProblem = (text: string): string | undefined => {
   const t = text.trim();
@@ -15,6 +17,9 @@ export function NodeIdInput({ value, onInput, label, name, hint }: { value: stri
   const id = useId();
   const problem = nodeIdProblem(value);
   const ok = value.trim() !== '' && problem === undefined;
+  const [scanning, setScanning] = useState(false);
+  const notNodeId = (text: string): string | undefined =>
+    isNodeId(text.trim()) ? undefined : /^https?:\/\//.test(text) ? 'This QR code is a link, not a NodeId. Scan the code under “Your NodeId”.' : 'This QR code is not a NodeId.';
   return (
     <div class="field">
       <label for={id}>{label}</label>
@@ -31,8 +36,24 @@ export function NodeIdInput({ value, onInput, label, name, hint }: { value: stri
         onInput={(e) => onInput((e.target as HTMLInputElement).value)}
       />
       <p id={`${id}-hint`} class={problem !== undefined ? 'hint bad' : 'hint'} aria-live="polite">
-        {problem ?? (ok ? 'Valid NodeId.' : (hint ?? 'Paste the other person’s NodeId.'))}
+        {problem ?? (ok ? 'Valid NodeId.' : (hint ?? 'Paste the other person’s NodeId, or scan its QR code from their screen.'))}
       </p>
+      {scanning ? (
+        <QrScan
+          what="NodeId"
+          check={notNodeId}
+          onDone={(text) => {
+            setScanning(false);
+            if (text !== undefined) onInput(text.trim());
+          }}
+        />
+      ) : (
+        canScan() && (
+          <button type="button" class="scan" onClick={() => setScanning(true)}>
+            Scan a QR code
+          </button>
+        )
+      )}
     </div>
   );
 }
