@@ -260,7 +260,10 @@ export class Network {
           continue;
         }
         // No key to open it (an old plaintext store): kept on the server until it expires, not dropped.
-        if (isKeynodeError(e, 'ErrorKeysNotFound')) continue;
+        if (isKeynodeError(e, 'ErrorKeysNotFound')) {
+          this.ctx.logger.warn('mailbox item kept: no key to open it', { code: e.code });
+          continue;
+        }
         // A bad or unwanted token is dropped (acknowledged) so it does not come back forever.
         this.ctx.logger.info('mailbox token refused', { code: (e as KeynodeError).code });
       }

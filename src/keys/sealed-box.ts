@@ -3,7 +3,7 @@
 // boxes"). The signaling mailbox carries notifications this way (src/notifications/sealed-item.ts).
 //
 //   box    = version 0x01 ‖ E (32, the sender's ephemeral X25519 public key) ‖ AES-256-GCM(padded) ‖ tag (16)
-//   padded = u32be(length) ‖ plaintext ‖ zeros, 4 + bucket bytes; bucket = max(512, next power of two ≥ length)
+//   padded = u32be(length) ‖ plaintext ‖ zeros, 4 + bucket bytes; bucket = max(1024, next power of two ≥ length)
 //   key    = HKDF-SHA-256(X25519(e, R), salt 32 zero bytes, info = label ‖ 0x00 ‖ E ‖ R), the header as AAD
 //
 // R, the recipient's X25519 public key, is its Ed25519 public key (the NodeId) under the birational
@@ -22,8 +22,11 @@ const LENGTH_BYTES = 4;
 const TAG_BYTES = 16;
 /** Bytes a box adds to its bucket: the header, the length and the GCM tag. */
 export const SEALED_BOX_OVERHEAD = HEADER_BYTES + LENGTH_BYTES + TAG_BYTES;
-/** The smallest bucket: most notifications fit, so their sizes all look alike. */
-export const MIN_BUCKET = 512;
+/**
+ * The smallest bucket. Every share, unshare and invite token fits in 1 KiB (a share naming a
+ * 255-byte vault is about 810 bytes; an invite about 480), so the server cannot tell them apart.
+ */
+export const MIN_BUCKET = 1024;
 
 const X25519 = { name: 'X25519' } as const;
 const GCM = 'AES-GCM';
@@ -36,7 +39,7 @@ const X25519_PKCS8_PREFIX = Uint8Array.from([
 
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 
-/** The padded size a plaintext of `length` bytes is sealed at: 512, 1024, 2048… */
+/** The padded size a plaintext of `length` bytes is sealed at: 1024, 2048, 4096… */
 export function bucketFor(length: number): number {
   let bucket = MIN_BUCKET;
   while (bucket < length) bucket *= 2;
@@ -117,7 +120,7 @@ export async function sealTo(to: NodeId, plaintext: Uint8Array, label: string, m
     throw new KeynodeError('ErrorInvalidArgument', `This is too large to seal (over ${maxPlaintext} bytes).`);
   }
   const recipient = x25519PublicKeyOf(to);
-  const pair = (await subtle().generateKey(X25519, true, ['deriveBits'])) as CryptoKeyPair;
+  const pair = (await subtle().generateKey(X25519, false, ['deriveBits'])) as CryptoKeyPair;
   const ephemeral = new Uint8Array(await subtle().exportKey('raw', pair.publicKey));
   const key = await boxKey(pair.privateKey, recipient, infoOf(label, ephemeral, recipient), 'encrypt');
   if (key === undefined) throw new KeynodeError('ErrorInternal', 'A sealed box could not be made for this NodeId.');

@@ -29,11 +29,11 @@ export async function sealForMailbox(to: NodeId, token: string): Promise<string>
  * The token inside a mailbox item sealed to `identity`; ErrorNotificationsSealedInvalid for
  * anything else. The length is checked before the text is decoded.
  *
- * Transition: a keynode of an earlier version left tokens unsealed (JSON text, so it starts with
- * "{", which base64url never does). The signaling server keeps items at most 7 days, so such items
- * can only be ones deposited within a week before the sender was updated; they are taken as they
- * were before (receive.ts verifies and binds them to the depositor all the same), so an update
- * loses no share. This branch can go once every keynode seals (docs/threat-model.md).
+ * Transition: a keynode of an earlier version leaves tokens unsealed (JSON text, so it starts with
+ * "{", which base64url never does). They are passed on as they are, and receive.ts verifies and
+ * binds them to the depositor all the same: refusing them would lose that sender's shares and
+ * protect nobody, as only a sender decides whether the server can read its item. The branch can
+ * go once earlier versions are no longer in use (docs/protocol.md, "Sealed mailbox items").
  */
 export async function openMailboxItem(identity: Pick<Identity, 'unseal'>, text: string): Promise<string> {
   if (typeof text !== 'string' || text.length === 0) throw invalid('it is empty');

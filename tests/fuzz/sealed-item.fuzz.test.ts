@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { NotificationIdGenerator, type NodeId } from '../../src/ids/index.js';
 import { base64urlEncode } from '../../src/keys/crypto.js';
 import { loadOrCreateIdentity } from '../../src/keys/identity.js';
-import { SEALED_BOX_OVERHEAD, SEALED_BOX_VERSION } from '../../src/keys/sealed-box.js';
+import { MIN_BUCKET, SEALED_BOX_OVERHEAD, SEALED_BOX_VERSION } from '../../src/keys/sealed-box.js';
 import { signNotification, verifyNotification } from '../../src/notifications/index.js';
 import { maxSealedItemChars, openMailboxItem, sealForMailbox } from '../../src/notifications/sealed-item.js';
 import { openNodeStorage } from '../../src/platform/node-storage.js';
@@ -45,7 +45,7 @@ const edits = fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.n
 /** Boxes of every plausible shape: right or wrong version, bucket or not, random or real header. */
 const boxish = fc.oneof(
   fc.uint8Array({ maxLength: 2048 }),
-  fc.record({ bucket: fc.constantFrom(512, 1024, 2048, 4096), version: fc.constantFrom(SEALED_BOX_VERSION, 0, 2, 0xff), fill: fc.uint8Array({ minLength: 64, maxLength: 64 }) }).map(({ bucket, version, fill }) => {
+  fc.record({ bucket: fc.constantFrom(512, 1024, 2048, 4096, 3 * 1024), version: fc.constantFrom(SEALED_BOX_VERSION, 0, 2, 0xff), fill: fc.uint8Array({ minLength: 64, maxLength: 64 }) }).map(({ bucket, version, fill }) => {
     const box = new Uint8Array(bucket + SEALED_BOX_OVERHEAD);
     for (let i = 0; i < box.length; i += fill.length) box.set(fill.subarray(0, box.length - i), i);
     box[0] = version;
@@ -92,7 +92,7 @@ describe('sealed mailbox items (fuzz)', () => {
         const item = await sealForMailbox(bob.nodeId, text);
         expect(await openMailboxItem(bob, item)).toBe(text);
         const bucket = Buffer.from(item, 'base64url').length - SEALED_BOX_OVERHEAD;
-        expect(bucket >= 512 && (bucket & (bucket - 1)) === 0).toBe(true);
+        expect(bucket >= MIN_BUCKET && (bucket & (bucket - 1)) === 0).toBe(true);
         expect('code' in (await refusalOf(() => openMailboxItem(alice, item), sealedErrors))).toBe(true);
       }),
       { numRuns: fuzzRuns(100) },

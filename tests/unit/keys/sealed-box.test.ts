@@ -74,14 +74,14 @@ describe('the X25519 key of a NodeId', () => {
 
 describe('sealTo / openBox', () => {
   it('round-trips, at every size up to the limit, in the smallest bucket that fits', async () => {
-    for (const n of [0, 1, 511, 512, 513, 4000, MAX]) {
+    for (const n of [0, 1, 1023, 1024, 1025, 4000, MAX]) {
       const plaintext = crypto.getRandomValues(new Uint8Array(n));
       const box = await sealTo(bob.nodeId, plaintext, LABEL, MAX);
       expect(box.length).toBe(sealedSize(n));
       expect(box.length - SEALED_BOX_OVERHEAD).toBe(bucketFor(n));
       expect(await bob.open(box)).toEqual(plaintext);
     }
-    expect([bucketFor(0), bucketFor(512), bucketFor(513), bucketFor(MAX)]).toEqual([MIN_BUCKET, 512, 1024, MAX]);
+    expect([bucketFor(0), bucketFor(1024), bucketFor(1025), bucketFor(MAX)]).toEqual([MIN_BUCKET, 1024, 2048, MAX]);
   });
 
   it('seals the same plaintext differently each time (a fresh ephemeral key) and names nobody', async () => {
@@ -112,7 +112,7 @@ describe('sealTo / openBox', () => {
     const box = await sealTo(bob.nodeId, text('cut me'), LABEL, MAX);
     for (const cut of [0, 1, 33, 37, 100, box.length - 16, box.length - 1]) expect(await bob.open(box.subarray(0, cut)), `cut ${cut}`).toBeUndefined();
     expect(await bob.open(concatBytes(box, new Uint8Array(1)))).toBeUndefined();
-    expect(await bob.open(concatBytes(box, new Uint8Array(512)))).toBeUndefined();
+    expect(await bob.open(concatBytes(box, new Uint8Array(MIN_BUCKET)))).toBeUndefined();
   });
 
   it('refuses to seal more than the limit, and refuses a box of a bucket above the limit without decrypting it', async () => {
@@ -143,12 +143,12 @@ describe('sealTo / openBox', () => {
 
   it('refuses padding a sealer never writes: a length beyond the bucket, a larger bucket than needed, bytes after the plaintext', async () => {
     const body = text('hello');
-    expect(await bob.open(await handMadeBox(bob, paddedOf(body.length, body, 512)))).toEqual(body); // the hand-made box is a real one
-    expect(await bob.open(await handMadeBox(bob, paddedOf(600, body, 512)))).toBeUndefined();
-    expect(await bob.open(await handMadeBox(bob, paddedOf(body.length, body, 1024)))).toBeUndefined();
-    const dirty = paddedOf(body.length, body, 512);
+    expect(await bob.open(await handMadeBox(bob, paddedOf(body.length, body, MIN_BUCKET)))).toEqual(body); // the hand-made box is a real one
+    expect(await bob.open(await handMadeBox(bob, paddedOf(MIN_BUCKET + 1, body, MIN_BUCKET)))).toBeUndefined();
+    expect(await bob.open(await handMadeBox(bob, paddedOf(body.length, body, 2 * MIN_BUCKET)))).toBeUndefined();
+    const dirty = paddedOf(body.length, body, MIN_BUCKET);
     dirty[200] = 1;
     expect(await bob.open(await handMadeBox(bob, dirty))).toBeUndefined();
-    expect(await bob.open(await handMadeBox(bob, paddedOf(0xffffffff, body, 512)))).toBeUndefined();
+    expect(await bob.open(await handMadeBox(bob, paddedOf(0xffffffff, body, MIN_BUCKET)))).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@
 // there to the same token and is then received like any other; everything else is refused with
 // ErrorNotificationsSealedInvalid before the token rules run, and a refused item costs nothing else.
 import { describe, expect, it } from 'vitest';
+import { generateVaultId } from '../../../src/ids/index.js';
 import { utf8 } from '../../../src/keys/crypto.js';
 import { sealTo } from '../../../src/keys/sealed-box.js';
 import { maxTokenBytes } from '../../../src/notifications/index.js';
@@ -65,7 +66,13 @@ describe('mailbox items', () => {
     for (const n of [1, 300, 500, 700, 1000, 1500, 3000]) {
       sizes.add((await sealForMailbox(bob.nodeId, 'x'.repeat(n))).length);
     }
-    expect([...sizes].sort((a, b) => a - b)).toEqual([754, 1436, 2802, 5532]);
+    expect([...sizes].sort((a, b) => a - b)).toEqual([1436, 2802, 5532]);
+    // Every kind of notification but a long message looks the same: a share naming a 255-byte vault, an invite, a short message.
+    const share = await alice.n.createOutgoing(bob.nodeId, { type: 'VaultShare', vaultId: generateVaultId(), vaultName: 'é'.repeat(127), actions: ['clone', 'pull'] });
+    const invite = await alice.n.createOutgoing(bob.nodeId, { type: 'GestaltInvite' });
+    const note = await alice.n.createOutgoing(bob.nodeId, { type: 'General', message: 'see you at 5' });
+    const lengths = await Promise.all([share, invite, note].map(async (r) => (await sealForMailbox(bob.nodeId, r.token)).length));
+    expect(new Set(lengths)).toEqual(new Set([1436]));
     const largest = await sealForMailbox(bob.nodeId, 'x'.repeat(maxTokenBytes));
     expect(largest.length).toBe(maxSealedItemChars);
     expect(utf8.encode(await openMailboxItem(bob.identity, largest)).length).toBe(maxTokenBytes);
