@@ -1,11 +1,15 @@
 // Sealed mailbox items between real keynodes over a real signaling server: what the server stores
 // for an offline recipient — read straight from its mailbox store — holds neither the vault's name,
 // nor the sender's NodeId, nor the signed token, only ciphertext of a bucketed size; the recipient
-// still gets the share when it comes online. An item that reaches a locked keynode waits on the
-// server and arrives after the unlock.
+// still gets the share when it comes online. Damaged items deposited beside it are dropped alone.
+// An item that reaches a locked keynode waits on the server and arrives after the unlock.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { decodeNodeId, type NodeId } from '../../../src/ids/index.js';
+import WebSocket from 'ws';
+import { decodeNodeId, encodeNodeId, randomBytes, type NodeId } from '../../../src/ids/index.js';
+import { keyPairFromSeed, sign } from '../../../src/keys/crypto.js';
 import { Network } from '../../../src/keynode/network.js';
+import { SignalingClient } from '../../../src/network/signaling-client.js';
+import { sealForMailbox } from '../../../src/notifications/sealed-item.js';
 import { nodeRtc } from '../../../src/platform/node-rtc.js';
 import type { RtcImpl } from '../../../src/network/byte-channel.js';
 import type { MailboxItem } from '../../../signaling-server/src/protocol.js';
@@ -81,6 +85,35 @@ describe('a share to an offline keynode', () => {
     const share = await eventually(async () => (await peer.notifications.read()).find((n) => n.data.type === 'VaultShare'));
     expect(share).toMatchObject({ from: owner.nodeId, data: { type: 'VaultShare', vaultId, vaultName } });
     // Acknowledged once taken: the server keeps nothing for it.
+    await eventually(async () => (await stored(peerId)).length === 0);
+  });
+});
+
+describe('a batch with damaged items', () => {
+  it('drops each damaged item alone: the share beside them arrives, and nothing is left on the server', async () => {
+    const name = freshName('batch-peer');
+    const owner = await net.node('owner');
+    let peer = await net.node('peer', { name });
+    const peerId = peer.nodeId as NodeId;
+    await trustEachOther(owner, peer);
+    await peer.stop();
+
+    // Someone logged in to the server deposits what no keynode would: junk of a bucket's length,
+    // text that is not base64url, and a box sealed to another keynode.
+    const pair = await keyPairFromSeed(randomBytes(32));
+    const depositor = new SignalingClient({ url: net.url, nodeId: encodeNodeId(pair.publicKey), sign: (b) => sign(pair.privateKey, b), WebSocket: WebSocket as never });
+    await depositor.connect();
+    net.started.push({ stop: () => depositor.close() });
+    for (const junk of ['A'.repeat(1436), 'not base64url!', await sealForMailbox(owner.nodeId as NodeId, 'for someone else')]) await depositor.putMailbox(peerId, junk);
+    await owner.vaults.create('beside-the-junk');
+    await owner.vaults.share('beside-the-junk', peerId);
+    await eventually(async () => (await owner.notifications.outbox.read()).length === 0);
+    expect(await stored(peerId)).toHaveLength(4);
+
+    peer = await net.node('peer', { name });
+    const share = await eventually(async () => (await peer.notifications.read()).find((n) => n.data.type === 'VaultShare'));
+    expect(share).toMatchObject({ from: owner.nodeId, data: { vaultName: 'beside-the-junk' } });
+    expect(await peer.notifications.requests.read()).toEqual([]);
     await eventually(async () => (await stored(peerId)).length === 0);
   });
 });
