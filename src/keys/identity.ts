@@ -14,7 +14,7 @@ import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { KeynodeError } from '../errors.js';
 import { encodeNodeId, randomBytes, type NodeId } from '../ids/index.js';
 import type { KV } from '../storage/kv.js';
-import { ed25519Pkcs8, keyPairFromSeed, sign } from './crypto.js';
+import { bytesEqual, ed25519Pkcs8, keyPairFromSeed, sign } from './crypto.js';
 import type { Wrapped } from './keyring.js';
 import { openBox, x25519KeyFromSeed, x25519PublicKeyOf } from './sealed-box.js';
 import type { Signer } from './token.js';
@@ -128,9 +128,11 @@ export async function identityFromRecord(stored: StoredKey, wrapKey?: CryptoKey)
       } else {
         const movable = await crypto.subtle.unwrapKey('pkcs8', data as BufferSource, wrapKey, wrapParams(iv, WRAP_AAD), ED25519, true, ['sign']);
         const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', movable));
+        // RFC 8410's layout puts the seed at bytes 16–47, with or without a public key after it.
         const seed = pkcs8.slice(16, 48);
         pkcs8.fill(0);
         try {
+          if (!bytesEqual((await keyPairFromSeed(seed)).publicKey, stored.publicKey)) throw new Error('the unwrapped key is not this NodeId\'s');
           x25519 = await x25519KeyFromSeed(seed);
           upgraded = { ...stored, x25519Wrapped: await wrapPkcs8(await x25519KeyFromSeed(seed, true), wrapKey, X25519_WRAP_AAD) };
         } finally {
