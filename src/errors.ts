@@ -66,6 +66,7 @@ export const errorCodes = [
   'ErrorGitPackTooLarge',
   'ErrorNotificationsExpired',
   'ErrorNotificationsClockSkew',
+  'ErrorNotificationsSealedInvalid',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

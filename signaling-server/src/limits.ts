@@ -99,7 +99,9 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   maxContacts: MAX_CONTACTS,
   contactsSourceIds: 64_000,
   contactsTotalIds: 500_000,
-  maxTokenBytes: 16 * 1024,
+  // A sealed notification (src/notifications/sealed-item.ts): the largest, a 16 KiB token padded
+  // and sealed, is 21,916 characters of base64url.
+  maxTokenBytes: 22 * 1024,
   mailboxMaxItems: 100,
   mailboxMaxBytes: 256 * 1024,
   mailboxSenderItems: 10,

@@ -11,6 +11,7 @@ import type { RpcPeer } from '../network/rpc.js';
 import { RpcHandlers } from '../network/rpc-handlers.js';
 import { SignalingClient, type WebSocketConstructor } from '../network/signaling-client.js';
 import { recipientRefusals } from '../notifications/outbox-store.js';
+import { openMailboxItem, sealForMailbox } from '../notifications/sealed-item.js';
 import type { CoreContext } from './context.js';
 import { gatedHandlers, type Gate } from './gate.js';
 import { registerPeerService } from './peer-service.js';
@@ -240,21 +241,27 @@ export class Network {
       await direct.callUnary('notifications.send', { token });
       return;
     }
-    // The server keeps the opaque signed token until the recipient next logs in.
-    await this.signaling!.putMailbox(to, token);
+    // Sealed to the recipient: the server keeps only ciphertext until the recipient next logs in.
+    await this.signaling!.putMailbox(to, await sealForMailbox(to, token));
   }
 
   private async receiveMailbox(items: Array<{ id: string; from: NodeId; token: string }>): Promise<void> {
     const handled: string[] = [];
     for (const item of items) {
       try {
+        const token = await openMailboxItem(this.ctx.identity, item.token);
         // `from` is who the server logged in as the depositor: a token someone else left is a copy.
-        await this.ctx.notifications.receive(item.token, { via: 'mailbox', depositedBy: item.from });
+        await this.ctx.notifications.receive(token, { via: 'mailbox', depositedBy: item.from });
       } catch (e) {
         // Locked: it cannot be stored now. Left unacknowledged, the server keeps it and hands it
-        // over again at the next login (redeliverMailbox, after the unlock).
+        // over again at the next login (announceUnlocked logs in again after the unlock).
         if (isKeynodeError(e, 'ErrorKeynodeLocked')) {
           this.mailboxDeferred = true;
+          continue;
+        }
+        // No key to open it (an old plaintext store): kept on the server until it expires, not dropped.
+        if (isKeynodeError(e, 'ErrorKeysNotFound')) {
+          this.ctx.logger.warn('mailbox item kept: no key to open it', { code: e.code });
           continue;
         }
         // A bad or unwanted token is dropped (acknowledged) so it does not come back forever.

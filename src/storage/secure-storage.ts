@@ -152,7 +152,10 @@ export class SecureStorage implements Storage {
     const keys = this.keysNow ?? throwLocked();
     const stored = await this.sealedKv.read((tx) => tx.get<StoredKey>('keys', 'identity'));
     if (stored === undefined) throw new KeynodeError('ErrorStorageCorrupt', 'The encrypted store has no identity: it is damaged.');
-    return identityFromRecord(stored, keys.identity);
+    const { identity, upgraded } = await identityFromRecord(stored, keys.identity);
+    // Stored before keynodes had an X25519 key: keep the one made now, so it is made only once.
+    if (upgraded !== undefined) await this.sealedKv.write((tx) => tx.put('keys', 'identity', upgraded));
+    return identity;
   }
 
   /**

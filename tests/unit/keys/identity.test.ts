@@ -8,9 +8,21 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { isKeynodeError, type ErrorCode } from '../../../src/errors.js';
 import { isNodeId } from '../../../src/ids/index.js';
 import { base64urlEncode, utf8, verify } from '../../../src/keys/crypto.js';
-import { loadOrCreateIdentity, normaliseRecoveryCode, recoveryCodeFromSeed, seedFromRecoveryCode } from '../../../src/keys/identity.js';
+import {
+  identityFromRecord,
+  loadOrCreateIdentity,
+  normaliseRecoveryCode,
+  recoveryCodeFromSeed,
+  seedFromRecoveryCode,
+  wrappedIdentity,
+  type Identity,
+  type StoredKey,
+} from '../../../src/keys/identity.js';
+import { createKeyring } from '../../../src/keys/keyring.js';
+import { sealTo } from '../../../src/keys/sealed-box.js';
 import { openNodeStorage } from '../../../src/platform/node-storage.js';
 import type { KV } from '../../../src/storage/index.js';
+import { SecureStorage } from '../../../src/storage/secure-storage.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -46,6 +58,14 @@ function expectCode(err: unknown, code: ErrorCode): void {
 const storedIdentity = (kv: KV) => kv.read((tx) => tx.get('keys', 'identity'));
 
 const message = utf8.encode('sign me');
+
+const BOX_LABEL = 'keynode/identity-test/v1';
+/** Whether `identity` opens a box sealed to its NodeId (and only to exactly what was sealed). */
+async function opensItsBoxes(identity: Identity): Promise<boolean> {
+  const box = await sealTo(identity.nodeId, utf8.encode('for your eyes'), BOX_LABEL, 1024);
+  const opened = await identity.unseal(box, BOX_LABEL, 1024);
+  return opened !== undefined && utf8.decode(opened) === 'for your eyes';
+}
 
 describe.each([
   ['memory (IndexedDB)', memoryPlace],
@@ -165,6 +185,73 @@ describe('identity with two browser tabs', () => {
   });
 });
 
+describe('the X25519 key that opens sealed boxes', () => {
+  it.each([
+    ['memory (IndexedDB)', memoryPlace],
+    ['{ dir } (file log)', dirPlace],
+  ])('is made with the identity on %s and still opens boxes after a restart', async (_label, makePlace) => {
+    const place = await makePlace();
+    const kv = await place.open();
+    const created = await loadOrCreateIdentity(kv);
+    expect(await opensItsBoxes(created)).toBe(true);
+    await kv.close();
+    const again = await place.open();
+    expect(await opensItsBoxes(await loadOrCreateIdentity(again))).toBe(true);
+    const stored = (await storedIdentity(again)) as StoredKey;
+    if (again.persistsCryptoKeys) {
+      expect(stored.x25519).toBeInstanceOf(CryptoKey);
+      expect(stored.x25519!.extractable).toBe(false);
+    }
+    await again.close();
+  });
+
+  it('an encrypted identity keeps it wrapped beside the signing key', async () => {
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    const wrapKey = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['wrapKey', 'unwrapKey']);
+    const { record, identity } = await wrappedIdentity(seed, wrapKey, false);
+    expect(record.x25519Wrapped?.data.length).toBeGreaterThan(32);
+    expect(await opensItsBoxes(identity)).toBe(true);
+    const loaded = await identityFromRecord(record, wrapKey);
+    expect(loaded.upgraded).toBeUndefined();
+    expect(await opensItsBoxes(loaded.identity)).toBe(true);
+    // Another identity's key does not open this one's boxes.
+    const other = await wrappedIdentity(crypto.getRandomValues(new Uint8Array(32)), wrapKey, false);
+    const box = await sealTo(identity.nodeId, utf8.encode('x'), BOX_LABEL, 1024);
+    expect(await other.identity.unseal(box, BOX_LABEL, 1024)).toBeUndefined();
+  });
+
+  it('an encrypted identity stored before there was one gets it at its first unlock, stored once', async () => {
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    const keyring = await createKeyring({ nodeId: 'v-unused', passphrase: 'identity test passphrase', seed, autoLockMs: null });
+    const { keys } = keyring;
+    const { record } = await wrappedIdentity(seed, keys.identity, false);
+    const { x25519Wrapped: _, ...older } = record;
+    const storage = await SecureStorage.open(await openNodeStorage('memory', `identity-upgrade-${process.pid}-${n++}`));
+    await storage.becomeEncrypted(keyring.record, keys, older);
+    const first = await storage.identity();
+    expect(await opensItsBoxes(first)).toBe(true);
+    const stored = await storage.kv.read((tx) => tx.get<StoredKey>('keys', 'identity'));
+    expect(stored?.x25519Wrapped).toBeDefined();
+    // Loaded again: no further upgrade, the same key.
+    const again = await identityFromRecord(stored!, keys.identity);
+    expect(again.upgraded).toBeUndefined();
+    const box = await sealTo(first.nodeId, utf8.encode('same key'), BOX_LABEL, 1024);
+    expect(utf8.decode((await again.identity.unseal(box, BOX_LABEL, 1024))!)).toBe('same key');
+    await storage.close();
+  });
+
+  it('a plaintext IndexedDB identity of an earlier version (a signing CryptoKey only) says it has no key', async () => {
+    const kv = await (await memoryPlace()).open();
+    const made = await loadOrCreateIdentity(kv);
+    const { x25519: _, ...older } = (await storedIdentity(kv)) as StoredKey;
+    const { identity } = await identityFromRecord(older);
+    expect(identity.nodeId).toBe(made.nodeId);
+    const box = await sealTo(identity.nodeId, utf8.encode('x'), BOX_LABEL, 1024);
+    expectCode(await rejection(identity.unseal(box, BOX_LABEL, 1024)), 'ErrorKeysNotFound');
+    await kv.close();
+  });
+});
+
 describe('identity secrets stay secret', () => {
   it('IndexedDB keeps a non-extractable CryptoKey and no seed', async () => {
     const kv = await (await memoryPlace()).open();
@@ -219,7 +306,7 @@ describe('identity secrets stay secret', () => {
     const { recoveryCode: _shownOnce, ...rest } = identity;
     const text = JSON.stringify(rest);
     expect(text).not.toContain(base64urlEncode(seed));
-    expect(Object.keys(rest).sort()).toEqual(['nodeId', 'publicKey', 'sign']);
+    expect(Object.keys(rest).sort()).toEqual(['nodeId', 'publicKey', 'sign', 'unseal']);
     await kv.close();
   });
 });
