@@ -1,6 +1,30 @@
 import preact from '@preact/preset-vite';
-import { defineConfig } from 'vite';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+
+const bundleShim = (file: string): string => fileURLToPath(new URL(`./src/platform/bundle/${file}`, import.meta.url));
+
+/**
+ * Swaps modules for smaller equivalents in the browser bundles (Node runs the originals):
+ * isomorphic-git's own copy of pako 1 and sha.js give way to the pako and SHA-1 the rest of keynode
+ * already carries, and — in the service worker only — simple-peer gives way to a stub, because the
+ * worker's peer channels come from the network host tab (src/platform/bundle/ says why each is safe).
+ */
+function substitute(swaps: Array<{ id: string; from?: string; to: string }>): Plugin {
+  return {
+    name: 'keynode-substitute',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      const swap = swaps.find((s) => s.id === source && (s.from === undefined || (importer ?? '').includes(`/node_modules/${s.from}/`)));
+      return swap === undefined ? null : bundleShim(swap.to);
+    },
+  };
+}
+const leanerDependencies = [
+  { id: 'pako', from: 'isomorphic-git', to: 'pako-default.ts' },
+  { id: 'sha.js/sha1.js', from: 'isomorphic-git', to: 'sha1-hash.ts' },
+];
 
 // simple-peer and isomorphic-git expect Node's `global`, `Buffer` and `process`: `define` covers
 // `global` (the service worker build inherits it), src/platform/browser-shims.ts installs the
@@ -8,6 +32,7 @@ import { VitePWA } from 'vite-plugin-pwa';
 export default defineConfig({
   plugins: [
     preact(),
+    substitute(leanerDependencies),
     // The service worker (src/sw.ts) is ours: Workbox only injects the precache list into it.
     VitePWA({
       strategies: 'injectManifest',
@@ -19,6 +44,7 @@ export default defineConfig({
         rollupFormat: 'es',
         globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest}'],
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+        buildPlugins: { vite: [substitute([...leanerDependencies, { id: 'simple-peer', to: 'no-webrtc.ts' }])] },
       },
       manifest: {
         id: '/',

@@ -2,7 +2,8 @@
 // peer channel), with keynode's own fetch client and pack indexer (fetch-pack.ts). Fetch never
 // moves our refs: the vault layer checks the fast-forward (isDescendant) and moves master itself.
 // Errors from the http client are translated here so none reaches a caller raw.
-import git, { type HttpClient } from 'isomorphic-git';
+import * as git from 'isomorphic-git';
+import type { HttpClient } from 'isomorphic-git';
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { reachesAncestor } from './ancestry.js';
 import { fetchPack, parseAdvert } from './fetch-pack.js';

@@ -1,6 +1,6 @@
 // The one branch a vault has: read and move `master`, point HEAD at it. Wraps isomorphic-git's
 // ref handling (loose refs and packed-refs) so its errors never reach a caller raw.
-import git from 'isomorphic-git';
+import * as git from 'isomorphic-git';
 import { KeynodeError } from '../errors.js';
 import { isOid } from './hex.js';
 import type { GitRepo } from './types.js';

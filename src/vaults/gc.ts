@@ -2,7 +2,7 @@
 // the commits that must survive (master), then delete only loose objects that were not marked.
 // Packed objects are never touched. Used after a write on an old version dropped later commits, and
 // when start() rolls back a vault a crash left dirty. The caller holds the vault's write lock.
-import git from 'isomorphic-git';
+import * as git from 'isomorphic-git';
 import type { Repo } from './git-repo.js';
 
 /** Every object id reachable from `roots` (commits, their trees and blobs). */

@@ -1,6 +1,6 @@
 // A vault's bare git repository, through isomorphic-git plumbing only (no working tree, no index):
 // creating it with its first commit, reading and atomically moving `master`, writing commits.
-import git from 'isomorphic-git';
+import * as git from 'isomorphic-git';
 import { isKeynodeError } from '../errors.js';
 import type { GitFs } from '../storage/index.js';
 import { serializeCommit, writeObject } from './object-writer.js';

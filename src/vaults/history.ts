@@ -1,6 +1,6 @@
 // Vault history: parsing the refs `version` and `log` accept, the reachability rule for checking
 // out old versions, and reading the log newest first.
-import git from 'isomorphic-git';
+import * as git from 'isomorphic-git';
 import { KeynodeError } from '../errors.js';
 import type { LogEntry } from '../types.js';
 import type { Repo } from './git-repo.js';

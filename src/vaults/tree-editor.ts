@@ -3,7 +3,8 @@
 // bottom-up (cost grows with path depth, not with the number of secrets). Every check happens
 // before anything is written, so a batch that fails validation writes nothing. Reads use the same
 // lazy walk. The thrown errors are the Secrets API's codes, since this is what decides them.
-import git, { type TreeEntry } from 'isomorphic-git';
+import * as git from 'isomorphic-git';
+import type { TreeEntry } from 'isomorphic-git';
 import { KeynodeError } from '../errors.js';
 import { EMPTY_TREE, type Repo } from './git-repo.js';
 import { objectId, serializeTree, writeObject } from './object-writer.js';

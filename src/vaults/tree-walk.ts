@@ -6,7 +6,8 @@
 // one a file to read and decrypt), so the trees of the last walk are also kept in one file in the
 // repository (`keynode-trees.json`, encrypted like every vault file): after an unlock, the first walk
 // reads that file and only what changed since.
-import git, { type TreeEntry } from 'isomorphic-git';
+import * as git from 'isomorphic-git';
+import type { TreeEntry } from 'isomorphic-git';
 import type { Repo } from './git-repo.js';
 import { readTreeOfCommit } from './git-repo.js';
 

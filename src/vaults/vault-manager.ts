@@ -6,7 +6,7 @@
 // Commit protocol (SPEC §1.7): dirty marker in its own kv transaction → write objects → move master
 // with one atomic ref write → flush the fs → clear the marker. start() rolls back whatever a crash
 // interrupted. Git I/O never happens inside a kv transaction (IndexedDB would auto-commit).
-import git from 'isomorphic-git';
+import * as git from 'isomorphic-git';
 import { KeynodeError, isKeynodeError, wrapError } from '../errors.js';
 import { generateVaultId, isVaultId, type VaultId } from '../ids/index.js';
 import type { Storage, Tx } from '../storage/index.js';
