@@ -6,10 +6,8 @@ import { VitePWA } from 'vite-plugin-pwa';
 const bundleShim = (file: string): string => fileURLToPath(new URL(`./src/platform/bundle/${file}`, import.meta.url));
 
 /**
- * Swaps modules for smaller equivalents in the browser bundles (Node runs the originals):
- * isomorphic-git's own copy of pako 1 and sha.js give way to the pako and SHA-1 the rest of keynode
- * already carries, and — in the service worker only — simple-peer gives way to a stub, because the
- * worker's peer channels come from the network host tab (src/platform/bundle/ says why each is safe).
+ * Swaps a module for a smaller stand-in in a browser bundle (Node runs the originals);
+ * src/platform/bundle/ says why each is safe. `from`: only where that package imports it.
  */
 function substitute(swaps: Array<{ id: string; from?: string; to: string }>): Plugin {
   return {
@@ -21,18 +19,19 @@ function substitute(swaps: Array<{ id: string; from?: string; to: string }>): Pl
     },
   };
 }
-const leanerDependencies = [
-  { id: 'pako', from: 'isomorphic-git', to: 'pako-default.ts' },
-  { id: 'sha.js/sha1.js', from: 'isomorphic-git', to: 'sha1-hash.ts' },
-];
+// lightning-fs loads a TextEncoder polyfill that every browser keynode runs in makes unnecessary.
+const polyfills = [{ id: 'fast-text-encoding', from: 'isomorphic-textencoder', to: 'empty.ts' }];
+// The service worker opens no peer connection itself (the network host tab does, DESIGN.md §1):
+// simple-peer, and the Node shims it drags along, stay out of sw.js.
+const serviceWorkerOnly = [{ id: 'simple-peer', to: 'no-webrtc.ts' }];
 
-// simple-peer and isomorphic-git expect Node's `global`, `Buffer` and `process`: `define` covers
-// `global` (the service worker build inherits it), src/platform/browser-shims.ts installs the
-// other two before anything else runs.
+// simple-peer expects Node's `global`, `Buffer` and `process`: `define` covers `global` (the service
+// worker build inherits it), src/platform/browser-shims.ts installs the other two in the page before
+// simple-peer runs.
 export default defineConfig({
   plugins: [
     preact(),
-    substitute(leanerDependencies),
+    substitute(polyfills),
     // The service worker (src/sw.ts) is ours: Workbox only injects the precache list into it.
     VitePWA({
       strategies: 'injectManifest',
@@ -44,7 +43,7 @@ export default defineConfig({
         rollupFormat: 'es',
         globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest}'],
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
-        buildPlugins: { vite: [substitute([...leanerDependencies, { id: 'simple-peer', to: 'no-webrtc.ts' }])] },
+        buildPlugins: { vite: [substitute([...polyfills, ...serviceWorkerOnly])] },
       },
       manifest: {
         id: '/',

@@ -38,7 +38,9 @@ const NOT_IN_SERVICE_WORKER = [
   /node_modules\/events\//,
   /node_modules\/debug\//,
   /node_modules\/sha\.js\//,
-  /node_modules\/isomorphic-git\/node_modules\/pako\//,
+  /node_modules\/buffer\//,
+  /node_modules\/process\//,
+  /node_modules\/isomorphic-git\//,
 ];
 
 export interface ChunkInfo {
