@@ -42,6 +42,8 @@ export default defineConfig({
       injectManifest: {
         rollupFormat: 'es',
         globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest}'],
+        // The in-page core runs only where there is no service worker, so no precache to serve it.
+        globIgnores: ['**/assets/page-core-*.js'],
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
         buildPlugins: { vite: [substitute([...polyfills, ...serviceWorkerOnly])] },
       },

@@ -43,7 +43,7 @@ function created(keynode: Keynode): Promise<string> {
   });
 }
 
-async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keynode: Keynode; runtime: KeynodeRuntime } | undefined> {
+async function inServiceWorker(signaling: Promise<string | undefined>): Promise<{ keynode: Keynode; runtime: KeynodeRuntime } | undefined> {
   if (!('serviceWorker' in navigator) || !window.isSecureContext) return undefined;
   try {
     const registration = await registerServiceWorker();
@@ -63,7 +63,7 @@ async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keyn
       },
     };
     // The network host logs in as this keynode: a new one has no NodeId until its first unlock.
-    void Promise.all([created(keynode), import('./platform/network-host/start.js')]).then(([nodeId, { startNetworkHost }]) => {
+    void Promise.all([created(keynode), import('./platform/network-host/start.js'), signaling]).then(([nodeId, { startNetworkHost }, signalingUrl]) => {
       const host = (url: string | undefined): NetworkHost => startNetworkHost({ rpc: keynode.rpc, nodeId, signalingUrl: url });
       runtime.host = host(signalingUrl);
       if (signalingUrl === undefined) {
@@ -143,8 +143,9 @@ async function inPage(signalingUrl: string | undefined): Promise<{ keynode: Keyn
 
 async function main(): Promise<void> {
   const root = document.getElementById('app')!;
-  const { signalingUrl } = await config();
-  const { keynode, runtime } = (await inServiceWorker(signalingUrl)) ?? (await inPage(signalingUrl));
+  // The config is needed only to go online: the worker starts meanwhile.
+  const signaling = config().then((c) => c.signalingUrl);
+  const { keynode, runtime } = (await inServiceWorker(signaling)) ?? (await inPage(await signaling));
   Object.assign(window, { keynode, keynodeRuntime: runtime });
   // The update prompt only means something when a service worker serves the app.
   const pwa = runtime.mode === 'service-worker'
