@@ -1,13 +1,37 @@
 import preact from '@preact/preset-vite';
-import { defineConfig } from 'vite';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 
-// simple-peer and isomorphic-git expect Node's `global`, `Buffer` and `process`: `define` covers
-// `global` (the service worker build inherits it), src/platform/browser-shims.ts installs the
-// other two before anything else runs.
+const bundleShim = (file: string): string => fileURLToPath(new URL(`./src/platform/bundle/${file}`, import.meta.url));
+
+/**
+ * Swaps a module for a smaller stand-in in a browser bundle (Node runs the originals);
+ * src/platform/bundle/ says why each is safe. `from`: only where that package imports it.
+ */
+function substitute(swaps: Array<{ id: string; from?: string; to: string }>): Plugin {
+  return {
+    name: 'keynode-substitute',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      const swap = swaps.find((s) => s.id === source && (s.from === undefined || (importer ?? '').includes(`/node_modules/${s.from}/`)));
+      return swap === undefined ? null : bundleShim(swap.to);
+    },
+  };
+}
+// lightning-fs loads a TextEncoder polyfill that every browser keynode runs in makes unnecessary.
+const polyfills = [{ id: 'fast-text-encoding', from: 'isomorphic-textencoder', to: 'empty.ts' }];
+// The service worker opens no peer connection itself (the network host tab does, DESIGN.md §1):
+// simple-peer, and the Node shims it drags along, stay out of sw.js.
+const serviceWorkerOnly = [{ id: 'simple-peer', to: 'no-webrtc.ts' }];
+
+// simple-peer expects Node's `global`, `Buffer` and `process`: `define` covers `global` (the service
+// worker build inherits it), src/platform/browser-shims.ts installs the other two in the page before
+// simple-peer runs.
 export default defineConfig({
   plugins: [
     preact(),
+    substitute(polyfills),
     // The service worker (src/sw.ts) is ours: Workbox only injects the precache list into it.
     VitePWA({
       strategies: 'injectManifest',
@@ -18,7 +42,10 @@ export default defineConfig({
       injectManifest: {
         rollupFormat: 'es',
         globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest}'],
+        // The in-page core runs only where there is no service worker, so no precache to serve it.
+        globIgnores: ['**/assets/page-core-*.js'],
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+        buildPlugins: { vite: [substitute([...polyfills, ...serviceWorkerOnly])] },
       },
       manifest: {
         id: '/',

@@ -403,6 +403,10 @@ function report(results: SizeResult[], opts: BenchOptions): string[] {
       row('native `git clone --bare` (git daemon, git://127.0.0.1)', (r) => cell(r.nativeClone)),
       row('keynode clone → { dir } (Node fs), WebRTC', (r) => cell(r.knClone)),
       row('  ratio keynode / native', (r) => ratio(med(r.knClone), med(r.nativeClone))),
+      // The owner keeps the last whole-history pack it wrote (upload-pack.ts): the first clone
+      // enumerates and writes it, the later ones of an unchanged master are served from it.
+      row('  first { dir } clone alone (the owner packs from scratch)', (r) => (r.knClone[0] === undefined ? '–' : fmtMs(r.knClone[0]))),
+      row('  ratio first clone / native', (r) => (r.knClone[0] === undefined ? '–' : ratio(r.knClone[0], med(r.nativeClone)))),
       row('keynode clone → { dir } encrypted at rest', (r) => cell(r.knCloneEnc)),
       row('  ratio encrypted / unencrypted { dir }', (r) => ratio(med(r.knCloneEnc), med(r.knClone))),
       row("keynode clone → 'memory' (lightning-fs on fake-indexeddb), WebRTC", (r) => cell(r.memClone)),

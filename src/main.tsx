@@ -1,13 +1,16 @@
 // Page entry: connects to this browser profile's keynode — the core in the service worker, shared by
 // every tab — joins the election of the network host tab, and renders the app. Where service
 // workers are unavailable the page runs the core itself, as a plain tab keynode.
-import './platform/browser-shims.js';
+//
+// What this file imports statically is what every start loads before the app shows: the UI and the
+// RPC client, nothing more. The network host (simple-peer and its Node shims) comes after the first
+// render, and the in-page core (git, storage, crypto) only where it runs; docs/bundle-size.md has the
+// budget and how it is checked.
 import { render } from 'preact';
 import type { Keynode } from './keynode/keynode.js';
 import type { RtcImpl } from './network/byte-channel.js';
-import { startNetworkHost, type NetworkHost } from './platform/network-host/host.js';
+import type { NetworkHost } from './platform/network-host/host.js';
 import { applyUpdate, installPrompt, onUpdateReady, registerServiceWorker, requestPersistentStorage, storageEstimate } from './platform/pwa.js';
-import { checkRestore, currentStorageName, replaceWithRestored } from './platform/profile.js';
 import { connectSwKeynode, onKeynodeReplaced } from './platform/sw-rpc/client.js';
 import { App } from './ui/App.js';
 
@@ -40,7 +43,7 @@ function created(keynode: Keynode): Promise<string> {
   });
 }
 
-async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keynode: Keynode; runtime: KeynodeRuntime } | undefined> {
+async function inServiceWorker(signaling: Promise<string | undefined>): Promise<{ keynode: Keynode; runtime: KeynodeRuntime } | undefined> {
   if (!('serviceWorker' in navigator) || !window.isSecureContext) return undefined;
   try {
     const registration = await registerServiceWorker();
@@ -60,7 +63,7 @@ async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keyn
       },
     };
     // The network host logs in as this keynode: a new one has no NodeId until its first unlock.
-    void created(keynode).then((nodeId) => {
+    void Promise.all([created(keynode), import('./platform/network-host/start.js'), signaling]).then(([nodeId, { startNetworkHost }, signalingUrl]) => {
       const host = (url: string | undefined): NetworkHost => startNetworkHost({ rpc: keynode.rpc, nodeId, signalingUrl: url });
       runtime.host = host(signalingUrl);
       if (signalingUrl === undefined) {
@@ -95,8 +98,8 @@ async function inServiceWorker(signalingUrl: string | undefined): Promise<{ keyn
 }
 
 async function inPage(signalingUrl: string | undefined): Promise<{ keynode: Keynode; runtime: KeynodeRuntime }> {
-  // Loaded only here: with the core in the worker, the page never needs git or storage code.
-  const [{ createKeynodeFrom }, { openIndexedDbStorage }] = await Promise.all([import('./keynode/keynode.js'), import('./storage/index.js')]);
+  // Loaded only here: with the core in the worker, the page never needs git, storage or WebRTC code.
+  const { createKeynodeFrom, openIndexedDbStorage, checkRestore, currentStorageName, replaceWithRestored } = await import('./platform/page-core.js');
   const name = await currentStorageName();
   // One core per storage: its encrypted store assumes a single writer. A second tab waits here,
   // and says why.
@@ -140,8 +143,9 @@ async function inPage(signalingUrl: string | undefined): Promise<{ keynode: Keyn
 
 async function main(): Promise<void> {
   const root = document.getElementById('app')!;
-  const { signalingUrl } = await config();
-  const { keynode, runtime } = (await inServiceWorker(signalingUrl)) ?? (await inPage(signalingUrl));
+  // The config is needed only to go online: the worker starts meanwhile.
+  const signaling = config().then((c) => c.signalingUrl);
+  const { keynode, runtime } = (await inServiceWorker(signaling)) ?? (await inPage(await signaling));
   Object.assign(window, { keynode, keynodeRuntime: runtime });
   // The update prompt only means something when a service worker serves the app.
   const pwa = runtime.mode === 'service-worker'

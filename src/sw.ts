@@ -2,8 +2,8 @@
 // with no network, and the worker hosts this browser profile's one keynode core, shared by every
 // tab. The core is built lazily from IndexedDB on the first message and again after the browser
 // stops the worker; its network comes from the network host tab through the bridge. One static
-// bundle: `import()` is not allowed in a service worker.
-import './platform/browser-shims.js';
+// bundle: `import()` is not allowed in a service worker. It needs no Node shims: nothing it runs
+// reads Buffer or process (simple-peer, which would, is left out of its bundle: vite.config.ts).
 import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';

@@ -2,7 +2,7 @@
 // peer channel), with keynode's own fetch client and pack indexer (fetch-pack.ts). Fetch never
 // moves our refs: the vault layer checks the fast-forward (isDescendant) and moves master itself.
 // Errors from the http client are translated here so none reaches a caller raw.
-import git, { type HttpClient } from 'isomorphic-git';
+import type { HttpClient } from 'isomorphic-git';
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { reachesAncestor } from './ancestry.js';
 import { fetchPack, parseAdvert } from './fetch-pack.js';
@@ -10,7 +10,7 @@ import { isOid } from './hex.js';
 import { PREFETCH, type KeynodeHttpClient } from './http-plugin.js';
 import type { PackLimits } from './limits.js';
 import { ObjectStore } from './object-store.js';
-import { readMaster, setMaster } from './refs.js';
+import { initRepository, readMaster, setMaster } from './refs.js';
 import type { GitRepo } from './types.js';
 
 // http clients want a URL; our plugin ignores it. `.invalid` can never resolve.
@@ -60,12 +60,7 @@ async function runFetch(args: GitClientArgs): Promise<string> {
 
 /** Creates a bare repository at `gitdir` holding the remote's master, with HEAD → master. */
 export async function cloneBare(args: GitClientArgs): Promise<{ head: string }> {
-  const { fs, gitdir } = args;
-  try {
-    await git.init({ fs, dir: gitdir, gitdir, bare: true, defaultBranch: 'master' });
-  } catch (e) {
-    throw new KeynodeError('ErrorStorageCorrupt', 'A new vault repository could not be created.', { cause: e });
-  }
+  await initRepository(args);
   const head = await runFetch(args);
   await setMaster(args, head);
   return { head };

@@ -27,6 +27,24 @@ export interface UploadPackOptions {
   stats?: PackStats;
 }
 
+/**
+ * The last whole-history pack (a clone: no common commits) each object store wrote, for the next
+ * clone of the same commits: enumerating 1,000 commits' trees and writing the pack is most of the
+ * owner's part of a large clone, and its result depends only on the wants and the pack format.
+ * Objects are named by their content, so the closure of a commit never changes; a want is checked
+ * against master's current history before the kept pack is looked at, so master moving (or a
+ * rewritten history) never serves anything outside it. It lives and dies with the store, which is
+ * per repository and replaced when the repository's set of packs changes: nothing crosses vaults.
+ */
+interface KeptPack {
+  key: string;
+  chunks: Uint8Array[];
+  stats: PackStats;
+}
+const keptPacks = new WeakMap<ObjectStore, KeptPack>();
+/** Bigger packs are not kept: memory in a service worker is shared with everything else. */
+export const MAX_KEPT_PACK_BYTES = 32 * 1024 * 1024;
+
 function sideBand(channel: number, payload: Uint8Array): Uint8Array {
   const framed = new Uint8Array(payload.length + 1);
   framed[0] = channel;
@@ -92,6 +110,16 @@ export async function* uploadPack(repo: GitRepo, request: Uint8Array, opts: Uplo
   if (!sendPack) return;
 
   const band = caps.has('side-band-64k') ? SIDE_BAND_64K : caps.has('side-band') ? SIDE_BAND : 0;
+  const packOptions = { ofsDelta: caps.has('ofs-delta'), thin: caps.has('thin-pack'), chunkSize: band || 65536 };
+  const key = common.length === 0 ? `${[...req.wants].sort().join(',')} ${packOptions.ofsDelta} ${packOptions.thin} ${packOptions.chunkSize}` : undefined;
+  const kept = key === undefined ? undefined : keptPacks.get(store);
+  if (kept !== undefined && kept.key === key) {
+    if (opts.stats) Object.assign(opts.stats, kept.stats);
+    // Copies: whoever reads the stream may transfer (detach) what it is given.
+    for (const chunk of kept.chunks) yield band ? sideBand(1, chunk) : chunk.slice();
+    if (band) yield FLUSH;
+    return;
+  }
   let items: PackItem[];
   try {
     items = await enumerateObjects(store, req.wants, common);
@@ -99,13 +127,25 @@ export async function* uploadPack(repo: GitRepo, request: Uint8Array, opts: Uplo
     yield* failure(e, band);
     return;
   }
-  const pack = writePack(store, items, { ofsDelta: caps.has('ofs-delta'), thin: caps.has('thin-pack'), chunkSize: band || 65536 }, opts.stats);
+  const stats: PackStats = opts.stats ?? { objects: 0, reused: 0, thinDeltas: 0, bytes: 0 };
+  const pack = writePack(store, items, packOptions, stats);
+  // Kept only once the whole pack has been written without an error.
+  let keep: Uint8Array[] | undefined = key === undefined ? undefined : [];
+  let keptBytes = 0;
   try {
-    for await (const chunk of pack) yield band ? sideBand(1, chunk) : chunk;
+    for await (const chunk of pack) {
+      if (keep !== undefined) {
+        keptBytes += chunk.length;
+        if (keptBytes > MAX_KEPT_PACK_BYTES) keep = undefined;
+        else keep.push(chunk);
+      }
+      yield band ? sideBand(1, chunk) : keep !== undefined ? chunk.slice() : chunk;
+    }
   } catch (e) {
     yield* failure(e, band);
     return;
   }
+  if (keep !== undefined && key !== undefined) keptPacks.set(store, { key, chunks: keep, stats: { ...stats } });
   if (band) yield FLUSH;
 }
 

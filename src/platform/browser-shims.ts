@@ -1,4 +1,5 @@
-// Node globals that isomorphic-git and simple-peer read, for pages and workers. Imported first.
+// Node globals that simple-peer (and the stream and buffer packages under it) read, for the page: the
+// network host and the in-page core import this first. The service worker needs none of them.
 import { Buffer } from 'buffer';
 import process from 'process/browser.js';
 

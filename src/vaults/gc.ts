@@ -2,8 +2,8 @@
 // the commits that must survive (master), then delete only loose objects that were not marked.
 // Packed objects are never touched. Used after a write on an old version dropped later commits, and
 // when start() rolls back a vault a crash left dirty. The caller holds the vault's write lock.
-import git from 'isomorphic-git';
 import type { Repo } from './git-repo.js';
+import { readCommit, readTree } from './objects.js';
 
 /** Every object id reachable from `roots` (commits, their trees and blobs). */
 export async function markReachable(repo: Repo, roots: string[]): Promise<Set<string>> {
@@ -14,7 +14,7 @@ export async function markReachable(repo: Repo, roots: string[]): Promise<Set<st
     const oid = commits.pop()!;
     if (marked.has(oid)) continue;
     marked.add(oid);
-    const { commit } = await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache });
+    const commit = await readCommit(repo, oid);
     commits.push(...commit.parent);
     trees.push(commit.tree);
     // Walk trees as we go so memory stays bounded by the unvisited frontier.
@@ -22,7 +22,7 @@ export async function markReachable(repo: Repo, roots: string[]): Promise<Set<st
       const t = trees.pop()!;
       if (marked.has(t)) continue;
       marked.add(t);
-      const { tree } = await git.readTree({ fs: repo.fs, gitdir: repo.gitdir, oid: t, cache: repo.cache });
+      const tree = await readTree(repo, t);
       for (const e of tree) {
         if (e.type === 'tree') trees.push(e.oid);
         else marked.add(e.oid);

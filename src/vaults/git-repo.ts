@@ -1,9 +1,11 @@
-// A vault's bare git repository, through isomorphic-git plumbing only (no working tree, no index):
-// creating it with its first commit, reading and atomically moving `master`, writing commits.
-import git from 'isomorphic-git';
+// A vault's bare git repository, plumbing only (no working tree, no index): creating it with its
+// first commit, reading and atomically moving `master`, writing commits. Objects are read through
+// objects.ts and written by object-writer.ts; isomorphic-git is not involved.
 import { isKeynodeError } from '../errors.js';
 import type { GitFs } from '../storage/index.js';
+import { initRepository } from '../git/refs.js';
 import { serializeCommit, writeObject } from './object-writer.js';
+import { readCommit } from './objects.js';
 
 export const MASTER = 'refs/heads/master';
 /** The empty tree's id is fixed by git. */
@@ -13,7 +15,7 @@ export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 export interface Repo {
   fs: GitFs;
   gitdir: string;
-  /** isomorphic-git's cache: without it each readCommit re-reads the packs (57 ms against 0.6 ms). */
+  /** Holds the vault's object store (src/git/object-store.ts): without it every read re-loads the packs. */
   cache: object;
 }
 
@@ -24,7 +26,7 @@ export interface Author {
 }
 
 export async function initBare(repo: Repo): Promise<void> {
-  await git.init({ fs: repo.fs, gitdir: repo.gitdir, bare: true, defaultBranch: 'master' });
+  await initRepository(repo);
 }
 
 export function writeCommit(
@@ -55,8 +57,12 @@ export async function readMaster(repo: Repo): Promise<string | undefined> {
     // Otherwise fall through to the packed refs.
   }
   try {
-    const oid = await git.resolveRef({ fs: repo.fs, gitdir: repo.gitdir, ref: MASTER });
-    return /^[0-9a-f]{40}$/.test(oid) ? oid : undefined;
+    const packed = String(await repo.fs.promises.readFile(`${repo.gitdir}/packed-refs`, 'utf8'));
+    for (const line of packed.split('\n')) {
+      const [oid, ref] = line.trim().split(' ');
+      if (ref === MASTER && oid !== undefined && /^[0-9a-f]{40}$/.test(oid)) return oid;
+    }
+    return undefined;
   } catch (e) {
     if (isKeynodeError(e)) throw e;
     return undefined;
@@ -66,7 +72,7 @@ export async function readMaster(repo: Repo): Promise<string | undefined> {
 /** Whether `oid` names a commit whose object can be read. */
 export async function isReadableCommit(repo: Repo, oid: string): Promise<boolean> {
   try {
-    await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache });
+    await readCommit(repo, oid);
     return true;
   } catch {
     return false;
@@ -76,7 +82,7 @@ export async function isReadableCommit(repo: Repo, oid: string): Promise<boolean
 /**
  * Moves master with one atomic step: the new value is written to a side file and renamed over the
  * ref, so a crash leaves either the old or the new value, never a torn one (a plain write truncates
- * first). Falls back to isomorphic-git's writeRef on a filesystem without rename.
+ * first). Falls back to a plain write on a filesystem without rename.
  */
 export async function writeMaster(repo: Repo, oid: string): Promise<void> {
   const refPath = `${repo.gitdir}/${MASTER}`;
@@ -88,7 +94,7 @@ export async function writeMaster(repo: Repo, oid: string): Promise<void> {
   }
   const rename = repo.fs.promises.rename;
   if (rename === undefined) {
-    await git.writeRef({ fs: repo.fs, gitdir: repo.gitdir, ref: MASTER, value: oid, force: true });
+    await repo.fs.promises.writeFile(refPath, `${oid}\n`, 'utf8');
     return;
   }
   const tmp = `${refPath}.lock`;
@@ -97,6 +103,5 @@ export async function writeMaster(repo: Repo, oid: string): Promise<void> {
 }
 
 export async function readTreeOfCommit(repo: Repo, commit: string): Promise<string> {
-  const { commit: c } = await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid: commit, cache: repo.cache });
-  return c.tree;
+  return (await readCommit(repo, commit)).tree;
 }

@@ -1,9 +1,9 @@
 // Vault history: parsing the refs `version` and `log` accept, the reachability rule for checking
 // out old versions, and reading the log newest first.
-import git from 'isomorphic-git';
 import { KeynodeError } from '../errors.js';
 import type { LogEntry } from '../types.js';
 import type { Repo } from './git-repo.js';
+import { isDescendent, readCommit } from './objects.js';
 
 /** 'last' / 'HEAD' → master; otherwise a 40-hex commit id (any case), else ErrorVaultReferenceInvalid. */
 export function parseRef(ref: unknown): 'last' | string {
@@ -17,11 +17,11 @@ export function parseRef(ref: unknown): 'last' | string {
 export async function isInHistory(repo: Repo, master: string, commit: string): Promise<boolean> {
   if (commit === master) return true;
   try {
-    await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid: commit, cache: repo.cache });
+    await readCommit(repo, commit);
   } catch {
     return false;
   }
-  return git.isDescendent({ fs: repo.fs, gitdir: repo.gitdir, oid: master, ancestor: commit, depth: -1, cache: repo.cache });
+  return isDescendent(repo, master, commit);
 }
 
 export function missingRef(ref: string): KeynodeError {
@@ -33,7 +33,7 @@ export async function readLog(repo: Repo, from: string, limit: number | undefine
   const out: LogEntry[] = [];
   let oid: string | undefined = from;
   while (oid !== undefined && (limit === undefined || out.length < limit)) {
-    const { commit } = await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache });
+    const commit = await readCommit(repo, oid);
     out.push({
       commitId: oid,
       parents: commit.parent,

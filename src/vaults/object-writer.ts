@@ -6,7 +6,7 @@
 // new one is unreachable and swept by crash recovery.
 import { deflate } from 'pako';
 import { sha1 } from '@noble/hashes/legacy.js';
-import type { TreeEntry } from 'isomorphic-git';
+import type { TreeEntry } from './objects.js';
 import { concatBytes } from '../keys/crypto.js';
 import type { Repo } from './git-repo.js';
 

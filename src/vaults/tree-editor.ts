@@ -3,10 +3,10 @@
 // bottom-up (cost grows with path depth, not with the number of secrets). Every check happens
 // before anything is written, so a batch that fails validation writes nothing. Reads use the same
 // lazy walk. The thrown errors are the Secrets API's codes, since this is what decides them.
-import git, { type TreeEntry } from 'isomorphic-git';
 import { KeynodeError } from '../errors.js';
 import { EMPTY_TREE, type Repo } from './git-repo.js';
 import { objectId, serializeTree, writeObject } from './object-writer.js';
+import { readBlob, readTree, type TreeEntry } from './objects.js';
 
 const FILE_MODE = '100644';
 const DIR_MODE = '040000';
@@ -72,7 +72,7 @@ export class TreeEditor {
   private readEntries(oid: string): Promise<TreeEntry[]> {
     let entries = this.stored.get(oid);
     if (entries === undefined) {
-      entries = git.readTree({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid, cache: this.repo.cache }).then((r) => r.tree);
+      entries = readTree(this.repo, oid);
       this.stored.set(oid, entries);
     }
     return entries;
@@ -117,8 +117,7 @@ export class TreeEditor {
     if (node === undefined) throw new KeynodeError('ErrorSecretsSecretUndefined', `There is no secret "${show(parts)}".`);
     if (node.kind === 'dir') throw new KeynodeError('ErrorSecretsIsDirectory', `"${show(parts)}" is a directory, not a secret.`);
     if (node.content !== undefined) return node.content;
-    const { blob } = await git.readBlob({ fs: this.repo.fs, gitdir: this.repo.gitdir, oid: node.oid, cache: this.repo.cache });
-    return blob;
+    return readBlob(this.repo, node.oid);
   }
 
   async list(parts: string[]): Promise<Array<{ name: string; type: 'file' | 'directory' }>> {

@@ -6,9 +6,9 @@
 // one a file to read and decrypt), so the trees of the last walk are also kept in one file in the
 // repository (`keynode-trees.json`, encrypted like every vault file): after an unlock, the first walk
 // reads that file and only what changed since.
-import git, { type TreeEntry } from 'isomorphic-git';
 import type { Repo } from './git-repo.js';
 import { readTreeOfCommit } from './git-repo.js';
+import { readCommit, readTree, type TreeEntry } from './objects.js';
 
 /** Folder trees by id. Git objects never change, so entries stay valid for as long as the cache lives. */
 export type TreeCache = Map<string, TreeEntry[]>;
@@ -23,7 +23,7 @@ const TREES_FILE = 'keynode-trees.json';
 async function entriesOf(repo: Repo, oid: string, cache: TreeCache): Promise<TreeEntry[]> {
   let entries = cache.get(oid);
   if (entries === undefined) {
-    entries = (await git.readTree({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache })).tree;
+    entries = await readTree(repo, oid);
     cache.set(oid, entries);
   }
   return entries;
@@ -64,7 +64,7 @@ export async function reachableBlobs(repo: Repo, commit: string, cache: TreeCach
   const queue = [commit];
   while (queue.length > 0) {
     const oid = queue.pop()!;
-    const { commit: c } = await git.readCommit({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache });
+    const c = await readCommit(repo, oid);
     await walk(c.tree);
     for (const parent of c.parent) {
       if (!seenCommits.has(parent)) {

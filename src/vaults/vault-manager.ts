@@ -6,7 +6,6 @@
 // Commit protocol (docs/spec.md §1.7): dirty marker in its own kv transaction → write objects → move master
 // with one atomic ref write → flush the fs → clear the marker. start() rolls back whatever a crash
 // interrupted. Git I/O never happens inside a kv transaction (IndexedDB would auto-commit).
-import git from 'isomorphic-git';
 import { KeynodeError, isKeynodeError, wrapError } from '../errors.js';
 import { generateVaultId, isVaultId, type VaultId } from '../ids/index.js';
 import type { Storage, Tx } from '../storage/index.js';
@@ -14,6 +13,8 @@ import { silentLogger, type LogEntry, type Logger, type VaultListItem } from '..
 import { RWLock } from '../utils/lock.js';
 import { copyTree, mkdirp, removeTree } from './fs-utils.js';
 import { sweepUnreachable } from './gc.js';
+import { writeObject } from './object-writer.js';
+import { isDescendent } from './objects.js';
 import { initBare, isReadableCommit, readMaster, readTreeOfCommit, writeCommit, writeMaster, type Repo } from './git-repo.js';
 import { isInHistory, missingRef, parseRef, readLog } from './history.js';
 import * as store from './meta-store.js';
@@ -115,7 +116,7 @@ export class VaultManager {
     });
     await this.finishCreating(vaultId, async (repo) => {
       await initBare(repo);
-      const tree = await git.writeTree({ fs: repo.fs, gitdir: repo.gitdir, tree: [] });
+      const tree = await writeObject(repo, 'tree', new Uint8Array(0));
       // The VaultId in the body makes every vault's first commit unique (Polykey B13).
       const message = `Initial Commit\n\nVault-Id: ${vaultId}\n`;
       const commit = await writeCommit(repo, { tree, parents: [], author: this.author(), message });
@@ -381,9 +382,7 @@ export class VaultManager {
         return { from: master, to: master };
       }
       // A missing or unreadable newHead counts as not fast-forwarding.
-      const fastForwards = await git
-        .isDescendent({ fs: repo.fs, gitdir: repo.gitdir, oid: newHead, ancestor: master, depth: -1, cache: repo.cache })
-        .catch(() => false);
+      const fastForwards = await isDescendent(repo, newHead, master).catch(() => false);
       if (!fastForwards) {
         throw new KeynodeError('ErrorVaultsMergeConflict', 'The remote history has diverged from this vault (it does not fast-forward); nothing was changed.');
       }

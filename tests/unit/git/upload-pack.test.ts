@@ -181,6 +181,41 @@ describe('uploadPack cost', () => {
     }
   }
 
+  it('a clone of the same commit again is the kept pack, byte for byte, with no object read; a moved master is packed anew', async () => {
+    const repo = await newRepo();
+    const first = await commitAll(repo, secrets(40));
+    const clone = [`want ${first} ${CAPS}`, null, 'done'];
+    const cold = await counted(repo, clone);
+    expect(cold.reads).toBeGreaterThan(40);
+    const warm = await counted(repo, clone);
+    expect(warm.reads).toBe(0);
+    expect(warm.r.pack).toEqual(cold.r.pack);
+    expect(warm.r.flushed).toBe(true);
+
+    // master moves: the new commit's pack carries its new objects, and is what a fresh store builds.
+    const second = await commitAll(repo, { ...secrets(40), 'env0/new-secret': 'after the kept pack' });
+    const moved = await run(repo, [`want ${second} ${CAPS}`, null, 'done']);
+    const fresh = await run({ ...repo, cache: {} }, [`want ${second} ${CAPS}`, null, 'done']);
+    expect(moved.pack).toEqual(fresh.pack);
+    expect(objectCount(moved.pack)).toBe(objectCount(cold.r.pack) + 4); // commit, root tree, env0's tree, the blob
+    // The older commit is still in master's history: served, and still only its own objects.
+    expect((await run(repo, clone)).pack).toEqual(cold.r.pack);
+  });
+
+  it('keeps packs per vault: another repository sharing the cache gets its own objects', async () => {
+    const a = await newRepo();
+    const b = { ...(await newRepo()), cache: a.cache };
+    const headA = await commitAll(a, { secret: 'of vault a' });
+    const headB = await commitAll(b, { secret: 'of vault b' });
+    const packA = (await run(a, [`want ${headA} ${CAPS}`, null, 'done'])).pack;
+    const packB = (await run(b, [`want ${headB} ${CAPS}`, null, 'done'])).pack;
+    expect(packB).not.toEqual(packA);
+    expect((await run(b, [`want ${headB} ${CAPS}`, null, 'done'])).pack).toEqual(packB);
+    // A want from another vault is refused, kept pack or not.
+    const refused = await run(b, [`want ${headA} ${CAPS}`, null, 'done']).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'ErrorGitProtocol' });
+  });
+
   it('thousands of repeated wants and haves cost what the distinct ones cost: one walk of the history', async () => {
     const repo = await newRepo();
     const commits: string[] = [];

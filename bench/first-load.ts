@@ -1,0 +1,78 @@
+// First load of the built app, side by side for one or more builds in the same run (issue 13):
+// a fresh browser profile opens the app and the time until `window.keynode` answers is taken
+// (navigation → service worker installed and active → core built → RPC connected), then the same
+// tab reloads, now served by the worker. Runs are interleaved build by build, so a burst of load
+// from elsewhere hits all of them. Prints min / median and the page's own marks.
+//
+//   npx tsx bench/first-load.ts dist                  # one build
+//   npx tsx bench/first-load.ts old-dist dist --runs 7
+import * as path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { serveApp, type AppServer } from '../scripts/serve-app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+interface Sample {
+  readyMs: number;
+  marks: Record<string, number>;
+  reloadMs: number;
+}
+
+async function sample(browser: Browser, server: AppServer): Promise<Sample> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const ready = () => page.waitForFunction(() => (window as { keynode?: unknown }).keynode !== undefined, undefined, { timeout: 60_000, polling: 10 });
+    let t = performance.now();
+    await page.goto(server.url);
+    await ready();
+    const readyMs = performance.now() - t;
+    const marks = Object.fromEntries(
+      await page.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, Math.round(m.startTime)] as const)),
+    ) as Record<string, number>;
+    t = performance.now();
+    await page.reload();
+    await ready();
+    return { readyMs, marks, reloadMs: performance.now() - t };
+  } finally {
+    await context.close();
+  }
+}
+
+const stat = (xs: number[]): string => {
+  const s = [...xs].sort((a, b) => a - b);
+  return `${Math.round(s[0]!)} / ${Math.round(s[Math.floor((s.length - 1) / 2)]!)} ms`;
+};
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const runsAt = args.indexOf('--runs');
+  const runs = runsAt >= 0 ? Number(args.splice(runsAt, 2)[1]) : 5;
+  const dirs = args.length > 0 ? args : ['dist'];
+  const servers = await Promise.all(dirs.map((d) => serveApp(path.resolve(d))));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  const results: Sample[][] = dirs.map(() => []);
+  try {
+    // One warm-up per build (disk cache of the server's files, Chromium's first start).
+    for (const server of servers) await sample(browser, server);
+    for (let i = 0; i < runs; i++) {
+      for (let b = 0; b < dirs.length; b++) {
+        console.error(`first load: ${dirs[b]} run ${i + 1} of ${runs}`);
+        results[b]!.push(await sample(browser, servers[b]!));
+      }
+    }
+  } finally {
+    await browser.close();
+    await Promise.all(servers.map((s) => s.close()));
+  }
+  const markNames = [...new Set(results.flatMap((r) => r.flatMap((s) => Object.keys(s.marks))))];
+  console.log(`| first load, fresh profile (min / median of ${runs}) | ${dirs.join(' | ')} |`);
+  console.log(`|---|${dirs.map(() => '---').join('|')}|`);
+  console.log(`| navigation → \`window.keynode\` answers | ${results.map((r) => stat(r.map((s) => s.readyMs))).join(' | ')} |`);
+  for (const name of markNames) {
+    console.log(`| mark \`${name}\` (since navigation) | ${results.map((r) => stat(r.map((s) => s.marks[name] ?? NaN))).join(' | ')} |`);
+  }
+  console.log(`| reload, served by the worker → \`window.keynode\` | ${results.map((r) => stat(r.map((s) => s.reloadMs))).join(' | ')} |`);
+}
+
+await main();
