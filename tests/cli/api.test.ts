@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeNodeId } from '../../src/ids/index.js';
+import { publicKeyOf } from '../utils/ed25519.js';
 import { cli, PASSPHRASE, snapshot, tempDir } from './helpers.js';
 
 const base = tempDir();
@@ -15,7 +16,7 @@ async function json(args: string[], extra: Record<string, string> = {}): Promise
   return JSON.parse(run.stdout);
 }
 /** A NodeId no keynode answers to. */
-const stranger = encodeNodeId(new Uint8Array(32).fill(7));
+const stranger = encodeNodeId(publicKeyOf(new Uint8Array(32).fill(7)));
 let nodeId = '';
 let recoveryCode = '';
 
@@ -31,6 +32,14 @@ describe('command line: what the API had', () => {
     expect(await json(['network', 'status'])).toEqual({ signaling: 'offline', peers: [] });
     expect(await json(['gestalts', 'get', nodeId])).toEqual({ nodes: [nodeId] });
     expect(await json(['notifications', 'requests'])).toEqual([]);
+  });
+
+  it('gestalts unlink: a keynode not linked with this one is refused plainly (usage, 64) and nothing changes', async () => {
+    const before = snapshot(dir);
+    const run = await cli(['--format', 'json', 'gestalts', 'unlink', stranger], { env });
+    expect(run.code).toBe(64);
+    expect(JSON.parse(run.stderr)).toMatchObject({ error: { code: 'ErrorInvalidArgument', message: `${stranger} is not linked with this browser.` } });
+    expect(snapshot(dir)).toEqual(before);
   });
 
   it('queued pulls: queue, list, cancel', async () => {
