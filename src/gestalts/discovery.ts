@@ -121,7 +121,11 @@ async function reconcile(ctx: ClaimContext, tx: Tx, a: NodeId, b: NodeId): Promi
     const cutOff: NodeId[] = [];
     if (fromA?.state === 'revoked') cutOff.push(b);
     if (fromB?.state === 'revoked') cutOff.push(a);
-    await ctx.graph.unlinkNodeAndNode(tx, a, b, cutOff);
+    const cut = await ctx.graph.unlinkNodeAndNode(tx, a, b, cutOff);
+    // A part cut off was known here only as members of that gestalt and now holds nothing: it is
+    // forgotten, a stranger again (the ends' words stay, so it cannot link back by itself). Our own
+    // part is never forgotten: it keeps its empty record.
+    if (!cut.includes(ctx.identity.nodeId)) for (const nodeId of cut) await ctx.graph.unsetNode(tx, nodeId);
     return 'removed';
   }
   return undefined;

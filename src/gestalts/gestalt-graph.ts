@@ -94,29 +94,31 @@ export class GestaltGraph {
   /**
    * Removes the link; if that splits the gestalt, a's part gets its own copy of the record. The ends
    * named in `cutOff` (a revoked link's removed end, or both) instead leave with their part on a
-   * fresh empty record: they keep nothing the gestalt was given.
+   * fresh empty record: they keep nothing the gestalt was given. Returns the nodes cut off.
    */
-  async unlinkNodeAndNode(tx: Tx, a: NodeId, b: NodeId, cutOff: readonly NodeId[] = []): Promise<void> {
+  async unlinkNodeAndNode(tx: Tx, a: NodeId, b: NodeId, cutOff: readonly NodeId[] = []): Promise<NodeId[]> {
     const ka = nodeKey(a);
     const kb = nodeKey(b);
     const key = linkKey(ka, kb);
-    if ((await tx.get('gestalts', LINK + key)) === undefined) return;
+    if ((await tx.get('gestalts', LINK + key)) === undefined) return [];
     await tx.delete('gestalts', LINK + key);
     await tx.delete('gestalts', ADJ + ka + '/' + kb);
     await tx.delete('gestalts', ADJ + kb + '/' + ka);
     const partA = (await this.getGestalt(tx, a)) ?? [a];
-    if (partA.includes(b)) return;
+    if (partA.includes(b)) return [];
     const perm = await this.acl.getNodePerm(tx, a);
-    if (perm === undefined) return;
+    if (perm === undefined) return [];
     const cutA = cutOff.includes(a);
     const cutB = cutOff.includes(b);
     if (!cutA && !cutB) {
       await this.acl.setNodesPerm(tx, partA, perm);
-      return;
+      return [];
     }
-    // The part that is not cut off keeps the record it had; the other gets an empty one.
+    // The part that is not cut off keeps the record it had; a part cut off gets an empty one.
+    const partB = (await this.getGestalt(tx, b)) ?? [b];
     if (cutA) await this.acl.setNodesPerm(tx, partA, emptyPermission());
-    if (cutB) await this.acl.setNodesPerm(tx, (await this.getGestalt(tx, b)) ?? [b], emptyPermission());
+    if (cutB) await this.acl.setNodesPerm(tx, partB, emptyPermission());
+    return [...(cutA ? partA : []), ...(cutB ? partB : [])];
   }
 
   /** The nodes linked directly with `nodeId` in this graph. */
