@@ -1,5 +1,5 @@
 // Verifies a whole sigchain fetched from a peer (or read back from storage). The chain as a whole must
-// be intact — every claim signed by its owner, seq counting 1, 2, 3…, each prevDigest the hash of the
+// be intact — every claim signed by its owner (first), seq counting 1, 2, 3…, each prevDigest the hash of the
 // claim before, within the length and byte bounds — or it is rejected outright (ErrorSigchainInvalid).
 // Individual ClaimLinkNodes that are not doubly signed, or do not have the owner at one end, are
 // dropped: never trusted, never thrown. A ClaimUnlinkNode is held to more: the owner must be its iss
@@ -7,6 +7,7 @@
 // and seq); anything else is a forged or confused revocation and the whole chain is refused, since the
 // owner signed it. Async only because Ed25519 verification in WebCrypto is.
 import type { NodeId } from '../ids/index.js';
+import { base64urlDecode, utf8 } from '../keys/crypto.js';
 import { verifiedSigners } from '../keys/token.js';
 import type { ClaimLinkNodeToken, SignedClaim, VerifiedClaim } from './types.js';
 import { checkClaim, claimDigest, isClaimLinkNode, isClaimUnlinkNode, sigchainInvalid } from './utils.js';
@@ -44,6 +45,9 @@ export async function verifySigchain(owner: NodeId, claims: unknown): Promise<Ve
     }
     const signers = await verifiedSigners(token);
     if (!signers.has(owner)) throw sigchainInvalid(`Claim ${seq} of the sigchain is not signed by its owner.`, { seq });
+    // The owner signs each claim of its chain first. Both copies of a link carry both signatures;
+    // this is what tells ours from the other end's, so the other's copy never passes as our chain.
+    if (firstSigner(token) !== owner) throw sigchainInvalid(`Claim ${seq} of the sigchain was not first signed by its owner.`, { seq });
     previous = token;
     if (isClaimLinkNode(token)) {
       const { iss, sub } = token.payload;
@@ -63,6 +67,15 @@ export async function verifySigchain(owner: NodeId, claims: unknown): Promise<Ve
     }
   }
   return out;
+}
+
+function firstSigner(token: SignedClaim): string | undefined {
+  try {
+    const header = JSON.parse(utf8.decode(base64urlDecode(token.signatures[0]!.protected))) as { kid?: unknown };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a chain says of one other keynode, by its last word on it: linked (with the proof) or revoked. */
