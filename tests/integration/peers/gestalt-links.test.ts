@@ -157,6 +157,31 @@ describe('a restored keynode gets its links back', () => {
   });
 });
 
+describe('a restored keynode asks for its chain back', () => {
+  it('when no linked keynode saw it come online, discovering one gives the restored keynode its chain back (sigchain.copy)', async () => {
+    const own = await Net.start();
+    try {
+      const [laptop, phone] = await Promise.all([own.node('laptop'), own.node('phone')]);
+      await link(laptop, phone);
+      const code = laptop.recoveryCode!;
+      await laptop.stop();
+      // A fresh signaling server remembers nobody's contacts, so the phone never hears the restored
+      // laptop log in and offers nothing: the restored laptop has to ask.
+      await own.stopServer();
+      await own.startServerAgain();
+      const restored = await own.node('laptop-restored', { recoveryCode: code });
+      expect((await restored.gestalts.get(restored.nodeId)).nodes).toEqual([restored.nodeId]);
+      // Until the phone has logged in to the new server, it cannot be reached.
+      await eventually(async () => (await restored.gestalts.discover(phone.nodeId).then(() => true, () => false)) || undefined, 200);
+      expect((await restored.gestalts.get(restored.nodeId)).nodes).toEqual(sorted([restored.nodeId, phone.nodeId]));
+      // Its own chain holds the link again: it can revoke it.
+      await restored.gestalts.unlink(phone.nodeId);
+    } finally {
+      await own.stopAll();
+    }
+  });
+});
+
 // ---- hostile chains ------------------------------------------------------------------------------
 
 /** A chain of claims signed by `signers[i]` (default: the raw peer), hash-chained as a real one. */
