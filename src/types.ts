@@ -96,6 +96,8 @@ export interface Gestalts {
   invite(nodeId: string): Promise<void>;
   claim(nodeId: string): Promise<void>;
   discover(nodeId: string): Promise<void>;
+  /** Revokes this keynode's link with `nodeId` (either end of a link may): its part of the gestalt leaves with nothing (docs/gestalts.md). */
+  unlink(nodeId: string): Promise<void>;
   get(nodeId: string): Promise<{ nodes: string[] }>;
   list(): Promise<Array<{ nodes: string[]; actions: GestaltAction[] }>>;
 }

@@ -11,6 +11,7 @@
 // Steps 1–2 write nothing; a step that refuses its input changes nothing on its side. The one window
 // no two-party protocol closes: if step 4 refuses after step 3 committed, X holds a link that Y did
 // sign (Y consented in step 2); Y converges when it discovers X's chain (applyDiscoveredSigchain).
+// Either end may later revoke the link alone (revokeLink): a ClaimUnlinkNode on its own chain.
 import { KeynodeError } from '../errors.js';
 import type { ACL } from '../acl/acl.js';
 import type { NodeId } from '../ids/index.js';
@@ -18,8 +19,9 @@ import { addSignature, signToken, verifiedSigners, type Signer } from '../keys/t
 import type { Sigchain } from '../sigchain/sigchain.js';
 import type { ClaimLinkNodeToken, SignedClaim } from '../sigchain/types.js';
 import { checkClaimShape, isClaimLinkNode, sigchainInvalid } from '../sigchain/utils.js';
-import { verifySigchain } from '../sigchain/verify.js';
+import { linkStates, verifySigchain } from '../sigchain/verify.js';
 import type { KV, Tx } from '../storage/kv.js';
+import { applyChain, recordOwnLink, recordOwnRevocation } from './discovery.js';
 import type { GestaltGraph } from './gestalt-graph.js';
 
 export interface ClaimContext {
@@ -107,6 +109,7 @@ export async function completeClaim(ctx: ClaimContext, y: NodeId, reply: unknown
   await ctx.kv.write(async (tx) => {
     await ctx.sigchain.appendVerified(tx, verified);
     await ctx.graph.linkNodeAndNode(tx, x, y, own);
+    await recordOwnLink(tx, x, y, own);
   });
   return doublySigned;
 }
@@ -121,25 +124,48 @@ export async function finishClaim(ctx: ClaimContext, authenticatedX: NodeId, val
     await requireClaimPermission(ctx, tx, authenticatedX);
     await ctx.sigchain.appendVerified(tx, verified);
     await ctx.graph.linkNodeAndNode(tx, authenticatedX, y, token);
+    await recordOwnLink(tx, y, authenticatedX, token);
   });
 }
 
 /**
- * Discovery: verifies another keynode's whole chain and links every node a doubly-signed ClaimLinkNode
- * on it proves. A broken chain links nothing (ErrorSigchainInvalid); a half-signed link is dropped.
- * Returns the links that were new.
+ * Unlinking: revokes this keynode's link with `other` by a ClaimUnlinkNode on its own chain, naming
+ * the link claim it revokes, and splits the gestalt here at once: `other`'s part leaves with an
+ * empty permission record. Other keynodes apply it when they discover this chain.
+ */
+export async function revokeLink(ctx: ClaimContext, other: NodeId): Promise<void> {
+  const self = ctx.identity.nodeId;
+  if (other === self) throw new KeynodeError('ErrorInvalidArgument', 'A keynode cannot unlink itself; remove it from one of your other browsers.');
+  const state = linkStates(await verifySigchain(self, await ctx.sigchain.claims())).get(other);
+  if (state?.state !== 'linked') {
+    const member = await ctx.kv.read(async (tx) => (await ctx.graph.getGestalt(tx, self))?.includes(other) ?? false);
+    throw new KeynodeError(
+      'ErrorInvalidArgument',
+      member
+        ? `This browser did not link with ${other} itself: remove it from the browser it was linked with.`
+        : `${other} is not linked with this browser.`,
+      { data: { nodeId: other } },
+    );
+  }
+  const payload = await ctx.sigchain.prepare({
+    typ: 'ClaimUnlinkNode' as const,
+    iss: self,
+    sub: other,
+    linkJti: state.claim.payload.jti,
+    linkSeq: state.seq,
+  });
+  const verified = await ctx.sigchain.verifyForAppend(await signToken(payload, ctx.identity));
+  await ctx.kv.write(async (tx) => {
+    await ctx.sigchain.appendVerified(tx, verified);
+    await recordOwnRevocation(ctx, tx, other, payload.seq);
+  });
+}
+
+/**
+ * Discovery of one chain: verifies it whole, links every node a doubly-signed ClaimLinkNode on it
+ * proves and takes down every link it revokes (discovery.ts). A broken chain changes nothing
+ * (ErrorSigchainInvalid); a half-signed link is dropped. Returns the links that were new.
  */
 export async function applyDiscoveredSigchain(ctx: ClaimContext, nodeId: NodeId, claims: unknown): Promise<DiscoveredLink[]> {
-  const verified = await verifySigchain(nodeId, claims);
-  const links = verified.filter((c) => c.linked !== undefined && isClaimLinkNode(c.token));
-  return ctx.kv.write(async (tx) => {
-    const added: DiscoveredLink[] = [];
-    for (const claim of links) {
-      const other = claim.linked!;
-      if ((await ctx.graph.getLink(tx, nodeId, other)) !== undefined) continue;
-      await ctx.graph.linkNodeAndNode(tx, nodeId, other, claim.token as ClaimLinkNodeToken);
-      added.push({ a: nodeId, b: other });
-    }
-    return added;
-  });
+  return (await applyChain(ctx, nodeId, claims)).added;
 }

@@ -4,7 +4,9 @@
 //   link:   every node of both gestalts ends on one record holding the union (fixes Polykey's B1,
 //           which re-points only the first side); a new node simply joins, so it inherits every share.
 //   unlink: if the gestalt splits, the first node's part gets its own COPY, read inside the same
-//           transaction (fixes B10), and the two parts change independently from then on.
+//           transaction (fixes B10), and the two parts change independently from then on — unless
+//           the link was revoked (docs/gestalts.md): then the part holding the removed end gets a
+//           fresh empty record, so a removed browser keeps nothing the gestalt was given.
 // Callers verify claim signatures before linking; this file checks only that the claim names the ends.
 //
 // Storage in the `gestalts` store:
@@ -89,19 +91,44 @@ export class GestaltGraph {
     else await this.acl.joinNodePerm(tx, target, everyone, union);
   }
 
-  /** Removes the link; if that splits the gestalt, a's part gets its own copy of the record. */
-  async unlinkNodeAndNode(tx: Tx, a: NodeId, b: NodeId): Promise<void> {
+  /**
+   * Removes the link; if that splits the gestalt, a's part gets its own copy of the record. The ends
+   * named in `cutOff` (a revoked link's removed end, or both) instead leave with their part on a
+   * fresh empty record: they keep nothing the gestalt was given. Returns the nodes cut off.
+   */
+  async unlinkNodeAndNode(tx: Tx, a: NodeId, b: NodeId, cutOff: readonly NodeId[] = []): Promise<NodeId[]> {
     const ka = nodeKey(a);
     const kb = nodeKey(b);
     const key = linkKey(ka, kb);
-    if ((await tx.get('gestalts', LINK + key)) === undefined) return;
+    if ((await tx.get('gestalts', LINK + key)) === undefined) return [];
     await tx.delete('gestalts', LINK + key);
     await tx.delete('gestalts', ADJ + ka + '/' + kb);
     await tx.delete('gestalts', ADJ + kb + '/' + ka);
     const partA = (await this.getGestalt(tx, a)) ?? [a];
-    if (partA.includes(b)) return;
+    if (partA.includes(b)) return [];
     const perm = await this.acl.getNodePerm(tx, a);
-    if (perm !== undefined) await this.acl.setNodesPerm(tx, partA, perm);
+    if (perm === undefined) return [];
+    const cutA = cutOff.includes(a);
+    const cutB = cutOff.includes(b);
+    if (!cutA && !cutB) {
+      await this.acl.setNodesPerm(tx, partA, perm);
+      return [];
+    }
+    // The part that is not cut off keeps the record it had; a part cut off gets an empty one.
+    const partB = (await this.getGestalt(tx, b)) ?? [b];
+    if (cutA) await this.acl.setNodesPerm(tx, partA, emptyPermission());
+    if (cutB) await this.acl.setNodesPerm(tx, partB, emptyPermission());
+    return [...(cutA ? partA : []), ...(cutB ? partB : [])];
+  }
+
+  /** The nodes linked directly with `nodeId` in this graph. */
+  async neighbourNodes(tx: Tx, nodeId: NodeId): Promise<NodeId[]> {
+    const out: NodeId[] = [];
+    for (const key of await this.neighbours(tx, nodeKey(nodeId))) {
+      const id = parseGestaltKey(key);
+      if (id[0] === 'node') out.push(id[1]);
+    }
+    return out;
   }
 
   /** The nodes of the node's gestalt (BFS), or undefined when the node is not in the graph. */

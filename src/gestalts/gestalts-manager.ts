@@ -2,7 +2,7 @@
 // the claim protocol's steps as methods. It is the thin checked surface over the transaction-level
 // ACL and graph: every NodeId and action is validated before anything is written, so bad input
 // changes nothing. invite/claim/discover need the network; the composition root builds them from
-// grantClaim, the claim steps and applyDiscoveredSigchain.
+// grantClaim, the claim steps and applyChain. unlink is local: it revokes our own link claim.
 //
 // Our own keynode is a vertex of our own graph from start() on, in its own gestalt (as Polykey keeps
 // it): links we claim join other keynodes to OUR gestalt, and that gestalt's record is what our own
@@ -16,10 +16,12 @@ import { assertNodeId, type NodeId } from '../ids/index.js';
 import type { Signer } from '../keys/token.js';
 import type { Sigchain } from '../sigchain/sigchain.js';
 import type { ClaimLinkNodeToken, SignedClaim } from '../sigchain/types.js';
+import { linkStates, verifySigchain } from '../sigchain/verify.js';
 import type { KV, Tx } from '../storage/kv.js';
 import type { GestaltAction, Gestalts } from '../types.js';
 import * as protocol from './claim-protocol.js';
 import type { ClaimReply, DiscoveredLink } from './claim-protocol.js';
+import { applyChain, applyOwnChain, storedChain, type AppliedChain } from './discovery.js';
 import type { GestaltGraph } from './gestalt-graph.js';
 
 export interface GestaltsManagerOptions {
@@ -37,11 +39,12 @@ export interface GestaltListItem {
   own: boolean;
 }
 
-export type LocalGestalts = Pick<Gestalts, 'trust' | 'untrust' | 'allow' | 'disallow' | 'permissions' | 'get' | 'list'>;
+export type LocalGestalts = Pick<Gestalts, 'trust' | 'untrust' | 'allow' | 'disallow' | 'permissions' | 'get' | 'list' | 'unlink'>;
 
 export class GestaltsManager implements LocalGestalts {
   readonly nodeId: NodeId;
   private readonly ctx: protocol.ClaimContext;
+  private readonly adoptedListeners: Array<(links: NodeId[]) => void> = [];
 
   constructor(private readonly options: GestaltsManagerOptions) {
     this.nodeId = options.identity.nodeId;
@@ -155,6 +158,66 @@ export class GestaltsManager implements LocalGestalts {
 
   async applyDiscoveredSigchain(nodeId: string, claims: unknown): Promise<DiscoveredLink[]> {
     return protocol.applyDiscoveredSigchain(this.ctx, assertNodeId(nodeId), claims);
+  }
+
+  /** One step of discovery: `nodeId`'s chain, fetched from it, applied to the graph (discovery.ts). */
+  async applyChain(nodeId: NodeId, claims: unknown): Promise<AppliedChain> {
+    return nodeId === this.nodeId ? applyOwnChain(this.ctx) : applyChain(this.ctx, nodeId, claims);
+  }
+
+  /** Revokes our link with `nodeId` (a ClaimUnlinkNode on our chain); its part of the gestalt is cut off here at once. */
+  async unlink(nodeId: string): Promise<void> {
+    await protocol.revokeLink(this.ctx, assertNodeId(nodeId));
+  }
+
+  /** The keynodes linked directly with `nodeId` in our graph. */
+  async neighbours(nodeId: NodeId): Promise<NodeId[]> {
+    return this.options.kv.read((tx) => this.options.graph.neighbourNodes(tx, nodeId));
+  }
+
+  /** Our own other browsers: the members of our gestalt but us. */
+  async ownMembers(): Promise<NodeId[]> {
+    const nodes = await this.options.kv.read((tx) => this.options.graph.getGestalt(tx, this.nodeId));
+    return (nodes ?? []).filter((n) => n !== this.nodeId);
+  }
+
+  /** The keynodes our own chain links us with now. */
+  async ownLinks(): Promise<NodeId[]> {
+    const states = linkStates(await verifySigchain(this.nodeId, await this.getOwnSigchain()));
+    return [...states].filter(([, s]) => s.state === 'linked').map(([n]) => n);
+  }
+
+  /**
+   * The copy of `asker`'s own chain we verified when we discovered it, for `asker` only (the
+   * `sigchain.copy` RPC): a keynode restored from its recovery code takes its links back from it.
+   */
+  async chainCopyFor(asker: NodeId): Promise<SignedClaim[]> {
+    return (await this.options.kv.read((tx) => storedChain(tx, asker))) ?? [];
+  }
+
+  /** The copy of `nodeId`'s chain we keep, to offer it back when `nodeId` has lost it. */
+  async chainCopyOf(nodeId: NodeId): Promise<SignedClaim[] | undefined> {
+    return this.options.kv.read((tx) => storedChain(tx, nodeId));
+  }
+
+  /**
+   * A copy of our own chain from another keynode (after a restore): every claim must verify as ours
+   * — signed by us, hash-chained, links signed by both ends — and it must extend what we hold, so a
+   * stranger can add nothing we did not sign and an older copy changes nothing. Returns how many
+   * claims were taken and the keynodes our chain then links us with.
+   */
+  async adoptOwnChain(claims: unknown): Promise<{ adopted: number; links: NodeId[] }> {
+    await verifySigchain(this.nodeId, claims);
+    const adopted = await this.options.kv.write((tx) => this.options.sigchain.adoptIn(tx, claims as SignedClaim[]));
+    if (adopted === 0) return { adopted, links: [] };
+    const applied = await applyOwnChain(this.ctx);
+    for (const cb of [...this.adoptedListeners]) cb(applied.partners);
+    return { adopted, links: applied.partners };
+  }
+
+  /** `cb(links)` after adoptOwnChain took claims: the composition root discovers those keynodes. */
+  onOwnChainAdopted(cb: (links: NodeId[]) => void): void {
+    this.adoptedListeners.push(cb);
   }
 
   /** Our chain, as this keynode reads it. */

@@ -7,9 +7,11 @@ export {
   createClaimRequest,
   finishClaim,
   handleClaimRequest,
+  revokeLink,
   type ClaimContext,
   type ClaimReply,
   type DiscoveredLink,
 } from './claim-protocol.js';
+export { applyChain, applyOwnChain, extendsChain, type AppliedChain } from './discovery.js';
 export { gestaltKey, linkKey, nodeKey, parseGestaltKey } from './gestalt-keys.js';
 export type { GestaltId, GestaltKey, GestaltLinkNode, GestaltNodeInfo, IdentityId, ProviderId } from './types.js';

@@ -13,6 +13,7 @@ import { Sigchain } from '../sigchain/sigchain.js';
 import type { Storage } from '../storage/index.js';
 import { silentLogger } from '../types.js';
 import { VaultManager } from '../vaults/vault-manager.js';
+import { ChainKeeper } from './chain-keeper.js';
 import type { CoreContext } from './context.js';
 import type { Events } from './events.js';
 import type { Gate } from './gate.js';
@@ -71,6 +72,7 @@ export class Core {
     const net = new Network(ctx, networkOptions);
     const remote = new Remote(ctx, net);
     const core = new Core(ctx, net, new Sharing(ctx, () => net.flushSoon()), remote, new PullQueue(ctx, net, remote));
+    new ChainKeeper(ctx, net, remote).start();
     return core;
   }
 

@@ -291,6 +291,10 @@ class KeynodeImpl implements KeynodeHost {
       invite: call((c, n) => c.remote.invite(n)),
       claim: call((c, n) => c.remote.claim(n)),
       discover: call((c, n) => c.remote.discover(n)),
+      unlink: call(async (c, n) => {
+        await c.ctx.gestalts.unlink(n);
+        contactsChanged(c);
+      }),
       nicknames: call((c) => readNicknames(c.ctx.storage.kv)),
       setNickname: call(async (c, n, name) => {
         await writeNickname(c.ctx.storage.kv, n, name);

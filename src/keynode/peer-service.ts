@@ -131,6 +131,21 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
     parse(Empty, header);
     return { claims: await ctx.gestalts.sigchainFor(remoteNodeId) };
   });
+
+  // Restoring a keynode's chain (docs/gestalts.md). The copy we keep of the asker's own chain goes to
+  // the asker alone: it only tells a keynode what it signed itself.
+  handlers.handleUnary('sigchain.copy', async ({ remoteNodeId }, header) => {
+    parse(Empty, header);
+    return { claims: await ctx.gestalts.chainCopyFor(remoteNodeId) };
+  });
+
+  // A linked keynode offering back a copy of our own chain. Anyone may offer; only claims that verify
+  // as ours and extend our chain are taken (adoptOwnChain), so an offer can add nothing we did not sign.
+  handlers.handleUnary('sigchain.offer', async (_ctx, header) => {
+    const { claims } = parse(v.strictObject({ claims: v.unknown() }), header);
+    const { adopted } = await ctx.gestalts.adoptOwnChain(claims);
+    return { adopted };
+  }, { maxHeaderBytes: 64 * 1024 });
 }
 
 /** Streams the upload-pack response while holding the vault's read lock, so no write interleaves. */

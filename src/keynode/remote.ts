@@ -170,31 +170,89 @@ export class Remote {
     const answer = await peer.callUnary('gestalts.claim', { token: request });
     const doublySigned = await this.ctx.gestalts.completeClaim(target, answer);
     await peer.callUnary('gestalts.claimFinish', { token: doublySigned });
+    // Keep a copy of the other's chain now, so that we can give it back should it be restored.
+    await this.discover(target).catch((e: unknown) => {
+      this.ctx.logger.warn('linked, but its chain could not be fetched yet', { code: (e as KeynodeError).code });
+    });
   }
 
-  /** Fetches `nodeId`'s sigchain, verifies it and links the keynodes it proves are one gestalt. */
+  /**
+   * Discovery is a full walk (docs/gestalts.md): starting at `nodeId`, every member's chain is
+   * fetched from that member and applied, and the walk follows every link of every member — the
+   * links its chain proves and the links our graph already holds for it, known or new — so a link
+   * made later between members of two gestalts we know is found and their records merge (B1), and
+   * a revocation anywhere in the gestalt splits it. Bounded: at most MAX_WALK keynodes, each chain
+   * within the sigchain's bounds. A member that is offline or does not know us is skipped (the chain
+   * that named it proves its link); a member whose chain is refused is skipped too, and the walk
+   * then ends with that refusal, after applying everything else.
+   */
   async discover(nodeId: string): Promise<void> {
     const start = assertNodeId(nodeId);
-    const seen = new Set<NodeId>([this.ctx.nodeId]);
+    const visited = new Set<NodeId>();
     const queue: NodeId[] = [start];
-    // Breadth-first over the keynodes each chain proves, as far as they can be reached.
-    while (queue.length > 0 && seen.size <= 32) {
+    const refused: Array<{ nodeId: NodeId; error: KeynodeError }> = [];
+    const linkedToUs: NodeId[] = [];
+    while (queue.length > 0) {
       const next = queue.shift()!;
-      if (seen.has(next)) continue;
-      seen.add(next);
-      let claims: unknown;
+      if (visited.has(next)) continue;
+      if (visited.size >= MAX_WALK) {
+        throw new KeynodeError('ErrorSigchainInvalid', `The gestalt of ${start} has more than ${MAX_WALK} keynodes; discovery stopped there.`, {
+          data: { limit: MAX_WALK },
+        });
+      }
+      visited.add(next);
+      let partners: NodeId[] = [];
       try {
-        const peer = await this.network.peer(next);
-        claims = ((await peer.callUnary('sigchain.get', {})) as { claims?: unknown }).claims;
+        const claims = next === this.ctx.nodeId ? undefined : await this.fetchSigchain(next);
+        partners = (await this.ctx.gestalts.applyChain(next, claims)).partners;
       } catch (e) {
         if (next === start) throw e;
-        // Further on, a keynode that is offline or does not know us (gestalts-manager.ts, sigchainFor)
-        // is skipped: the chain that named it already proved its link.
-        if (isKeynodeError(e, 'ErrorNodeConnectionFailed') || isKeynodeError(e, 'ErrorNodePermissionDenied')) continue;
-        throw e;
+        // Offline, or it does not know us (gestalts-manager.ts, sigchainFor): the chain that named it proved its link.
+        if (!(isKeynodeError(e, 'ErrorNodeConnectionFailed') || isKeynodeError(e, 'ErrorNodePermissionDenied') || isKeynodeError(e, 'ErrorSigchainInvalid'))) throw e;
+        if (isKeynodeError(e, 'ErrorSigchainInvalid')) refused.push({ nodeId: next, error: e });
       }
-      const linked = await this.ctx.gestalts.applyDiscoveredSigchain(next, claims);
-      for (const link of linked) for (const n of [link.a, link.b]) if (!seen.has(n)) queue.push(n);
+      if (partners.includes(this.ctx.nodeId)) linkedToUs.push(next);
+      for (const n of [...partners, ...(await this.ctx.gestalts.neighbours(next))]) if (!visited.has(n)) queue.push(n);
+    }
+    await this.recoverOwnChain(linkedToUs);
+    if (refused.length > 0) {
+      const first = refused[0]!;
+      throw new KeynodeError('ErrorSigchainInvalid', `The sigchain of ${first.nodeId} was refused: ${first.error.message}`, {
+        cause: first.error,
+        data: { nodeIds: refused.map((r) => r.nodeId) },
+      });
+    }
+  }
+
+  private fetchSigchain(nodeId: NodeId): Promise<unknown> {
+    return overChannel(nodeId, async () => {
+      const peer = await this.network.peer(nodeId);
+      return ((await peer.callUnary('sigchain.get', {})) as { claims?: unknown } | null)?.claims;
+    });
+  }
+
+  /**
+   * A keynode restored from its recovery code starts with an empty chain. When keynodes linked with
+   * us prove links our own chain lacks, we ask each for the copy of our chain it keeps and take the
+   * longest that verifies as ours (adoptOwnChain refuses anything we did not sign).
+   */
+  private async recoverOwnChain(candidates: NodeId[]): Promise<void> {
+    const own = new Set(await this.ctx.gestalts.ownLinks());
+    for (const nodeId of candidates) {
+      if (own.has(nodeId)) continue;
+      try {
+        const claims = await overChannel(nodeId, async () => {
+          const peer = await this.network.peer(nodeId);
+          return ((await peer.callUnary('sigchain.copy', {})) as { claims?: unknown } | null)?.claims;
+        });
+        await this.ctx.gestalts.adoptOwnChain(claims);
+      } catch (e) {
+        this.ctx.logger.warn('could not take back our chain from a linked keynode', { nodeId, code: (e as KeynodeError).code });
+      }
+      for (const n of await this.ctx.gestalts.ownLinks()) own.add(n);
     }
   }
 }
+
+/** Most keynodes one discovery visits: a person's browsers, with room to spare; a hostile gestalt costs no more. */
+export const MAX_WALK = 64;

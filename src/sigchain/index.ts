@@ -1,7 +1,7 @@
 // The sigchain domain: this keynode's hash-chained claims and the verifier for anyone's chain.
 export { Sigchain, type SigchainOptions, type VerifiedAppend } from './sigchain.js';
-export { verifySigchain, MAX_CHAIN_LENGTH } from './verify.js';
-export { claimDigest, checkClaimShape, isClaimLinkNode } from './utils.js';
+export { linkStates, verifySigchain, MAX_CHAIN_BYTES, MAX_CHAIN_LENGTH, type LinkState } from './verify.js';
+export { claimDigest, checkClaimShape, isClaimLinkNode, isClaimUnlinkNode } from './utils.js';
 export type {
   ClaimChainFields,
   ClaimFields,
@@ -9,6 +9,9 @@ export type {
   ClaimLinkNodePayload,
   ClaimLinkNodeToken,
   ClaimPayload,
+  ClaimUnlinkNodeFields,
+  ClaimUnlinkNodePayload,
+  ClaimUnlinkNodeToken,
   SignedClaim,
   VerifiedClaim,
 } from './types.js';

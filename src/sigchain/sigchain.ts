@@ -10,6 +10,7 @@ import { verifiedSigners, type Signer } from '../keys/token.js';
 import type { KV, Tx } from '../storage/kv.js';
 import type { ClaimFields, ClaimPayload, SignedClaim } from './types.js';
 import { checkClaimShape, claimDigest, isClaimLinkNode, sigchainInvalid } from './utils.js';
+import { MAX_CHAIN_LENGTH } from './verify.js';
 
 const CLAIM = 'claim:';
 
@@ -87,6 +88,9 @@ export class Sigchain {
     const head = await this.headIn(tx);
     const seq = head === undefined ? 1 : head.payload.seq + 1;
     const prevDigest = head === undefined ? null : claimDigest(head);
+    if (seq > MAX_CHAIN_LENGTH) {
+      throw sigchainInvalid(`The sigchain is full (${MAX_CHAIN_LENGTH} claims): no keynode would accept a longer one.`, { limit: MAX_CHAIN_LENGTH });
+    }
     if (token.payload.seq !== seq || token.payload.prevDigest !== prevDigest) {
       throw sigchainInvalid('This claim does not extend the head of the sigchain (it is stale or out of order).', {
         expectedSeq: seq,
@@ -94,6 +98,22 @@ export class Sigchain {
       });
     }
     await tx.put('sigchain', claimKey(seq), token);
+  }
+
+  /**
+   * A restored keynode taking back its chain from a copy another keynode kept: `claims` (verified by
+   * the caller as this keynode's, with verifySigchain) replace the stored chain only if they extend
+   * it. Returns how many claims were added.
+   */
+  async adoptIn(tx: Tx, claims: readonly SignedClaim[]): Promise<number> {
+    const stored = await tx.entries<SignedClaim>('sigchain', { prefix: CLAIM });
+    if (claims.length <= stored.length) return 0;
+    const last = stored[stored.length - 1]?.[1];
+    if (last !== undefined && claimDigest(claims[stored.length - 1]!) !== claimDigest(last)) {
+      throw sigchainInvalid('The offered chain is not a continuation of this keynode\'s own chain.');
+    }
+    for (let i = stored.length; i < claims.length; i++) await tx.put('sigchain', claimKey(i + 1), claims[i]);
+    return claims.length - stored.length;
   }
 
   async append(value: unknown): Promise<void> {

@@ -7,7 +7,7 @@ import { KeynodeError } from '../errors.js';
 import { isNodeId } from '../ids/index.js';
 import { base64urlEncode, canonicalJSON, utf8 } from '../keys/crypto.js';
 import type { SignedToken } from '../keys/token.js';
-import type { ClaimLinkNodeToken, ClaimPayload, SignedClaim } from './types.js';
+import type { ClaimLinkNodeToken, ClaimPayload, ClaimUnlinkNodePayload, ClaimUnlinkNodeToken, SignedClaim } from './types.js';
 
 /** Largest signed claim accepted (bytes of its canonical JSON): links are a few hundred bytes. */
 export const MAX_CLAIM_BYTES = 16 * 1024;
@@ -27,6 +27,11 @@ export function sigchainInvalid(message: string, data?: Record<string, unknown>)
  * for a ClaimLinkNode, that iss and sub are two different valid NodeIds. Signatures are not verified here.
  */
 export function checkClaimShape(value: unknown): SignedClaim {
+  return checkClaim(value).token;
+}
+
+/** checkClaimShape, also saying how many bytes the claim's canonical JSON takes (chains are bounded by it). */
+export function checkClaim(value: unknown): { token: SignedClaim; bytes: number } {
   if (typeof value !== 'object' || value === null) throw sigchainInvalid('A claim is not an object.');
   const token = value as Partial<SignedClaim>;
   const p = token.payload as Partial<ClaimPayload> | undefined;
@@ -42,6 +47,14 @@ export function checkClaimShape(value: unknown): SignedClaim {
   if (p.typ === 'ClaimLinkNode' && !(isNodeId(p.iss) && isNodeId(p.sub) && p.iss !== p.sub)) {
     throw sigchainInvalid('A ClaimLinkNode does not name two different valid NodeIds.');
   }
+  if (p.typ === 'ClaimUnlinkNode') {
+    if (!(isNodeId(p.iss) && isNodeId(p.sub) && p.iss !== p.sub)) throw sigchainInvalid('A ClaimUnlinkNode does not name two different valid NodeIds.');
+    const { linkJti, linkSeq } = p as Partial<ClaimUnlinkNodePayload>;
+    if (typeof linkJti !== 'string' || linkJti.length === 0 || linkJti.length > 100) throw sigchainInvalid('A ClaimUnlinkNode names no valid link jti.');
+    if (typeof linkSeq !== 'number' || !Number.isSafeInteger(linkSeq) || linkSeq < 1 || linkSeq >= p.seq) {
+      throw sigchainInvalid('A ClaimUnlinkNode names no earlier claim of its chain.');
+    }
+  }
   let size: number;
   try {
     size = utf8.encode(canonicalJSON(token)).length;
@@ -49,9 +62,13 @@ export function checkClaimShape(value: unknown): SignedClaim {
     throw sigchainInvalid('A claim holds values that cannot be signed.');
   }
   if (size > MAX_CLAIM_BYTES) throw sigchainInvalid('A claim is too large.');
-  return token as SignedClaim;
+  return { token: token as SignedClaim, bytes: size };
 }
 
 export function isClaimLinkNode(token: SignedClaim): token is ClaimLinkNodeToken {
   return token.payload.typ === 'ClaimLinkNode';
+}
+
+export function isClaimUnlinkNode(token: SignedClaim): token is ClaimUnlinkNodeToken {
+  return token.payload.typ === 'ClaimUnlinkNode';
 }

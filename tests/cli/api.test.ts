@@ -34,6 +34,14 @@ describe('command line: what the API had', () => {
     expect(await json(['notifications', 'requests'])).toEqual([]);
   });
 
+  it('gestalts unlink: a keynode not linked with this one is refused plainly (usage, 64) and nothing changes', async () => {
+    const before = snapshot(dir);
+    const run = await cli(['--format', 'json', 'gestalts', 'unlink', stranger], { env });
+    expect(run.code).toBe(64);
+    expect(JSON.parse(run.stderr)).toMatchObject({ error: { code: 'ErrorInvalidArgument', message: `${stranger} is not linked with this browser.` } });
+    expect(snapshot(dir)).toEqual(before);
+  });
+
   it('queued pulls: queue, list, cancel', async () => {
     expect(await json(['pulls', 'queue', 'prod', stranger])).toMatchObject({ vaultName: 'prod', nodeId: stranger, queuedAt: expect.any(Number) });
     expect(await json(['pulls', 'list'])).toMatchObject([{ vaultName: 'prod', nodeId: stranger }]);

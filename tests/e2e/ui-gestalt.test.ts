@@ -3,7 +3,9 @@
 // in the service worker. Bob-phone links itself into Bob's gestalt from Contacts (invite on Bob,
 // Link on the phone); Alice shares a vault with Bob and discovers his linked browsers; Bob-phone
 // finds the vault on Remote, clones it, reads it and pulls Alice's edit. Then the browser stops
-// Bob-phone's service worker mid-session and the next UI actions still work.
+// Bob-phone's service worker mid-session and the next UI actions still work. Then Bob removes
+// Bob-phone from his devices (a lost phone): once Alice looks for Bob's browsers again, Bob-phone's
+// pull is refused, while the copy it holds stays readable.
 // Screenshots go to artifacts/screens/gestalt-*.png.
 // Run inside a loopback-only network namespace:
 //   unshare -n bash -c 'ip link set lo up && npx vitest run tests/e2e/ui-gestalt.test.ts'
@@ -192,4 +194,35 @@ describe.skipIf(!hasChromium)('keynode UI: a second browser linked into the reci
     expect(await reveal(phone, 'db/password')).toBe('hunter5');
     await shot(phone, 'gestalt-09-phone-pull-after-second-stop');
   }, 4 * LONG);
+
+  it('Bob removes Bob-phone from his devices; after Alice looks for Bob’s browsers again, Bob-phone’s pull is refused', async () => {
+    await go(b, 'Contacts');
+    const linkSection = b.locator('section', { has: b.getByRole('heading', { name: 'Link your other browsers' }) });
+    await linkSection.getByRole('button', { name: `Remove ${short(phoneId)} from my devices` }).click();
+    const dialog = b.getByRole('dialog', { name: 'Remove this browser from my devices?' });
+    await see(dialog, 'It can no longer clone or pull the vaults people share with you');
+    await shot(b, 'gestalt-10-bob-remove-confirm');
+    await dialog.getByRole('button', { name: 'Remove it' }).click();
+    await see(b.getByTestId('removed-note'), `Removed ${short(phoneId)} from your devices.`, LONG);
+    await see(b.getByTestId('removed-note'), 'Find other browsers');
+    expect(await linkSection.getByTestId('linked-browser').count()).toBe(0);
+    await shot(b, 'gestalt-11-bob-removed');
+
+    // Alice looks for Bob's browsers again, from his card: the phone is no longer one of them.
+    await go(a, 'Contacts');
+    const card = a.getByTestId('contact').filter({ hasText: bobId });
+    await card.getByRole('button', { name: /^Find other browsers of / }).click();
+    await card.getByText('The same person on 2 linked browsers:').waitFor({ state: 'detached', timeout: LONG });
+    expect(await card.textContent()).not.toContain(phoneId);
+    await shot(a, 'gestalt-12-alice-rediscovered');
+
+    // Alice edits; the phone's pull is refused with a sentence a person understands.
+    await openVault(a, 'team');
+    await editSecret(a, 'db/password', 'hunter6');
+    await openVault(phone, 'team');
+    await phone.getByRole('button', { name: 'Pull changes' }).click();
+    await see(phone.getByRole('alert'), 'The owner does not share this vault with you (any more).', LONG);
+    expect(await reveal(phone, 'db/password')).toBe('hunter5');
+    await shot(phone, 'gestalt-13-phone-pull-refused');
+  }, 3 * LONG);
 });

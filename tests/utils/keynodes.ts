@@ -242,6 +242,8 @@ export function vanishingRtc(): { rtc: RtcImpl; vanish(): void; release(): void 
 
 export interface RawPeer {
   nodeId: NodeId;
+  /** Its key, to sign whatever it likes (claims, tokens). */
+  signer: { nodeId: NodeId; sign(bytes: Uint8Array): Promise<Uint8Array> };
   /** The authenticated RPC connection to `to` (handlers: none). */
   connect(to: string): Promise<RpcPeer>;
   /** The byte channel under that connection, to write anything at all on it. */
@@ -255,9 +257,10 @@ export interface RawPeer {
 
 /**
  * A peer with its own fresh identity, logged in to the signaling server and able to open
- * authenticated channels, but with no keynode behind it: it serves nothing and can send anything.
+ * authenticated channels, but with no keynode behind it: it serves nothing (or only the `handlers`
+ * given, e.g. a hostile `sigchain.get`) and can send anything.
  */
-export async function rawPeer(net: Net): Promise<RawPeer> {
+export async function rawPeer(net: Net, handlers = new RpcHandlers()): Promise<RawPeer> {
   const pair = await keyPairFromSeed(randomBytes(32));
   const nodeId = encodeNodeId(pair.publicKey);
   const sign = (bytes: Uint8Array) => signWith(pair.privateKey, bytes);
@@ -273,11 +276,12 @@ export async function rawPeer(net: Net): Promise<RawPeer> {
       onSignal: (cb) => signaling.on('signal', cb),
       onPeerOffline: (cb) => signaling.on('undeliverable', (e) => cb(e.nodeId)),
     },
-    handlers: new RpcHandlers(),
+    handlers,
   });
   const ids = new NotificationIdGenerator();
   const raw: RawPeer = {
     nodeId,
+    signer: { nodeId, sign },
     connect: (to) => peers.connect(to as NodeId),
     // The RPC layer keeps its channel private; a hostile peer would simply own it.
     channelOf: (rpc) => (rpc as unknown as { channel: ByteChannel }).channel,

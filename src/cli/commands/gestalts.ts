@@ -46,4 +46,11 @@ export const gestaltCommands: CommandSpec[] = [
   change(['gestalts', 'invite'], 'NODE', [1, 1], 'invite NODE to link with this keynode (it then claims)', (kn, args) => kn.gestalts.invite(args[0]!)),
   change(['gestalts', 'claim'], 'NODE', [1, 1], 'link with NODE, which invited this keynode', (kn, args) => kn.gestalts.claim(args[0]!)),
   change(['gestalts', 'discover'], 'NODE', [1, 1], "fetch and check NODE's sigchain, learning the keynodes linked with it", (kn, args) => kn.gestalts.discover(args[0]!)),
+  change(
+    ['gestalts', 'unlink'],
+    'NODE',
+    [1, 1],
+    'remove NODE, a browser linked with this keynode, from your devices: it loses what your devices were given once other keynodes rediscover you',
+    (kn, args) => kn.gestalts.unlink(args[0]!),
+  ),
 ];

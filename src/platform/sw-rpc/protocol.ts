@@ -59,6 +59,7 @@ export const METHODS = [
   'gestalts.invite',
   'gestalts.claim',
   'gestalts.discover',
+  'gestalts.unlink',
   'gestalts.nicknames',
   'gestalts.setNickname',
   'notifications.send',

@@ -1,5 +1,6 @@
 // Contacts: the keynodes this one trusts (a local nickname each, a safety number to compare), and
-// linking this browser with another browser of the same person (invite on one, claim on the other).
+// linking this browser with another browser of the same person (invite on one, claim on the other),
+// or removing a linked browser (a lost phone) from this person's devices (docs/gestalts.md).
 import { useState } from 'preact/hooks';
 import { isNodeId } from '../../ids/index.js';
 import type { Keynode } from '../../keynode/keynode.js';
@@ -171,6 +172,14 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
     setInviter('');
     onDone();
   });
+  const [removedNote, setRemovedNote] = useState<string | undefined>(undefined);
+  const remove = useAction(async (nodeId: string) => {
+    await keynode.gestalts.unlink(nodeId);
+    setRemovedNote(
+      `Removed ${displayName(names, nodeId)} from your devices. People who share vaults with you cut it off when they next look for your browsers: ask them to press “Find other browsers” on your card.`,
+    );
+    onDone();
+  });
   const linked = own?.nodes.filter((n) => n !== keynode.nodeId) ?? [];
   return (
     <section class="card" aria-labelledby="link">
@@ -182,14 +191,40 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
       {linked.length > 0 && (
         <div>
           <p>Linked with this browser:</p>
-          <ul>
+          <ul class="plain">
             {linked.map((n) => (
-              <li key={n} class="mono small">
-                {displayName(names, n)}
+              <li key={n} class="row spread" data-testid="linked-browser">
+                <span class="mono small">{displayName(names, n)}</span>
+                <ConfirmButton
+                  label="Remove from my devices"
+                  ariaLabel={`Remove ${displayName(names, n)} from my devices`}
+                  title="Remove this browser from my devices?"
+                  confirmLabel="Remove it"
+                  danger
+                  disabled={remove.busy}
+                  onConfirm={() => remove.run(n)}
+                >
+                  <p>
+                    <span class="mono">{displayName(names, n)}</span> will no longer be one of your browsers. Use this for a browser you lost, or one
+                    you no longer use.
+                  </p>
+                  <ul>
+                    <li>It can no longer clone or pull the vaults people share with you, once they look for your browsers again.</li>
+                    <li>This browser and your other browsers keep everything.</li>
+                    <li>What it already copied stays on it: change those secrets if it was stolen.</li>
+                    <li>Linking it again takes an invite and a link, as the first time.</li>
+                  </ul>
+                </ConfirmButton>
               </li>
             ))}
           </ul>
         </div>
+      )}
+      <ErrorNote error={remove.error} />
+      {removedNote !== undefined && (
+        <p class="ok" role="status" data-testid="removed-note">
+          {removedNote}
+        </p>
       )}
       <form
         class="stack"

@@ -125,6 +125,7 @@ describe('lifecycle', () => {
       ['gestalts.invite', () => k.gestalts.invite(n)],
       ['gestalts.claim', () => k.gestalts.claim(n)],
       ['gestalts.discover', () => k.gestalts.discover(n)],
+      ['gestalts.unlink', () => k.gestalts.unlink(n)],
       ['gestalts.get', () => k.gestalts.get(n)],
       ['gestalts.list', () => k.gestalts.list()],
       ['notifications.send', () => k.notifications.send(n, 'hi')],

@@ -3,13 +3,14 @@
 // run the claim protocol by handing tokens to each other directly (the network carries them later).
 import { ACL } from '../../../src/acl/index.js';
 import { GestaltGraph, GestaltsManager } from '../../../src/gestalts/index.js';
-import { loadOrCreateIdentity } from '../../../src/keys/identity.js';
+import { loadOrCreateIdentity, type Identity } from '../../../src/keys/identity.js';
 import { Sigchain } from '../../../src/sigchain/index.js';
 import { memoryKV } from '../acl/helpers.js';
 
-export async function keynode(label: string) {
+/** A keynode's gestalt stack; given an `identity`, the same keynode again on empty storage (a restore). */
+export async function keynode(label: string, same?: Identity) {
   const kv = await memoryKV(label);
-  const identity = await loadOrCreateIdentity(kv);
+  const identity = same ?? (await loadOrCreateIdentity(kv));
   const acl = new ACL();
   const graph = new GestaltGraph(acl);
   const sigchain = new Sigchain(kv, identity);
