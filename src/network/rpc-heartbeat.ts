@@ -28,6 +28,7 @@ export interface HeartbeatOptions {
 
 export class Heartbeat {
   private lastHeard = Date.now();
+  private lastTick = Date.now();
   private lastPing = 0;
   private windowStart = 0;
   private inWindow = 0;
@@ -76,6 +77,12 @@ export class Heartbeat {
   private tick(): void {
     if (this.stopped) return;
     const now = Date.now();
+    // A tick far later than scheduled means this side was not running (a long synchronous task, a
+    // suspended worker): frames that arrived meanwhile are still queued behind this timer, so the
+    // stall is not held against the peer.
+    const stalled = now - this.lastTick - this.tickMs;
+    this.lastTick = now;
+    if (stalled > this.tickMs) this.lastHeard = Math.min(now, this.lastHeard + stalled);
     const silent = now - this.lastHeard;
     if (silent >= this.options.deadAfterMs) {
       this.stop();

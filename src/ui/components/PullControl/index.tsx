@@ -1,9 +1,10 @@
 // Pull a cloned vault from its owner: its progress while it runs (with Cancel), then "Up to date" or
-// "Updated to <id>". When the owner cannot be reached the pull is queued in the keynode, shown as waiting for
+// "Updated to <id>", each saying where from (another holder when the owner was away, holders.ts). When the owner cannot be reached the pull is queued in the keynode, shown as waiting for
 // the owner, runs by itself when the owner comes online, and can be cancelled.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { isKeynodeError } from '../../../errors.js';
 import type { Keynode } from '../../../keynode/keynode.js';
+import { describePullSource } from '../../../keynode/pull-source.js';
 import { isCancelled } from '../../../keynode/transfers.js';
 import type { VaultListItem } from '../../../types.js';
 import { shortId } from '../../format.js';
@@ -61,8 +62,11 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
     setResult(undefined);
     setError(undefined);
     try {
-      const { from, to } = await keynode.vaults.pull(vault.vaultId);
-      setResult(from === to ? 'Up to date.' : `Updated to version ${shortId(to, 8)}`);
+      const pulled = await keynode.vaults.pull(vault.vaultId);
+      const names = await keynode.gestalts.nicknames().catch(() => ({}) as Record<string, string>);
+      const source = describePullSource(pulled, (nodeId) => names[nodeId] ?? shortId(nodeId, 12), ownerName);
+      // The version and where it came from: with the owner away it may be another holder.
+      setResult(pulled.from === pulled.to ? `Up to date. Checked with ${source}.` : `Updated to version ${shortId(pulled.to, 8)} — pulled from ${source}.`);
     } catch (e) {
       if (isCancelled(e)) setResult('Pull cancelled. Your copy is as it was.');
       else if (isKeynodeError(e, 'ErrorNodeConnectionFailed')) {
