@@ -3,7 +3,8 @@
 // in the service worker. Bob-phone links itself into Bob's gestalt from Contacts (invite on Bob,
 // Link on the phone); Alice shares a vault with Bob and discovers his linked browsers; Bob-phone
 // finds the vault on Remote, clones it, reads it and pulls Alice's edit. Then the browser stops
-// Bob-phone's service worker mid-session and the next UI actions still work.
+// Bob-phone's service worker mid-session and the next UI actions still work. Last, Alice goes
+// offline and Bob-phone's pull comes from Bob's laptop, which holds the vault too.
 // Screenshots go to artifacts/screens/gestalt-*.png.
 // Run inside a loopback-only network namespace:
 //   unshare -n bash -c 'ip link set lo up && npx vitest run tests/e2e/ui-gestalt.test.ts'
@@ -191,5 +192,30 @@ describe.skipIf(!hasChromium)('keynode UI: a second browser linked into the reci
     await pullAndSeeUpdate(phone);
     expect(await reveal(phone, 'db/password')).toBe('hunter5');
     await shot(phone, 'gestalt-09-phone-pull-after-second-stop');
+  }, 4 * LONG);
+
+  it('with Alice offline, Bob-phone’s pull comes from Bob’s laptop, and the app says so', async () => {
+    // Bob's laptop holds the vault too: it clones "team" and pulls Alice's latest edit.
+    await go(b, 'Remote');
+    await b.getByLabel('Contact').selectOption({ label: 'Alice' });
+    await b.getByRole('button', { name: 'Show shared vaults' }).click();
+    await see(b, 'Shared by Alice', LONG);
+    await b.getByRole('button', { name: 'Clone team' }).click();
+    await b.getByRole('heading', { name: 'team', level: 1 }).waitFor({ timeout: LONG });
+    await editSecret(a, 'db/password', 'hunter6');
+    await openVault(b, 'team');
+    await pullAndSeeUpdate(b);
+    expect(await reveal(b, 'db/password')).toBe('hunter6');
+
+    // Alice closes her browser: her keynode is gone from the network.
+    await a.close();
+    await openVault(phone, 'team');
+    await pullAndSeeUpdate(phone);
+    const status = phone.getByTestId('pull-status');
+    await see(status, `pulled from ${short(bobId)} (another of your browsers)`);
+    expect(await reveal(phone, 'db/password')).toBe('hunter6');
+    // The copy still says it comes from Alice: the default remote did not change.
+    await see(phone, /This is a read-only copy of “team” from Alice/);
+    await shot(phone, 'gestalt-10-phone-pulled-from-bob');
   }, 4 * LONG);
 });

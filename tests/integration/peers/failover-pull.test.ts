@@ -47,6 +47,10 @@ describe('pull from a second holder while the owner is offline', () => {
     await bob.gestalts.discover(laptop.nodeId);
     expect((await bob.gestalts.get(laptop.nodeId)).nodes).toContain(phone.nodeId);
 
+    // With the owner online, a pull comes from the owner, as always.
+    const before = await head(laptop, 'team');
+    expect(await bob.vaults.pull(bobCopy)).toEqual({ from: before, to: before, source: laptop.nodeId });
+
     await laptop.secrets.write('team', 'db', 'v2');
     await phone.vaults.pull(phoneCopy);
     const newest = await head(laptop, 'team');
