@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../../src/index.js';
 import type { KeynodeError } from '../../../src/errors.js';
 import type { VaultMeta } from '../../../src/vaults/meta-store.js';
-import { codeOf, eventually, link, Net, rawPeer, shareWith, trustEachOther } from '../../utils/keynodes.js';
+import { codeOf, eventually, link, Net, rawPeer, shareWith, trustEachOther, vanishingRtc } from '../../utils/keynodes.js';
 
 let net: Net;
 
@@ -104,6 +104,37 @@ describe('pull from a second holder while the owner is offline', () => {
     // A direct pull now says where it came from (up to date, from Bob's laptop).
     const again = await bobPhone.vaults.pull(phoneCopy);
     expect(again).toEqual({ from: newest, to: newest, source: bob.nodeId, via: 'own-linked' });
+  }, 120_000);
+
+  it('fails over within seconds when the owner’s data channel dies silently and its signaling stays up', async () => {
+    const silent = vanishingRtc();
+    try {
+      const [alice, bob, bobPhone] = await Promise.all([net.node('alice3', { rtc: silent.rtc }), net.node('bob3'), net.node('bob3-phone')]);
+      await link(bob, bobPhone);
+      await trustEachOther(alice, bob);
+      await trustEachOther(alice, bobPhone);
+      await alice.gestalts.discover(bob.nodeId);
+      await alice.vaults.create('ops');
+      await alice.vaults.share('ops', bob.nodeId);
+      const [bobCopy, phoneCopy] = await Promise.all([bob.vaults.clone('ops', alice.nodeId), bobPhone.vaults.clone('ops', alice.nodeId)]);
+      await alice.secrets.write('ops', 'token', 'fresh');
+      await bob.vaults.pull(bobCopy);
+      const newest = await head(alice, 'ops');
+      // The phone still holds its connection to Alice from the clone; now that path goes silent.
+      expect((await bobPhone.network.status()).peers).toContain(alice.nodeId);
+      silent.vanish();
+      const started = Date.now();
+      const result = await bobPhone.vaults.pull(phoneCopy);
+      const tookMs = Date.now() - started;
+      console.warn(`[measure] pull failed over from a silent owner to a second holder in ${tookMs} ms`);
+      expect(result).toMatchObject({ to: newest, source: bob.nodeId, via: 'own-linked' });
+      expect(await bobPhone.secrets.getText(phoneCopy, 'token')).toBe('fresh');
+      // Alice never left signaling: only the heartbeat could tell (generous bound; ~4.5 s expected).
+      expect((await alice.network.status()).signaling).toBe('connected');
+      expect(tookMs).toBeLessThan(15_000);
+    } finally {
+      silent.release();
+    }
   }, 120_000);
 
   it('refuses a holder that answers with another vault’s history, and changes nothing', async () => {
