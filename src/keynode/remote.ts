@@ -160,7 +160,7 @@ export class Remote {
     try {
       const { info, remoteHead } = await this.fetchFrom(vaultId, owner, (peer) => this.gitInfo(peer, remoteVault, 'pull'));
       const remote = { nodeId: owner, vaultId: assertVaultId(info.vaultId) };
-      return { ...(await this.advance(vaultId, remoteHead, remote)), source: owner };
+      return { ...(await this.advance(vaultId, remoteHead, { source: owner }, remote)), source: owner };
     } catch (e) {
       if (!isDefault || !isKeynodeError(e) || !UNREACHABLE.has(e.code)) throw e;
       return this.pullFromHolders(vaultId, { nodeId: owner, vaultId: assertVaultId(remoteVault) }, e);
@@ -174,7 +174,8 @@ export class Remote {
       try {
         const { remoteHead } = await this.fetchFrom(vaultId, holder.nodeId, (peer) => this.copyInfo(peer, origin), origin);
         // No remote given: the default remote stays the owner's vault (changed only on request).
-        return { ...(await this.advance(vaultId, remoteHead)), source: holder.nodeId, via: holder.relation };
+        const source = { source: holder.nodeId, via: holder.relation };
+        return { ...(await this.advance(vaultId, remoteHead, source)), ...source };
       } catch (e) {
         const code = isKeynodeError(e) ? e.code : 'ErrorInternal';
         tried.push({ nodeId: holder.nodeId, code });
@@ -211,9 +212,14 @@ export class Remote {
   }
 
   /** Moves master to `head` if that fast-forwards (the check that keeps out any other history). */
-  private async advance(vaultId: VaultId, head: string, remote?: { nodeId: NodeId; vaultId: VaultId }): Promise<{ from: string; to: string }> {
+  private async advance(
+    vaultId: VaultId,
+    head: string,
+    source: Pick<PullResult, 'source' | 'via'>,
+    remote?: { nodeId: NodeId; vaultId: VaultId },
+  ): Promise<{ from: string; to: string }> {
     const result = await this.ctx.vaults.fastForward(vaultId, head, remote);
-    if (result.from !== result.to) this.ctx.events.emit('vault-changed', { vaultId, reason: 'pull' });
+    if (result.from !== result.to) this.ctx.events.emit('vault-changed', { vaultId, reason: 'pull', ...source });
     return result;
   }
 

@@ -21,6 +21,21 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
   const queue = useLoad(keynode, async () => (await keynode.vaults.queuedPulls()).find((q) => q.vaultId === vault.vaultId), [vault.vaultId]);
   const queued = queue.data;
   const wasQueued = useRef(false);
+  // Where the last pull of this vault came from, as the core announced it (the queued pull's caller is the core).
+  const lastSource = useRef<{ source: string; via?: 'owner-linked' | 'own-linked' } | undefined>(undefined);
+  useEffect(
+    () =>
+      keynode.on('vault-changed', (e) => {
+        if (e.vaultId === vault.vaultId && e.reason === 'pull' && e.source !== undefined) {
+          lastSource.current = e.via === undefined ? { source: e.source } : { source: e.source, via: e.via };
+        }
+      }),
+    [keynode, vault.vaultId],
+  );
+  const sourceText = async (pulled: { source: string; via?: 'owner-linked' | 'own-linked' }): Promise<string> => {
+    const names = await keynode.gestalts.nicknames().catch(() => ({}) as Record<string, string>);
+    return describePullSource(pulled, (nodeId) => names[nodeId] ?? shortId(nodeId, 12), ownerName);
+  };
 
   // A queued pull that leaves the queue without a failure has run: say so.
   useEffect(() => {
@@ -30,8 +45,12 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
     }
     if (queued === undefined && wasQueued.current) {
       wasQueued.current = false;
-      void keynode.vaults.log(vault.vaultId, { limit: 1 }).then(
-        ([head]) => setResult(`The queued pull ran. Updated to ${head === undefined ? 'the latest version' : `version ${shortId(head.commitId, 8)}`}`),
+      const came = lastSource.current;
+      void Promise.all([keynode.vaults.log(vault.vaultId, { limit: 1 }), came === undefined ? undefined : sourceText(came)]).then(
+        ([[head], from]) =>
+          setResult(
+            `The queued pull ran. Updated to ${head === undefined ? 'the latest version' : `version ${shortId(head.commitId, 8)}`}${from === undefined ? '' : ` — pulled from ${from}.`}`,
+          ),
         () => setResult('The queued pull ran.'),
       );
     }
@@ -63,8 +82,7 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
     setError(undefined);
     try {
       const pulled = await keynode.vaults.pull(vault.vaultId);
-      const names = await keynode.gestalts.nicknames().catch(() => ({}) as Record<string, string>);
-      const source = describePullSource(pulled, (nodeId) => names[nodeId] ?? shortId(nodeId, 12), ownerName);
+      const source = await sourceText(pulled);
       // The version and where it came from: with the owner away it may be another holder.
       setResult(pulled.from === pulled.to ? `Up to date. Checked with ${source}.` : `Updated to version ${shortId(pulled.to, 8)} — pulled from ${source}.`);
     } catch (e) {
