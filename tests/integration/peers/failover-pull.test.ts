@@ -5,6 +5,7 @@
 // back online. A hostile holder that answers with another vault's history is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../../src/index.js';
+import { vaultCommands } from '../../../src/cli/commands/vaults.js';
 import type { KeynodeError } from '../../../src/errors.js';
 import type { VaultMeta } from '../../../src/vaults/meta-store.js';
 import { codeOf, eventually, link, Net, rawPeer, shareWith, trustEachOther, vanishingRtc } from '../../utils/keynodes.js';
@@ -104,6 +105,12 @@ describe('pull from a second holder while the owner is offline', () => {
     // A direct pull now says where it came from (up to date, from Bob's laptop).
     const again = await bobPhone.vaults.pull(phoneCopy);
     expect(again).toEqual({ from: newest, to: newest, source: bob.nodeId, via: 'own-linked' });
+
+    // The command line says so too (its `vaults pull` action, run on this keynode).
+    await bobPhone.gestalts.setNickname(bob.nodeId, 'Bob’s laptop');
+    const pullCommand = vaultCommands.find((c) => c.path.join(' ') === 'vaults pull')!;
+    const printed = await pullCommand.run({ args: [phoneCopy], options: {}, rest: undefined })({ kn: bobPhone, dir: '', signalingUrl: undefined, print: () => undefined });
+    expect(printed.human).toBe('Already up to date.\npulled from Bob’s laptop (another of your browsers)');
   }, 120_000);
 
   it('fails over within seconds when the owner’s data channel dies silently and its signaling stays up', async () => {
