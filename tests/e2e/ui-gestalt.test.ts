@@ -217,5 +217,13 @@ describe.skipIf(!hasChromium)('keynode UI: a second browser linked into the reci
     // The copy still says it comes from Alice: the default remote did not change.
     await see(phone, /This is a read-only copy of “team” from Alice/);
     await shot(phone, 'gestalt-10-phone-pulled-from-bob');
+
+    // The phone's core runs in its service worker and its connection to Bob in the page: idle for
+    // well over the 4 s after which a silent connection is dropped, it stays up, because the
+    // heartbeat crosses the page–worker bridge both ways.
+    const network = phone.getByTestId('network-status');
+    await see(network, 'Online · 1 peer');
+    await phone.waitForTimeout(10_000);
+    expect((await network.textContent())?.trim()).toBe('Online · 1 peer');
   }, 4 * LONG);
 });
