@@ -22,7 +22,6 @@ const CopyInfoHeader = v.strictObject({
   copyOf: v.strictObject({ nodeId: v.string(), vaultId: v.string() }),
 });
 
-
 /** Failures of the default remote after which a pull tries the vault's other holders. */
 const UNREACHABLE: ReadonlySet<string> = new Set(['ErrorNodeConnectionFailed', 'ErrorKeynodeLocked']);
 

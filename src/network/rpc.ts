@@ -30,7 +30,7 @@ export interface RpcLimits {
   deadAfterMs?: number;
 }
 
-/** Heartbeat defaults: a dead path is noticed within about 4.5 s, well inside the 5 s. */
+/** Heartbeat defaults: a dead path is noticed 4–4.5 s after it went silent, within 5 s. */
 export const HEARTBEAT_MS = 1500;
 export const DEAD_AFTER_MS = 4000;
 
