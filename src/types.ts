@@ -33,12 +33,27 @@ export interface Vaults {
   shareLink(vault: string, nodeId: string, opts?: { baseUrl?: string }): Promise<string>;
   scan(nodeId: string): Promise<Array<{ vaultName: string; vaultId: string; actions: VaultAction[] }>>;
   clone(vault: string, nodeId: string): Promise<string>;
-  pull(vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<{ from: string; to: string }>;
+  /** Commit ids before and after, and `source`: the NodeId actually pulled from (see PullResult). */
+  pull(vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<PullResult>;
   fork(vault: string, newName: string): Promise<string>;
   /** The owner's record of what each peer fetched, newest first (kept locally, never sent anywhere). */
   pullLog(vault: string): Promise<PullLogEntry[]>;
   /** Secrets `nodeId` has fetched that have not changed since: what to rotate after unsharing. */
   exposure(vault: string, nodeId: string): Promise<Array<{ path: string; since: string }>>;
+}
+
+/**
+ * What `vaults.pull` did. When the vault's default remote could not be reached, the pull may have
+ * come from a second holder of the same vault: `via` then says which kind ('owner-linked': another
+ * browser of the owner; 'own-linked': another browser of ours). The default remote never changes
+ * because of that.
+ */
+export interface PullResult {
+  from: string;
+  to: string;
+  /** The NodeId actually pulled from. */
+  source: string;
+  via?: 'owner-linked' | 'own-linked';
 }
 
 export interface PullLogEntry {

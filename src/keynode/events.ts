@@ -1,10 +1,11 @@
 // The keynode's events (API.md `on`): a tiny typed emitter whose listeners can never break the
 // operation that emitted.
-import type { InboxItem } from '../types.js';
+import type { InboxItem, PullResult } from '../types.js';
 
 export interface KeynodeEvents {
   notification: { kind: 'inbox' | 'request'; item: InboxItem };
-  'vault-changed': { vaultId: string; reason: string };
+  /** After a pull that moved the vault, also where it came from (a queued pull has no caller to tell). */
+  'vault-changed': { vaultId: string; reason: string } & Partial<Pick<PullResult, 'source' | 'via'>>;
   network: { signaling: 'connected' | 'connecting' | 'offline'; peers: string[] };
   /** The keynode was locked or unlocked (lockState() has the rest). */
   lock: { locked: boolean; nodeId: string };

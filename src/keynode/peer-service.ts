@@ -3,21 +3,32 @@
 // authorised on its own (docs/spec.md §6.1: info and pack are checked separately).
 import * as v from 'valibot';
 import { KeynodeError, isKeynodeError } from '../errors.js';
-import type { NodeId, VaultId } from '../ids/index.js';
+import { isNodeId, isVaultId, type NodeId, type VaultId } from '../ids/index.js';
 import { advertiseRefs, uploadPack } from '../git/index.js';
 import { concatBytes } from '../keys/crypto.js';
 import type { RpcHandlers } from '../network/rpc-handlers.js';
 import type { VaultAction } from '../types.js';
 import type { CoreContext } from './context.js';
+import { isOwnLinked, localCopyOf, type VaultOrigin } from './holders.js';
 import { recordServedPacks } from './pull-log.js';
 
-const GitInfoRequest = v.strictObject({
-  vaultNameOrId: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
-  action: v.picklist(['clone', 'pull']),
+/** A vault named by where its history comes from: "your copy of the owner's vault" (holders.ts). */
+const Origin = v.strictObject({
+  nodeId: v.pipe(v.string(), v.maxLength(64), v.check((s: string) => isNodeId(s))),
+  vaultId: v.pipe(v.string(), v.maxLength(64), v.check((s: string) => isVaultId(s))),
 });
+const GitInfoRequest = v.union([
+  v.strictObject({
+    vaultNameOrId: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
+    action: v.picklist(['clone', 'pull']),
+  }),
+  // A second holder is only ever pulled from: a clone always comes from the owner.
+  v.strictObject({ copyOf: Origin, action: v.literal('pull') }),
+]);
 const GitPackRequest = v.strictObject({
   vaultId: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
   action: v.picklist(['clone', 'pull']),
+  copyOf: v.optional(Origin),
 });
 const TokenRequest = v.strictObject({ token: v.pipe(v.string(), v.maxLength(64 * 1024)) });
 const Empty = v.strictObject({});
@@ -76,16 +87,41 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
     return { vaultId, vaultName: meta.name };
   }
 
+  /**
+   * Our copy of `origin`'s vault, if `requester` may pull it from us (holders.ts): our own ACL
+   * grants it `pull` on that copy, or it is another browser of our own gestalt. Anyone else gets
+   * the one refusal, as in authorise.
+   */
+  async function authoriseCopy(requester: NodeId, origin: VaultOrigin): Promise<{ vaultId: VaultId; vaultName: string }> {
+    const vaultId = await localCopyOf(ctx, origin);
+    if (vaultId !== undefined) {
+      const perm = await storage.kv.read((tx) => acl.getNodePerm(tx, requester));
+      if ((perm?.vaults[vaultId] ?? []).includes('pull') || (await isOwnLinked(ctx, requester))) {
+        return { vaultId, vaultName: (await vaults.getMeta(vaultId)).name };
+      }
+    }
+    throw noSuchVaultForYou('pull');
+  }
+
   handlers.handle('vaults.gitInfo', async ({ remoteNodeId }, header) => {
     const req = parse(GitInfoRequest, header);
-    const { vaultId, vaultName } = await authorise(remoteNodeId, req.vaultNameOrId, req.action);
+    const { vaultId, vaultName } =
+      'copyOf' in req ? await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin) : await authorise(remoteNodeId, req.vaultNameOrId, req.action);
     const advert = await vaults.withReadLock(vaultId, () => advertiseRefs(vaults.repo(vaultId)));
-    return { header: { vaultId, vaultName }, body: advert };
+    // A copy says whose history it holds, so the puller can check it asked the right vault.
+    const reply = 'copyOf' in req ? { vaultId, vaultName, copyOf: req.copyOf } : { vaultId, vaultName };
+    return { header: reply, body: advert };
   }, { maxRequestBytes: 0 });
 
   handlers.handle('vaults.gitPack', async ({ remoteNodeId }, header, body) => {
     const req = parse(GitPackRequest, header);
-    const { vaultId } = await authorise(remoteNodeId, req.vaultId, req.action);
+    let vaultId: VaultId;
+    if (req.copyOf === undefined) ({ vaultId } = await authorise(remoteNodeId, req.vaultId, req.action));
+    else {
+      // Authorised again on its own (SPEC §6.1), by the same rule as the copy's gitInfo.
+      ({ vaultId } = await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin));
+      if (vaultId !== req.vaultId || req.action !== 'pull') throw noSuchVaultForYou('pull');
+    }
     const parts: Uint8Array[] = [];
     for await (const part of body) parts.push(part);
     const request = concatBytes(...parts);

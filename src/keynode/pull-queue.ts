@@ -1,10 +1,13 @@
 // Pulls that could not run because the owner was unreachable (offline, or this keynode had no
 // network): persisted in the 'pending' store, shown as queued, and run by themselves when the owner
 // can be reached again — when signaling (re)connects, when the owner logs in, and at start.
+// A pull from the vault's default remote also runs when one of the vault's second holders logs in
+// (holders.ts): the pull itself then tries them while the owner stays away.
 // One queued pull per vault; asking again replaces it.
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { assertNodeId, type NodeId, type VaultId } from '../ids/index.js';
 import type { CoreContext } from './context.js';
+import { holdersOf } from './holders.js';
 import type { Network } from './network.js';
 import type { Remote } from './remote.js';
 
@@ -37,7 +40,11 @@ export class PullQueue {
     private readonly network: Network,
     private readonly remote: Remote,
   ) {
-    network.addWatchSource(async () => (await this.list()).filter((p) => p.failed === undefined).map((p) => p.nodeId as NodeId));
+    network.addWatchSource(async () => {
+      const out: NodeId[] = [];
+      for (const p of await this.list()) if (p.failed === undefined) out.push(...(await this.reachableThrough(p)));
+      return out;
+    });
     network.onReachable((nodeId) => this.runSoon(nodeId));
   }
 
@@ -84,7 +91,7 @@ export class PullQueue {
   private async runOnce(nodeId?: NodeId): Promise<void> {
     if (this.network.status().signaling !== 'connected') return;
     for (const item of await this.list()) {
-      if (item.failed !== undefined || (nodeId !== undefined && item.nodeId !== nodeId)) continue;
+      if (item.failed !== undefined || (nodeId !== undefined && !(await this.reachableThrough(item)).includes(nodeId))) continue;
       const key = KEY + item.vaultId;
       let outcome: KeynodeError | undefined;
       try {
@@ -112,6 +119,16 @@ export class PullQueue {
       // A locked owner stays online, so no "came online" event will say when to try again.
       if (outcome?.code === 'ErrorKeynodeLocked') this.retryLater(item.nodeId as NodeId);
     }
+  }
+
+  /** The keynodes whose coming online may let `item` run: its owner, and for a pull from the default remote, the vault's other holders. */
+  private async reachableThrough(item: QueuedPull): Promise<NodeId[]> {
+    const owner = item.nodeId as NodeId;
+    const remote = (await this.ctx.vaults.list()).find((v) => v.vaultId === item.vaultId)?.remote;
+    const fromDefault = remote !== undefined && remote.nodeId === owner && (item.pullVault === undefined || item.pullVault === remote.vaultId);
+    if (!fromDefault) return [owner];
+    const holders = await holdersOf(this.ctx, { nodeId: owner, vaultId: remote.vaultId as VaultId });
+    return [owner, ...holders.map((h) => h.nodeId)];
   }
 
   private retryLater(nodeId: NodeId): void {

@@ -7,14 +7,23 @@ import { assertNodeId, assertVaultId, isVaultId, type NodeId, type VaultId } fro
 import { cloneBare, fetchMaster, httpPlugin, masterInAdvertisement } from '../git/index.js';
 import { concatBytes } from '../keys/crypto.js';
 import type { RpcPeer } from '../network/rpc.js';
-import type { VaultAction } from '../types.js';
+import type { PullResult, VaultAction } from '../types.js';
 import type { CoreContext } from './context.js';
+import { holdersOf, type VaultOrigin } from './holders.js';
 import type { Network } from './network.js';
 
 const ScanReply = v.array(
   v.strictObject({ vaultName: v.string(), vaultId: v.string(), actions: v.array(v.picklist(['clone', 'pull'])) }),
 );
 const GitInfoHeader = v.strictObject({ vaultId: v.string(), vaultName: v.string() });
+const CopyInfoHeader = v.strictObject({
+  vaultId: v.string(),
+  vaultName: v.string(),
+  copyOf: v.strictObject({ nodeId: v.string(), vaultId: v.string() }),
+});
+
+/** Failures of the default remote after which a pull tries the vault's other holders. */
+const UNREACHABLE: ReadonlySet<string> = new Set(['ErrorNodeConnectionFailed', 'ErrorKeynodeLocked']);
 
 function reply<T extends v.GenericSchema>(schema: T, value: unknown, what: string): v.InferOutput<T> {
   const result = v.safeParse(schema, value);
@@ -75,12 +84,23 @@ export class Remote {
     return { vaultId: info.vaultId, vaultName: info.vaultName, advert: await collect(body) };
   }
 
-  private http(peer: RpcPeer, info: RemoteVaultInfo, action: VaultAction): ReturnType<typeof httpPlugin> {
+  /** A second holder's copy of `origin`'s vault; it must say it answers for that very vault. */
+  private async copyInfo(peer: RpcPeer, origin: VaultOrigin): Promise<RemoteVaultInfo> {
+    const { header, body } = await peer.call('vaults.gitInfo', { copyOf: origin, action: 'pull' });
+    const info = reply(CopyInfoHeader, header, 'vault');
+    if (!isVaultId(info.vaultId) || info.copyOf.nodeId !== origin.nodeId || info.copyOf.vaultId !== origin.vaultId) {
+      throw new KeynodeError('ErrorRpcFrameInvalid', 'The other keynode answered for a different vault than the one asked for.');
+    }
+    return { vaultId: info.vaultId, vaultName: info.vaultName, advert: await collect(body) };
+  }
+
+  private http(peer: RpcPeer, info: RemoteVaultInfo, action: VaultAction, copyOf?: VaultOrigin): ReturnType<typeof httpPlugin> {
     return httpPlugin({
       info: async () => info.advert,
       pack: (request) => {
         // Opened lazily: isomorphic-git asks for the pack only when it needs one.
-        const call = peer.call('vaults.gitPack', { vaultId: info.vaultId, action }, request);
+        const header = copyOf === undefined ? { vaultId: info.vaultId, action } : { vaultId: info.vaultId, action, copyOf };
+        const call = peer.call('vaults.gitPack', header, request);
         // Its failure reaches whoever reads the pack; one never read must not be left unhandled.
         call.catch(() => undefined);
         return (async function* () {
@@ -119,8 +139,12 @@ export class Remote {
   /**
    * Fast-forwards a clone from its stored remote, or from another keynode's copy
    * ({nodeId, pullVault}), which then becomes the stored remote. Up to date moves no pack.
+   * When the stored remote cannot be reached (offline, locked, its channel died), the vault's
+   * second holders are tried in turn (holders.ts); their history must fast-forward ours like any
+   * other, and the stored remote stays as it was. Other answers of the remote (refused, diverged)
+   * are final: a holder is no way around the owner's no.
    */
-  async pull(vault: string, opts: { nodeId?: string; pullVault?: string } = {}): Promise<{ from: string; to: string }> {
+  async pull(vault: string, opts: { nodeId?: string; pullVault?: string } = {}): Promise<PullResult> {
     const vaultId = await this.ctx.vaults.resolve(vault);
     const meta = await this.ctx.vaults.getMeta(vaultId);
     if (meta.remote === undefined && opts.nodeId === undefined) {
@@ -131,19 +155,70 @@ export class Remote {
     if (remoteVault === undefined) {
       throw new KeynodeError('ErrorVaultRemoteUndefined', 'Say which vault of that keynode to pull from.');
     }
-    const { info, remoteHead } = await overChannel(owner, async () => {
-      const peer = await this.network.peer(owner);
-      const info = await this.gitInfo(peer, remoteVault, 'pull');
+    const isDefault = meta.remote !== undefined && owner === meta.remote.nodeId && remoteVault === meta.remote.vaultId;
+    try {
+      const { info, remoteHead } = await this.fetchFrom(vaultId, owner, (peer) => this.gitInfo(peer, remoteVault, 'pull'));
+      const remote = { nodeId: owner, vaultId: assertVaultId(info.vaultId) };
+      return { ...(await this.advance(vaultId, remoteHead, { source: owner }, remote)), source: owner };
+    } catch (e) {
+      if (!isDefault || !isKeynodeError(e) || !UNREACHABLE.has(e.code)) throw e;
+      return this.pullFromHolders(vaultId, { nodeId: owner, vaultId: assertVaultId(remoteVault) }, e);
+    }
+  }
+
+  /** The default remote failed with `unreachable`: each second holder in turn, until one serves. */
+  private async pullFromHolders(vaultId: VaultId, origin: VaultOrigin, unreachable: KeynodeError): Promise<PullResult> {
+    const tried: Array<{ nodeId: string; code: string }> = [];
+    for (const holder of await holdersOf(this.ctx, origin)) {
+      try {
+        const { remoteHead } = await this.fetchFrom(vaultId, holder.nodeId, (peer) => this.copyInfo(peer, origin), origin);
+        // No remote given: the default remote stays the owner's vault (changed only on request).
+        const source = { source: holder.nodeId, via: holder.relation };
+        return { ...(await this.advance(vaultId, remoteHead, source)), ...source };
+      } catch (e) {
+        const code = isKeynodeError(e) ? e.code : 'ErrorInternal';
+        tried.push({ nodeId: holder.nodeId, code });
+        // A holder that answered and was refused (another vault's history, a malformed reply) is
+        // worth a warning: it may be hostile. One that is offline is not.
+        if (code !== 'ErrorNodeConnectionFailed') this.ctx.logger.warn('a second holder of a vault could not be pulled from', { nodeId: holder.nodeId, code });
+      }
+    }
+    if (tried.length === 0) throw unreachable;
+    throw new KeynodeError(
+      unreachable.code,
+      `${unreachable.message} None of the ${tried.length} other keynodes known to hold this vault could be pulled from either.`,
+      { cause: unreachable, data: { tried } },
+    );
+  }
+
+  /** Fetches `from`'s master into the vault's objects (nothing moves yet); `open` names the vault there. */
+  private fetchFrom(
+    vaultId: VaultId,
+    from: NodeId,
+    open: (peer: RpcPeer) => Promise<RemoteVaultInfo>,
+    copyOf?: VaultOrigin,
+  ): Promise<{ info: RemoteVaultInfo; remoteHead: string }> {
+    return overChannel(from, async () => {
+      const peer = await this.network.peer(from);
+      const info = await open(peer);
       const remoteHead = masterInAdvertisement(info.advert);
       if (remoteHead === undefined) throw new KeynodeError('ErrorGitProtocol', 'The other keynode advertised no master branch.');
       if (remoteHead !== (await this.ctx.vaults.masterOf(vaultId))) {
-        await fetchMaster({ ...this.ctx.vaults.repo(vaultId), http: this.http(peer, info, 'pull') });
+        await fetchMaster({ ...this.ctx.vaults.repo(vaultId), http: this.http(peer, info, 'pull', copyOf) });
       }
       return { info, remoteHead };
     });
-    const remote = { nodeId: owner, vaultId: assertVaultId(info.vaultId) };
-    const result = await this.ctx.vaults.fastForward(vaultId, remoteHead, remote);
-    if (result.from !== result.to) this.ctx.events.emit('vault-changed', { vaultId, reason: 'pull' });
+  }
+
+  /** Moves master to `head` if that fast-forwards (the check that keeps out any other history). */
+  private async advance(
+    vaultId: VaultId,
+    head: string,
+    source: Pick<PullResult, 'source' | 'via'>,
+    remote?: { nodeId: NodeId; vaultId: VaultId },
+  ): Promise<{ from: string; to: string }> {
+    const result = await this.ctx.vaults.fastForward(vaultId, head, remote);
+    if (result.from !== result.to) this.ctx.events.emit('vault-changed', { vaultId, reason: 'pull', ...source });
     return result;
   }
 

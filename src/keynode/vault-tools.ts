@@ -4,7 +4,7 @@
 // given the running core; the facade runs it inside the session gate.
 import { KeynodeError } from '../errors.js';
 import { assertNodeId, type VaultId } from '../ids/index.js';
-import type { ImportReport } from '../types.js';
+import type { ImportReport, PullResult } from '../types.js';
 import { backupReminders, exportBackup, forgetBackup, restoreBackup } from './backup.js';
 import type { Core } from './core.js';
 import { ancestorsOf, parseImport, type ImportFormat } from './importers.js';
@@ -46,7 +46,7 @@ export class VaultTools {
     return this.transfers.run('clone', vault, nodeId, c.net, (net) => new Remote(c.ctx, net).clone(vault, nodeId));
   }
 
-  async pull(c: Core, vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<{ from: string; to: string }> {
+  async pull(c: Core, vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<PullResult> {
     const meta = await c.ctx.vaults.getMeta(await c.ctx.vaults.resolve(vault));
     const from = opts?.nodeId ?? meta.remote?.nodeId ?? '';
     return this.transfers.run('pull', vault, from, c.net, (net) => new Remote(c.ctx, net).pull(vault, opts));

@@ -13,6 +13,8 @@ export const FrameKind = {
   error: 5, // either way: JSON {code, message, data}; ends the stream both ways (stream 0: the connection)
   cancel: 6, // either way: "stop sending me this stream's body"
   credit: 7, // either way: u32 more body bytes the sender may send (flow control)
+  ping: 8, // either way, stream 0 only: "are you there?" (heartbeat, rpc-heartbeat.ts)
+  pong: 9, // either way, stream 0 only: the answer to a ping
 } as const;
 export type FrameKindName = keyof typeof FrameKind;
 
@@ -30,7 +32,7 @@ export type Frame =
   | { kind: 'open'; id: number; method: string; header: Uint8Array }
   | { kind: 'reply'; id: number; header: Uint8Array }
   | { kind: 'data'; id: number; data: Uint8Array }
-  | { kind: 'end' | 'cancel'; id: number }
+  | { kind: 'end' | 'cancel' | 'ping' | 'pong'; id: number }
   | { kind: 'error'; id: number; error: Uint8Array }
   | { kind: 'credit'; id: number; bytes: number };
 
@@ -106,6 +108,11 @@ export function decodeFrame(bytes: Uint8Array): Frame {
       if (payload.length !== 4) throw invalid('An RPC credit frame carries 4 bytes.');
       return { kind, id, bytes: new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0) };
     }
+    case 'ping':
+    case 'pong':
+      if (id !== 0) throw invalid(`An RPC ${kind} frame belongs to stream 0.`);
+      if (payload.length !== 0) throw invalid(`An RPC ${kind} frame carries no payload.`);
+      return { kind, id };
     default:
       if (payload.length !== 0) throw invalid(`An RPC ${kind} frame carries no payload.`);
       return { kind, id };

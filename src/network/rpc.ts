@@ -8,6 +8,7 @@ import { utf8 } from '../keys/crypto.js';
 import { CloseSignal, type ByteChannel } from './byte-channel.js';
 import type { PeerRole } from './peer-auth.js';
 import { InboundBody } from './rpc-body.js';
+import { Heartbeat } from './rpc-heartbeat.js';
 import { decodeFrame, encodeFrame, isMethodName, MAX_DATA_PAYLOAD, type Frame } from './rpc-frames.js';
 import { RpcHandlers, type RpcContext, type RpcHandler, type RpcMethodLimits, type RpcResult } from './rpc-handlers.js';
 
@@ -23,7 +24,15 @@ export interface RpcLimits {
   idleTimeoutMs?: number;
   /** Protocol violations tolerated before the connection is closed. */
   maxStrikes?: number;
+  /** Ping after this long without hearing from the peer (rpc-heartbeat.ts); 0 turns heartbeats off. */
+  heartbeatMs?: number;
+  /** The connection is declared dead after this long without any frame from the peer. */
+  deadAfterMs?: number;
 }
+
+/** Heartbeat defaults: a dead path is noticed 4–4.5 s after it went silent, within 5 s. */
+export const HEARTBEAT_MS = 1500;
+export const DEAD_AFTER_MS = 4000;
 
 export interface RpcPeerOptions extends RpcLimits {
   channel: ByteChannel;
@@ -79,6 +88,7 @@ export class RpcPeer {
   private readonly clock: () => number;
   private lastActive: number;
   private readonly unsubscribe: Array<() => void> = [];
+  private readonly heartbeat: Heartbeat | undefined;
 
   constructor(options: RpcPeerOptions) {
     this.channel = options.channel;
@@ -90,6 +100,17 @@ export class RpcPeer {
     this.nextId = options.role === 'initiator' ? 1 : 2;
     this.clock = options.clock ?? Date.now;
     this.lastActive = this.clock();
+    const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+    if (heartbeatMs > 0) {
+      this.heartbeat = new Heartbeat({
+        intervalMs: heartbeatMs,
+        deadAfterMs: Math.max(options.deadAfterMs ?? DEAD_AFTER_MS, 2 * heartbeatMs),
+        // Straight to the channel: a heartbeat is not activity (see lastActivity).
+        send: (kind) => void this.channel.send(encodeFrame({ kind, id: 0 })).catch(() => {}),
+        dead: (silentMs) => this.presumeDead(silentMs),
+        abuse: () => this.strike(0, invalid('The peer sends pings faster than any heartbeat needs.')),
+      });
+    }
     this.unsubscribe.push(
       this.channel.onClose((error) => this.shutdown(error)),
       this.channel.onMessage((bytes) => this.receive(bytes)),
@@ -105,7 +126,7 @@ export class RpcPeer {
     return this.streams.size;
   }
 
-  /** When a frame last went either way (ms since the epoch). */
+  /** When a frame last went either way (ms since the epoch); heartbeats do not count. */
   get lastActivity(): number {
     return this.lastActive;
   }
@@ -182,14 +203,22 @@ export class RpcPeer {
   }
 
   private receiveUnguarded(bytes: Uint8Array): void {
-    this.lastActive = this.clock();
+    // Any bytes at all, even a malformed frame, prove the path to the peer still works.
+    this.heartbeat?.heard();
     let frame: Frame;
     try {
       frame = decodeFrame(bytes);
     } catch (e) {
+      this.lastActive = this.clock();
       this.strike(0, e as KeynodeError);
       return;
     }
+    if (frame.kind === 'ping' || frame.kind === 'pong') {
+      // Liveness only: no stream is touched and the connection does not count as active.
+      this.heartbeat?.received(frame.kind);
+      return;
+    }
+    this.lastActive = this.clock();
     if (frame.kind === 'open') {
       this.receiveOpen(frame);
       return;
@@ -469,9 +498,26 @@ export class RpcPeer {
     return this.channel.send(encodeFrame(frame));
   }
 
-  private shutdown(error?: KeynodeError): void {
+  /**
+   * The peer has sent nothing, not even a pong, for `silentMs`: the path is gone even though the
+   * channel never closed. Every open call fails at once with ErrorNodeConnectionFailed (none is
+   * retried here: a request may have had effects; callers such as pull decide), and the channel is
+   * closed so the peer manager dials afresh next time.
+   */
+  private presumeDead(silentMs: number): void {
+    const reason = new KeynodeError(
+      'ErrorNodeConnectionFailed',
+      `The peer stopped answering (nothing heard for ${(silentMs / 1000).toFixed(1)} s); the connection is presumed dead.`,
+      { data: { silentMs } },
+    );
+    this.shutdown(reason, reason);
+    this.channel.close();
+  }
+
+  private shutdown(error?: KeynodeError, reason?: KeynodeError): void {
     if (this.closeSignal.closed) return;
-    const reason = new KeynodeError('ErrorNodeConnectionFailed', 'The connection to the peer closed.', error === undefined ? {} : { cause: error });
+    this.heartbeat?.stop();
+    reason ??= new KeynodeError('ErrorNodeConnectionFailed', 'The connection to the peer closed.', error === undefined ? {} : { cause: error });
     for (const stream of [...this.streams.values()]) this.failStream(stream, reason, false);
     for (const u of this.unsubscribe) u();
     this.closeSignal.fire(error);

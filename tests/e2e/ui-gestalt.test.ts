@@ -3,7 +3,8 @@
 // in the service worker. Bob-phone links itself into Bob's gestalt from Contacts (invite on Bob,
 // Link on the phone); Alice shares a vault with Bob and discovers his linked browsers; Bob-phone
 // finds the vault on Remote, clones it, reads it and pulls Alice's edit. Then the browser stops
-// Bob-phone's service worker mid-session and the next UI actions still work. Then Bob removes
+// Bob-phone's service worker mid-session and the next UI actions still work. Then Alice goes
+// offline and Bob-phone's pull comes from Bob's laptop, which holds the vault too. Last, Bob removes
 // Bob-phone from his devices (a lost phone): once Alice looks for Bob's browsers again, Bob-phone's
 // pull is refused, while the copy it holds stays readable.
 // Screenshots go to artifacts/screens/gestalt-*.png.
@@ -14,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, shot } from './helpers/browser.js';
 import { WorkerWatch } from './helpers/service-worker.js';
-import { addSecret, createVault, editSecret, finishFirstRun, go, openVault, ownNodeId, reveal, see, shareVault, tab, trust } from './helpers/ui.js';
+import { addSecret, createVault, editSecret, finishFirstRun, go, openVault, ownNodeId, reveal, see, shareVault, tab, trust, unlock } from './helpers/ui.js';
 
 if (!hasChromium) console.warn('Skipping the UI gestalt test: /usr/bin/chromium is missing.');
 
@@ -195,34 +196,70 @@ describe.skipIf(!hasChromium)('keynode UI: a second browser linked into the reci
     await shot(phone, 'gestalt-09-phone-pull-after-second-stop');
   }, 4 * LONG);
 
+  it('with Alice offline, Bob-phone’s pull comes from Bob’s laptop, and the app says so', async () => {
+    // Bob's laptop holds the vault too: it clones "team" and pulls Alice's latest edit.
+    await go(b, 'Remote');
+    await b.getByLabel('Contact').selectOption({ label: 'Alice' });
+    await b.getByRole('button', { name: 'Show shared vaults' }).click();
+    await see(b, 'Shared by Alice', LONG);
+    await b.getByRole('button', { name: 'Clone team' }).click();
+    await b.getByRole('heading', { name: 'team', level: 1 }).waitFor({ timeout: LONG });
+    await editSecret(a, 'db/password', 'hunter6');
+    await openVault(b, 'team');
+    await pullAndSeeUpdate(b);
+    expect(await reveal(b, 'db/password')).toBe('hunter6');
+
+    // Alice closes her browser: her keynode is gone from the network.
+    await a.close();
+    await openVault(phone, 'team');
+    await pullAndSeeUpdate(phone);
+    const status = phone.getByTestId('pull-status');
+    await see(status, `pulled from ${short(bobId)} (another of your browsers)`);
+    expect(await reveal(phone, 'db/password')).toBe('hunter6');
+    // The copy still says it comes from Alice: the default remote did not change.
+    await see(phone, /This is a read-only copy of “team” from Alice/);
+    await shot(phone, 'gestalt-10-phone-pulled-from-bob');
+
+    // The phone's core runs in its service worker and its connection to Bob in the page: idle for
+    // well over the 4 s after which a silent connection is dropped, it stays up, because the
+    // heartbeat crosses the page–worker bridge both ways.
+    const network = phone.getByTestId('network-status');
+    await see(network, 'Online · 1 peer');
+    await phone.waitForTimeout(10_000);
+    expect((await network.textContent())?.trim()).toBe('Online · 1 peer');
+  }, 4 * LONG);
+
   it('Bob removes Bob-phone from his devices; after Alice looks for Bob’s browsers again, Bob-phone’s pull is refused', async () => {
     await go(b, 'Contacts');
     const linkSection = b.locator('section', { has: b.getByRole('heading', { name: 'Link your other browsers' }) });
     await linkSection.getByRole('button', { name: `Remove ${short(phoneId)} from my devices` }).click();
     const dialog = b.getByRole('dialog', { name: 'Remove this browser from my devices?' });
     await see(dialog, 'It can no longer clone or pull the vaults people share with you');
-    await shot(b, 'gestalt-10-bob-remove-confirm');
+    await shot(b, 'gestalt-11-bob-remove-confirm');
     await dialog.getByRole('button', { name: 'Remove it' }).click();
     await see(b.getByTestId('removed-note'), `Removed ${short(phoneId)} from your devices.`, LONG);
     await see(b.getByTestId('removed-note'), 'Find other browsers');
     expect(await linkSection.getByTestId('linked-browser').count()).toBe(0);
-    await shot(b, 'gestalt-11-bob-removed');
+    await shot(b, 'gestalt-12-bob-removed');
 
-    // Alice looks for Bob's browsers again, from his card: the phone is no longer one of them.
+    // Alice comes back (her keynode locked when her browser closed) and looks for Bob's browsers
+    // again, from his card: the phone is no longer one of them.
+    a = await openApp(alice, server.url);
+    await unlock(a);
     await go(a, 'Contacts');
     const card = a.getByTestId('contact').filter({ hasText: bobId });
     await card.getByRole('button', { name: /^Find other browsers of / }).click();
     await card.getByText('The same person on 2 linked browsers:').waitFor({ state: 'detached', timeout: LONG });
     expect(await card.textContent()).not.toContain(phoneId);
-    await shot(a, 'gestalt-12-alice-rediscovered');
+    await shot(a, 'gestalt-13-alice-rediscovered');
 
     // Alice edits; the phone's pull is refused with a sentence a person understands.
     await openVault(a, 'team');
-    await editSecret(a, 'db/password', 'hunter6');
+    await editSecret(a, 'db/password', 'hunter7');
     await openVault(phone, 'team');
     await phone.getByRole('button', { name: 'Pull changes' }).click();
     await see(phone.getByRole('alert'), 'The owner does not share this vault with you (any more).', LONG);
-    expect(await reveal(phone, 'db/password')).toBe('hunter5');
-    await shot(phone, 'gestalt-13-phone-pull-refused');
+    expect(await reveal(phone, 'db/password')).toBe('hunter6');
+    await shot(phone, 'gestalt-14-phone-pull-refused');
   }, 3 * LONG);
 });

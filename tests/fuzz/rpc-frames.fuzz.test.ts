@@ -28,6 +28,8 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ kind: fc.constantFrom('end' as const, 'cancel' as const), id }),
   fc.record({ kind: fc.constant('error' as const), id, error: bytes(64) }),
   fc.record({ kind: fc.constant('credit' as const), id, bytes: fc.nat({ max: 0xffffffff }) }),
+  // Heartbeats live on stream 0 only.
+  fc.record({ kind: fc.constantFrom('ping' as const, 'pong' as const), id: fc.constant(0) }),
 );
 
 /** A valid frame's bytes, changed the way a broken or hostile peer would: flipped, cut, grown, re-kinded. */
@@ -44,8 +46,8 @@ const mutated = fc.tuple(frame.map(encodeFrame), fc.array(fc.tuple(fc.nat(), fc.
   return out;
 });
 
-/** Bytes that start like a frame (a kind 0–8 and an id) more often than pure noise would. */
-const arbitraryMessage = fc.oneof(bytes(200), fc.tuple(fc.nat({ max: 8 }), id, bytes(100)).map(([k, i, p]) => encodeRaw(k, i, p)));
+/** Bytes that start like a frame (a kind 0–10 and an id) more often than pure noise would. */
+const arbitraryMessage = fc.oneof(bytes(200), fc.tuple(fc.nat({ max: 10 }), fc.oneof(id, fc.constant(0)), bytes(100)).map(([k, i, p]) => encodeRaw(k, i, p)));
 
 function encodeRaw(kind: number, streamId: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(5 + payload.length);
@@ -79,7 +81,7 @@ describe('RPC frames (fuzz)', () => {
 
   it('a message over the size limit is ErrorRpcTooLarge whatever it holds', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: 8 }), fc.integer({ min: 1, max: 4096 }), async (kind, extra) => {
+      fc.asyncProperty(fc.nat({ max: 10 }), fc.integer({ min: 1, max: 4096 }), async (kind, extra) => {
         const message = new Uint8Array(MAX_MESSAGE_BYTES + extra);
         message[0] = kind;
         expect(await refusalOf(() => decodeFrame(message), frameErrors)).toEqual({ code: 'ErrorRpcTooLarge' });

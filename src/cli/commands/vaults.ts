@@ -1,5 +1,6 @@
 // Vaults (Polykey's `vaults` commands) and pulls queued until a vault's owner can be reached.
 import type { QueuedPull } from '../../keynode/pull-queue.js';
+import { describePullSource } from '../../keynode/pull-source.js';
 import { change, countOption, type CommandSpec, type OptionValues } from '../command.js';
 import { table, when } from '../output.js';
 
@@ -135,10 +136,16 @@ export const vaultCommands: CommandSpec[] = [
     usage: 'VAULT [NODE [PULLVAULT]]',
     args: [1, 3],
     summary: 'bring a cloned vault up to date (from NODE, or where it was cloned from)',
-    json: '{ "from": string, "to": string }',
+    json: '{ "from": string, "to": string, "source": string, "via"?: "owner-linked" | "own-linked" }',
     run: ({ args }) => async ({ kn }) => {
       const r = await kn.vaults.pull(args[0]!, pullOptions(args));
-      return { json: r, human: r.from === r.to ? 'Already up to date.' : `${r.from.slice(0, 12)}..${r.to.slice(0, 12)}` };
+      // Said every time: when the owner was offline, the pull may have come from a second holder.
+      const names = await kn.gestalts.nicknames();
+      const nameOf = (nodeId: string): string => names[nodeId] ?? nodeId;
+      const owner = (await kn.vaults.list()).find((v) => v.vaultId === args[0] || v.vaultName === args[0])?.remote?.nodeId;
+      const from = describePullSource(r, nameOf, owner === undefined ? 'the owner' : nameOf(owner));
+      const what = r.from === r.to ? 'Already up to date.' : `${r.from.slice(0, 12)}..${r.to.slice(0, 12)}`;
+      return { json: r, human: `${what}\npulled from ${from}` };
     },
   },
   {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ByteChannel } from '../../../src/network/byte-channel.js';
 import type { PeerConnection, PeerConnectionOptions } from '../../../src/network/peer-connection.js';
-import { PeerManager } from '../../../src/network/peer-manager.js';
+import { PeerManager, type PeerManagerOptions } from '../../../src/network/peer-manager.js';
 import { RpcHandlers } from '../../../src/network/rpc-handlers.js';
 import { identity, memoryPair, MemorySignalHub, until, type Identity } from './harness.js';
 
@@ -49,7 +49,7 @@ afterEach(() => {
   for (const m of managers.splice(0)) m.stop();
 });
 
-function start(hub: MemorySignalHub, transport: ReturnType<typeof memoryTransport>, id: Identity) {
+function start(hub: MemorySignalHub, transport: ReturnType<typeof memoryTransport>, id: Identity, tuning: Pick<PeerManagerOptions, 'idleMs' | 'rpcLimits'> = {}) {
   const handlers = new RpcHandlers();
   handlers.handleUnary('sigchain.get', async (ctx) => ({ owner: id.nodeId, caller: ctx.remoteNodeId }));
   const manager = new PeerManager({
@@ -59,12 +59,26 @@ function start(hub: MemorySignalHub, transport: ReturnType<typeof memoryTranspor
     signaler: hub.join(id.nodeId),
     handlers,
     openConnection: transport.open,
+    ...tuning,
   });
   managers.push(manager);
   return manager;
 }
 
 describe('peer manager over an injected transport', () => {
+  it('closes an idle connection on time although heartbeats keep flowing on it', async () => {
+    const hub = new MemorySignalHub();
+    const transport = memoryTransport();
+    const [x, y] = await Promise.all([identity(7), identity(8)]);
+    // Heartbeats every 20 ms, many times within the 400 ms idle limit: they must not count as use.
+    const tuning = { idleMs: 400, rpcLimits: { heartbeatMs: 20, deadAfterMs: 5000 } };
+    const mx = start(hub, transport, x, tuning);
+    start(hub, transport, y, tuning);
+    const rx = await mx.connect(y.nodeId);
+    await expect(rx.callUnary('sigchain.get', null)).resolves.toMatchObject({ owner: y.nodeId });
+    await until(() => rx.closed && mx.peers().length === 0);
+  });
+
   it('authenticates, dedupes a glare into one connection, and re-opens after a drop', async () => {
     const hub = new MemorySignalHub();
     const transport = memoryTransport();

@@ -1,9 +1,10 @@
 // Pull a cloned vault from its owner: its progress while it runs (with Cancel), then "Up to date" or
-// "Updated to <id>". When the owner cannot be reached the pull is queued in the keynode, shown as waiting for
+// "Updated to <id>", each saying where from (another holder when the owner was away, holders.ts). When the owner cannot be reached the pull is queued in the keynode, shown as waiting for
 // the owner, runs by itself when the owner comes online, and can be cancelled.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { isKeynodeError } from '../../../errors.js';
 import type { Keynode } from '../../../keynode/keynode.js';
+import { describePullSource } from '../../../keynode/pull-source.js';
 import { isCancelled } from '../../../keynode/transfers.js';
 import type { VaultListItem } from '../../../types.js';
 import { shortId } from '../../format.js';
@@ -20,6 +21,21 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
   const queue = useLoad(keynode, async () => (await keynode.vaults.queuedPulls()).find((q) => q.vaultId === vault.vaultId), [vault.vaultId]);
   const queued = queue.data;
   const wasQueued = useRef(false);
+  // Where the last pull of this vault came from, as the core announced it (the queued pull's caller is the core).
+  const lastSource = useRef<{ source: string; via?: 'owner-linked' | 'own-linked' } | undefined>(undefined);
+  useEffect(
+    () =>
+      keynode.on('vault-changed', (e) => {
+        if (e.vaultId === vault.vaultId && e.reason === 'pull' && e.source !== undefined) {
+          lastSource.current = e.via === undefined ? { source: e.source } : { source: e.source, via: e.via };
+        }
+      }),
+    [keynode, vault.vaultId],
+  );
+  const sourceText = async (pulled: { source: string; via?: 'owner-linked' | 'own-linked' }): Promise<string> => {
+    const names = await keynode.gestalts.nicknames().catch(() => ({}) as Record<string, string>);
+    return describePullSource(pulled, (nodeId) => names[nodeId] ?? shortId(nodeId, 12), ownerName);
+  };
 
   // A queued pull that leaves the queue without a failure has run: say so.
   useEffect(() => {
@@ -29,8 +45,12 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
     }
     if (queued === undefined && wasQueued.current) {
       wasQueued.current = false;
-      void keynode.vaults.log(vault.vaultId, { limit: 1 }).then(
-        ([head]) => setResult(`The queued pull ran. Updated to ${head === undefined ? 'the latest version' : `version ${shortId(head.commitId, 8)}`}`),
+      const came = lastSource.current;
+      void Promise.all([keynode.vaults.log(vault.vaultId, { limit: 1 }), came === undefined ? undefined : sourceText(came)]).then(
+        ([[head], from]) =>
+          setResult(
+            `The queued pull ran. Updated to ${head === undefined ? 'the latest version' : `version ${shortId(head.commitId, 8)}`}${from === undefined ? '' : ` — pulled from ${from}.`}`,
+          ),
         () => setResult('The queued pull ran.'),
       );
     }
@@ -61,8 +81,10 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
     setResult(undefined);
     setError(undefined);
     try {
-      const { from, to } = await keynode.vaults.pull(vault.vaultId);
-      setResult(from === to ? 'Up to date.' : `Updated to version ${shortId(to, 8)}`);
+      const pulled = await keynode.vaults.pull(vault.vaultId);
+      const source = await sourceText(pulled);
+      // The version and where it came from: with the owner away it may be another holder.
+      setResult(pulled.from === pulled.to ? `Up to date. Checked with ${source}.` : `Updated to version ${shortId(pulled.to, 8)} — pulled from ${source}.`);
     } catch (e) {
       if (isCancelled(e)) setResult('Pull cancelled. Your copy is as it was.');
       else if (isKeynodeError(e, 'ErrorNodeConnectionFailed')) {
