@@ -66,6 +66,7 @@ export const errorCodes = [
   'ErrorGitPackTooLarge',
   'ErrorNotificationsExpired',
   'ErrorNotificationsClockSkew',
+  'ErrorSignalingUnavailable',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

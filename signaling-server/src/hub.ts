@@ -117,6 +117,21 @@ export class Hub {
     }
   }
 
+  /** Connections watching `nodeId` on this instance. */
+  watchersOf(nodeId: NodeId): Member[] {
+    return [...(this.watchers.get(nodeId) ?? [])];
+  }
+
+  /** The contacts `member` listed. */
+  contactsOf(member: Member): NodeId[] {
+    return [...(this.contacts.get(member) ?? [])];
+  }
+
+  /** The NodeIds `member` has signalled on this connection (the last `maxWatch`). */
+  introducedBy(member: Member): NodeId[] {
+    return [...(this.introduced.get(member) ?? [])];
+  }
+
   nodeBucket(nodeId: NodeId): TokenBucket {
     let bucket = this.nodeBuckets.get(nodeId);
     if (bucket === undefined) {
