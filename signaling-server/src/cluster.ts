@@ -79,6 +79,10 @@ export class Cluster {
   private readonly remoteSources = new Map<string, Source>();
   /** Presence re-checks in flight, one chain per NodeId so their answers apply in order. */
   private readonly rechecks = new Map<NodeId, Promise<void>>();
+  /** Logouts not yet recorded in Redis; close() waits for them so others see the nodes leave. */
+  private readonly releasing = new Set<Promise<void>>();
+  /** Logins closed while Redis was away, to be forgotten there once it is back. */
+  private orphans: Array<readonly [NodeId, string]> = [];
 
   private constructor(
     private readonly limits: Limits,
@@ -102,7 +106,11 @@ export class Cluster {
         }
       });
       link.onChange((up) => {
-        if (!up) for (const member of [...cluster.conns.values()]) member.unavailable();
+        if (up) return cluster.forgetOrphans();
+        for (const [owner, member] of [...cluster.conns]) {
+          cluster.orphans.push([member.nodeId, owner]);
+          member.unavailable();
+        }
       });
     }
     return cluster;
@@ -138,8 +146,13 @@ export class Cluster {
     const owner = this.owner(member);
     if (member.nodeId !== undefined && this.conns.get(owner) === member) {
       this.conns.delete(owner);
-      this.presence?.release(member.nodeId, owner).catch(ignore);
+      this.release(member.nodeId, owner);
     }
+  }
+
+  /** Waits (briefly) for logouts to reach Redis, so other instances see this one's nodes leave. */
+  async close(): Promise<void> {
+    await Promise.race([Promise.all(this.releasing), new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 
   /**
@@ -221,6 +234,23 @@ export class Cluster {
     for (const [key, source] of this.remoteSources) if (source.idle()) this.remoteSources.delete(key);
     if (this.presence === undefined || !this.available) return;
     await this.presence.refresh([...this.conns].map(([owner, member]) => [member.nodeId, owner] as const));
+  }
+
+  private release(nodeId: NodeId, owner: string): void {
+    if (this.presence === undefined || !this.available) return;
+    const done = this.presence.release(nodeId, owner).catch(ignore);
+    this.releasing.add(done);
+    void done.then(() => this.releasing.delete(done));
+  }
+
+  /**
+   * Redis is back: the logins closed while it was away still read as online there (until they
+   * expire) unless their keynodes logged in again meanwhile; forget them now.
+   */
+  private forgetOrphans(): void {
+    const orphans = this.orphans;
+    this.orphans = [];
+    for (const [nodeId, owner] of orphans) this.release(nodeId, owner);
   }
 
   private owner(member: ClusterMember): string {

@@ -165,6 +165,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
       for (const socket of admission.sockets) socket.destroy();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await closed;
+      await cluster.close();
       await mailbox.close();
       await redis?.close();
     })());

@@ -162,15 +162,20 @@ export async function startTurn(): Promise<TurnProcess> {
   };
 }
 
-/** Empties a test Redis between cases. */
-export async function flushRedis(url: string): Promise<void> {
+/** Runs one command on a test Redis, e.g. `redisCommand(url, 'GET', key)`. */
+export async function redisCommand(url: string, command: string, ...args: string[]): Promise<unknown> {
   const { Redis } = await import('ioredis');
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.flushall();
+    return await client.call(command, ...args);
   } finally {
     client.disconnect();
   }
+}
+
+/** Empties a test Redis between cases. */
+export async function flushRedis(url: string): Promise<void> {
+  await redisCommand(url, 'FLUSHALL');
 }
