@@ -169,9 +169,15 @@ export class Cluster {
     const owner = await this.presence.owner(to);
     if (owner === undefined) return { status: 'offline' };
     const instance = instanceOf(owner);
+    const mine = instance === this.instanceId ? this.conns.get(owner) : undefined;
+    if (mine !== undefined) {
+      // Logged in here a moment ago (the hub had not seen it when we looked).
+      const refused = mine.relay(message, from);
+      return refused === undefined ? { status: 'sent' } : { status: 'refused', reason: refused };
+    }
     const heard =
       instance === this.instanceId
-        ? 0 // recorded as ours but not in the hub: a connection that is gone
+        ? 0 // recorded as ours but no longer here: a connection that is gone
         : await this.presence.publish(instance, {
             k: 'relay',
             to,
