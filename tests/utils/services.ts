@@ -58,6 +58,8 @@ export interface RedisProcess {
   url: string;
   port: number;
   dir: string;
+  /** The running process's id (undefined while killed). */
+  pid(): number | undefined;
   /** Kills it at once (SIGKILL): no shutdown save, as in a crash. */
   kill(): Promise<void>;
   /** Starts it again on the same port with the same data directory (append-only file). */
@@ -99,6 +101,7 @@ export async function startRedis(): Promise<RedisProcess> {
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
+    pid: () => child?.pid,
     kill,
     restart: launch,
     stop: async () => {
