@@ -85,6 +85,7 @@ async function phase(
   seconds: number,
   disturb?: Disturbance,
   loginWave = Infinity,
+  tickMs = 100,
 ): Promise<Phase & { abuse?: AbuseStats }> {
   // Identities first (not part of the measured login).
   const ids = await Promise.all(
@@ -135,30 +136,33 @@ async function phase(
   }
   const loginWallMs = performance.now() - loginStart;
   const stopDisturbance = await disturb?.(ids.map((id) => id.nodeId));
-  // Pairs: i talks to i + clients/2 and back; a tick every 100 ms sends rate/10 messages per client.
+  // Pairs: i talks to i + clients/2 and back. Every tick sends the tick's share of the total rate,
+  // taking the clients in turn, so a rate under one message per tick and client is spread evenly
+  // instead of arriving as one burst from everyone.
   const half = Math.floor(clients / 2);
   const partner = (i: number): NodeId => ids[i < half ? i + half : i - half]!.nodeId;
-  const perTick = ratePerClient / 10;
+  const perTick = (ratePerClient * half * 2 * tickMs) / 1000;
   let sent = 0;
   let carry = 0;
+  let turn = 0;
   const u0 = await usage();
   const c0 = selfCpu();
   const t0 = performance.now();
-  for (let tick = 0; tick < seconds * 10; tick++) {
+  for (let tick = 0; tick < (seconds * 1000) / tickMs; tick++) {
     carry += perTick;
     const n = Math.floor(carry);
     carry -= n;
     for (let k = 0; k < n; k++) {
-      for (let i = 0; i < half * 2; i++) {
-        try {
-          list[i]!.sendSignal(partner(i), { t: performance.now(), seq: sent, candidate: PAYLOAD });
-          sent += 1;
-        } catch {
-          errors += 1;
-        }
+      const i = turn;
+      turn = (turn + 1) % (half * 2);
+      try {
+        list[i]!.sendSignal(partner(i), { t: performance.now(), seq: sent, candidate: PAYLOAD });
+        sent += 1;
+      } catch {
+        errors += 1;
       }
     }
-    const next = t0 + (tick + 1) * 100;
+    const next = t0 + (tick + 1) * tickMs;
     await sleep(Math.max(0, next - performance.now()));
   }
   // Let the last messages arrive (bounded).
@@ -277,7 +281,7 @@ async function clusterComparison(opts: BenchOptions): Promise<string[]> {
         ['2 instances + Redis', pair.map((s) => s.url), pairUsage],
       ] as const) {
         opts.log(`signaling cluster: ${label}, ${clients} clients, ${clients * rate} messages/s in all, ${seconds} s…`);
-        const p = await phase(urls, usage, clients, rate, seconds, undefined, 500);
+        const p = await phase(urls, usage, clients, rate, seconds, undefined, 500, 10);
         const lg = [...p.loginMs].sort((a, b) => a - b);
         rows.push([
           label,
@@ -299,7 +303,7 @@ async function clusterComparison(opts: BenchOptions): Promise<string[]> {
     await redis.stop();
   }
   return [
-    `One server process without Redis, then two server processes sharing one redis-server (appendonly, appendfsync always; started for the run), with the same clients and total rate: every pair of clients has one member on each instance, so each message goes instance → Redis pub/sub → instance. Clients log in in waves of 500. CPU and RSS of "2 instances + Redis" add up both servers and redis-server; CPU is % of one core over the ${seconds} s of traffic. The clients run in the bench process, apart from the servers.`,
+    `One server process without Redis, then two server processes sharing one redis-server (appendonly, appendfsync always; started for the run), with the same clients and total rate: every pair of clients has one member on each instance, so each message goes instance → Redis pub/sub → instance. Clients log in in waves of 500; the traffic is spread evenly, a tick every 10 ms. CPU and RSS of "2 instances + Redis" add up both servers and redis-server; CPU is % of one core over the ${seconds} s of traffic. The clients run in the bench process, apart from the servers.`,
     '',
     ...table(['setup', 'clients', 'login p50 / p99 / all logged in', 'offered / relayed msg/s', 'delivered / sent', 'relay latency p50 / p99 / max', 'CPU servers / clients', 'servers RSS'], rows),
   ];

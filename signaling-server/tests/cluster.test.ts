@@ -198,8 +198,12 @@ describe('signaling instances sharing Redis', () => {
     expect(refused).toBeGreaterThan(0);
     expect(errors).toContain('ErrorSignalingUnavailable');
     expect(statuses.filter((s) => s === 'connected').length).toBeGreaterThanOrEqual(2);
-    // Both instances serve again, and Bob's mailbox holds every put that was acknowledged.
-    expect((await loggedIn(b.url, carol.id)).welcome.type).toBe('welcome');
+    // Both instances serve again and relay to each other (their subscriptions came back with Redis),
+    // and Bob's mailbox holds every put that was acknowledged.
+    const carolAgain = await loggedIn(b.url, carol.id);
+    const dave = await loggedIn(a.url);
+    dave.peer.send({ type: 'signal', to: carol.id.nodeId, data: 'after the outage' });
+    expect(await carolAgain.peer.next('signal')).toMatchObject({ from: dave.id.nodeId, data: 'after the outage' });
     const delivered = await mailboxAt(b.url, bob, acknowledged.length);
     for (const token of acknowledged) expect(delivered).toContain(token);
   });
