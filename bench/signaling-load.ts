@@ -45,6 +45,8 @@ interface Phase {
   clients: number;
   loginMs: number[];
   loginWallMs: number;
+  /** Logins that failed (timed out on the server) and were tried again. */
+  loginRetries: number;
   ratePerClient: number;
   seconds: number;
   /** From the first send to the last receipt (at least the sending time). */
@@ -123,12 +125,22 @@ async function phase(
   // Everyone logs in at once (in waves of `loginWave`): the server checks one signature per login.
   const loginStart = performance.now();
   const loginMs: number[] = [];
+  let loginRetries = 0;
   for (let i = 0; i < list.length; i += loginWave) {
     loginMs.push(
       ...(await Promise.all(
         list.slice(i, i + loginWave).map(async (c) => {
           const t = performance.now();
-          await c.connect();
+          // A login the loaded server did not finish in time is retried (and counted), a few times.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await c.connect();
+              break;
+            } catch (e) {
+              loginRetries += 1;
+              if (attempt >= 4) throw e;
+            }
+          }
           return performance.now() - t;
         }),
       )),
@@ -178,6 +190,7 @@ async function phase(
     clients,
     loginMs,
     loginWallMs,
+    loginRetries,
     ratePerClient,
     seconds,
     relaySeconds,
@@ -281,12 +294,12 @@ async function clusterComparison(opts: BenchOptions): Promise<string[]> {
         ['2 instances + Redis', pair.map((s) => s.url), pairUsage],
       ] as const) {
         opts.log(`signaling cluster: ${label}, ${clients} clients, ${clients * rate} messages/s in all, ${seconds} s…`);
-        const p = await phase(urls, usage, clients, rate, seconds, undefined, 500, 10);
+        const p = await phase(urls, usage, clients, rate, seconds, undefined, 250, 10);
         const lg = [...p.loginMs].sort((a, b) => a - b);
         rows.push([
           label,
           String(clients),
-          `${fmtMs(percentile(lg, 50))} / ${fmtMs(percentile(lg, 99))} / ${fmtMs(p.loginWallMs)}`,
+          `${fmtMs(percentile(lg, 50))} / ${fmtMs(percentile(lg, 99))} / ${fmtMs(p.loginWallMs)}${p.loginRetries > 0 ? ` (${p.loginRetries} retried)` : ''}`,
           `${Math.round(clients * rate)} / ${Math.round(p.received / p.relaySeconds)}`,
           `${p.received} / ${p.sent}${p.errors > 0 ? ` (${p.errors} errors)` : ''}`,
           `${fmtMs(percentile(p.latencies, 50))} / ${fmtMs(percentile(p.latencies, 99))} / ${fmtMs(p.latencies[p.latencies.length - 1] ?? NaN)}`,
@@ -303,7 +316,7 @@ async function clusterComparison(opts: BenchOptions): Promise<string[]> {
     await redis.stop();
   }
   return [
-    `One server process without Redis, then two server processes sharing one redis-server (appendonly, appendfsync always; started for the run), with the same clients and total rate: every pair of clients has one member on each instance, so each message goes instance → Redis pub/sub → instance. Clients log in in waves of 500; the traffic is spread evenly, a tick every 10 ms. CPU and RSS of "2 instances + Redis" add up both servers and redis-server; CPU is % of one core over the ${seconds} s of traffic. The clients run in the bench process, apart from the servers.`,
+    `One server process without Redis, then two server processes sharing one redis-server (appendonly, appendfsync always; started for the run), with the same clients and total rate: every pair of clients has one member on each instance, so each message goes instance → Redis pub/sub → instance. Clients log in in waves of 250 (a login the server did not finish within its 5 s deadline is retried and counted); the traffic is spread evenly, a tick every 10 ms. CPU and RSS of "2 instances + Redis" add up both servers and redis-server; CPU is % of one core over the ${seconds} s of traffic. The clients run in the bench process, apart from the servers.`,
     '',
     ...table(['setup', 'clients', 'login p50 / p99 / all logged in', 'offered / relayed msg/s', 'delivered / sent', 'relay latency p50 / p99 / max', 'CPU servers / clients', 'servers RSS'], rows),
   ];

@@ -64,6 +64,9 @@ const InstanceMessageSchema = v.variant('k', [
 type InstanceMessage = v.InferOutput<typeof InstanceMessageSchema>;
 
 const instanceOf = (owner: string): string => owner.slice(0, owner.indexOf('/'));
+/** How long a remote node's connection is taken from memory rather than Redis (news about it drops it sooner). */
+const OWNER_CACHE_MS = 5000;
+const OWNER_CACHE_MAX = 50_000;
 const ignore = (): void => undefined;
 
 export class Cluster {
@@ -83,6 +86,14 @@ export class Cluster {
   private readonly releasing = new Set<Promise<void>>();
   /** Logins closed while Redis was away, to be forgotten there once it is back. */
   private orphans: Array<readonly [NodeId, string]> = [];
+  /**
+   * Where remote nodes were last seen logged in, so a relay costs one trip to Redis (the publish)
+   * and not two. Dropped on any presence news about the node, when its instance does not answer or
+   * says it left, and whenever the link to Redis drops (news may have been missed meanwhile).
+   */
+  private readonly owners = new Map<NodeId, { owner: string; at: number }>();
+  /** Presence announcements heard so far: a read that overlapped one is not cached. */
+  private presenceHeard = 0;
 
   private constructor(
     private readonly limits: Limits,
@@ -101,11 +112,15 @@ export class Cluster {
       await link.subscribe([presence.presenceChannel, mine], (channel, message) => {
         if (channel === mine) cluster.onInstanceMessage(message);
         else if (channel === presence.presenceChannel) {
+          cluster.presenceHeard += 1;
           const nodeId = parsePresence(message);
-          if (nodeId !== undefined) cluster.recheck(nodeId);
+          if (nodeId === undefined) return;
+          cluster.owners.delete(nodeId);
+          cluster.recheck(nodeId);
         }
       });
       link.onChange((up) => {
+        cluster.owners.clear();
         if (up) return cluster.forgetOrphans();
         for (const [owner, member] of [...cluster.conns]) {
           cluster.orphans.push([member.nodeId, owner]);
@@ -166,7 +181,7 @@ export class Cluster {
       return refused === undefined ? { status: 'sent' } : { status: 'refused', reason: refused };
     }
     if (this.presence === undefined) return { status: 'offline' };
-    const owner = await this.presence.owner(to);
+    const owner = await this.ownerOf(to);
     if (owner === undefined) return { status: 'offline' };
     const instance = instanceOf(owner);
     const mine = instance === this.instanceId ? this.conns.get(owner) : undefined;
@@ -189,6 +204,7 @@ export class Cluster {
           });
     if (heard === 0) {
       // Nobody listens for that connection any more (its instance stopped): forget it.
+      this.owners.delete(to);
       this.presence.release(to, owner).catch(ignore);
       return { status: 'offline' };
     }
@@ -240,6 +256,21 @@ export class Cluster {
     for (const [key, source] of this.remoteSources) if (source.idle()) this.remoteSources.delete(key);
     if (this.presence === undefined || !this.available) return;
     await this.presence.refresh([...this.conns].map(([owner, member]) => [member.nodeId, owner] as const));
+  }
+
+  /** The connection `nodeId` is logged in on, from memory when fresh, else from Redis. */
+  private async ownerOf(nodeId: NodeId): Promise<string | undefined> {
+    const cached = this.owners.get(nodeId);
+    if (cached !== undefined && monotonicNow() - cached.at < OWNER_CACHE_MS) return cached.owner;
+    const heard = this.presenceHeard;
+    const owner = await this.presence!.owner(nodeId);
+    this.owners.delete(nodeId);
+    // Only a read no presence news overlapped: news about this node may have been read before it.
+    if (owner !== undefined && heard === this.presenceHeard && this.available) {
+      this.owners.set(nodeId, { owner, at: monotonicNow() });
+      if (this.owners.size > OWNER_CACHE_MAX) this.owners.delete(this.owners.keys().next().value!);
+    }
+    return owner;
   }
 
   private release(nodeId: NodeId, owner: string): void {
@@ -369,6 +400,7 @@ export class Cluster {
       case 'busy':
         return this.conns.get(message.c)?.relayRefused(message.to, message.reason, message.rid);
       case 'offline':
+        this.owners.delete(message.to);
         return this.conns.get(message.c)?.own({ type: 'peer-offline', nodeId: message.to, ...(message.rid === undefined ? {} : { rid: message.rid }) });
       case 'replace': {
         const member = this.conns.get(message.c);

@@ -90,6 +90,8 @@ export class Session implements ClusterMember {
   private readonly loginTimer: ReturnType<typeof setTimeout>;
   /** When the ICE servers (and their TURN credentials) were last handed out. */
   private iceIssuedAt = 0;
+  /** Signals go out one after the other: routing one may wait for Redis, and order matters (an offer before its candidates). */
+  private signals: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly ws: WebSocket,
@@ -251,8 +253,11 @@ export class Session implements ClusterMember {
     switch (message.type) {
       case 'login':
         return this.login(message);
-      case 'signal':
-        return this.signal(message);
+      case 'signal': {
+        const sent = this.signals.then(() => this.signal(message));
+        this.signals = sent.catch(() => undefined);
+        return sent;
+      }
       case 'watch':
         return this.watch(message);
       case 'mailbox.put':

@@ -116,12 +116,19 @@ describe('signaling instances sharing Redis', () => {
   });
 
   it('keeps one connection per NodeId across instances: a newer login replaces the older one', async () => {
-    const [a, b] = [await instance(), await instance()];
+    const [a, b, c] = [await instance(), await instance(), await instance()];
     const id = await makeIdentity();
     const first = await loggedIn(a.url, id);
+    // A sender on a third instance reaches the first connection (its instance now knows where it is)…
+    const sender = await loggedIn(c.url);
+    sender.peer.send({ type: 'signal', to: id.nodeId, data: 'to the first' });
+    expect(await first.peer.next('signal')).toMatchObject({ from: sender.id.nodeId, data: 'to the first' });
     const second = await loggedIn(b.url, id);
     expect(await first.peer.next('error')).toMatchObject({ code: 'replaced' });
     expect((await first.peer.closed).code).toBe(4001);
+    // …and, once the node moved, the new one.
+    sender.peer.send({ type: 'signal', to: id.nodeId, data: 'to the second' });
+    expect(await second.peer.next('signal')).toMatchObject({ from: sender.id.nodeId, data: 'to the second' });
     // Signals from either instance now reach the connection on B.
     for (const url of [a.url, b.url]) {
       const other = await loggedIn(url);

@@ -13,6 +13,8 @@ const CONNECT_TIMEOUT_MS = 5000;
 /** Reconnect delays grow by this much per attempt, up to the ceiling. */
 const RETRY_STEP_MS = 100;
 const RETRY_MAX_MS = 2000;
+/** A command Redis has not answered by then fails (as unavailable): a stalled Redis must not pile up work. */
+const COMMAND_TIMEOUT_MS = 3000;
 
 /** The Redis URL without credentials, so it can be shown in errors and logs. */
 export function redactRedisUrl(url: string): string {
@@ -82,6 +84,8 @@ export class RedisLink {
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
       connectTimeout: CONNECT_TIMEOUT_MS,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      keepAlive: 10_000,
       retryStrategy: (times) => Math.min(times * RETRY_STEP_MS, RETRY_MAX_MS),
     };
     let link: RedisLink;
