@@ -156,6 +156,38 @@ describe('signaling instances sharing Redis', () => {
     expect(await mailboxAt(c.url, bob, 2)).toEqual(['kept-1', 'kept-2']);
   });
 
+  it('checks what it reads from Redis as if a client had sent it', async () => {
+    const a = await instance({ maxTokenBytes: 100 });
+    const alice = await loggedIn(a.url);
+    const bob = await makeIdentity();
+    await put(alice.peer, bob.nodeId, 'genuine');
+    // Entries this server never wrote: not JSON, a `from` that is no NodeId, a token over the limit.
+    const now = Date.now();
+    await redisCommand(
+      redis.url, 'RPUSH', `keynode:mb:${bob.nodeId}`,
+      'not json',
+      JSON.stringify({ x: 0, i: 'A'.repeat(22), f: 'nobody', t: 'forged', a: now, s: 6, o: 'x' }),
+      JSON.stringify({ x: 0, i: 'B'.repeat(22), f: alice.id.nodeId, t: 'y'.repeat(1000), a: now, s: 1000, o: 'x' }),
+    );
+    // A login record that is no connection, and garbage on every channel the instance listens to.
+    const ghost = await makeIdentity();
+    await redisCommand(redis.url, 'SET', `keynode:on:${ghost.nodeId}`, '{"not":"an owner"}');
+    const [channel] = (await redisCommand(redis.url, 'PUBSUB', 'CHANNELS', 'keynode:i:*')) as string[];
+    for (const junk of ['not json', '{"k":"relay"}', '['.repeat(5000), JSON.stringify({ k: 'replace', n: alice.id.nodeId, c: 'x' }), 'x'.repeat(1 << 20)]) {
+      await redisCommand(redis.url, 'PUBLISH', channel!, junk);
+      await redisCommand(redis.url, 'PUBLISH', 'keynode:presence', junk);
+    }
+
+    expect((await loggedIn(a.url, bob)).welcome.mailbox).toMatchObject([{ token: 'genuine' }]);
+    alice.peer.send({ type: 'signal', to: ghost.nodeId, data: 0, rid: 3 });
+    expect(await alice.peer.next('peer-offline')).toMatchObject({ nodeId: ghost.nodeId, rid: 3 });
+    // Alice was not replaced by the forged message, and the instance still relays.
+    const carol = await loggedIn(a.url);
+    carol.peer.send({ type: 'signal', to: alice.id.nodeId, data: 'still here' });
+    expect(await alice.peer.next('signal')).toMatchObject({ data: 'still here' });
+    expect(alice.peer.messages.some((m) => m.type === 'error')).toBe(false);
+  });
+
   it('survives Redis dying mid-traffic: clients are told and reconnect, and every acknowledged put is delivered', async () => {
     const limits = { mailboxSenderItems: 1000, mailboxMaxItems: 1000, mailboxStrangerItems: 1000, mailboxSenderBytes: 1 << 20, mailboxMaxBytes: 1 << 20, mailboxStrangerBytes: 1 << 20 };
     const [a, b] = [await instance(limits), await instance(limits)];

@@ -58,8 +58,12 @@ local function load(to, keep)
   local raws = redis.call('LRANGE', P .. 'mb:' .. to, 0, -1)
   local entries, kept, changed = {}, {}, false
   for _, raw in ipairs(raws) do
-    local e = cjson.decode(raw)
-    if keep(e) then
+    local ok, e = pcall(cjson.decode, raw)
+    -- Something this server did not write (a corrupted or hostile entry) is dropped, not trusted.
+    if not (ok and type(e) == 'table' and type(e.a) == 'number' and type(e.s) == 'number' and type(e.o) == 'string'
+        and type(e.f) == 'string' and type(e.i) == 'string') then
+      changed = true
+    elseif keep(e) then
       entries[#entries + 1] = e
       kept[#kept + 1] = raw
     else
@@ -133,10 +137,12 @@ redis.call('ZADD', P .. 'mb:due', 'LT', now, to)
 return 'ok'
 `);
 
-// ARGV: prefix, to, now, ttl
+// ARGV: prefix, to, now, ttl, most items returned
 const LIST = new Script(`${PRELUDE}
 local _, kept = load(ARGV[2], unexpired(tonumber(ARGV[3]), tonumber(ARGV[4])))
-return kept
+local out = {}
+for i = 1, math.min(#kept, tonumber(ARGV[5])) do out[i] = kept[i] end
+return out
 `);
 
 // ARGV: prefix, to, ids...
@@ -223,7 +229,7 @@ export class RedisMailboxStore implements MailboxStore {
   }
 
   async list(to: NodeId): Promise<MailboxItem[]> {
-    const raws = await this.link.call((r) => LIST.run(r, [this.link.prefix, to, this.clock(), this.limits.mailboxTtlMs]));
+    const raws = await this.link.call((r) => LIST.run(r, [this.link.prefix, to, this.clock(), this.limits.mailboxTtlMs, this.limits.mailboxMaxItems]));
     if (!Array.isArray(raws)) return [];
     const items: MailboxItem[] = [];
     for (const raw of raws.slice(0, this.limits.mailboxMaxItems)) {
