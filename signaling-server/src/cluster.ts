@@ -245,9 +245,11 @@ export class Cluster {
   }
 
   signalled(member: Joined, to: NodeId): void {
-    const known = this.hub.introducedBy(member).includes(to);
-    this.hub.signalled(member, to);
-    if (!known) this.publishAudience(member);
+    const { added, evicted } = this.hub.signalled(member, to);
+    if (!added || this.presence === undefined) return;
+    // One NodeId at a time: rewriting the whole audience on every new peer would cost Redis O(n²).
+    const stillAllowed = evicted !== undefined && this.hub.contactsOf(member).includes(evicted);
+    this.presence.addAllowed(member.nodeId, this.owner(member), to, stillAllowed ? undefined : evicted).catch(ignore);
   }
 
   /** Heartbeat: keeps this instance's logins visible and forgets idle budgets. */

@@ -46,6 +46,18 @@ redis.call('PUBLISH', P .. 'presence', S)
 return 1
 `);
 
+// One NodeId more may watch S (and perhaps one less: the oldest it signalled, if not a contact).
+const ADD_ALLOWED = new Script(`
+local P, S, owner, add, remove = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if redis.call('GET', P .. 'on:' .. S) ~= owner then return 0 end
+redis.call('SADD', P .. 'al:' .. S, add)
+if remove ~= '' then redis.call('SREM', P .. 'al:' .. S, remove) end
+local ttl = redis.call('PTTL', P .. 'on:' .. S)
+if ttl > 0 then redis.call('PEXPIRE', P .. 'al:' .. S, ttl) end
+redis.call('PUBLISH', P .. 'presence', S)
+return 1
+`);
+
 const REFRESH = new Script(`
 local P, ttl = ARGV[1], tonumber(ARGV[2])
 for i = 3, #ARGV, 2 do
@@ -87,6 +99,11 @@ export class RedisPresence {
   /** Replaces who may watch `nodeId`, if `owner` is still its connection. */
   async allow(nodeId: NodeId, owner: string, allowed: readonly NodeId[]): Promise<void> {
     await this.link.call((r) => ALLOW.run(r, [this.link.prefix, nodeId, owner, ...allowed]));
+  }
+
+  /** Lets `add` watch `nodeId` (and `remove` no more), if `owner` is still its connection. */
+  async addAllowed(nodeId: NodeId, owner: string, add: NodeId, remove: NodeId | undefined): Promise<void> {
+    await this.link.call((r) => ADD_ALLOWED.run(r, [this.link.prefix, nodeId, owner, add, remove ?? '']));
   }
 
   /** Keeps these logins visible for another TTL. */
