@@ -67,6 +67,7 @@ export const errorCodes = [
   'ErrorNotificationsExpired',
   'ErrorNotificationsClockSkew',
   'ErrorNotificationsSealedInvalid',
+  'ErrorSignalingUnavailable',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

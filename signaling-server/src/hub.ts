@@ -104,17 +104,40 @@ export class Hub {
     for (const watcher of allowed) if (!now.has(watcher)) watcher.relay({ type: 'peer-offline', nodeId: member.nodeId! }, member);
   }
 
-  /** `member` signalled `to`: from now on `to` may watch it, and is told it is online if it already watches. */
-  signalled(member: Member, to: NodeId): void {
+  /**
+   * `member` signalled `to`: from now on `to` may watch it, and is told it is online if it already
+   * watches. Returns whether `to` is new to the list, and the oldest one it pushed out, if any.
+   */
+  signalled(member: Member, to: NodeId): { added: boolean; evicted: NodeId | undefined } {
     let set = this.introduced.get(member);
     if (set === undefined) this.introduced.set(member, (set = new Set()));
-    if (set.has(to)) return;
+    if (set.has(to)) return { added: false, evicted: undefined };
     const before = this.allowedWatchers(member);
     set.add(to);
-    if (set.size > this.limits.maxWatch) set.delete(set.values().next().value!);
+    let evicted: NodeId | undefined;
+    if (set.size > this.limits.maxWatch) {
+      evicted = set.values().next().value!;
+      set.delete(evicted);
+    }
     for (const watcher of this.allowedWatchers(member)) {
       if (!before.has(watcher)) watcher.relay({ type: 'peer-online', nodeId: member.nodeId! }, member);
     }
+    return { added: true, evicted };
+  }
+
+  /** Connections watching `nodeId` on this instance. */
+  watchersOf(nodeId: NodeId): Member[] {
+    return [...(this.watchers.get(nodeId) ?? [])];
+  }
+
+  /** The contacts `member` listed. */
+  contactsOf(member: Member): NodeId[] {
+    return [...(this.contacts.get(member) ?? [])];
+  }
+
+  /** The NodeIds `member` has signalled on this connection (the last `maxWatch`). */
+  introducedBy(member: Member): NodeId[] {
+    return [...(this.introduced.get(member) ?? [])];
   }
 
   nodeBucket(nodeId: NodeId): TokenBucket {

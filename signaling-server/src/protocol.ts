@@ -63,6 +63,8 @@ export const closeCodes = {
   serverFull: 4005,
   slowConsumer: 4006,
   dead: 4007,
+  /** The server's store (Redis) is unreachable: reconnect in a while. */
+  unavailable: 1013,
 } as const;
 
 /** Codes carried by `{type:'error', code}`; docs/protocol.md explains each. */
@@ -86,6 +88,7 @@ export const wireErrorCodes = [
   'too-many-connections',
   'receiver-busy',
   'mailbox-quota',
+  'unavailable',
 ] as const;
 export type WireErrorCode = (typeof wireErrorCodes)[number];
 
@@ -164,6 +167,8 @@ export const WelcomeSchema = v.object({
   iceServers: v.array(IceServerSchema),
   mailbox: v.array(MailboxItemSchema),
 });
+/** Fresh ICE servers for a long-lived login, sent before the TURN credentials of the last ones expire. */
+export const IceServersMessageSchema = v.object({ type: v.literal('ice-servers'), iceServers: v.array(IceServerSchema) });
 export const RelayedSignalSchema = v.object({ type: v.literal('signal'), from: NodeIdSchema, data: OpaqueJsonSchema });
 export const PeerOfflineSchema = v.object({ type: v.literal('peer-offline'), nodeId: NodeIdSchema, rid: RidSchema });
 export const PeerOnlineSchema = v.object({ type: v.literal('peer-online'), nodeId: NodeIdSchema });
@@ -184,6 +189,7 @@ export const ErrorMessageSchema = v.object({
 export const ServerMessageSchema = v.variant('type', [
   ChallengeSchema,
   WelcomeSchema,
+  IceServersMessageSchema,
   RelayedSignalSchema,
   PeerOfflineSchema,
   PeerOnlineSchema,

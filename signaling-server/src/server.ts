@@ -6,14 +6,17 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type ServerOptions } from 'ws';
 import { KeynodeError } from '../../src/errors.js';
+import type { NodeId } from '../../src/ids/index.js';
 import { Admission, type Refusal } from './admission.js';
 import { readFdLimit, socketBudget } from './fd-budget.js';
-import { Hub } from './hub.js';
+import { Cluster } from './cluster.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { RelayBudget } from './outbound.js';
 import { closeCodes, normalizeServerUrl } from './protocol.js';
 import { Session, type ServerContext } from './session.js';
 import { openMailboxStore } from './stores/index.js';
+import { RedisLink } from './stores/redis-link.js';
+import { checkTurnOptions, turnIceServer, type TurnOptions } from './turn.js';
 
 /** How long a client that does not answer our close frame keeps its socket (ws waits 30 s by default). */
 const CLOSE_GRACE_MS = 2000;
@@ -25,10 +28,16 @@ export interface SignalingServerOptions {
   port?: number;
   /** Default '127.0.0.1'. */
   host?: string;
-  /** Several instances sharing routing and mailboxes; refused in this build (no Redis client). */
+  /**
+   * Redis shared by several instances of one deployment (e.g. 'redis://127.0.0.1:6379/0'):
+   * presence, relay between instances and mailboxes go through it, and mailboxes survive restarts.
+   * Default: everything in this process's memory.
+   */
   redisUrl?: string;
   /** Handed to every keynode in the welcome (STUN/TURN); default none. */
   iceServers?: RTCIceServer[];
+  /** A TURN server sharing `secret` with us: every keynode gets its own short-lived credentials for it. */
+  turn?: TurnOptions;
   limits?: Partial<Limits>;
   /**
    * The URL(s) clients dial, which login signatures must name. Default: `ws://<host>:<port>/`, plus
@@ -71,7 +80,18 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   capacity.connections = Math.min(limits.maxConnections, capacity.sockets);
   // Checked before listening, so a bad option leaves no port open behind it.
   const explicitUrls = opts.publicUrl === undefined ? undefined : parsePublicUrls(opts.publicUrl);
-  const mailbox = openMailboxStore({ ...(opts.redisUrl === undefined ? {} : { redisUrl: opts.redisUrl }), limits, clock });
+  const turn = opts.turn === undefined ? undefined : checkTurnOptions(opts.turn);
+  const staticIce = opts.iceServers ?? [];
+  const iceServers = (nodeId: NodeId): RTCIceServer[] => (turn === undefined ? staticIce : [...staticIce, turnIceServer(turn, nodeId, clock())]);
+  const redis = opts.redisUrl === undefined ? undefined : await RedisLink.open(opts.redisUrl);
+  let cluster: Cluster;
+  try {
+    cluster = await Cluster.open(limits, redis);
+  } catch (e) {
+    await redis?.close();
+    throw e;
+  }
+  const mailbox = openMailboxStore({ ...(redis === undefined ? {} : { redis }), limits, clock });
 
   const admission = new Admission(limits, capacity.sockets, trustedProxies);
   const http = createServer((_req, res) => {
@@ -84,15 +104,20 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
     if (refusal !== undefined) refuse(socket, refusal);
     else http.emit('connection', socket);
   });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', (e) => reject(new KeynodeError('ErrorInvalidArgument', `The signaling server cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e })));
-    tcp.listen(opts.port ?? 0, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', (e) => reject(new KeynodeError('ErrorInvalidArgument', `The signaling server cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e })));
+      tcp.listen(opts.port ?? 0, host, () => resolve());
+    });
+  } catch (e) {
+    await redis?.close();
+    throw e;
+  }
   const port = (tcp.address() as AddressInfo).port;
   const publicUrls = explicitUrls ?? defaultPublicUrls(host, port);
 
-  const hub = new Hub(limits);
-  const ctx: ServerContext = { limits, hub, relay: new RelayBudget(limits), mailbox, publicUrls, iceServers: opts.iceServers ?? [], clock };
+  const iceRefreshMs = turn === undefined ? undefined : (turn.ttlS * 1000) / 2;
+  const ctx: ServerContext = { limits, cluster, relay: new RelayBudget(limits), mailbox, publicUrls, iceServers, iceRefreshMs, clock };
   const sessions = new Set<Session>();
   // closeTimeout is a ws 8.19+ option that @types/ws does not list yet.
   const wsOptions: ServerOptions & { closeTimeout: number } = { noServer: true, maxPayload: limits.hardMaxMessageBytes, closeTimeout: CLOSE_GRACE_MS };
@@ -113,10 +138,15 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   });
 
   const heartbeat = setInterval(() => {
-    for (const session of sessions) session.heartbeat();
-    hub.sweep();
+    const now = clock();
+    for (const session of sessions) {
+      session.heartbeat();
+      session.refreshIceServers(now);
+    }
     admission.sweep();
-    mailbox.sweep().catch(() => undefined); // the next beat tries again
+    // Failures (Redis away) are retried at the next beat.
+    cluster.beat().catch(() => undefined);
+    mailbox.sweep().catch(() => undefined);
   }, limits.heartbeatMs);
   heartbeat.unref();
 
@@ -135,7 +165,9 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
       for (const socket of admission.sockets) socket.destroy();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await closed;
+      await cluster.close();
       await mailbox.close();
+      await redis?.close();
     })());
 
   return { url: publicUrls[0]!.replace(/\/$/, ''), port, capacity, close };

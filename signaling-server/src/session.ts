@@ -5,7 +5,8 @@ import type { WebSocket, RawData } from 'ws';
 import type { NodeId } from '../../src/ids/index.js';
 import { randomBytes } from '../../src/ids/index.js';
 import { base64urlEncode } from '../../src/keys/crypto.js';
-import type { Hub, Member } from './hub.js';
+import type { Cluster, ClusterMember } from './cluster.js';
+import { isKeynodeError } from '../../src/errors.js';
 import type { Limits } from './limits.js';
 import { newNonce, verifyLogin } from './login.js';
 import {
@@ -27,14 +28,19 @@ import type { MailboxRefusal, MailboxStore } from './stores/index.js';
 
 export interface ServerContext {
   limits: Limits;
-  hub: Hub;
+  cluster: Cluster;
   relay: RelayBudget;
   mailbox: MailboxStore;
   /** Normalized URLs a login signature may name (see docs/protocol.md, origin binding). */
   publicUrls: readonly string[];
-  iceServers: RTCIceServer[];
+  /** The STUN/TURN servers for this keynode, with fresh TURN credentials when TURN is configured. */
+  iceServers: (nodeId: NodeId) => RTCIceServer[];
+  /** How often a logged-in keynode gets fresh ICE servers (TURN credentials expire); undefined: never. */
+  iceRefreshMs: number | undefined;
   clock: () => number;
 }
+
+let connections = 0;
 
 type Msg<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
 
@@ -70,8 +76,9 @@ const busy: Record<RelayRefusal, (to: NodeId) => string> = {
   total: () => 'The server holds too many undelivered messages right now.',
 };
 
-export class Session implements Member {
+export class Session implements ClusterMember {
   nodeId: NodeId | undefined;
+  readonly connId = (++connections).toString(36);
   /** Cleared by the heartbeat before each ping and set again by the pong. */
   alive = true;
   private nonce: string | undefined = newNonce();
@@ -81,6 +88,10 @@ export class Session implements Member {
   private readonly bucket: TokenBucket;
   private readonly violations: ViolationCounter;
   private readonly loginTimer: ReturnType<typeof setTimeout>;
+  /** When the ICE servers (and their TURN credentials) were last handed out. */
+  private iceIssuedAt = 0;
+  /** Signals go out one after the other: routing one may wait for Redis, and order matters (an offer before its candidates). */
+  private signals: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly ws: WebSocket,
@@ -108,6 +119,32 @@ export class Session implements Member {
   /** A message from another keynode; refused (and then not sent) when that sender has too much waiting here. */
   relay(message: ServerMessageOut, from: Sender): RelayRefusal | undefined {
     return this.closed ? undefined : this.out.relay(message, from);
+  }
+
+  get gone(): boolean {
+    return this.closed;
+  }
+
+  own(message: ServerMessageOut): void {
+    if (!this.closed) this.out.own(message);
+  }
+
+  relayRefused(to: NodeId, reason: RelayRefusal, rid: number | undefined): void {
+    if (!this.closed) this.error('receiver-busy', `${busy[reason](to)} This signal was dropped; try again later.`, rid);
+  }
+
+  unavailable(): void {
+    if (this.closed) return;
+    this.error('unavailable', 'The signaling server lost its store (Redis); reconnect in a moment. Nothing stored was lost.');
+    this.close(closeCodes.unavailable, 'store unavailable');
+  }
+
+  /** Heartbeat: hands out fresh ICE servers before the TURN credentials of the last ones expire. */
+  refreshIceServers(now: number): void {
+    const every = this.ctx.iceRefreshMs;
+    if (every === undefined || this.closed || this.nodeId === undefined || now - this.iceIssuedAt < every) return;
+    this.iceIssuedAt = now;
+    this.out.own({ type: 'ice-servers', iceServers: this.ctx.iceServers(this.nodeId) });
   }
 
   replaced(): void {
@@ -140,7 +177,7 @@ export class Session implements Member {
     this.closed = true;
     clearTimeout(this.loginTimer);
     this.out.dropAll();
-    this.ctx.hub.leave(this);
+    this.ctx.cluster.leave(this);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -148,7 +185,7 @@ export class Session implements Member {
     const { limits } = this.ctx;
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     this.chargeSource(bytes.length);
-    const nodeOk = this.nodeId === undefined || this.ctx.hub.nodeBucket(this.nodeId).take();
+    const nodeOk = this.nodeId === undefined || this.ctx.cluster.nodeBucket(this.nodeId).take();
     if (!this.bucket.take() || !nodeOk) return this.throttled();
     if (isBinary) return this.error('binary-not-supported', 'Binary frames are not part of the signaling protocol; send JSON text.');
     if (bytes.length > limits.maxMessageBytes) {
@@ -178,8 +215,10 @@ export class Session implements Member {
     if (message.type !== 'login' && this.nodeId === undefined) {
       return this.error('not-logged-in', 'Log in first: answer the challenge with a "login" message.', rid);
     }
-    this.dispatch(message).catch(() => {
-      this.error('internal', `The server failed to handle this "${message.type}" message; please retry.`, rid);
+    this.dispatch(message).catch((e: unknown) => {
+      if (isKeynodeError(e, 'ErrorSignalingUnavailable')) {
+        this.error('unavailable', `The server cannot reach its store (Redis) right now, so this "${message.type}" message was not handled; retry once reconnected.`, rid);
+      } else this.error('internal', `The server failed to handle this "${message.type}" message; please retry.`, rid);
     });
   }
 
@@ -214,8 +253,11 @@ export class Session implements Member {
     switch (message.type) {
       case 'login':
         return this.login(message);
-      case 'signal':
-        return this.signal(message);
+      case 'signal': {
+        const sent = this.signals.then(() => this.signal(message));
+        this.signals = sent.catch(() => undefined);
+        return sent;
+      }
       case 'watch':
         return this.watch(message);
       case 'mailbox.put':
@@ -247,6 +289,7 @@ export class Session implements Member {
       return this.close(closeCodes.loginFailed, 'login failed');
     }
     clearTimeout(this.loginTimer);
+    if (!this.ctx.cluster.available) return this.unavailableAtLogin();
     this.nodeId = message.nodeId;
     // Until the welcome is out, messages for us wait, so the welcome is always the first reply.
     this.out.hold();
@@ -255,22 +298,30 @@ export class Session implements Member {
       // The contacts it listed last time decide who hears that it is online, until it lists them again.
       const contacts = await this.ctx.mailbox.contacts(message.nodeId);
       if (this.closed) return;
-      this.ctx.hub.join(this as Session & { nodeId: NodeId }, contacts);
+      if (!(await this.ctx.cluster.join(this as Session & { nodeId: NodeId }, contacts))) return;
       items = await this.ctx.mailbox.list(message.nodeId);
-    } catch {
+    } catch (e) {
+      if (isKeynodeError(e, 'ErrorSignalingUnavailable')) return this.unavailableAtLogin();
       // Without a welcome the connection is of no use (and would hold relayed messages forever).
       this.error('internal', 'The server could not read your mailbox; please reconnect.');
       return this.close(closeCodes.internal, 'mailbox unavailable');
     }
-    const [first, ...rest] = this.chunk(items);
-    this.out.own({ type: 'welcome', nodeId: message.nodeId, iceServers: this.ctx.iceServers, mailbox: first ?? [] }, true);
+    const iceServers = this.ctx.iceServers(message.nodeId);
+    this.iceIssuedAt = this.ctx.clock();
+    const [first, ...rest] = this.chunk(items, iceServers);
+    this.out.own({ type: 'welcome', nodeId: message.nodeId, iceServers, mailbox: first ?? [] }, true);
     for (const items of rest) this.out.own({ type: 'mailbox', items }, true);
     this.out.release();
   }
 
+  private unavailableAtLogin(): void {
+    this.error('unavailable', 'The signaling server cannot reach its store (Redis) right now; it will take logins again once it is back. Reconnect in a moment.');
+    this.close(closeCodes.unavailable, 'store unavailable');
+  }
+
   /** Splits mailbox items so every message stays under the message size limit. */
-  private chunk(items: MailboxItem[]): MailboxItem[][] {
-    const budget = this.ctx.limits.maxMessageBytes - 1024 - JSON.stringify(this.ctx.iceServers).length;
+  private chunk(items: MailboxItem[], iceServers: RTCIceServer[]): MailboxItem[][] {
+    const budget = this.ctx.limits.maxMessageBytes - 1024 - JSON.stringify(iceServers).length;
     const chunks: MailboxItem[][] = [];
     let current: MailboxItem[] = [];
     let size = 0;
@@ -289,14 +340,14 @@ export class Session implements Member {
   }
 
   private async signal(message: Msg<'signal'>): Promise<void> {
-    const target = this.ctx.hub.get(message.to);
-    if (target === undefined) {
+    const self = this as Session & { nodeId: NodeId };
+    // `from` is the authenticated NodeId of this connection, never anything the sender wrote.
+    const delivery = await this.ctx.cluster.deliver(self, message.to, { type: 'signal', from: self.nodeId, data: message.data }, { rid: message.rid });
+    if (delivery.status === 'offline') {
       return this.out.own({ type: 'peer-offline', nodeId: message.to, ...(message.rid === undefined ? {} : { rid: message.rid }) });
     }
-    // `from` is the authenticated NodeId of this connection, never anything the sender wrote.
-    const refused = target.relay({ type: 'signal', from: this.nodeId!, data: message.data }, this);
-    if (refused !== undefined) return this.error('receiver-busy', `${busy[refused](message.to)} This signal was dropped; try again later.`, message.rid);
-    this.ctx.hub.signalled(this, message.to);
+    if (delivery.status === 'refused') return this.relayRefused(message.to, delivery.reason, message.rid);
+    this.ctx.cluster.signalled(self, message.to);
   }
 
   private async watch(message: Msg<'watch'>): Promise<void> {
@@ -308,7 +359,7 @@ export class Session implements Member {
     // retry towards it); offline, as having left (a connection the watcher just made to it may
     // already be dead). A node that has not introduced itself to the watcher reads as offline.
     // Only the new ones: a watcher that re-sends its set on every peer-online would otherwise loop.
-    for (const { nodeId, online } of this.ctx.hub.watch(this, message.nodeIds)) {
+    for (const { nodeId, online } of await this.ctx.cluster.watch(this, message.nodeIds)) {
       this.out.own({ type: online ? 'peer-online' : 'peer-offline', nodeId });
     }
   }
@@ -318,7 +369,7 @@ export class Session implements Member {
     if (message.nodeIds.length > maxContacts) {
       return this.error('too-many', `A keynode may list at most ${maxContacts} contacts; this listed ${message.nodeIds.length}.`, message.rid);
     }
-    this.ctx.hub.setContacts(this, message.nodeIds);
+    this.ctx.cluster.setContacts(this as Session & { nodeId: NodeId }, message.nodeIds);
     await this.ctx.mailbox.setContacts(this.nodeId!, message.nodeIds, this.source.key);
   }
 
@@ -336,9 +387,13 @@ export class Session implements Member {
     }
     // A recipient with too much from us waiting gets it at its next login instead. `delivered`
     // says whether the recipient is online, so only a sender that may see its presence learns it.
-    const target = this.ctx.hub.get(message.to);
-    const relayed = target !== undefined && target.relay({ type: 'mailbox', items: [item] }, this) === undefined;
-    const delivered = relayed && this.ctx.hub.mayWatch(this, target);
+    const delivered = await this.deliverNow(message.to, item).catch(() => false);
     this.out.own({ type: 'mailbox.stored', id: item.id, delivered, ...(message.rid === undefined ? {} : { rid: message.rid }) });
+  }
+
+  /** Hands a stored item to its recipient now if it is online; whether the sender may know it was. */
+  private async deliverNow(to: NodeId, item: MailboxItem): Promise<boolean> {
+    const delivery = await this.ctx.cluster.deliver(this as Session & { nodeId: NodeId }, to, { type: 'mailbox', items: [item] });
+    return delivery.status === 'sent' && (await this.ctx.cluster.mayWatchOnline(this, to));
   }
 }

@@ -1,6 +1,7 @@
 // Login by signed challenge: only a fresh signature, by the NodeId's own key, naming this server's
 // URL, logs a keynode in; a second login of the same NodeId pushes the first one off.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../tests/utils/services.js';
 import { startSignalingServer, type SignalingServer } from '../src/index.js';
 import { base64urlEncode } from '../../src/keys/crypto.js';
 import { loginSignatureInput } from '../src/protocol.js';
@@ -131,10 +132,13 @@ describe('signaling login', () => {
     expect(await second.next('signal')).toMatchObject({ data: { n: 1 } });
   });
 
-  it('refuses redisUrl clearly in this build', async () => {
-    await expect(startSignalingServer({ redisUrl: 'redis://127.0.0.1:6379' })).rejects.toMatchObject({
-      code: 'ErrorInvalidArgument',
-      message: expect.stringMatching(/redisUrl is not supported in this build/),
-    });
+  it('refuses to start when its Redis cannot be reached, naming it without the password', async () => {
+    const port = await freePort();
+    const error = await startSignalingServer({ redisUrl: `redis://:hunter2@127.0.0.1:${port}` }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(error).toMatchObject({ code: 'ErrorSignalingUnavailable', message: expect.stringContaining(`cannot reach Redis at redis://127.0.0.1:${port}`) });
+    expect(error!.message).not.toContain('hunter2');
   });
 });

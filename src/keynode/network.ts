@@ -135,6 +135,9 @@ export class Network {
           this.reachableNow();
         }
       }),
+      signaling.on('ice-servers', (servers) => {
+        if (options.iceServers === undefined) iceServers.splice(0, iceServers.length, ...servers);
+      }),
       signaling.on('peer-online', ({ nodeId }) => {
         this.flushSoon(nodeId);
         this.reachableNow(nodeId);

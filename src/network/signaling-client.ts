@@ -35,6 +35,8 @@ export interface SignalingEvents {
   /** Mailbox tokens for us; ack them with ackMailbox once handled, or they come again at next login. */
   mailbox: { items: MailboxItem[] };
   status: SignalingStatus;
+  /** Fresh ICE servers during a long login (TURN credentials expire); `iceServers` has them too. */
+  'ice-servers': RTCIceServer[];
   /** Server errors not tied to a request, lost logins, unreadable messages. */
   error: KeynodeError;
 }
@@ -84,6 +86,7 @@ const wireToCode: Record<string, ErrorCode> = {
   'mailbox-quota': 'ErrorSignalingMailboxFull',
   'rate-limited': 'ErrorSignalingRateLimited',
   'receiver-busy': 'ErrorSignalingReceiverBusy',
+  unavailable: 'ErrorSignalingUnavailable',
 };
 
 /** A tiny typed event emitter (no Node `events`, so the file runs anywhere). */
@@ -340,6 +343,9 @@ export class SignalingClient {
         return;
       case 'welcome':
         return this.onWelcome(message);
+      case 'ice-servers':
+        this.servers = message.iceServers as RTCIceServer[];
+        return this.emitter.emit('ice-servers', this.servers);
       case 'signal':
         return this.emitter.emit('signal', { from: message.from, data: message.data });
       case 'peer-offline':

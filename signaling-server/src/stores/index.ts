@@ -1,18 +1,14 @@
-// Chooses the stores behind the server. Only the in-memory store exists in this build: with no
-// Redis client package installed, a `redisUrl` is refused loudly rather than silently ignored.
-import { KeynodeError } from '../../../src/errors.js';
+// Chooses the stores behind the server: in this process's memory (one instance), or in Redis
+// (any number of instances sharing one deployment; mailboxes then survive restarts).
 import type { Limits } from '../limits.js';
 import type { MailboxStore } from './mailbox-store.js';
 import { MemoryMailboxStore } from './memory-mailbox-store.js';
+import { RedisMailboxStore } from './redis-mailbox-store.js';
+import type { RedisLink } from './redis-link.js';
 
 export type { MailboxStore, MailboxPutResult, MailboxRefusal } from './mailbox-store.js';
 
-export function openMailboxStore(opts: { redisUrl?: string; limits: Limits; clock: () => number }): MailboxStore {
-  if (opts.redisUrl !== undefined) {
-    throw new KeynodeError(
-      'ErrorInvalidArgument',
-      'redisUrl is not supported in this build: no Redis client is installed, so the signaling server runs as a single instance. Start it without redisUrl.',
-    );
-  }
+export function openMailboxStore(opts: { redis?: RedisLink; limits: Limits; clock: () => number }): MailboxStore {
+  if (opts.redis !== undefined) return new RedisMailboxStore(opts.redis, opts.limits, opts.clock);
   return new MemoryMailboxStore(opts.limits, opts.clock);
 }

@@ -97,6 +97,7 @@ class HostSession {
           if (status === 'connected') iceServers.splice(0, iceServers.length, ...signaling.iceServers);
           this.post({ t: 'status', status, iceServers: signaling.iceServers });
         }),
+        signaling.on('ice-servers', (servers) => iceServers.splice(0, iceServers.length, ...servers)),
         signaling.on('peer-online', ({ nodeId: n }) => void this.deliver({ t: 'peer-online', nodeId: n })),
         signaling.on('peer-offline', ({ nodeId: n }) => void this.deliver({ t: 'peer-offline', nodeId: n })),
         signaling.on('mailbox', ({ items }) => void this.deliver({ t: 'mailbox', items })),
