@@ -1,4 +1,4 @@
-// One error type for every failure a caller can meet. The `code` is stable (API.md) and is what
+// One error type for every failure a caller can meet. The `code` is stable (docs/api.md) and is what
 // callers compare; `message` is a sentence a person understands. Errors cross postMessage and the
 // peer channel as plain JSON (toJSON / fromJSON).
 

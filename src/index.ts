@@ -33,7 +33,7 @@ export interface CreateKeynodeOptions {
   idleMs?: number;
   /** How long lock() waits for running operations before it forgets the key anyway (default 10 s). */
   lockGraceMs?: number;
-  /** Clone and pull progress: { vault, phase, bytes, totalBytes? } (API.md). */
+  /** Clone and pull progress: { vault, phase, bytes, totalBytes? } (docs/api.md). */
   onProgress?: KeynodeParts['onProgress'];
 }
 

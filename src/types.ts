@@ -1,4 +1,4 @@
-// The public contract of API.md as TypeScript types: what the UI (through the service worker RPC),
+// The public contract of docs/api.md as TypeScript types: what the UI (through the service worker RPC),
 // the command line and the tests program against. Ids cross it in their encoded text forms.
 
 export type VaultAction = 'clone' | 'pull';

@@ -1,4 +1,4 @@
-// The local part of the public Gestalts API (API.md): trust, allow, read permissions and gestalts, and
+// The local part of the public Gestalts API (docs/api.md): trust, allow, read permissions and gestalts, and
 // the claim protocol's steps as methods. It is the thin checked surface over the transaction-level
 // ACL and graph: every NodeId and action is validated before anything is written, so bad input
 // changes nothing. invite/claim/discover need the network; the composition root builds them from

@@ -1,4 +1,4 @@
-// The keynode's events (API.md `on`): a tiny typed emitter whose listeners can never break the
+// The keynode's events (docs/api.md `on`): a tiny typed emitter whose listeners can never break the
 // operation that emitted.
 import type { InboxItem, PullResult } from '../types.js';
 

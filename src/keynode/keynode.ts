@@ -1,5 +1,5 @@
 // The composition root: builds one keynode from injected platform pieces (storage, WebRTC, the
-// WebSocket class, clock, logger) and exposes API.md's surface. Platform-neutral: the service worker,
+// WebSocket class, clock, logger) and exposes docs/api.md's surface. Platform-neutral: the service worker,
 // a page and Node all come through here; src/index.ts adds Node's defaults.
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import type { RtcImpl } from '../network/byte-channel.js';
@@ -50,7 +50,7 @@ export interface KeynodeParts {
    * (src/platform/network-host/) instead of a signaling URL and WebRTC here.
    */
   bridged?: NetworkOptions['bridged'];
-  /** Clone and pull progress (API.md createKeynode's `onProgress`). */
+  /** Clone and pull progress (docs/api.md createKeynode's `onProgress`). */
   onProgress?: (p: Progress) => void;
   /** Tuning for tests: how long to wait for a peer, and when to close an idle channel. */
   connectTimeoutMs?: number;
@@ -64,7 +64,7 @@ export interface Keynode {
   readonly secrets: Secrets & KeynodeSecretsExtra;
   readonly gestalts: Omit<Gestalts, 'list'> & {
     list(): Promise<Array<{ nodes: string[]; actions: Array<'notify' | 'scan' | 'claim'>; own: boolean }>>;
-    /** Beyond API.md: the person's own names for their contacts, by NodeId (kept here, encrypted, never sent). */
+    /** Beyond the core API (docs/api.md): the person's own names for their contacts, by NodeId (kept here, encrypted, never sent). */
     nicknames(): Promise<Record<string, string>>;
     /** Sets a contact's nickname; '' removes it. */
     setNickname(nodeId: string, name: string): Promise<void>;
@@ -78,23 +78,23 @@ export interface Keynode {
   on<K extends KeynodeEventName>(event: K, listener: (value: KeynodeEvents[K]) => void): () => void;
   stop(): Promise<void>;
 
-  // Locking (API.md "Locking (encryption at rest)"). A locked keynode answers only these, nodeId
+  // Locking (docs/api.md "Locking (encryption at rest)"). A locked keynode answers only these, nodeId
   // and network.status; everything else is ErrorKeynodeLocked.
   /** Forgets the data key now (after the operations already running, waited for briefly). */
   lock(): Promise<void>;
   /** Unlocks; a new keynode is created with this passphrase, a plaintext one is encrypted with it. */
   unlock(passphrase: string): Promise<void>;
-  /** Beyond API.md, for a forgotten passphrase: unlocks with the recovery code and sets `newPassphrase`. */
+  /** Beyond the core API (docs/api.md), for a forgotten passphrase: unlocks with the recovery code and sets `newPassphrase`. */
   unlockWithRecoveryCode(recoveryCode: string, newPassphrase: string): Promise<void>;
   /** Rewraps the data key under `next`; `current` is '' for a keynode that has no passphrase yet. */
   setPassphrase(current: string, next: string): Promise<void>;
   lockState(): Promise<LockState>;
   setAutoLock(ms: number | null): Promise<void>;
-  /** Beyond API.md: the user did something, so the auto-lock countdown starts again. */
+  /** Beyond the core API (docs/api.md): the user did something, so the auto-lock countdown starts again. */
   noteActivity(): Promise<void>;
 }
 
-/** Beyond API.md: pulls queued until the owner can be reached. */
+/** Beyond the core API (docs/api.md): pulls queued until the owner can be reached. */
 export interface KeynodeVaultsExtra {
   /** Queues a pull (same options as pull) that runs by itself when the owner is reachable. */
   queuePull(vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<QueuedPull>;
@@ -112,7 +112,7 @@ export interface KeynodeVaultsExtra {
   backupReminders(): Promise<Array<{ vaultId: string; vaultName: string; lastBackup?: number }>>;
 }
 
-/** Beyond API.md: search by path, and importing other tools' exports. */
+/** Beyond the core API (docs/api.md): search by path, and importing other tools' exports. */
 export interface KeynodeSecretsExtra {
   /** The secrets whose path holds every word of `query`, best first (at most `limit`, default 50). */
   find(vault: string, query: string, opts?: { limit?: number }): Promise<FindResult>;
@@ -120,7 +120,7 @@ export interface KeynodeSecretsExtra {
   import(vault: string, text: string, opts?: ImportOptions): Promise<ImportReport>;
 }
 
-/** Beyond API.md: the requests list (senders without `notify`) and the unread count. */
+/** Beyond the core API (docs/api.md): the requests list (senders without `notify`) and the unread count. */
 export interface KeynodeNotificationsExtra {
   unreadCount(): Promise<number>;
   requests: {

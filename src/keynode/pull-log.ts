@@ -1,4 +1,4 @@
-// The owner's record of what each peer fetched (API.md vaults.pullLog): one entry per clone or pull
+// The owner's record of what each peer fetched (docs/api.md vaults.pullLog): one entry per clone or pull
 // this keynode served in full — who, which commit, when — kept locally, encrypted like every record,
 // never sent anywhere. From it, exposure(): the secrets a peer has seen that still have the value it
 // saw, which is what to rotate after unsharing.

@@ -15,7 +15,7 @@ import type { Network } from './network.js';
 
 export type TransferPhase = 'negotiating' | 'receiving' | 'indexing';
 
-/** API.md's `onProgress` argument. */
+/** docs/api.md's `onProgress` argument. */
 export interface Progress {
   vault: string;
   phase: TransferPhase;

@@ -1,4 +1,4 @@
-// The vault operations a password-manager user expects beyond API.md's core set (issue 11), behind
+// The vault operations a password-manager user expects beyond docs/api.md's core set (issue 11), behind
 // the keynode facade: find secrets by path, import other tools' exports, the owner's pull log and
 // what a peer has seen, clone and pull with progress and cancel, encrypted backups. Each method is
 // given the running core; the facade runs it inside the session gate.

@@ -1,6 +1,6 @@
 // The outbox on disk: signed notifications waiting for delivery, keyed by their own (sortable) id,
 // each carrying the stored time of its next attempt so retries survive reloads without timers.
-// A record is in one of three states (OutboxItem.state, API.md):
+// A record is in one of three states (OutboxItem.state, docs/api.md):
 //   pending            not tried yet
 //   not-delivered-yet  tried and not handed over (offline, unreachable, its mailbox full …); tried
 //                      again at nextAttemptAt, and at once when the recipient comes online
@@ -71,7 +71,7 @@ export function afterFailure(
   return updated;
 }
 
-/** The public view (API.md): everything but the token text, with its state. */
+/** The public view (docs/api.md): everything but the token text, with its state. */
 export function toOutboxItem(record: OutboxRecord): OutboxItem {
   const { token: _token, createdAt: _createdAt, failed: _failed, ...item } = record;
   const state = stateOf(record);

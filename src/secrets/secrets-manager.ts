@@ -1,4 +1,4 @@
-// The Secrets API (API.md) on top of the VaultManager: every mutation is one batch, and one batch is
+// The Secrets API (docs/api.md) on top of the VaultManager: every mutation is one batch, and one batch is
 // one commit written with plumbing on the bare repository (see VaultManager.mutate); reads resolve
 // paths in the checked-out version's tree. Arguments are checked here; the tree editor decides the
 // per-path errors.

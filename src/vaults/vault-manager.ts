@@ -103,7 +103,7 @@ export class VaultManager {
     await this.storage.flush();
   }
 
-  // ---- public API (API.md "Vaults") ---------------------------------------------------------------
+  // ---- public API (docs/api.md "Vaults") ---------------------------------------------------------------
 
   async create(name: string): Promise<VaultId> {
     this.assertRunning();

@@ -16,7 +16,7 @@ afterEach(() => keynodes.stopAll());
 
 const sorted = <T>(xs: T[]): T[] => [...xs].sort();
 type Listed = { nodes: string[]; actions: string[]; own: boolean };
-// The composition root adds `own` to API.md's list items.
+// The composition root adds `own` to docs/api.md's list items.
 const listOf = async (k: Keynode): Promise<Listed[]> => (await k.gestalts.list()) as Listed[];
 const others = async (k: Keynode): Promise<Listed[]> => (await listOf(k)).filter((g) => !g.nodes.includes(k.nodeId));
 

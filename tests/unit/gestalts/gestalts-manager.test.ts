@@ -1,4 +1,4 @@
-// The local Gestalts API (API.md): trust, untrust, allow, disallow, permissions, get, list and the
+// The local Gestalts API (docs/api.md): trust, untrust, allow, disallow, permissions, get, list and the
 // invite grant, with every argument checked before anything is written — malformed NodeIds and
 // action names give their codes and leave the state exactly as it was.
 import fc from 'fast-check';

@@ -138,7 +138,7 @@ describe.each(storageKinds)('B13 and concurrency on %s storage', (kind) => {
     expect(await h.secrets.getText('v', 'x')).toBe('after');
   });
 
-  it('version and log reject bad refs on a vault that exists, with the codes of API.md', async () => {
+  it('version and log reject bad refs on a vault that exists, with the codes of docs/api.md', async () => {
     h = await openHarness(kind);
     await h.vm.create('v');
     expect(await codeOf(h.vm.version('v', 'nope'))).toBe('ErrorVaultReferenceInvalid');
