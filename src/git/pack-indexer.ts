@@ -293,8 +293,3 @@ function grow(es: Entries): Entries {
   n.count = es.count;
   return n;
 }
-
-/** True when `e` is this module's own refusal (so callers do not re-wrap it). */
-export function isPackInvalid(e: unknown): boolean {
-  return isKeynodeError(e) && e.code === 'ErrorGitPackInvalid';
-}

@@ -5,17 +5,6 @@ import { KeynodeError } from '../errors.js';
 import type { NodeId } from '../ids/index.js';
 import { isMethodName } from './rpc-frames.js';
 
-/** The methods keynode registers (docs/design.md §5); listed here so the protocol has one place. */
-export const RPC_METHODS = [
-  'vaults.gitInfo',
-  'vaults.gitPack',
-  'vaults.scan',
-  'notifications.send',
-  'gestalts.claim',
-  'gestalts.claimFinish',
-  'sigchain.get',
-] as const;
-
 export interface RpcContext {
   remoteNodeId: NodeId;
   /** Aborted when the caller cancels, the stream times out or the connection closes. */

@@ -66,10 +66,6 @@ export async function deleteVaultRecords(tx: Tx, meta: VaultMeta): Promise<void>
   await tx.delete(STORE, dirtyKey(meta.vaultId));
 }
 
-export function getDirty(tx: Tx, id: VaultId): Promise<DirtyMarker | undefined> {
-  return tx.get<DirtyMarker>(STORE, dirtyKey(id));
-}
-
 export async function allDirty(tx: Tx): Promise<Array<[VaultId, DirtyMarker]>> {
   const rows = await tx.entries<DirtyMarker>(STORE, { prefix: 'dirty:' });
   return rows.map(([key, marker]) => [key.slice('dirty:'.length) as VaultId, marker]);
