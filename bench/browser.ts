@@ -13,16 +13,33 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { serveApp } from '../scripts/serve-app.js';
 import {
-  bytesCell, cell, fmtBytes, generatedRepo, gitRun, medianOf, ratio, startGitDaemon, table, timed,
-  type BenchOptions, type Section,
+  bytesCell,
+  cell,
+  fmtBytes,
+  generatedRepo,
+  gitRun,
+  medianOf,
+  ratio,
+  startGitDaemon,
+  table,
+  timed,
+  type BenchOptions,
+  type Section,
 } from './fixtures.js';
 import { startOwner } from './network.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '..');
 const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--allow-loopback-in-peer-connection',
 ];
 /** An operation that takes longer than this is reported as not finished. */
 const OP_TIMEOUT_MS = 12 * 60_000;
@@ -75,7 +92,12 @@ function jsSizes(dist: string): string[][] {
 async function withTimeout<T>(what: string, p: Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not finished after ${OP_TIMEOUT_MS / 60000} min`)), OP_TIMEOUT_MS)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not finished after ${OP_TIMEOUT_MS / 60000} min`)), OP_TIMEOUT_MS)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -103,11 +125,10 @@ async function create(page: Page): Promise<void> {
 }
 
 async function signalingUp(page: Page): Promise<void> {
-  await page.waitForFunction(
-    async () => (await (window as unknown as KeynodeWindow).keynode.network.status()).signaling === 'connected',
-    undefined,
-    { timeout: 60_000, polling: 100 },
-  );
+  await page.waitForFunction(async () => (await (window as unknown as KeynodeWindow).keynode.network.status()).signaling === 'connected', undefined, {
+    timeout: 60_000,
+    polling: 100,
+  });
 }
 
 /** Times `fn` inside the page (performance.now there), so Playwright's round trips are not counted. */
@@ -180,11 +201,7 @@ interface SizeRow {
  * the app as built (encrypted) and of a build whose keynodes store plaintext (vite.config.ts), in
  * the same run; and how long unlocking takes (Argon2id included).
  */
-async function encryptionCost(
-  opts: BenchOptions,
-  browser: Browser,
-  repos: Array<{ name: string; repo: ReturnType<typeof generatedRepo> }>,
-): Promise<string[]> {
+async function encryptionCost(opts: BenchOptions, browser: Browser, repos: Array<{ name: string; repo: ReturnType<typeof generatedRepo> }>): Promise<string[]> {
   const clones: Record<string, Record<string, number[]>> = { encrypted: {}, unencrypted: {} };
   const unlocks: number[] = [];
   for (const build of ['unencrypted', 'encrypted'] as const) {
@@ -229,11 +246,14 @@ async function encryptionCost(
   const names = repos.map((r) => r.name);
   return [
     '',
-    ...table(['browser clone, encrypted at rest or not', ...names.map((n) => n.replace('bench-', ''))], [
-      ['build whose keynode stores plaintext (bench only)', ...names.map((n) => cell(clones.unencrypted![n]!))],
-      ['the app as built (encrypted)', ...names.map((n) => cell(clones.encrypted![n]!))],
-      ['  ratio encrypted / unencrypted (goal ≤ 1.15)', ...names.map((n) => ratio(medianOf(clones.encrypted![n]!), medianOf(clones.unencrypted![n]!)))],
-    ]),
+    ...table(
+      ['browser clone, encrypted at rest or not', ...names.map((n) => n.replace('bench-', ''))],
+      [
+        ['build whose keynode stores plaintext (bench only)', ...names.map((n) => cell(clones.unencrypted![n]!))],
+        ['the app as built (encrypted)', ...names.map((n) => cell(clones.encrypted![n]!))],
+        ['  ratio encrypted / unencrypted (goal ≤ 1.15)', ...names.map((n) => ratio(medianOf(clones.encrypted![n]!), medianOf(clones.unencrypted![n]!)))],
+      ],
+    ),
     '',
     `Unlock in the browser (service worker; Argon2id 64 MiB × 3 passes, unwrap, derive; goal ≤ 1 s): ${cell(unlocks)}.`,
   ];
@@ -344,7 +364,10 @@ export async function runBrowser(opts: BenchOptions): Promise<Section> {
       mode = await page.evaluate(() => (window as unknown as KeynodeWindow).keynodeRuntime?.mode ?? 'page (no runtime marker)');
       const controlled = await page
         .waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout: 15_000 })
-        .then(() => true, () => false);
+        .then(
+          () => true,
+          () => false,
+        );
       if (controlled) {
         await ctx.setOffline(true);
         try {
@@ -395,29 +418,37 @@ export async function runBrowser(opts: BenchOptions): Promise<Section> {
     `Runtime for app load: ${mode}. Runtime for clone and pull: ${cloneMode}${swFailure === undefined ? '' : ` — the core in the service worker could not clone in this build ("${swFailure}"), so the profiles ran with service workers blocked and the page ran the core itself (the in-page app)`}.`,
     'Two profiles (two browser contexts of one Chromium, each its own keynode) clone from a Node { dir } keynode in another process; each clone and pull is timed inside the page. Native git clones the same repository through git daemon.',
     '',
-    ...table(['browser clone and pull', ...col], [
-      row('native `git clone --bare` (git daemon), 3 runs', (r) => cell(r.native)),
-      row('browser clone over WebRTC, min / median of the 2 profiles', (r) => (r.clone.length > 0 ? cell(r.clone) : 'did not finish')),
-      row('  ratio browser / native (medians)', (r) => ratio(medianOf(r.clone), medianOf(r.native))),
-      row('native pack on the wire / bytes the owner sent the browser', (r) => `${fmtBytes(r.nativeBytes)} / ${bytesCell(r.cloneBytes)}`),
-      row('native `git fetch` after one changed secret, 3 runs', (r) => cell(r.nativeFetch)),
-      row('browser pull after one changed secret (3 per profile)', (r) => cell(r.pull)),
-      row('  ratio browser / native (medians)', (r) => ratio(medianOf(r.pull), medianOf(r.nativeFetch))),
-      row('search by path: first search after the clone (walks the tree)', (r) => (r.search === undefined ? '—' : cell([r.search.first]))),
-      row('search by path: each keystroke of "svc12 part3", twice (goal ≤ 100 ms)', (r) => (r.search === undefined ? '—' : `${cell(r.search.keys)}, max ${Math.round(Math.max(...r.search.keys))} ms`)),
-      row('search by path: first search after lock and unlock', (r) => (r.search === undefined ? '—' : cell([r.search.afterUnlock]))),
-    ]),
+    ...table(
+      ['browser clone and pull', ...col],
+      [
+        row('native `git clone --bare` (git daemon), 3 runs', (r) => cell(r.native)),
+        row('browser clone over WebRTC, min / median of the 2 profiles', (r) => (r.clone.length > 0 ? cell(r.clone) : 'did not finish')),
+        row('  ratio browser / native (medians)', (r) => ratio(medianOf(r.clone), medianOf(r.native))),
+        row('native pack on the wire / bytes the owner sent the browser', (r) => `${fmtBytes(r.nativeBytes)} / ${bytesCell(r.cloneBytes)}`),
+        row('native `git fetch` after one changed secret, 3 runs', (r) => cell(r.nativeFetch)),
+        row('browser pull after one changed secret (3 per profile)', (r) => cell(r.pull)),
+        row('  ratio browser / native (medians)', (r) => ratio(medianOf(r.pull), medianOf(r.nativeFetch))),
+        row('search by path: first search after the clone (walks the tree)', (r) => (r.search === undefined ? '—' : cell([r.search.first]))),
+        row('search by path: each keystroke of "svc12 part3", twice (goal ≤ 100 ms)', (r) =>
+          r.search === undefined ? '—' : `${cell(r.search.keys)}, max ${Math.round(Math.max(...r.search.keys))} ms`,
+        ),
+        row('search by path: first search after lock and unlock', (r) => (r.search === undefined ? '—' : cell([r.search.afterUnlock]))),
+      ],
+    ),
   );
   const errors = rows.flatMap((r) => [...r.cloneErrors.map((e) => `${r.name} clone: ${e}`), ...r.pullErrors.map((e) => `${r.name} pull: ${e}`)]);
   if (errors.length > 0) lines.push('', 'Failures:', ...errors.map((e) => `- ${e}`));
   lines.push(...encryption);
   lines.push(
     '',
-    ...table(['app load', 'min / median'], [
-      ['first load, fresh profile: navigation → `window.keynode` ready', cell(firstLoads)],
-      ['  of which: `load` event', cell(loadEvents)],
-      ['offline reload (context offline): navigation → keynode ready', offline.length > 0 ? cell(offline) : `failed: ${offlineErrors[0] ?? '?'}`],
-    ]),
+    ...table(
+      ['app load', 'min / median'],
+      [
+        ['first load, fresh profile: navigation → `window.keynode` ready', cell(firstLoads)],
+        ['  of which: `load` event', cell(loadEvents)],
+        ['offline reload (context offline): navigation → keynode ready', offline.length > 0 ? cell(offline) : `failed: ${offlineErrors[0] ?? '?'}`],
+      ],
+    ),
   );
   if (offlineErrors.length > 0 && offline.length > 0) lines.push(`(offline reload failed ${offlineErrors.length}×: ${offlineErrors[0]})`);
   lines.push('', ...table(['JavaScript in the build', 'bytes', 'gzip -9'], jsSizes(app.dir)));

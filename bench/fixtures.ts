@@ -128,7 +128,10 @@ export async function gitRunCpu(args: string[], opts: { cwd?: string; env?: Reco
 /** CPU time (ms) of the children a process has reaped: git daemon's upload-pack runs. */
 export function reapedChildrenCpu(pid: number): number {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = fs
+      .readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     // After the ") " the fields start at "state" (field 3): cutime and cstime are fields 16 and 17.
     return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
   } catch {
@@ -145,10 +148,14 @@ export function selfCpu(): number {
 /** `git daemon` serving every bare repository under `base` on 127.0.0.1 (read-only, upload-pack). */
 export async function startGitDaemon(base: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('git', ['daemon', '--export-all', '--reuseaddr', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', base], {
-    env: GIT_ENV,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    'git',
+    ['daemon', '--export-all', '--reuseaddr', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', base],
+    {
+      env: GIT_ENV,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   // Ready when a probe succeeds; `ls-remote` of a missing repo fails fast once it listens.
   const started = Date.now();
   for (;;) {
@@ -243,7 +250,9 @@ export function cpuPressure(): string {
 
 export function machineLine(): string {
   const c = cpus();
-  const la = loadavg().map((x) => x.toFixed(2)).join(' ');
+  const la = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const git = execFileSync('git', ['--version']).toString().trim().replace('git version ', '');
   return `${c.length} cores (${c[0]?.model.trim() ?? '?'}), load average ${la}, CPU pressure ${cpuPressure()}, node ${process.version}, git ${git}`;
 }

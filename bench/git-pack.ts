@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { cloneBare, httpPlugin, uploadPack, type PackStats } from '../src/git/index.js';
 import { gitAsync, httpTransport, serveWithKeynode, tempDir } from '../tests/wire/git-helpers.js';
 
-interface Size { name: string; secrets: number; commits: number }
+interface Size {
+  name: string;
+  secrets: number;
+  commits: number;
+}
 const SIZES: Size[] = [
   { name: 'S', secrets: 100, commits: 20 },
   { name: 'M', secrets: 1000, commits: 200 },
@@ -21,7 +25,7 @@ function rand(n: number): number {
   seed = (seed + 0x6d2b79f5) | 0;
   let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return (((t ^ (t >>> 14)) >>> 0) % n);
+  return ((t ^ (t >>> 14)) >>> 0) % n;
 }
 function secretValue(): string {
   const len = 32 + rand(225);
@@ -46,10 +50,16 @@ export function generate(dir: string, size: Size): { main: string; next: string 
     for (const [path, value] of files) parts.push(`M 100644 inline ${path}\ndata ${Buffer.byteLength(value)}\n${value}\n`);
     parts.push('\n');
   };
-  commit(1, Array.from({ length: size.secrets }, (_, i) => [secretPath(i, size.secrets), secretValue()]));
+  commit(
+    1,
+    Array.from({ length: size.secrets }, (_, i) => [secretPath(i, size.secrets), secretValue()]),
+  );
   for (let c = 2; c <= size.commits; c++) {
     const k = 1 + rand(20);
-    commit(c, Array.from({ length: k }, () => [secretPath(rand(size.secrets), size.secrets), secretValue()]));
+    commit(
+      c,
+      Array.from({ length: k }, () => [secretPath(rand(size.secrets), size.secrets), secretValue()]),
+    );
   }
   execFileSync('git', ['fast-import', '--quiet'], { cwd: dir, input: parts.join(''), maxBuffer: 1 << 30 });
   const main = execFileSync('git', ['rev-parse', 'master'], { cwd: dir }).toString().trim();
@@ -76,7 +86,13 @@ function pkt(s: string): string {
   return (Buffer.byteLength(s) + 4).toString(16).padStart(4, '0') + s;
 }
 
-export async function ourPack(dir: string, want: string, have: string | undefined, thin: boolean, cache: object = {}): Promise<{ ms: number; bytes: number; stats: PackStats }> {
+export async function ourPack(
+  dir: string,
+  want: string,
+  have: string | undefined,
+  thin: boolean,
+  cache: object = {},
+): Promise<{ ms: number; bytes: number; stats: PackStats }> {
   const caps = `multi_ack_detailed no-done side-band-64k ofs-delta${thin ? ' thin-pack' : ''}`;
   const body = pkt(`want ${want} ${caps}\n`) + '0000' + (have ? pkt(`have ${have}\n`) : '') + pkt('done\n');
   const stats: PackStats = { objects: 0, reused: 0, thinDeltas: 0, bytes: 0 };
@@ -103,12 +119,16 @@ async function benchOne(size: Size): Promise<void> {
     const dir = join(root, 'vault.git');
     let t0 = performance.now();
     const { main, next } = generate(dir, size);
-    const objects = execFileSync('git', ['count-objects', '-v'], { cwd: dir }).toString().match(/in-pack: (\d+)/)?.[1];
+    const objects = execFileSync('git', ['count-objects', '-v'], { cwd: dir })
+      .toString()
+      .match(/in-pack: (\d+)/)?.[1];
     console.log(`\n## ${size.name}: ${size.secrets} secrets, ${size.commits} commits, ${objects} objects (generated in ${fmt(performance.now() - t0)})`);
 
     const gFull = await best(() => nativePack(dir, `${next}\n`, false));
     const oFull = await best(() => ourPack(dir, next, undefined, false));
-    console.log(`full pack      ours ${fmt(oFull.ms)} ${kb(oFull.bytes)} (${oFull.stats.reused}/${oFull.stats.objects} entries reused) | git pack-objects ${fmt(gFull.ms)} ${kb(gFull.bytes)} | time ×${(oFull.ms / gFull.ms).toFixed(1)}, bytes ×${(oFull.bytes / gFull.bytes).toFixed(2)}`);
+    console.log(
+      `full pack      ours ${fmt(oFull.ms)} ${kb(oFull.bytes)} (${oFull.stats.reused}/${oFull.stats.objects} entries reused) | git pack-objects ${fmt(gFull.ms)} ${kb(gFull.bytes)} | time ×${(oFull.ms / gFull.ms).toFixed(1)}, bytes ×${(oFull.bytes / gFull.bytes).toFixed(2)}`,
+    );
 
     const gInc = await best(() => nativePack(dir, `${next}\n^${main}\n`, true));
     const oInc = await best(() => ourPack(dir, next, main, true));
@@ -119,7 +139,9 @@ async function benchOne(size: Size): Promise<void> {
     const oIncWarm = await best(() => ourPack(dir, next, main, true, warm));
     const oFullWarm = await best(() => ourPack(dir, next, undefined, false, warm));
     console.log(`warm cache     full pack ${fmt(oFullWarm.ms)} (×${(oFullWarm.ms / gFull.ms).toFixed(1)} git), one-secret ${fmt(oIncWarm.ms)}`);
-    console.log(`one-secret     ours thin ${fmt(oInc.ms)} ${kb(oInc.bytes)} (${oInc.stats.objects} objects, ${oInc.stats.thinDeltas} thin deltas), not thin ${kb(oIncFat.bytes)} | git --thin ${fmt(gInc.ms)} ${kb(gInc.bytes)} | bytes ×${(oInc.bytes / gInc.bytes).toFixed(2)}`);
+    console.log(
+      `one-secret     ours thin ${fmt(oInc.ms)} ${kb(oInc.bytes)} (${oInc.stats.objects} objects, ${oInc.stats.thinDeltas} thin deltas), not thin ${kb(oIncFat.bytes)} | git --thin ${fmt(gInc.ms)} ${kb(gInc.bytes)} | bytes ×${(oInc.bytes / gInc.bytes).toFixed(2)}`,
+    );
 
     const served = await serveWithKeynode(root);
     try {
@@ -151,7 +173,9 @@ async function benchOne(size: Size): Promise<void> {
 
 const only = process.argv[2];
 if (process.argv[1]?.endsWith('git-pack.ts')) {
-console.log(`git ${execFileSync('git', ['--version']).toString().trim().split(' ')[2]}, node ${process.version}, best of ${RUNS} runs, working dirs on ${fs.existsSync('/dev/shm') ? '/dev/shm (tmpfs)' : 'the temp dir'}`);
-for (const size of SIZES) if (!only || only === size.name) await benchOne(size);
+  console.log(
+    `git ${execFileSync('git', ['--version']).toString().trim().split(' ')[2]}, node ${process.version}, best of ${RUNS} runs, working dirs on ${fs.existsSync('/dev/shm') ? '/dev/shm (tmpfs)' : 'the temp dir'}`,
+  );
+  for (const size of SIZES) if (!only || only === size.name) await benchOne(size);
 }
 export { SIZES };

@@ -15,9 +15,27 @@ import { createKeynode, startSignalingServer, type Keynode } from '../src/index.
 import { openNodeStorage } from '../src/platform/node-storage.js';
 import { countingRtc } from '../tests/utils/keynodes.js';
 import {
-  bytesCell, cell, fmtBytes, fmtMs, generatedRepo, gitRun, gitRunCpu, installGenerated, medianOf, ratio, reapedChildrenCpu, selfCpu, sleep, startGitDaemon,
-  startProfile, table, timed,
-  type BenchOptions, type GeneratedRepo, type Section, type VaultSize,
+  bytesCell,
+  cell,
+  fmtBytes,
+  fmtMs,
+  generatedRepo,
+  gitRun,
+  gitRunCpu,
+  installGenerated,
+  medianOf,
+  ratio,
+  reapedChildrenCpu,
+  selfCpu,
+  sleep,
+  startGitDaemon,
+  startProfile,
+  table,
+  timed,
+  type BenchOptions,
+  type GeneratedRepo,
+  type Section,
+  type VaultSize,
 } from './fixtures.js';
 
 // ---- the owner keynode, in its own process -------------------------------------------------------
@@ -233,7 +251,11 @@ export async function runNetwork(opts: BenchOptions): Promise<Section> {
     opts.log(`network: ${size.name} generated (${repo.objects} objects, pack ${fmtBytes(repo.packBytes)}, ${fmtMs(repo.genMs)})`);
   }
   const signaling = await startSignalingServer({ port: 0 });
-  const owner = await startOwner(join(root, 'owner'), signaling.url, repos.map(({ size, repo }) => ({ name: `bench-${size.name}`, repo })));
+  const owner = await startOwner(
+    join(root, 'owner'),
+    signaling.url,
+    repos.map(({ size, repo }) => ({ name: `bench-${size.name}`, repo })),
+  );
   const peerCounting = countingRtc();
   const peerDir = join(root, 'peer');
   // Each puller twice: unencrypted (a Storage given as is; its pack files can be measured) and
@@ -253,7 +275,9 @@ export async function runNetwork(opts: BenchOptions): Promise<Section> {
     // The first call opens the WebRTC connection (signaling, ICE, DTLS, handshake); later calls reuse it.
     const connectPeer = await timed(() => peer.vaults.scan(owner.nodeId));
     const connectMem = await timed(() => mem.vaults.scan(owner.nodeId));
-    lines.push(`First contact (WebRTC connect + authenticated handshake + scan): { dir } puller ${fmtMs(connectPeer.ms)}, memory puller ${fmtMs(connectMem.ms)}. Later operations reuse the open connection.`);
+    lines.push(
+      `First contact (WebRTC connect + authenticated handshake + scan): { dir } puller ${fmtMs(connectPeer.ms)}, memory puller ${fmtMs(connectMem.ms)}. Later operations reuse the open connection.`,
+    );
 
     const sentBoth = async () => (await owner.sent()) + peerCounting.sent.bytes;
     // CPU of both sides: the puller process and the owner process (keynode); git and the daemon's upload-pack (native).
@@ -276,8 +300,34 @@ export async function runNetwork(opts: BenchOptions): Promise<Section> {
       const runs = opts.quick ? 3 : size.name === 'L' ? 3 : 5;
       const memRuns = opts.quick ? 2 : size.name === 'L' ? 1 : 3;
       const r: SizeResult = {
-        size, repo, nativeClone: [], nativeCloneCpu: [], knCloneCpu: [], knCloneEnc: [], memCloneEnc: [], phaseUntilFirst: [], phaseSending: [], phaseAfterLast: [], memCloneCpu: [], nativeFetchCpu: [], knPullCpu: [], nativeCloneBytes: [], knClone: [], knCloneChannel: [], knClonePack: [], memClone: [],
-        nativeFetch: [], nativeFetchBytes: [], knPull: [], knPullChannel: [], knPullFromOwner: [], knPullPack: [], memPull: [], nativeNoop: [], knNoop: [], knNoopChannel: [],
+        size,
+        repo,
+        nativeClone: [],
+        nativeCloneCpu: [],
+        knCloneCpu: [],
+        knCloneEnc: [],
+        memCloneEnc: [],
+        phaseUntilFirst: [],
+        phaseSending: [],
+        phaseAfterLast: [],
+        memCloneCpu: [],
+        nativeFetchCpu: [],
+        knPullCpu: [],
+        nativeCloneBytes: [],
+        knClone: [],
+        knCloneChannel: [],
+        knClonePack: [],
+        memClone: [],
+        nativeFetch: [],
+        nativeFetchBytes: [],
+        knPull: [],
+        knPullChannel: [],
+        knPullFromOwner: [],
+        knPullPack: [],
+        memPull: [],
+        nativeNoop: [],
+        knNoop: [],
+        knNoopChannel: [],
       };
       opts.log(`network ${size.name}: clones (${runs} runs each, interleaved)…`);
 
@@ -338,7 +388,9 @@ export async function runNetwork(opts: BenchOptions): Promise<Section> {
         const path = paths[(i * 7919 + 13) % paths.length]!;
         await owner.write(vault, path, `changed-${i}-${'p'.repeat(40 + i)}`);
         const t = join(root, `trace-fetch-${size.name}-${i}.pack`);
-        const n = await nativeCpu(() => gitRunCpu(['fetch', '-q', url, '+refs/heads/master:refs/heads/master'], { cwd: nativePull, env: { GIT_TRACE_PACKFILE: t } }));
+        const n = await nativeCpu(() =>
+          gitRunCpu(['fetch', '-q', url, '+refs/heads/master:refs/heads/master'], { cwd: nativePull, env: { GIT_TRACE_PACKFILE: t } }),
+        );
         r.nativeFetch.push(n.ms);
         r.nativeFetchCpu.push(n.cpuMs);
         r.nativeFetchBytes.push(fileSize(t));
@@ -377,7 +429,18 @@ export async function runNetwork(opts: BenchOptions): Promise<Section> {
       const pullerLines = await local.stop();
       const ownerLines = await owner.profileStop();
       await peer.vaults.delete(id);
-      lines.push('', `Profile of one { dir } clone of ${big.size.name} (${fmtMs(ms)}, profiler on):`, '', '```', 'puller (isomorphic-git client, indexPack, storage):', ...pullerLines, '', 'owner (our upload-pack and pack writer):', ...ownerLines, '```');
+      lines.push(
+        '',
+        `Profile of one { dir } clone of ${big.size.name} (${fmtMs(ms)}, profiler on):`,
+        '',
+        '```',
+        'puller (isomorphic-git client, indexPack, storage):',
+        ...pullerLines,
+        '',
+        'owner (our upload-pack and pack writer):',
+        ...ownerLines,
+        '```',
+      );
     }
   } finally {
     await daemon.stop();
@@ -399,51 +462,60 @@ function report(results: SizeResult[], opts: BenchOptions): string[] {
     '',
   );
   lines.push(
-    ...table(['clone', ...col], [
-      row('native `git clone --bare` (git daemon, git://127.0.0.1)', (r) => cell(r.nativeClone)),
-      row('keynode clone → { dir } (Node fs), WebRTC', (r) => cell(r.knClone)),
-      row('  ratio keynode / native', (r) => ratio(med(r.knClone), med(r.nativeClone))),
-      // The owner keeps the last whole-history pack it wrote (upload-pack.ts): the first clone
-      // enumerates and writes it, the later ones of an unchanged master are served from it.
-      row('  first { dir } clone alone (the owner packs from scratch)', (r) => (r.knClone[0] === undefined ? '–' : fmtMs(r.knClone[0]))),
-      row('  ratio first clone / native', (r) => (r.knClone[0] === undefined ? '–' : ratio(r.knClone[0], med(r.nativeClone)))),
-      row('keynode clone → { dir } encrypted at rest', (r) => cell(r.knCloneEnc)),
-      row('  ratio encrypted / unencrypted { dir }', (r) => ratio(med(r.knCloneEnc), med(r.knClone))),
-      row("keynode clone → 'memory' (lightning-fs on fake-indexeddb), WebRTC", (r) => cell(r.memClone)),
-      row('  ratio memory / native', (r) => ratio(med(r.memClone), med(r.nativeClone))),
-      row("keynode clone → 'memory' encrypted at rest", (r) => cell(r.memCloneEnc)),
-      row("  ratio encrypted / unencrypted 'memory'", (r) => ratio(med(r.memCloneEnc), med(r.memClone))),
-      row('CPU user+sys, both sides: native (git + upload-pack)', (r) => cell(r.nativeCloneCpu)),
-      row('CPU user+sys, both sides: keynode { dir } (puller + owner process)', (r) => cell(r.knCloneCpu)),
-      row("CPU user+sys, both sides: keynode 'memory'", (r) => cell(r.memCloneCpu)),
-      row('  CPU ratio keynode { dir } / native', (r) => ratio(med(r.knCloneCpu), med(r.nativeCloneCpu))),
-      row('{ dir } clone phase: request → owner\'s first send (connect reuse, gitInfo)', (r) => cell(r.phaseUntilFirst)),
-      row('{ dir } clone phase: owner\'s first → last send (advertisement, negotiation, pack)', (r) => cell(r.phaseSending)),
-      row('{ dir } clone phase: last byte sent → clone done (index pack, write, vault record)', (r) => cell(r.phaseAfterLast)),
-      row('native pack on the wire (GIT_TRACE_PACKFILE)', (r) => bytesCell(r.nativeCloneBytes)),
-      row('keynode pack stored by the puller', (r) => bytesCell(r.knClonePack)),
-      row('keynode bytes on the channel (both directions)', (r) => bytesCell(r.knCloneChannel)),
-      row('  ratio pack bytes keynode / native', (r) => ratio(med(r.knClonePack), med(r.nativeCloneBytes))),
-    ]),
+    ...table(
+      ['clone', ...col],
+      [
+        row('native `git clone --bare` (git daemon, git://127.0.0.1)', (r) => cell(r.nativeClone)),
+        row('keynode clone → { dir } (Node fs), WebRTC', (r) => cell(r.knClone)),
+        row('  ratio keynode / native', (r) => ratio(med(r.knClone), med(r.nativeClone))),
+        // The owner keeps the last whole-history pack it wrote (upload-pack.ts): the first clone
+        // enumerates and writes it, the later ones of an unchanged master are served from it.
+        row('  first { dir } clone alone (the owner packs from scratch)', (r) => (r.knClone[0] === undefined ? '–' : fmtMs(r.knClone[0]))),
+        row('  ratio first clone / native', (r) => (r.knClone[0] === undefined ? '–' : ratio(r.knClone[0], med(r.nativeClone)))),
+        row('keynode clone → { dir } encrypted at rest', (r) => cell(r.knCloneEnc)),
+        row('  ratio encrypted / unencrypted { dir }', (r) => ratio(med(r.knCloneEnc), med(r.knClone))),
+        row("keynode clone → 'memory' (lightning-fs on fake-indexeddb), WebRTC", (r) => cell(r.memClone)),
+        row('  ratio memory / native', (r) => ratio(med(r.memClone), med(r.nativeClone))),
+        row("keynode clone → 'memory' encrypted at rest", (r) => cell(r.memCloneEnc)),
+        row("  ratio encrypted / unencrypted 'memory'", (r) => ratio(med(r.memCloneEnc), med(r.memClone))),
+        row('CPU user+sys, both sides: native (git + upload-pack)', (r) => cell(r.nativeCloneCpu)),
+        row('CPU user+sys, both sides: keynode { dir } (puller + owner process)', (r) => cell(r.knCloneCpu)),
+        row("CPU user+sys, both sides: keynode 'memory'", (r) => cell(r.memCloneCpu)),
+        row('  CPU ratio keynode { dir } / native', (r) => ratio(med(r.knCloneCpu), med(r.nativeCloneCpu))),
+        row("{ dir } clone phase: request → owner's first send (connect reuse, gitInfo)", (r) => cell(r.phaseUntilFirst)),
+        row("{ dir } clone phase: owner's first → last send (advertisement, negotiation, pack)", (r) => cell(r.phaseSending)),
+        row('{ dir } clone phase: last byte sent → clone done (index pack, write, vault record)', (r) => cell(r.phaseAfterLast)),
+        row('native pack on the wire (GIT_TRACE_PACKFILE)', (r) => bytesCell(r.nativeCloneBytes)),
+        row('keynode pack stored by the puller', (r) => bytesCell(r.knClonePack)),
+        row('keynode bytes on the channel (both directions)', (r) => bytesCell(r.knCloneChannel)),
+        row('  ratio pack bytes keynode / native', (r) => ratio(med(r.knClonePack), med(r.nativeCloneBytes))),
+      ],
+    ),
     '',
-    ...table(['pull after one changed secret', ...col], [
-      row('native `git fetch` (git daemon)', (r) => cell(r.nativeFetch)),
-      row('keynode pull → { dir }', (r) => cell(r.knPull)),
-      row('  ratio keynode / native', (r) => ratio(med(r.knPull), med(r.nativeFetch))),
-      row("keynode pull → 'memory'", (r) => cell(r.memPull)),
-      row('CPU user+sys, both sides: native / keynode { dir }', (r) => `${cell(r.nativeFetchCpu)} vs ${cell(r.knPullCpu)}`),
-      row('native pack on the wire (GIT_TRACE_PACKFILE)', (r) => bytesCell(r.nativeFetchBytes)),
-      row('keynode owner → puller on the channel (pack + advertisement, acks, side-band and RPC framing)', (r) => bytesCell(r.knPullFromOwner)),
-      row('  ratio keynode owner → puller bytes / native pack', (r) => ratio(med(r.knPullFromOwner), med(r.nativeFetchBytes))),
-      row('keynode puller → owner on the channel (request: wants, haves)', (r) => bytesCell(r.knPullChannel.map((b, i) => b - r.knPullFromOwner[i]!))),
-      row('keynode pack stored by the puller (after completing a thin pack, if the client does)', (r) => bytesCell(r.knPullPack)),
-    ]),
+    ...table(
+      ['pull after one changed secret', ...col],
+      [
+        row('native `git fetch` (git daemon)', (r) => cell(r.nativeFetch)),
+        row('keynode pull → { dir }', (r) => cell(r.knPull)),
+        row('  ratio keynode / native', (r) => ratio(med(r.knPull), med(r.nativeFetch))),
+        row("keynode pull → 'memory'", (r) => cell(r.memPull)),
+        row('CPU user+sys, both sides: native / keynode { dir }', (r) => `${cell(r.nativeFetchCpu)} vs ${cell(r.knPullCpu)}`),
+        row('native pack on the wire (GIT_TRACE_PACKFILE)', (r) => bytesCell(r.nativeFetchBytes)),
+        row('keynode owner → puller on the channel (pack + advertisement, acks, side-band and RPC framing)', (r) => bytesCell(r.knPullFromOwner)),
+        row('  ratio keynode owner → puller bytes / native pack', (r) => ratio(med(r.knPullFromOwner), med(r.nativeFetchBytes))),
+        row('keynode puller → owner on the channel (request: wants, haves)', (r) => bytesCell(r.knPullChannel.map((b, i) => b - r.knPullFromOwner[i]!))),
+        row('keynode pack stored by the puller (after completing a thin pack, if the client does)', (r) => bytesCell(r.knPullPack)),
+      ],
+    ),
     '',
-    ...table(['up-to-date pull', ...col], [
-      row('native `git fetch`', (r) => cell(r.nativeNoop)),
-      row('keynode pull (no pack moves)', (r) => cell(r.knNoop)),
-      row('keynode bytes on the channel', (r) => bytesCell(r.knNoopChannel)),
-    ]),
+    ...table(
+      ['up-to-date pull', ...col],
+      [
+        row('native `git fetch`', (r) => cell(r.nativeNoop)),
+        row('keynode pull (no pack moves)', (r) => cell(r.knNoop)),
+        row('keynode bytes on the channel', (r) => bytesCell(r.knNoopChannel)),
+      ],
+    ),
     '',
   );
   const L = results.find((r) => r.size.name === 'L');
@@ -454,7 +526,9 @@ function report(results: SizeResult[], opts: BenchOptions): string[] {
     goals.push(`- Goal "clone of L within 2× of native git's time": ${x.toFixed(1)}× wall (${c.toFixed(1)}× CPU) → ${x <= 2 ? 'met' : 'NOT met'}.`);
     const e = med(L.knCloneEnc) / med(L.knClone);
     const m = med(L.memCloneEnc) / med(L.memClone);
-    goals.push(`- Goal "encrypted clone of L ≤ 1.15× the unencrypted one": { dir } ${e.toFixed(2)}×, 'memory' ${m.toFixed(2)}× → ${e <= 1.15 && m <= 1.15 ? 'met' : 'NOT met'}.`);
+    goals.push(
+      `- Goal "encrypted clone of L ≤ 1.15× the unencrypted one": { dir } ${e.toFixed(2)}×, 'memory' ${m.toFixed(2)}× → ${e <= 1.15 && m <= 1.15 ? 'met' : 'NOT met'}.`,
+    );
   } else {
     goals.push('- Goal "clone of L within 2× of native": L not run (--quick).');
   }

@@ -32,7 +32,11 @@ if (process.env.KEYNODE_NETNS !== '1') {
   const inner = `ip link set lo up && KEYNODE_NETNS=1 KEYNODE_BENCH_LOAD='${loadBefore}' ${quoted}`;
   const r = spawnSync('unshare', [isRoot ? '-n' : '-rn', 'bash', '-c', inner], { stdio: 'inherit' });
   if (r.error || r.status !== 0) {
-    console.error(r.error ? `Could not create a loopback-only network namespace (${r.error.message}); install util-linux and iproute2.` : `The benchmark run ended with status ${r.status}.`);
+    console.error(
+      r.error
+        ? `Could not create a loopback-only network namespace (${r.error.message}); install util-linux and iproute2.`
+        : `The benchmark run ended with status ${r.status}.`,
+    );
   }
   process.exit(0);
 }
@@ -64,7 +68,10 @@ for (const name of selected) {
   try {
     switch (name) {
       case 'vault-write': {
-        const s = script('vault-write.ts', opts.sizes.map((x) => String(x.secrets)));
+        const s = script(
+          'vault-write.ts',
+          opts.sizes.map((x) => String(x.secrets)),
+        );
         sections.push({ ...s, title: 'One secret write and read vs native git plumbing (bench/vault-write.ts)' });
         break;
       }

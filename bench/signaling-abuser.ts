@@ -37,7 +37,19 @@ const TICK_MS = 20;
 
 async function main(): Promise<void> {
   const { url, victims } = await new Promise<{ url: string; victims: string[] }>((resolve) => process.once('message', resolve));
-  const stats: AbuseStats = { attempts: 0, loggedIn: 0, refused: 0, halfOpen: 0, signals: 0, hugeFrames: 0, closedTooLarge: 0, closedOther: 0, receiverBusy: 0, rateLimited: 0, cpuPct: 0 };
+  const stats: AbuseStats = {
+    attempts: 0,
+    loggedIn: 0,
+    refused: 0,
+    halfOpen: 0,
+    signals: 0,
+    hugeFrames: 0,
+    closedTooLarge: 0,
+    closedOther: 0,
+    receiverBusy: 0,
+    rateLimited: 0,
+    cpuPct: 0,
+  };
   const started = { at: performance.now(), cpu: process.cpuUsage() };
   const { hostname, port } = new URL(url);
   const sockets = new Set<WebSocket>();

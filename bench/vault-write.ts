@@ -25,7 +25,10 @@ import { VaultManager } from '../src/vaults/vault-manager.js';
 
 const RUNS = 15;
 const WARMUP = 2;
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const SIZES = sizes.length > 0 ? sizes : [100, 1000, 10000];
 const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const nodeId = encodeNodeId(new Uint8Array(32).fill(9));
@@ -169,7 +172,11 @@ async function filledCopy(storage: Storage, gitdir: string, sourceId: VaultId): 
   const vm = new VaultManager({ storage, nodeId });
   await vm.start();
   const gen = await time(async () => {
-    const cloned = await vm.importVault({ name: 'bench-clone', remote: { nodeId, vaultId: sourceId }, populate: (target) => copyIntoFs(gitdir, storage, target) });
+    const cloned = await vm.importVault({
+      name: 'bench-clone',
+      remote: { nodeId, vaultId: sourceId },
+      populate: (target) => copyIntoFs(gitdir, storage, target),
+    });
     await vm.fork(cloned, 'bench');
   });
   return { vm, gen };
@@ -253,7 +260,9 @@ for (const n of SIZES) {
   all.push(...rows);
   const native = rows.find((r) => r.where === 'native git')!;
   console.log(`\n## ${n.toLocaleString('en')} secrets (median of ${RUNS}, after ${WARMUP} warm-up writes)`);
-  console.log('| where | generate | first write | write | read | write / native | read / native | write CPU | read CPU | write CPU / native | read CPU / native |');
+  console.log(
+    '| where | generate | first write | write | read | write / native | read / native | write CPU | read CPU | write CPU / native | read CPU / native |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
@@ -272,7 +281,12 @@ for (const [plain, sealed] of [
   const pairs = SIZES.map((size) => [all.find((r) => r.size === size && r.where === plain)!, all.find((r) => r.size === size && r.where === sealed)!] as const);
   console.log(
     `Encryption's cost per write, ${plain.slice('keynode, '.length)} (goal ≤ +3 ms): ` +
-      pairs.map(([p, e]) => `${p.size}: ${(e.write - p.write >= 0 ? '+' : '')}${(e.write - p.write).toFixed(1)} ms wall, ${(e.writeCpu - p.writeCpu >= 0 ? '+' : '')}${(e.writeCpu - p.writeCpu).toFixed(1)} ms CPU`).join('; '),
+      pairs
+        .map(
+          ([p, e]) =>
+            `${p.size}: ${e.write - p.write >= 0 ? '+' : ''}${(e.write - p.write).toFixed(1)} ms wall, ${e.writeCpu - p.writeCpu >= 0 ? '+' : ''}${(e.writeCpu - p.writeCpu).toFixed(1)} ms CPU`,
+        )
+        .join('; '),
   );
 }
 console.log(`CPU pressure (PSI some avg10) at end: ${cpuPressure()}%`);

@@ -100,10 +100,12 @@ export function bundleReport(dir: string): BundleReport {
 
   const problems: string[] = [];
   if (entries.length === 0) problems.push('index.html loads no module script.');
-  if (initialPageGzip > BUDGETS.initialPage) problems.push(`The page's start-up JavaScript is ${kb(initialPageGzip)} gzip, over its budget of ${kb(BUDGETS.initialPage)}.`);
+  if (initialPageGzip > BUDGETS.initialPage)
+    problems.push(`The page's start-up JavaScript is ${kb(initialPageGzip)} gzip, over its budget of ${kb(BUDGETS.initialPage)}.`);
   if (serviceWorker.gzip > BUDGETS.serviceWorker) problems.push(`sw.js is ${kb(serviceWorker.gzip)} gzip, over its budget of ${kb(BUDGETS.serviceWorker)}.`);
   const misplaced = (c: ChunkInfo, rules: RegExp[], where: string): void => {
-    for (const source of c.sources) if (rules.some((r) => r.test(source))) problems.push(`${where} (${c.file}) holds ${path.relative(path.resolve(dir, '..'), source)}.`);
+    for (const source of c.sources)
+      if (rules.some((r) => r.test(source))) problems.push(`${where} (${c.file}) holds ${path.relative(path.resolve(dir, '..'), source)}.`);
   };
   for (const c of initialPage) misplaced(c, NOT_IN_INITIAL_PAGE, "The page's start-up code");
   misplaced(serviceWorker, NOT_IN_SERVICE_WORKER, 'The service worker');

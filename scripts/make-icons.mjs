@@ -13,7 +13,10 @@ const CREAM = [0xf4, 0xf1, 0xea];
 
 /** Key shape in unit coordinates (0..1): a ring (the bow), a shaft and two teeth. */
 function inKey(x, y) {
-  const cx = 0.34, cy = 0.5, r = 0.17, hole = 0.075;
+  const cx = 0.34,
+    cy = 0.5,
+    r = 0.17,
+    hole = 0.075;
   const d = Math.hypot(x - cx, y - cy);
   if (d <= r && d >= hole) return true;
   if (x >= cx + r - 0.02 && x <= 0.8 && Math.abs(y - cy) <= 0.045) return true; // shaft
@@ -35,18 +38,23 @@ function draw(size, maskable) {
   const keyScale = maskable ? 0.8 : 0.9;
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
-      let tile = 0, key = 0;
+      let tile = 0,
+        key = 0;
       for (let sy = 0; sy < S; sy++) {
         for (let sx = 0; sx < S; sx++) {
-          const x = (px + (sx + 0.5) / S) / size, y = (py + (sy + 0.5) / S) / size;
+          const x = (px + (sx + 0.5) / S) / size,
+            y = (py + (sy + 0.5) / S) / size;
           const inTile = maskable || inRoundedTile(x, y, 0.2);
           if (!inTile) continue;
           tile++;
-          const kx = (x - 0.5) / keyScale + 0.5, ky = (y - 0.5) / keyScale + 0.5;
+          const kx = (x - 0.5) / keyScale + 0.5,
+            ky = (y - 0.5) / keyScale + 0.5;
           if (inKey(kx, ky)) key++;
         }
       }
-      const n = S * S, a = tile / n, k = tile === 0 ? 0 : key / tile;
+      const n = S * S,
+        a = tile / n,
+        k = tile === 0 ? 0 : key / tile;
       const i = (py * size + px) * 4;
       for (let c = 0; c < 3; c++) rgba[i + c] = Math.round(TEAL[c] * (1 - k) + CREAM[c] * k);
       rgba[i + 3] = Math.round(a * 255);

@@ -87,11 +87,7 @@ export class KeynodeError extends Error {
   readonly code: ErrorCode;
   readonly data: Record<string, unknown> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { data?: Record<string, unknown>; cause?: unknown } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { data?: Record<string, unknown>; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.data = options.data;
@@ -145,10 +141,7 @@ function causeToJSON(cause: unknown): KeynodeErrorJSON | { name: string; message
 
 export function isKeynodeError(e: unknown, code?: ErrorCode): e is KeynodeError {
   return (
-    typeof e === 'object' &&
-    e !== null &&
-    (e as { name?: unknown }).name === 'KeynodeError' &&
-    (code === undefined || (e as { code?: unknown }).code === code)
+    typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'KeynodeError' && (code === undefined || (e as { code?: unknown }).code === code)
   );
 }
 

@@ -73,7 +73,20 @@ export async function createKeynode(options: CreateKeynodeOptions = {}): Promise
     parts.makeCipher = (await import('./platform/node-cipher.js')).nodeCipher;
     parts.autoLockMs = null; // a Node keynode (the command line, `serve`) stays unlocked while it runs
   }
-  for (const key of ['recoveryCode', 'passphrase', 'autoLockMs', 'signalingUrl', 'iceServers', 'clock', 'logger', 'baseUrl', 'connectTimeoutMs', 'idleMs', 'lockGraceMs', 'onProgress'] as const) {
+  for (const key of [
+    'recoveryCode',
+    'passphrase',
+    'autoLockMs',
+    'signalingUrl',
+    'iceServers',
+    'clock',
+    'logger',
+    'baseUrl',
+    'connectTimeoutMs',
+    'idleMs',
+    'lockGraceMs',
+    'onProgress',
+  ] as const) {
     if (options[key] !== undefined) (parts as unknown as Record<string, unknown>)[key] = options[key];
   }
   if (rtc !== undefined) parts.rtc = rtc;
@@ -81,7 +94,10 @@ export async function createKeynode(options: CreateKeynodeOptions = {}): Promise
   const keynode = await createKeynodeFrom(parts);
   if (!(await keynode.lockState()).created) {
     await keynode.stop();
-    throw new KeynodeError('ErrorKeynodeLocked', 'A new keynode in persistent storage needs a passphrase to encrypt what it stores (the passphrase option, or KEYNODE_PASSPHRASE for the command line).');
+    throw new KeynodeError(
+      'ErrorKeynodeLocked',
+      'A new keynode in persistent storage needs a passphrase to encrypt what it stores (the passphrase option, or KEYNODE_PASSPHRASE for the command line).',
+    );
   }
   return keynode;
 }

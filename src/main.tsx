@@ -148,9 +148,10 @@ async function main(): Promise<void> {
   const { keynode, runtime } = (await inServiceWorker(signaling)) ?? (await inPage(await signaling));
   Object.assign(window, { keynode, keynodeRuntime: runtime });
   // The update prompt only means something when a service worker serves the app.
-  const pwa = runtime.mode === 'service-worker'
-    ? { onUpdateReady, applyUpdate, installPrompt, requestPersistentStorage, storageEstimate }
-    : { installPrompt, requestPersistentStorage, storageEstimate };
+  const pwa =
+    runtime.mode === 'service-worker'
+      ? { onUpdateReady, applyUpdate, installPrompt, requestPersistentStorage, storageEstimate }
+      : { installPrompt, requestPersistentStorage, storageEstimate };
   root.textContent = ''; // a waiting message, if this tab waited for another
   render(<App keynode={keynode} pwa={pwa} onRestore={(code, passphrase) => runtime.restore(code, passphrase)} />, root);
 }

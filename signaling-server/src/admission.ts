@@ -136,10 +136,20 @@ export class Admission {
     const source = this.source(address);
     const { maxConnectionsPerSource, sourceConnectsPerSecond } = this.limits;
     if (source.sockets >= maxConnectionsPerSource) {
-      return this.refusal(source, 429, 'too-many-connections', `Your network address already has ${maxConnectionsPerSource} connections open to this server, the most it allows; close one or try again later.`);
+      return this.refusal(
+        source,
+        429,
+        'too-many-connections',
+        `Your network address already has ${maxConnectionsPerSource} connections open to this server, the most it allows; close one or try again later.`,
+      );
     }
     if (!source.connects.take()) {
-      return this.refusal(source, 429, 'too-many-connections', `Your network address opens connections too fast (at most ${sourceConnectsPerSecond} per second); try again in a few seconds.`);
+      return this.refusal(
+        source,
+        429,
+        'too-many-connections',
+        `Your network address opens connections too fast (at most ${sourceConnectsPerSecond} per second); try again in a few seconds.`,
+      );
     }
     source.sockets += 1;
     this.sourceOf.set(socket, source);

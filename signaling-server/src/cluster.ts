@@ -349,7 +349,10 @@ export class Cluster {
       for (const watcher of [...(before ?? [])]) this.untell(subject, watcher);
       return;
     }
-    const state = await this.presence.state(subject, watchers.map((w) => w.nodeId!));
+    const state = await this.presence.state(
+      subject,
+      watchers.map((w) => w.nodeId!),
+    );
     if (this.hub.get(subject) !== undefined) return;
     const from = this.remoteSender(subject, 'cluster');
     watchers.forEach((watcher, i) => {

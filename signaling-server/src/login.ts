@@ -10,12 +10,7 @@ export function newNonce(): string {
 }
 
 /** True when `signature` (base64url) signs the login input for `nonce` and any of `publicUrls`. */
-export async function verifyLogin(
-  nodeId: NodeId,
-  nonce: string,
-  signature: string,
-  publicUrls: readonly string[],
-): Promise<boolean> {
+export async function verifyLogin(nodeId: NodeId, nonce: string, signature: string, publicUrls: readonly string[]): Promise<boolean> {
   const sig = base64urlDecode(signature);
   for (const url of publicUrls) {
     if (await verify(nodeId, loginSignatureInput(nonce, url), sig)) return true;

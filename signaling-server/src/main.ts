@@ -8,10 +8,15 @@ import { startSignalingServer } from './index.js';
 
 const port = Number(process.env.PORT ?? process.env.SIGNALING_PORT ?? 8787);
 const host = process.env.HOST ?? '127.0.0.1';
-const publicUrl = process.env.PUBLIC_URL?.split(',').map((u) => u.trim()).filter(Boolean);
+const publicUrl = process.env.PUBLIC_URL?.split(',')
+  .map((u) => u.trim())
+  .filter(Boolean);
 const trustedProxies = Number(process.env.TRUSTED_PROXIES ?? 0);
 const redisUrl = process.env.REDIS_URL || undefined;
-const turnUrls = process.env.TURN_URLS?.split(',').map((u) => u.trim()).filter(Boolean) ?? [];
+const turnUrls =
+  process.env.TURN_URLS?.split(',')
+    .map((u) => u.trim())
+    .filter(Boolean) ?? [];
 
 try {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT "${process.env.PORT ?? process.env.SIGNALING_PORT}" is not a port number.`);
@@ -30,7 +35,9 @@ try {
     ...(redisUrl === undefined ? {} : { redisUrl }),
     ...(turn === undefined ? {} : { turn }),
   });
-  console.log(`keynode signaling server listening on ${server.url}${redisUrl ? ' (sharing state through Redis)' : ''}${turn ? ` (TURN: ${turn.urls.join(', ')})` : ''}`);
+  console.log(
+    `keynode signaling server listening on ${server.url}${redisUrl ? ' (sharing state through Redis)' : ''}${turn ? ` (TURN: ${turn.urls.join(', ')})` : ''}`,
+  );
   const stop = () => {
     void server.close().then(() => process.exit(0));
   };

@@ -41,7 +41,8 @@ export function jsonNestedDeeperThan(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character, a quote included
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character, a quote included
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -97,10 +98,7 @@ export type WireErrorCode = (typeof wireErrorCodes)[number];
 const base64url = (bytes: number) =>
   v.pipe(v.string(), v.regex(new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((bytes * 4) / 3)}}$`), `must be ${bytes} bytes in base64url`));
 
-export const NodeIdSchema = v.custom<NodeId>(
-  isNodeId,
-  'must be a NodeId ("v" followed by 52 lowercase base32hex characters)',
-);
+export const NodeIdSchema = v.custom<NodeId>(isNodeId, 'must be a NodeId ("v" followed by 52 lowercase base32hex characters)');
 export const NonceSchema = base64url(32);
 export const SignatureSchema = base64url(64);
 export const MailboxIdSchema = base64url(16);
@@ -199,9 +197,7 @@ export const ServerMessageSchema = v.variant('type', [
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
 /** What the server builds; `code` is narrowed to the codes it actually sends. */
-export type ServerMessageOut =
-  | Exclude<ServerMessage, { type: 'error' }>
-  | { type: 'error'; code: WireErrorCode; message: string; rid?: number };
+export type ServerMessageOut = Exclude<ServerMessage, { type: 'error' }> | { type: 'error'; code: WireErrorCode; message: string; rid?: number };
 
 /** One readable sentence out of valibot's issues, e.g. `"to" must be a NodeId (…)`. */
 export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {

@@ -106,7 +106,9 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   });
   try {
     await new Promise<void>((resolve, reject) => {
-      tcp.once('error', (e) => reject(new KeynodeError('ErrorInvalidArgument', `The signaling server cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e })));
+      tcp.once('error', (e) =>
+        reject(new KeynodeError('ErrorInvalidArgument', `The signaling server cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e })),
+      );
       tcp.listen(opts.port ?? 0, host, () => resolve());
     });
   } catch (e) {

@@ -55,17 +55,29 @@ function mailboxRefusal(reason: MailboxRefusal, to: NodeId, limits: Limits): { c
     case 'bytes':
       return { code: 'mailbox-full', why: `The mailbox of ${to} would exceed ${limits.mailboxMaxBytes} bytes` };
     case 'sender':
-      return { code: 'mailbox-quota', why: `You already have the most the mailbox of ${to} keeps from one sender (${share(limits.mailboxSenderItems, limits.mailboxSenderBytes)})` };
+      return {
+        code: 'mailbox-quota',
+        why: `You already have the most the mailbox of ${to} keeps from one sender (${share(limits.mailboxSenderItems, limits.mailboxSenderBytes)})`,
+      };
     case 'source':
-      return { code: 'mailbox-quota', why: `Keynodes at your network address that ${to} has not listed as contacts already have the most its mailbox keeps from one sender (${share(limits.mailboxSenderItems, limits.mailboxSenderBytes)})` };
+      return {
+        code: 'mailbox-quota',
+        why: `Keynodes at your network address that ${to} has not listed as contacts already have the most its mailbox keeps from one sender (${share(limits.mailboxSenderItems, limits.mailboxSenderBytes)})`,
+      };
     case 'strangers':
-      return { code: 'mailbox-quota', why: `The mailbox of ${to} keeps at most ${share(limits.mailboxStrangerItems, limits.mailboxStrangerBytes)} from keynodes it has not listed as contacts, and that share is full` };
+      return {
+        code: 'mailbox-quota',
+        why: `The mailbox of ${to} keeps at most ${share(limits.mailboxStrangerItems, limits.mailboxStrangerBytes)} from keynodes it has not listed as contacts, and that share is full`,
+      };
     case 'source-total':
-      return { code: 'mailbox-quota', why: `Keynodes at your network address already have ${limits.mailboxSourceBytes} bytes waiting in mailboxes on this server, the most it keeps for one address` };
+      return {
+        code: 'mailbox-quota',
+        why: `Keynodes at your network address already have ${limits.mailboxSourceBytes} bytes waiting in mailboxes on this server, the most it keeps for one address`,
+      };
     case 'strangers-total':
-      return { code: 'mailbox-full', why: 'The server\'s mailbox storage for senders their recipients have not listed as contacts is full' };
+      return { code: 'mailbox-full', why: "The server's mailbox storage for senders their recipients have not listed as contacts is full" };
     case 'total':
-      return { code: 'mailbox-full', why: 'The server\'s mailbox storage is full' };
+      return { code: 'mailbox-full', why: "The server's mailbox storage is full" };
   }
 }
 
@@ -104,10 +116,13 @@ export class Session implements ClusterMember {
     this.out = new Outbound(ws, ctx.limits, ctx.relay, () => this.close(closeCodes.slowConsumer, 'too slow: its own messages were piling up'));
     this.bucket = new TokenBucket(ctx.limits.ratePerSecond, ctx.limits.rateBurst);
     this.violations = new ViolationCounter(ctx.limits.maxRateViolations);
-    this.loginTimer = setTimeout(() => {
-      this.error('login-timeout', `No valid login within ${ctx.limits.loginTimeoutMs} ms of connecting; the connection is closed.`);
-      this.close(closeCodes.loginTimeout, 'login timeout');
-    }, Math.max(0, loginDeadline - monotonicNow()));
+    this.loginTimer = setTimeout(
+      () => {
+        this.error('login-timeout', `No valid login within ${ctx.limits.loginTimeoutMs} ms of connecting; the connection is closed.`);
+        this.close(closeCodes.loginTimeout, 'login timeout');
+      },
+      Math.max(0, loginDeadline - monotonicNow()),
+    );
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('close', () => this.onClose());
@@ -217,7 +232,11 @@ export class Session implements ClusterMember {
     }
     this.dispatch(message).catch((e: unknown) => {
       if (isKeynodeError(e, 'ErrorSignalingUnavailable')) {
-        this.error('unavailable', `The server cannot reach its store (Redis) right now, so this "${message.type}" message was not handled; retry once reconnected.`, rid);
+        this.error(
+          'unavailable',
+          `The server cannot reach its store (Redis) right now, so this "${message.type}" message was not handled; retry once reconnected.`,
+          rid,
+        );
       } else this.error('internal', `The server failed to handle this "${message.type}" message; please retry.`, rid);
     });
   }
@@ -282,10 +301,7 @@ export class Session implements ClusterMember {
     const ok = await verifyLogin(message.nodeId, nonce, message.signature, this.ctx.publicUrls);
     if (this.closed) return;
     if (!ok) {
-      this.error(
-        'login-failed',
-        'The login signature does not verify for this NodeId, this challenge and this server\'s URL; the connection is closed.',
-      );
+      this.error('login-failed', "The login signature does not verify for this NodeId, this challenge and this server's URL; the connection is closed.");
       return this.close(closeCodes.loginFailed, 'login failed');
     }
     clearTimeout(this.loginTimer);
@@ -315,7 +331,10 @@ export class Session implements ClusterMember {
   }
 
   private unavailableAtLogin(): void {
-    this.error('unavailable', 'The signaling server cannot reach its store (Redis) right now; it will take logins again once it is back. Reconnect in a moment.');
+    this.error(
+      'unavailable',
+      'The signaling server cannot reach its store (Redis) right now; it will take logins again once it is back. Reconnect in a moment.',
+    );
     this.close(closeCodes.unavailable, 'store unavailable');
   }
 

@@ -6,7 +6,10 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 /** The key one client address is counted under. */
 export function sourceKey(address: string | undefined): string {
-  const clean = (address ?? '').trim().replace(/^\[(.*)\](:\d+)?$/, '$1').split('%')[0]!;
+  const clean = (address ?? '')
+    .trim()
+    .replace(/^\[(.*)\](:\d+)?$/, '$1')
+    .split('%')[0]!;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(clean);
   if (mapped !== null) return mapped[1]!;
   const v4WithPort = /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(clean);
@@ -31,8 +34,7 @@ export function forwardedAddress(header: string | string[] | undefined, trustedP
 
 /** The eight 16-bit groups of an IPv6 address, as lowercase hex without leading zeros. */
 function ipv6Groups(address: string): string[] {
-  const split = (part: string): string[] =>
-    part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])); // an embedded IPv4 fills two groups
+  const split = (part: string): string[] => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]))); // an embedded IPv4 fills two groups
   const [head = '', tail] = address.split('::');
   const left = split(head);
   const right = tail === undefined ? [] : split(tail);

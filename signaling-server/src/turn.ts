@@ -25,7 +25,7 @@ export function checkTurnOptions(turn: TurnOptions): Required<TurnOptions> {
     throw new KeynodeError('ErrorInvalidArgument', 'turn.urls must list at least one turn: or turns: URL.');
   }
   if (typeof turn.secret !== 'string' || turn.secret.length === 0) {
-    throw new KeynodeError('ErrorInvalidArgument', 'turn.secret must be the TURN server\'s shared secret (coturn static-auth-secret).');
+    throw new KeynodeError('ErrorInvalidArgument', "turn.secret must be the TURN server's shared secret (coturn static-auth-secret).");
   }
   const ttlS = turn.ttlS ?? DEFAULT_TTL_S;
   if (!Number.isSafeInteger(ttlS) || ttlS < MIN_TTL_S) {

@@ -110,7 +110,7 @@ describe('signaling bad input', () => {
     expect(flood.peer.ws.readyState).toBe(WebSocket.OPEN);
   });
 
-  it('sheds a flooding sender\'s excess towards a receiver that does not read, and never drops the receiver', async () => {
+  it("sheds a flooding sender's excess towards a receiver that does not read, and never drops the receiver", async () => {
     // Rates out of the way: this is about what piles up towards the receiver.
     const url = await start({
       ratePerSecond: 100_000,
@@ -167,7 +167,7 @@ describe('signaling bad input', () => {
     for (;;) if ((await victim.peer.next('signal', 30_000)).data === 'later') break;
   });
 
-  it('an abusive client — every socket its address may hold, a flood, huge frames — does not stop others\' relays', async () => {
+  it("an abusive client — every socket its address may hold, a flood, huge frames — does not stop others' relays", async () => {
     const url = await start({ maxConnectionsPerSource: 8 });
     const a = await loggedIn(url, undefined, { localAddress: '127.0.0.1' });
     const b = await loggedIn(url, undefined, { localAddress: '127.0.0.3' });

@@ -164,7 +164,9 @@ describe('signaling instances sharing Redis', () => {
     // Entries this server never wrote: not JSON, a `from` that is no NodeId, a token over the limit.
     const now = Date.now();
     await redisCommand(
-      redis.url, 'RPUSH', `keynode:mb:${bob.nodeId}`,
+      redis.url,
+      'RPUSH',
+      `keynode:mb:${bob.nodeId}`,
       'not json',
       JSON.stringify({ x: 0, i: 'A'.repeat(22), f: 'nobody', t: 'forged', a: now, s: 6, o: 'x' }),
       JSON.stringify({ x: 0, i: 'B'.repeat(22), f: alice.id.nodeId, t: 'y'.repeat(1000), a: now, s: 1000, o: 'x' }),
@@ -189,7 +191,14 @@ describe('signaling instances sharing Redis', () => {
   });
 
   it('survives Redis dying mid-traffic: clients are told and reconnect, and every acknowledged put is delivered', async () => {
-    const limits = { mailboxSenderItems: 1000, mailboxMaxItems: 1000, mailboxStrangerItems: 1000, mailboxSenderBytes: 1 << 20, mailboxMaxBytes: 1 << 20, mailboxStrangerBytes: 1 << 20 };
+    const limits = {
+      mailboxSenderItems: 1000,
+      mailboxMaxItems: 1000,
+      mailboxStrangerItems: 1000,
+      mailboxSenderBytes: 1 << 20,
+      mailboxMaxBytes: 1 << 20,
+      mailboxStrangerBytes: 1 << 20,
+    };
     const [a, b] = [await instance(limits), await instance(limits)];
     const aliceId = await makeIdentity();
     const alice = new SignalingClient({ url: a.url, nodeId: aliceId.nodeId, sign: aliceId.sign, WebSocket, backoff: { initialMs: 50, maxMs: 400 } });

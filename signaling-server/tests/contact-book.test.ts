@@ -8,7 +8,7 @@ import { makeIdentity } from './helpers.js';
 const ids = async (n: number): Promise<NodeId[]> => Promise.all(Array.from({ length: n }, async () => (await makeIdentity()).nodeId));
 
 describe('contact book', () => {
-  it('evicts a source\'s own oldest lists past its bound, then the oldest overall past the total', async () => {
+  it("evicts a source's own oldest lists past its bound, then the oldest overall past the total", async () => {
     let now = 0;
     const book = new ContactBook({ mailboxTtlMs: 1000, contactsSourceIds: 4, contactsTotalIds: 6 }, () => now);
     const [honest, a, b, c] = await ids(4);

@@ -24,7 +24,10 @@ export class RawPeer {
   private readonly waiters = new Set<() => void>();
   private seen = 0;
 
-  private constructor(readonly ws: WebSocket, readonly url: string) {
+  private constructor(
+    readonly ws: WebSocket,
+    readonly url: string,
+  ) {
     ws.on('message', (data, isBinary) => {
       this.messages.push(isBinary ? { type: '<binary>' } : (JSON.parse(data.toString()) as Json));
       for (const wake of this.waiters) wake();

@@ -139,7 +139,7 @@ describe.each(['memory', 'redis'] as const)('with the %s store', (store) => {
   });
 
   describe('signaling mailbox quotas', () => {
-    it('gives each sender a share of a recipient\'s mailbox, in items and in bytes', async () => {
+    it("gives each sender a share of a recipient's mailbox, in items and in bytes", async () => {
       const url = await start({ mailboxSenderItems: 2, mailboxSenderBytes: 1000 });
       const bob = await makeIdentity();
       const alice = await loggedIn(url, undefined, at('127.0.0.1'));
@@ -155,7 +155,7 @@ describe.each(['memory', 'redis'] as const)('with the %s store', (store) => {
       expect((await loggedIn(url, bob)).welcome.mailbox).toMatchObject([{ token: 'a1' }, { token: 'a2' }, { token: 'c'.repeat(900) }]);
     });
 
-    it('makes strangers at one address share one sender\'s share, so fresh identities gain nothing', async () => {
+    it("makes strangers at one address share one sender's share, so fresh identities gain nothing", async () => {
       const url = await start({ mailboxSenderItems: 2 });
       const bob = await makeIdentity();
       const first = await loggedIn(url, undefined, at('127.0.0.1'));
@@ -163,7 +163,10 @@ describe.each(['memory', 'redis'] as const)('with the %s store', (store) => {
       await put(first.peer, bob.nodeId, 't2');
       const throwaway = await loggedIn(url, undefined, at('127.0.0.1'));
       const refusal = await put(throwaway.peer, bob.nodeId, 't3');
-      expect(refusal).toMatchObject({ code: 'mailbox-quota', message: expect.stringMatching(/Keynodes at your network address that v\w+ has not listed as contacts already have/) });
+      expect(refusal).toMatchObject({
+        code: 'mailbox-quota',
+        message: expect.stringMatching(/Keynodes at your network address that v\w+ has not listed as contacts already have/),
+      });
       // A contact at that same address is counted as itself.
       const friend = await makeIdentity();
       await listContactsAndLeave(url, bob, [friend.nodeId]);
@@ -171,7 +174,7 @@ describe.each(['memory', 'redis'] as const)('with the %s store', (store) => {
       expect(await put(friendConn.peer, bob.nodeId, 'from a friend')).toMatchObject({ type: 'mailbox.stored' });
     });
 
-    it('keeps room for the recipient\'s contacts however many strangers fill its mailbox', async () => {
+    it("keeps room for the recipient's contacts however many strangers fill its mailbox", async () => {
       const url = await start({ mailboxMaxItems: 5, mailboxSenderItems: 3, mailboxStrangerItems: 3 });
       const [bob, alice] = [await makeIdentity(), await makeIdentity()];
       await listContactsAndLeave(url, bob, [alice.nodeId]);
@@ -191,7 +194,10 @@ describe.each(['memory', 'redis'] as const)('with the %s store', (store) => {
       expect(await put(aliceConn.peer, bob.nodeId, 'VaultShare')).toMatchObject({ type: 'mailbox.stored', delivered: false });
       expect(await put(aliceConn.peer, bob.nodeId, 'VaultShare 2')).toMatchObject({ type: 'mailbox.stored' });
       // The mailbox as a whole is still bounded, contacts included.
-      expect(await put(aliceConn.peer, bob.nodeId, 'VaultShare 3')).toMatchObject({ code: 'mailbox-full', message: expect.stringMatching(/is full \(5 items\)/) });
+      expect(await put(aliceConn.peer, bob.nodeId, 'VaultShare 3')).toMatchObject({
+        code: 'mailbox-full',
+        message: expect.stringMatching(/is full \(5 items\)/),
+      });
       const tokens = ((await loggedIn(url, bob)).welcome.mailbox as Array<{ token: string }>).map((i) => i.token);
       expect(tokens).toEqual(['127.0.0.2', '127.0.0.2', '127.0.0.3', 'VaultShare', 'VaultShare 2']);
     });

@@ -62,6 +62,8 @@ describe('TURN credentials', () => {
   it('refuses TURN options it cannot use', async () => {
     await expect(startSignalingServer({ turn: { urls: ['http://turn.example.org'], secret } })).rejects.toMatchObject({ code: 'ErrorInvalidArgument' });
     await expect(startSignalingServer({ turn: { urls: ['turn:turn.example.org'], secret: '' } })).rejects.toMatchObject({ code: 'ErrorInvalidArgument' });
-    await expect(startSignalingServer({ turn: { urls: ['turn:turn.example.org'], secret, ttlS: 0.5 } })).rejects.toMatchObject({ code: 'ErrorInvalidArgument' });
+    await expect(startSignalingServer({ turn: { urls: ['turn:turn.example.org'], secret, ttlS: 0.5 } })).rejects.toMatchObject({
+      code: 'ErrorInvalidArgument',
+    });
   });
 });

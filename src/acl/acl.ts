@@ -15,15 +15,7 @@ import { base64urlEncode } from '../keys/crypto.js';
 import type { Tx } from '../storage/kv.js';
 import type { GestaltAction, VaultAction } from '../types.js';
 import type { AclSnapshot, Permission, PermissionId, PermissionRecord, VaultIdEncoded } from './types.js';
-import {
-  clonePermission,
-  emptyPermission,
-  hasAnyVaultAction,
-  nodeMissingError,
-  normaliseGestaltActions,
-  normaliseVaultActions,
-  permUnion,
-} from './utils.js';
+import { clonePermission, emptyPermission, hasAnyVaultAction, nodeMissingError, normaliseGestaltActions, normaliseVaultActions, permUnion } from './utils.js';
 
 const PERM = 'perm:';
 const NODE = 'node:';

@@ -62,29 +62,21 @@ export function isVaultAction(value: unknown): value is VaultAction {
 /** Checks an action name from the API; the message lists every valid name (Polykey's omits claim, B14). */
 export function parseGestaltAction(value: unknown): GestaltAction {
   if (!isGestaltAction(value)) {
-    throw new KeynodeError(
-      'ErrorGestaltsInvalidAction',
-      `${JSON.stringify(String(value)).slice(0, 60)} is not a gestalt action; use notify, scan or claim.`,
-    );
+    throw new KeynodeError('ErrorGestaltsInvalidAction', `${JSON.stringify(String(value)).slice(0, 60)} is not a gestalt action; use notify, scan or claim.`);
   }
   return value;
 }
 
 export function parseVaultAction(value: unknown): VaultAction {
   if (!isVaultAction(value)) {
-    throw new KeynodeError(
-      'ErrorGestaltsInvalidAction',
-      `${JSON.stringify(String(value)).slice(0, 60)} is not a vault action; use clone or pull.`,
-    );
+    throw new KeynodeError('ErrorGestaltsInvalidAction', `${JSON.stringify(String(value)).slice(0, 60)} is not a vault action; use clone or pull.`);
   }
   return value;
 }
 
 /** The error for a node that is not in the gestalt graph (so has no permission record). */
 export function nodeMissingError(nodeId: NodeId): KeynodeError {
-  return new KeynodeError(
-    'ErrorGestaltsGraphNodeIdMissing',
-    `Node ${nodeId} is not in the gestalt graph; trust it (or discover it) first.`,
-    { data: { nodeId } },
-  );
+  return new KeynodeError('ErrorGestaltsGraphNodeIdMissing', `Node ${nodeId} is not in the gestalt graph; trust it (or discover it) first.`, {
+    data: { nodeId },
+  });
 }

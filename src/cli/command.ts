@@ -81,7 +81,17 @@ export function change(
   summary: string,
   act: (kn: Keynode, args: string[]) => Promise<void>,
 ): CommandSpec {
-  return { path, usage, args, summary, json: '{}', run: (input) => ({ kn }) => done(act(kn, input.args)) };
+  return {
+    path,
+    usage,
+    args,
+    summary,
+    json: '{}',
+    run:
+      (input) =>
+      ({ kn }) =>
+        done(act(kn, input.args)),
+  };
 }
 
 /** The outcome of a command that only changes something: nothing to show, `{}` in JSON. */

@@ -64,7 +64,10 @@ export async function openRestored(options: CreateKeynodeOptions, dir: string, w
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   if (entries.length > 0) {
-    throw new KeynodeError('ErrorInvalidArgument', `${dir} is not empty: a keynode is restored only into an empty folder (choose another with --dir), so that nothing there is replaced.`);
+    throw new KeynodeError(
+      'ErrorInvalidArgument',
+      `${dir} is not empty: a keynode is restored only into an empty folder (choose another with --dir), so that nothing there is replaced.`,
+    );
   }
   const recoveryCode = await askRecoveryCode();
   return create({ ...options, recoveryCode, passphrase: await askNewPassphrase() }, waitMs);

@@ -23,9 +23,7 @@ export interface Globals {
 }
 
 export type Invocation =
-  | { kind: 'help'; text: string; exitCode: 0 | 64 }
-  | { kind: 'version' }
-  | { kind: 'command'; spec: CommandSpec; action: Action; globals: Globals };
+  { kind: 'help'; text: string; exitCode: 0 | 64 } | { kind: 'version' } | { kind: 'command'; spec: CommandSpec; action: Action; globals: Globals };
 
 type ParseConfig = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
@@ -88,7 +86,8 @@ export function parseCommandLine(argv: string[], commands: readonly CommandSpec[
   const args = spec.takesCommand ? parsed.positionals : [...parsed.positionals, ...(tail ?? [])];
   const [min, max] = spec.args;
   if (args.length < min) throw new UsageError(`'${spec.path.join(' ')}' needs ${spec.usage}.`, spec.path);
-  if (args.length > max) throw new UsageError(`'${spec.path.join(' ')}' takes ${max === 0 ? 'no arguments' : spec.usage}; '${args[max]}' is one too many.`, spec.path);
+  if (args.length > max)
+    throw new UsageError(`'${spec.path.join(' ')}' takes ${max === 0 ? 'no arguments' : spec.usage}; '${args[max]}' is one too many.`, spec.path);
   if (spec.takesCommand && tail !== undefined && tail.length === 0) throw new UsageError('a command must follow --.', spec.path);
   const globals = globalsOf(parsed.values, spec);
   return { kind: 'command', spec, action: spec.run({ args, options: parsed.values, rest: spec.takesCommand ? tail : undefined }), globals };
@@ -137,7 +136,12 @@ export function commandHelp(spec: CommandSpec): string {
   const parts = [`usage: ${synopsis(spec)}`, '', spec.summary];
   if (spec.details !== undefined) parts.push('', spec.details);
   if (spec.options !== undefined) parts.push('', 'options:', columns(Object.entries(spec.options).map(([n, o]) => optionLine(n, o))));
-  parts.push('', `global options: ${Object.entries(globalOptions).map(([n, o]) => optionLine(n, o)[0]).join(', ')} (see keynode --help)`);
+  parts.push(
+    '',
+    `global options: ${Object.entries(globalOptions)
+      .map(([n, o]) => optionLine(n, o)[0])
+      .join(', ')} (see keynode --help)`,
+  );
   parts.push('', `--format json prints: ${spec.json}`);
   return parts.join('\n');
 }

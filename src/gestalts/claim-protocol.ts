@@ -66,11 +66,9 @@ async function requireSigners(token: SignedClaim, nodeIds: NodeId[], what: strin
 async function requireClaimPermission(ctx: ClaimContext, tx: Tx, x: NodeId): Promise<void> {
   const perm = await ctx.acl.getNodePerm(tx, x);
   if (perm === undefined || !perm.gestalt.includes('claim')) {
-    throw new KeynodeError(
-      'ErrorNodePermissionDenied',
-      `Keynode ${x} may not link with this keynode: it has not been invited (no claim permission).`,
-      { data: { nodeId: x } },
-    );
+    throw new KeynodeError('ErrorNodePermissionDenied', `Keynode ${x} may not link with this keynode: it has not been invited (no claim permission).`, {
+      data: { nodeId: x },
+    });
   }
 }
 
@@ -87,7 +85,7 @@ export async function handleClaimRequest(ctx: ClaimContext, authenticatedX: Node
   const y = ctx.identity.nodeId;
   await ctx.kv.read((tx) => requireClaimPermission(ctx, tx, authenticatedX));
   const request = linkClaim(value, authenticatedX, y);
-  if (request.signatures.length !== 1) throw sigchainInvalid('A claim request carries exactly the initiator\'s signature.');
+  if (request.signatures.length !== 1) throw sigchainInvalid("A claim request carries exactly the initiator's signature.");
   await requireSigners(request, [authenticatedX], 'The claim request');
   const countersigned = await addSignature(request, ctx.identity);
   const payload = await ctx.sigchain.prepare({ typ: 'ClaimLinkNode' as const, iss: authenticatedX, sub: y });
@@ -103,8 +101,8 @@ export async function completeClaim(ctx: ClaimContext, y: NodeId, reply: unknown
   const own = linkClaim(r.countersigned, x, y);
   const verified = await ctx.sigchain.verifyForAppend(own); // both signatures, as a link claim needs
   const theirs = linkClaim(r.responderClaim, x, y);
-  if (theirs.signatures.length !== 1) throw sigchainInvalid('The responder\'s claim carries exactly its signature.');
-  await requireSigners(theirs, [y], 'The responder\'s claim');
+  if (theirs.signatures.length !== 1) throw sigchainInvalid("The responder's claim carries exactly its signature.");
+  await requireSigners(theirs, [y], "The responder's claim");
   const doublySigned = await addSignature(theirs, ctx.identity);
   await ctx.kv.write(async (tx) => {
     await ctx.sigchain.appendVerified(tx, verified);
@@ -141,9 +139,7 @@ export async function revokeLink(ctx: ClaimContext, other: NodeId): Promise<void
     const member = await ctx.kv.read(async (tx) => (await ctx.graph.getGestalt(tx, self))?.includes(other) ?? false);
     throw new KeynodeError(
       'ErrorInvalidArgument',
-      member
-        ? `This browser did not link with ${other} itself: remove it from the browser it was linked with.`
-        : `${other} is not linked with this browser.`,
+      member ? `This browser did not link with ${other} itself: remove it from the browser it was linked with.` : `${other} is not linked with this browser.`,
       { data: { nodeId: other } },
     );
   }

@@ -44,10 +44,11 @@ export async function applyChain(ctx: ClaimContext, owner: NodeId, claims: unkno
     if (owner !== ctx.identity.nodeId) {
       const before = await tx.get<SignedClaim[]>('gestalts', CHAIN + owner);
       if (before !== undefined && !extendsChain(chain, before)) {
-        throw sigchainInvalid(
-          `The sigchain ${owner} sent is older than, or different from, the one this keynode verified before; it was not applied.`,
-          { nodeId: owner, had: before.length, got: chain.length },
-        );
+        throw sigchainInvalid(`The sigchain ${owner} sent is older than, or different from, the one this keynode verified before; it was not applied.`, {
+          nodeId: owner,
+          had: before.length,
+          got: chain.length,
+        });
       }
       await tx.put('gestalts', CHAIN + owner, chain);
     }

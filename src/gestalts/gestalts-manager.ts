@@ -257,7 +257,7 @@ export class GestaltsManager implements LocalGestalts {
     if (id === this.nodeId) {
       throw new KeynodeError(
         'ErrorInvalidArgument',
-        'That is this keynode\'s own NodeId: a keynode always has every right over itself. Grant rights to your linked devices by their NodeIds.',
+        "That is this keynode's own NodeId: a keynode always has every right over itself. Grant rights to your linked devices by their NodeIds.",
       );
     }
     return id;

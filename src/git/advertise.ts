@@ -12,15 +12,7 @@ export const AGENT = 'keynode/0.1.0';
  * What we implement, and nothing more: multi_ack_detailed and no-done follow upload-pack.c's
  * negotiation; thin-pack and ofs-delta are written by pack-writer.ts.
  */
-export const CAPABILITIES = [
-  'multi_ack_detailed',
-  'no-done',
-  'side-band-64k',
-  'thin-pack',
-  'ofs-delta',
-  `symref=HEAD:${MASTER}`,
-  `agent=${AGENT}`,
-];
+export const CAPABILITIES = ['multi_ack_detailed', 'no-done', 'side-band-64k', 'thin-pack', 'ofs-delta', `symref=HEAD:${MASTER}`, `agent=${AGENT}`];
 
 export async function advertiseRefs(repo: GitRepo): Promise<Uint8Array> {
   const master = await readMaster(repo);

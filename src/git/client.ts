@@ -23,8 +23,15 @@ export interface GitClientArgs extends GitRepo {
 }
 
 const PROTOCOL_CODES = new Set([
-  'HttpError', 'SmartHttpError', 'ParseError', 'UnknownTransportError', 'UrlParseError',
-  'EmptyServerResponseError', 'RemoteCapabilityError', 'NotFoundError', 'UserCanceledError',
+  'HttpError',
+  'SmartHttpError',
+  'ParseError',
+  'UnknownTransportError',
+  'UrlParseError',
+  'EmptyServerResponseError',
+  'RemoteCapabilityError',
+  'NotFoundError',
+  'UserCanceledError',
 ]);
 
 function translate(e: unknown): KeynodeError {

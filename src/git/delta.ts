@@ -147,10 +147,7 @@ export function createDelta(base: Uint8Array, target: Uint8Array): Uint8Array {
   let prefix = 0;
   while (prefix < max && base[prefix] === target[prefix]) prefix++;
   let suffix = 0;
-  while (
-    suffix < max - prefix &&
-    base[base.length - 1 - suffix] === target[target.length - 1 - suffix]
-  ) suffix++;
+  while (suffix < max - prefix && base[base.length - 1 - suffix] === target[target.length - 1 - suffix]) suffix++;
   // Copies shorter than a few bytes cost more than inserting the bytes.
   if (prefix < 8) prefix = 0;
   if (suffix < 8) suffix = 0;

@@ -128,7 +128,11 @@ export class EntryInflater {
    * the stream must end there. Undefined when it is damaged or of another length.
    */
   inflateSized(
-    bytes: Uint8Array, start: number, limit: number, peek: number, sizeOf: (prefix: Uint8Array) => number,
+    bytes: Uint8Array,
+    start: number,
+    limit: number,
+    peek: number,
+    sizeOf: (prefix: Uint8Array) => number,
   ): { data: Uint8Array; end: number } | undefined {
     this.begin(bytes, start, limit);
     const head = new Uint8Array(peek);

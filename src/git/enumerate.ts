@@ -68,11 +68,7 @@ class WalkQueue {
  * the count of interesting queued commits is kept as they change, so a request naming thousands
  * of haves costs a walk, not a walk times the queue's length.
  */
-async function walkCommits(
-  store: ObjectStore,
-  wants: string[],
-  haves: string[],
-): Promise<{ send: string[]; boundary: CommitInfo[] }> {
+async function walkCommits(store: ObjectStore, wants: string[], haves: string[]): Promise<{ send: string[]; boundary: CommitInfo[] }> {
   const nodes = new Map<string, WalkNode>();
   const queue = new WalkQueue();
   let interestingQueued = 0;

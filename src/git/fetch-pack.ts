@@ -67,7 +67,13 @@ export function parseAdvert(bytes: Uint8Array): Advert {
     if (text.startsWith('#')) continue;
     if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not list the vault: ${peerText(text.slice(4))}`);
     const nul = text.indexOf('\0');
-    if (caps === undefined && nul >= 0) caps = new Set(text.slice(nul + 1).split(' ').filter(Boolean));
+    if (caps === undefined && nul >= 0)
+      caps = new Set(
+        text
+          .slice(nul + 1)
+          .split(' ')
+          .filter(Boolean),
+      );
     const [oid, ref] = (nul >= 0 ? text.slice(0, nul) : text).split(' ');
     if (ref === MASTER && oid !== undefined && isOid(oid)) master = oid;
   }
@@ -177,7 +183,8 @@ export async function fetchPack(args: FetchPackArgs): Promise<string> {
   if (await store.has(want)) return want;
   const haves = await recentCommits(store, await readMaster(args));
   const res = await http.request({
-    url: `${url}/git-upload-pack`, method: 'POST',
+    url: `${url}/git-upload-pack`,
+    method: 'POST',
     headers: { 'content-type': 'application/x-git-upload-pack-request', accept: 'application/x-git-upload-pack-result' },
     body: once(requestBody(want, advert.caps, haves)),
   });

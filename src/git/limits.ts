@@ -45,11 +45,9 @@ function mib(n: number): string {
 
 /** `what` is the object as a person would name it: "an object", "a delta's result". */
 export function objectTooLarge(what: string, bytes: number, max: number): KeynodeError {
-  return new KeynodeError(
-    'ErrorGitPackTooLarge',
-    `The vault data is too large: ${what} of ${mib(bytes)} is more than the ${mib(max)} a vault object may be.`,
-    { data: { limit: 'object', bytes, max } },
-  );
+  return new KeynodeError('ErrorGitPackTooLarge', `The vault data is too large: ${what} of ${mib(bytes)} is more than the ${mib(max)} a vault object may be.`, {
+    data: { limit: 'object', bytes, max },
+  });
 }
 
 /** Checks one object size against the per-object cap, before anything of that size is allocated. */

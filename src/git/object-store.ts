@@ -64,10 +64,7 @@ export class ObjectStore {
     for (const idxName of names) {
       const base = idxName.slice(0, -4);
       try {
-        const [pack, idx] = await Promise.all([
-          repo.fs.promises.readFile(`${dir}/${base}.pack`),
-          repo.fs.promises.readFile(`${dir}/${idxName}`),
-        ]);
+        const [pack, idx] = await Promise.all([repo.fs.promises.readFile(`${dir}/${base}.pack`), repo.fs.promises.readFile(`${dir}/${idxName}`)]);
         packs.push(new PackFile(base, asBytes(pack), asBytes(idx), maxObjectBytes, inflater));
       } catch (e) {
         // A pack being written right now has its .idx last; skip one whose pack is not there yet.

@@ -140,11 +140,7 @@ export class PackFile {
    * is followed in a loop, not by recursion, and an entry met twice on it is damage: a ref-delta
    * can name its own id (when the pack holds that object twice), which recursed without end.
    */
-  async read(
-    offset: number,
-    external: (oid: string) => Promise<GitObject | undefined>,
-    cache: Map<number, GitObject>,
-  ): Promise<GitObject> {
+  async read(offset: number, external: (oid: string) => Promise<GitObject | undefined>, cache: Map<number, GitObject>): Promise<GitObject> {
     const chain: RawEntry[] = [];
     const onChain = new Set<number>();
     let obj: GitObject | undefined;

@@ -50,7 +50,11 @@ export interface IndexedPack {
 }
 
 export function invalid(why: string, cause?: unknown): KeynodeError {
-  return new KeynodeError('ErrorGitPackInvalid', `The vault data from the other keynode is not a valid git pack (${why}).`, cause === undefined ? undefined : { cause });
+  return new KeynodeError(
+    'ErrorGitPackInvalid',
+    `The vault data from the other keynode is not a valid git pack (${why}).`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 class Entries {
@@ -214,7 +218,7 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
     resolveFrom(i);
   };
   const notHere = new Set<string>();
-  for (let appended = true; appended; ) {
+  for (let appended = true; appended;) {
     appended = false;
     for (const baseOid of [...refChildren.keys()]) {
       if (!refChildren.has(baseOid) || notHere.has(baseOid)) continue;
@@ -249,7 +253,12 @@ export async function indexPack(received: Uint8Array, opts: IndexPackOptions = {
   const twice = firstDuplicateId(idx);
   if (twice !== undefined) throw invalid(`the object ${twice} appears twice in it`);
   return {
-    pack, idx, checksum: toHex(checksum), count: es.count, appended: appendedParts.length, inflatedBytes: budget.used,
+    pack,
+    idx,
+    checksum: toHex(checksum),
+    count: es.count,
+    appended: appendedParts.length,
+    inflatedBytes: budget.used,
     has: (oid) => {
       const want = fromHex(oid);
       for (let i = 0; i < final.count; i++) {

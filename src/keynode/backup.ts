@@ -73,7 +73,11 @@ export async function exportBackup(ctx: CoreContext, vaultId: VaultId, passphras
   const key = await backupKey(passphrase, header.kdf);
   const plain = concatBytes(utf8.encode(`${JSON.stringify(about)}\n`), bundle);
   const sealed = new Uint8Array(
-    await crypto.subtle.encrypt({ name: 'AES-GCM', iv: base64urlDecode(header.iv) as BufferSource, additionalData: preamble as BufferSource }, key, plain as BufferSource),
+    await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv: base64urlDecode(header.iv) as BufferSource, additionalData: preamble as BufferSource },
+      key,
+      plain as BufferSource,
+    ),
   );
   await ctx.storage.kv.write((tx) => tx.put('vaults', `backup:${vaultId}`, { at: about.at, commitId: head }));
   return concatBytes(preamble, sealed);
@@ -94,7 +98,12 @@ function readHeader(file: Uint8Array): { header: Header; preamble: Uint8Array; s
   }
   const { kdf } = header;
   const whole = (n: unknown, max: number): boolean => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= max;
-  if (kdf?.alg !== 'argon2id' || !whole(kdf.memoryKiB, MAX_KDF.memoryKiB) || !whole(kdf.iterations, MAX_KDF.iterations) || !whole(kdf.parallelism, MAX_KDF.parallelism)) {
+  if (
+    kdf?.alg !== 'argon2id' ||
+    !whole(kdf.memoryKiB, MAX_KDF.memoryKiB) ||
+    !whole(kdf.iterations, MAX_KDF.iterations) ||
+    !whole(kdf.parallelism, MAX_KDF.parallelism)
+  ) {
     throw notABackup('it uses a key derivation this keynode does not accept');
   }
   if (typeof kdf.salt !== 'string' || typeof header.iv !== 'string') throw notABackup('its header is incomplete');
@@ -109,7 +118,11 @@ export async function openBackup(file: Uint8Array, passphrase: string): Promise<
   let plain: Uint8Array;
   try {
     plain = new Uint8Array(
-      await crypto.subtle.decrypt({ name: 'AES-GCM', iv: base64urlDecode(header.iv) as BufferSource, additionalData: preamble as BufferSource }, key, sealed as BufferSource),
+      await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: base64urlDecode(header.iv) as BufferSource, additionalData: preamble as BufferSource },
+        key,
+        sealed as BufferSource,
+      ),
     );
   } catch {
     throw new KeynodeError('ErrorKeynodePassphraseInvalid', 'That passphrase does not open this backup (or the file was changed).');

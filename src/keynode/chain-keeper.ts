@@ -48,7 +48,7 @@ export class ChainKeeper {
       const answer = (await peer.callUnary('sigchain.offer', { claims: copy })) as { adopted?: unknown } | null;
       this.ctx.logger.info('offered a linked browser its chain back', { nodeId, adopted: answer?.adopted });
     } catch (e) {
-      this.warn('could not check a linked browser\'s chain', nodeId, e);
+      this.warn("could not check a linked browser's chain", nodeId, e);
     } finally {
       this.visiting.delete(nodeId);
     }

@@ -214,7 +214,11 @@ function fromItems(items: Item[], skipped: Skipped[]): RawEntry[] {
   return entries;
 }
 
-const folderParts = (folder: string): string[] => folder.split('/').map((p) => p.trim()).filter((p) => p !== '');
+const folderParts = (folder: string): string[] =>
+  folder
+    .split('/')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
 
 /** Bitwarden's "name: value" lines of custom fields. */
 function customFields(text: string): Array<[string, string]> {
@@ -264,7 +268,10 @@ const readBitwardenJson: Reader = (text) => {
   const items: Item[] = [];
   for (const [i, raw] of (root.items ?? []).entries()) {
     const it = raw as {
-      type?: number; name?: string; folderId?: string | null; notes?: string | null;
+      type?: number;
+      name?: string;
+      folderId?: string | null;
+      notes?: string | null;
       login?: { username?: string | null; password?: string | null; totp?: string | null; uris?: Array<{ uri?: string | null }> };
       fields?: Array<{ name?: string | null; value?: string | null }>;
     };

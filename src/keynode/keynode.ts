@@ -130,7 +130,6 @@ export interface KeynodeNotificationsExtra {
   };
 }
 
-
 /** What the service worker needs beyond the API: the key tabs keep, and handing it back. */
 export interface KeynodeHost extends Keynode {
   /** The unlocked data key (a non-extractable CryptoKey), for tabs to keep. */

@@ -51,10 +51,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const DELIVERY_ATTEMPT_CONNECT_TIMEOUTS = 3;
 
 function offline(): KeynodeError {
-  return new KeynodeError(
-    'ErrorNodeConnectionFailed',
-    'This keynode is not connected to a signaling server, so it cannot reach other keynodes right now.',
-  );
+  return new KeynodeError('ErrorNodeConnectionFailed', 'This keynode is not connected to a signaling server, so it cannot reach other keynodes right now.');
 }
 
 export class Network {
@@ -183,7 +180,7 @@ export class Network {
     if (this.stopped) throw new KeynodeError('ErrorKeynodeStopped', 'This keynode has been stopped.');
     // Said plainly here: the peer manager's refusal would otherwise read as "it may be offline".
     if (nodeId === this.ctx.nodeId) {
-      throw new KeynodeError('ErrorInvalidArgument', 'That is this keynode\'s own NodeId: name another keynode to reach.');
+      throw new KeynodeError('ErrorInvalidArgument', "That is this keynode's own NodeId: name another keynode to reach.");
     }
     if (this.peers === undefined || this.signaling === undefined) throw offline();
     if (this.signaling.status !== 'connected') {
@@ -313,8 +310,7 @@ export class Network {
     const { acl, storage } = this.ctx;
     const contacts = await storage.kv.read(async (tx) => [...(await acl.snapshot(tx)).pointers.keys()]).catch(() => undefined);
     if (contacts !== undefined) this.signaling.setContacts(contacts);
-    const outbox = async (): Promise<NodeId[]> =>
-      (await this.ctx.notifications.outbox.read()).filter((p) => p.state !== 'refused').map((p) => p.to as NodeId);
+    const outbox = async (): Promise<NodeId[]> => (await this.ctx.notifications.outbox.read()).filter((p) => p.state !== 'refused').map((p) => p.to as NodeId);
     const all = new Set<NodeId>();
     for (const source of [outbox, ...this.watchSources]) {
       for (const nodeId of await source().catch(() => [])) if (isNodeId(nodeId)) all.add(nodeId);

@@ -14,8 +14,16 @@ import { recordServedPacks } from './pull-log.js';
 
 /** A vault named by where its history comes from: "your copy of the owner's vault" (holders.ts). */
 const Origin = v.strictObject({
-  nodeId: v.pipe(v.string(), v.maxLength(64), v.check((s: string) => isNodeId(s))),
-  vaultId: v.pipe(v.string(), v.maxLength(64), v.check((s: string) => isVaultId(s))),
+  nodeId: v.pipe(
+    v.string(),
+    v.maxLength(64),
+    v.check((s: string) => isNodeId(s)),
+  ),
+  vaultId: v.pipe(
+    v.string(),
+    v.maxLength(64),
+    v.check((s: string) => isVaultId(s)),
+  ),
 });
 const GitInfoRequest = v.union([
   v.strictObject({
@@ -79,9 +87,13 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
     if (vaultId === undefined || granted.length === 0) throw noSuchVaultForYou(action);
     if (!granted.includes(action)) {
       // A recipient of this vault knows it exists; it may only be told what it lacks.
-      throw new KeynodeError('ErrorVaultsPermissionDenied', `You may not ${action} this vault: the owner shares it with you for ${granted.join(' and ')} only.`, {
-        data: { vaultId, action },
-      });
+      throw new KeynodeError(
+        'ErrorVaultsPermissionDenied',
+        `You may not ${action} this vault: the owner shares it with you for ${granted.join(' and ')} only.`,
+        {
+          data: { vaultId, action },
+        },
+      );
     }
     const meta = await vaults.getMeta(vaultId);
     return { vaultId, vaultName: meta.name };
@@ -103,30 +115,38 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
     throw noSuchVaultForYou('pull');
   }
 
-  handlers.handle('vaults.gitInfo', async ({ remoteNodeId }, header) => {
-    const req = parse(GitInfoRequest, header);
-    const { vaultId, vaultName } =
-      'copyOf' in req ? await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin) : await authorise(remoteNodeId, req.vaultNameOrId, req.action);
-    const advert = await vaults.withReadLock(vaultId, () => advertiseRefs(vaults.repo(vaultId)));
-    // A copy says whose history it holds, so the puller can check it asked the right vault.
-    const reply = 'copyOf' in req ? { vaultId, vaultName, copyOf: req.copyOf } : { vaultId, vaultName };
-    return { header: reply, body: advert };
-  }, { maxRequestBytes: 0 });
+  handlers.handle(
+    'vaults.gitInfo',
+    async ({ remoteNodeId }, header) => {
+      const req = parse(GitInfoRequest, header);
+      const { vaultId, vaultName } =
+        'copyOf' in req ? await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin) : await authorise(remoteNodeId, req.vaultNameOrId, req.action);
+      const advert = await vaults.withReadLock(vaultId, () => advertiseRefs(vaults.repo(vaultId)));
+      // A copy says whose history it holds, so the puller can check it asked the right vault.
+      const reply = 'copyOf' in req ? { vaultId, vaultName, copyOf: req.copyOf } : { vaultId, vaultName };
+      return { header: reply, body: advert };
+    },
+    { maxRequestBytes: 0 },
+  );
 
-  handlers.handle('vaults.gitPack', async ({ remoteNodeId }, header, body) => {
-    const req = parse(GitPackRequest, header);
-    let vaultId: VaultId;
-    if (req.copyOf === undefined) ({ vaultId } = await authorise(remoteNodeId, req.vaultId, req.action));
-    else {
-      // Authorised again on its own (SPEC §6.1), by the same rule as the copy's gitInfo.
-      ({ vaultId } = await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin));
-      if (vaultId !== req.vaultId || req.action !== 'pull') throw noSuchVaultForYou('pull');
-    }
-    const parts: Uint8Array[] = [];
-    for await (const part of body) parts.push(part);
-    const request = concatBytes(...parts);
-    return { body: streamUnderReadLock(ctx, vaultId, request) };
-  }, { maxRequestBytes: MAX_PACK_REQUEST_BYTES });
+  handlers.handle(
+    'vaults.gitPack',
+    async ({ remoteNodeId }, header, body) => {
+      const req = parse(GitPackRequest, header);
+      let vaultId: VaultId;
+      if (req.copyOf === undefined) ({ vaultId } = await authorise(remoteNodeId, req.vaultId, req.action));
+      else {
+        // Authorised again on its own (SPEC §6.1), by the same rule as the copy's gitInfo.
+        ({ vaultId } = await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin));
+        if (vaultId !== req.vaultId || req.action !== 'pull') throw noSuchVaultForYou('pull');
+      }
+      const parts: Uint8Array[] = [];
+      for await (const part of body) parts.push(part);
+      const request = concatBytes(...parts);
+      return { body: streamUnderReadLock(ctx, vaultId, request) };
+    },
+    { maxRequestBytes: MAX_PACK_REQUEST_BYTES },
+  );
 
   handlers.handleUnary('vaults.scan', async ({ remoteNodeId }, header) => {
     parse(Empty, header);
@@ -146,22 +166,34 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
     return out.sort((a, b) => (a.vaultName < b.vaultName ? -1 : 1));
   });
 
-  handlers.handleUnary('notifications.send', async ({ remoteNodeId }, header) => {
-    const { token } = parse(TokenRequest, header);
-    const result = await ctx.notifications.receive(token, { via: 'peer', authenticatedPeer: remoteNodeId });
-    return { status: result.status };
-  }, { maxHeaderBytes: 80 * 1024 });
+  handlers.handleUnary(
+    'notifications.send',
+    async ({ remoteNodeId }, header) => {
+      const { token } = parse(TokenRequest, header);
+      const result = await ctx.notifications.receive(token, { via: 'peer', authenticatedPeer: remoteNodeId });
+      return { status: result.status };
+    },
+    { maxHeaderBytes: 80 * 1024 },
+  );
 
-  handlers.handleUnary('gestalts.claim', async ({ remoteNodeId }, header) => {
-    const { token } = parse(v.strictObject({ token: v.unknown() }), header);
-    return ctx.gestalts.handleClaimRequest(remoteNodeId, token);
-  }, { maxHeaderBytes: 64 * 1024 });
+  handlers.handleUnary(
+    'gestalts.claim',
+    async ({ remoteNodeId }, header) => {
+      const { token } = parse(v.strictObject({ token: v.unknown() }), header);
+      return ctx.gestalts.handleClaimRequest(remoteNodeId, token);
+    },
+    { maxHeaderBytes: 64 * 1024 },
+  );
 
-  handlers.handleUnary('gestalts.claimFinish', async ({ remoteNodeId }, header) => {
-    const { token } = parse(v.strictObject({ token: v.unknown() }), header);
-    await ctx.gestalts.finishClaim(remoteNodeId, token);
-    return {};
-  }, { maxHeaderBytes: 64 * 1024 });
+  handlers.handleUnary(
+    'gestalts.claimFinish',
+    async ({ remoteNodeId }, header) => {
+      const { token } = parse(v.strictObject({ token: v.unknown() }), header);
+      await ctx.gestalts.finishClaim(remoteNodeId, token);
+      return {};
+    },
+    { maxHeaderBytes: 64 * 1024 },
+  );
 
   handlers.handleUnary('sigchain.get', async ({ remoteNodeId }, header) => {
     parse(Empty, header);
@@ -177,11 +209,15 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
 
   // A linked keynode offering back a copy of our own chain. Anyone may offer; only claims that verify
   // as ours and extend our chain are taken (adoptOwnChain), so an offer can add nothing we did not sign.
-  handlers.handleUnary('sigchain.offer', async (_ctx, header) => {
-    const { claims } = parse(v.strictObject({ claims: v.unknown() }), header);
-    const { adopted } = await ctx.gestalts.adoptOwnChain(claims);
-    return { adopted };
-  }, { maxHeaderBytes: 64 * 1024 });
+  handlers.handleUnary(
+    'sigchain.offer',
+    async (_ctx, header) => {
+      const { claims } = parse(v.strictObject({ claims: v.unknown() }), header);
+      const { adopted } = await ctx.gestalts.adoptOwnChain(claims);
+      return { adopted };
+    },
+    { maxHeaderBytes: 64 * 1024 },
+  );
 }
 
 /** Streams the upload-pack response while holding the vault's read lock, so no write interleaves. */

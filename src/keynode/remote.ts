@@ -12,9 +12,7 @@ import type { CoreContext } from './context.js';
 import { holdersOf, type VaultOrigin } from './holders.js';
 import type { Network } from './network.js';
 
-const ScanReply = v.array(
-  v.strictObject({ vaultName: v.string(), vaultId: v.string(), actions: v.array(v.picklist(['clone', 'pull'])) }),
-);
+const ScanReply = v.array(v.strictObject({ vaultName: v.string(), vaultId: v.string(), actions: v.array(v.picklist(['clone', 'pull'])) }));
 const GitInfoHeader = v.strictObject({ vaultId: v.string(), vaultName: v.string() });
 const CopyInfoHeader = v.strictObject({
   vaultId: v.string(),
@@ -95,21 +93,24 @@ export class Remote {
   }
 
   private http(peer: RpcPeer, info: RemoteVaultInfo, action: VaultAction, copyOf?: VaultOrigin): ReturnType<typeof httpPlugin> {
-    return httpPlugin({
-      info: async () => info.advert,
-      pack: (request) => {
-        // Opened lazily: isomorphic-git asks for the pack only when it needs one.
-        const header = copyOf === undefined ? { vaultId: info.vaultId, action } : { vaultId: info.vaultId, action, copyOf };
-        const call = peer.call('vaults.gitPack', header, request);
-        // Its failure reaches whoever reads the pack; one never read must not be left unhandled.
-        call.catch(() => undefined);
-        return (async function* () {
-          yield* (await call).body;
-        })();
+    return httpPlugin(
+      {
+        info: async () => info.advert,
+        pack: (request) => {
+          // Opened lazily: isomorphic-git asks for the pack only when it needs one.
+          const header = copyOf === undefined ? { vaultId: info.vaultId, action } : { vaultId: info.vaultId, action, copyOf };
+          const call = peer.call('vaults.gitPack', header, request);
+          // Its failure reaches whoever reads the pack; one never read must not be left unhandled.
+          call.catch(() => undefined);
+          return (async function* () {
+            yield* (await call).body;
+          })();
+        },
+        // A pull asks for a thin pack (deltas against objects we already hold): a one-secret pull of a
+        // 10,000-secret vault is a few hundred bytes instead of the changed folder's whole tree.
       },
-    // A pull asks for a thin pack (deltas against objects we already hold): a one-secret pull of a
-    // 10,000-secret vault is a few hundred bytes instead of the changed folder's whole tree.
-    }, { thinPack: action === 'pull' });
+      { thinPack: action === 'pull' },
+    );
   }
 
   /** Clones `vault` (its name or id on the remote) from `nodeId`: a new local, read-only vault. */
@@ -283,7 +284,8 @@ export class Remote {
       } catch (e) {
         if (next === start) throw e;
         // Offline, or it does not know us (gestalts-manager.ts, sigchainFor): the chain that named it proved its link.
-        if (!(isKeynodeError(e, 'ErrorNodeConnectionFailed') || isKeynodeError(e, 'ErrorNodePermissionDenied') || isKeynodeError(e, 'ErrorSigchainInvalid'))) throw e;
+        if (!(isKeynodeError(e, 'ErrorNodeConnectionFailed') || isKeynodeError(e, 'ErrorNodePermissionDenied') || isKeynodeError(e, 'ErrorSigchainInvalid')))
+          throw e;
         if (isKeynodeError(e, 'ErrorSigchainInvalid')) refused.push({ nodeId: next, error: e });
       }
       if (partners.includes(this.ctx.nodeId)) linkedToUs.push(next);

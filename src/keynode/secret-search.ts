@@ -25,7 +25,13 @@ export function checkFindArgs(query: unknown, opts: { limit?: unknown } | undefi
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw new KeynodeError('ErrorInvalidArgument', `The search limit must be a whole number from 1 to ${MAX_LIMIT}.`);
   }
-  return { terms: query.toLowerCase().split(/\s+/).filter((t) => t !== ''), limit };
+  return {
+    terms: query
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((t) => t !== ''),
+    limit,
+  };
 }
 
 /** How well `path` (lower case) matches: higher is better; -1 when a term is missing. */

@@ -11,11 +11,7 @@ import type { CoreContext } from './context.js';
 const SHARED_ACTIONS: VaultAction[] = ['clone', 'pull'];
 
 function notInGraph(nodeId: NodeId): KeynodeError {
-  return new KeynodeError(
-    'ErrorGestaltsGraphNodeIdMissing',
-    `${nodeId} is not one of your contacts yet: trust it first, then share.`,
-    { data: { nodeId } },
-  );
+  return new KeynodeError('ErrorGestaltsGraphNodeIdMissing', `${nodeId} is not one of your contacts yet: trust it first, then share.`, { data: { nodeId } });
 }
 
 export class Sharing {

@@ -67,7 +67,8 @@ export class VaultTools {
       const clash = ancestorsOf(path).find((a) => existing.has(a));
       if (folders.has(path)) report.skipped.push({ entry: path, reason: 'the vault has a folder of that name' });
       else if (clash !== undefined) report.skipped.push({ entry: path, reason: `"${clash}" is a secret in the vault, not a folder` });
-      else if (existing.has(path) && opts.existing !== 'overwrite') report.skipped.push({ entry: path, reason: 'the vault has a secret of that name (choose to overwrite to replace it)' });
+      else if (existing.has(path) && opts.existing !== 'overwrite')
+        report.skipped.push({ entry: path, reason: 'the vault has a secret of that name (choose to overwrite to replace it)' });
       else {
         (existing.has(path) ? report.overwritten : report.added).push(path);
         writes.push({ op: 'write', path, content });

@@ -132,7 +132,7 @@ export async function identityFromRecord(stored: StoredKey, wrapKey?: CryptoKey)
         const seed = pkcs8.slice(16, 48);
         pkcs8.fill(0);
         try {
-          if (!bytesEqual((await keyPairFromSeed(seed)).publicKey, stored.publicKey)) throw new Error('the unwrapped key is not this NodeId\'s');
+          if (!bytesEqual((await keyPairFromSeed(seed)).publicKey, stored.publicKey)) throw new Error("the unwrapped key is not this NodeId's");
           x25519 = await x25519KeyFromSeed(seed);
           upgraded = { ...stored, x25519Wrapped: await wrapPkcs8(await x25519KeyFromSeed(seed, true), wrapKey, X25519_WRAP_AAD) };
         } finally {

@@ -143,17 +143,19 @@ const CHECK_TEXT = utf8.encode('keynode data key check');
  * A new data key, wrapped under the passphrase and the recovery seed. Returns the record to store
  * and the unlocked session keys.
  */
-export async function createKeyring(opts: { nodeId: string; passphrase: string; seed: Uint8Array; autoLockMs: number | null }): Promise<{ record: KeyringRecord; keys: SessionKeys }> {
+export async function createKeyring(opts: {
+  nodeId: string;
+  passphrase: string;
+  seed: Uint8Array;
+  autoLockMs: number | null;
+}): Promise<{ record: KeyringRecord; keys: SessionKeys }> {
   assertPassphrase(opts.passphrase);
   const kdf: KdfParams = { alg: 'argon2id', ...KDF_DEFAULTS, salt: randomBytes(16) };
   const recoverySalt = randomBytes(16);
   // Made extractable only so WebCrypto can wrap it; it never leaves WebCrypto unwrapped.
   const fresh = await subtle().generateKey({ name: GCM, length: 256 }, true, ['encrypt']);
   const [pKek, rKek] = await Promise.all([passphraseKek(opts.passphrase, kdf), recoveryKek(opts.seed, recoverySalt)]);
-  const [byPassphrase, byRecovery] = await Promise.all([
-    wrap(fresh, pKek, aad('passphrase', opts.nodeId)),
-    wrap(fresh, rKek, aad('recovery', opts.nodeId)),
-  ]);
+  const [byPassphrase, byRecovery] = await Promise.all([wrap(fresh, pKek, aad('passphrase', opts.nodeId)), wrap(fresh, rKek, aad('recovery', opts.nodeId))]);
   const dataKey = await unwrap(byPassphrase, pKek, aad('passphrase', opts.nodeId), false);
   if (dataKey === undefined) throw new KeynodeError('ErrorInternal', 'A freshly wrapped data key did not unwrap.');
   const keys = await deriveSessionKeys(dataKey);
@@ -222,7 +224,9 @@ export async function sessionFromDataKey(record: KeyringRecord, dataKey: CryptoK
   try {
     keys = await deriveSessionKeys(dataKey);
     const iv = record.check.iv as BufferSource;
-    const text = new Uint8Array(await subtle().decrypt({ name: GCM, iv, additionalData: aad('check', record.nodeId) as BufferSource }, keys.content, record.check.data as BufferSource));
+    const text = new Uint8Array(
+      await subtle().decrypt({ name: GCM, iv, additionalData: aad('check', record.nodeId) as BufferSource }, keys.content, record.check.data as BufferSource),
+    );
     if (text.length !== CHECK_TEXT.length || !text.every((b, i) => b === CHECK_TEXT[i])) return undefined;
   } catch {
     return undefined;
@@ -232,7 +236,13 @@ export async function sessionFromDataKey(record: KeyringRecord, dataKey: CryptoK
 
 async function sealCheck(keys: SessionKeys, nodeId: string): Promise<Wrapped> {
   const iv = randomBytes(12);
-  const data = new Uint8Array(await subtle().encrypt({ name: GCM, iv: iv as BufferSource, additionalData: aad('check', nodeId) as BufferSource }, keys.content, CHECK_TEXT as BufferSource));
+  const data = new Uint8Array(
+    await subtle().encrypt(
+      { name: GCM, iv: iv as BufferSource, additionalData: aad('check', nodeId) as BufferSource },
+      keys.content,
+      CHECK_TEXT as BufferSource,
+    ),
+  );
   return { iv, data };
 }
 

@@ -33,9 +33,7 @@ const GCM = 'AES-GCM';
 const ZERO_NONCE = new Uint8Array(12);
 const HKDF_SALT = new Uint8Array(32);
 // PKCS#8 wrapping of a raw X25519 private key (RFC 8410, OID 1.3.101.110).
-const X25519_PKCS8_PREFIX = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
-]);
+const X25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20]);
 
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 
@@ -158,7 +156,11 @@ export async function openBox(
   let padded: Uint8Array;
   try {
     padded = new Uint8Array(
-      await subtle().decrypt({ name: GCM, iv: ZERO_NONCE as BufferSource, additionalData: header as BufferSource }, key, box.subarray(HEADER_BYTES) as BufferSource),
+      await subtle().decrypt(
+        { name: GCM, iv: ZERO_NONCE as BufferSource, additionalData: header as BufferSource },
+        key,
+        box.subarray(HEADER_BYTES) as BufferSource,
+      ),
     );
   } catch {
     return undefined;

@@ -94,10 +94,7 @@ export class SignalingDialer implements Dialer {
 
   constructor(private readonly options: SignalingDialerOptions) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 20_000;
-    this.unsubscribe = [
-      options.signaler.onSignal((m) => this.onSignal(m.from, m.data)),
-      options.signaler.onPeerOffline((n) => this.onPeerOffline(n)),
-    ];
+    this.unsubscribe = [options.signaler.onSignal((m) => this.onSignal(m.from, m.data)), options.signaler.onPeerOffline((n) => this.onPeerOffline(n))];
   }
 
   dial(remote: NodeId): Promise<DialedChannel> {
@@ -181,7 +178,10 @@ export class SignalingDialer implements Dialer {
         timeoutMs: this.connectTimeoutMs,
       });
     } catch (e) {
-      this.failWaiter(remote, e instanceof KeynodeError ? e : new KeynodeError('ErrorNodeConnectionFailed', 'The peer connection could not be created.', { cause: e }));
+      this.failWaiter(
+        remote,
+        e instanceof KeynodeError ? e : new KeynodeError('ErrorNodeConnectionFailed', 'The peer connection could not be created.', { cause: e }),
+      );
       return;
     }
     this.attempts.set(remote, { id, pc, incoming: role === 'responder' });

@@ -27,7 +27,15 @@ const DOMAIN = 'keynode/peer-auth/v1';
 
 const b64 = (max: number) => v.pipe(v.string(), v.maxLength(max), v.regex(/^[A-Za-z0-9_-]+$/));
 const HandshakeMessage = v.variant('t', [
-  v.strictObject({ t: v.literal('hello'), v: v.literal(1), nodeId: v.pipe(v.string(), v.check((s) => isNodeId(s))), nonce: b64(43) }),
+  v.strictObject({
+    t: v.literal('hello'),
+    v: v.literal(1),
+    nodeId: v.pipe(
+      v.string(),
+      v.check((s) => isNodeId(s)),
+    ),
+    nonce: b64(43),
+  }),
   v.strictObject({ t: v.literal('proof'), sig: b64(86) }),
   v.strictObject({ t: v.literal('ok') }),
   v.strictObject({ t: v.literal('error'), message: v.pipe(v.string(), v.maxLength(500)) }),
@@ -54,18 +62,12 @@ export async function authenticatePeer(options: AuthenticateOptions): Promise<No
   const reader = new HandshakeReader(channel);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(authFailed('The peer did not complete the handshake in time.')),
-      options.timeoutMs ?? 10_000,
-    );
+    timer = setTimeout(() => reject(authFailed('The peer did not complete the handshake in time.')), options.timeoutMs ?? 10_000);
   });
   try {
     return await Promise.race([run(options, reader), timeout]);
   } catch (e) {
-    const error =
-      e instanceof KeynodeError && e.code === 'ErrorNodeAuthenticationFailed'
-        ? e
-        : authFailed('The peer handshake failed.', e);
+    const error = e instanceof KeynodeError && e.code === 'ErrorNodeAuthenticationFailed' ? e : authFailed('The peer handshake failed.', e);
     if (!(error.data?.['fromPeer'] === true)) {
       // Best effort: the peer learns why, then the channel closes (close() lets it drain first).
       void channel.send(encode({ t: 'error', message: error.message })).catch(() => {});

@@ -69,10 +69,7 @@ export function openPeerConnection(options: PeerConnectionOptions): PeerConnecti
     destroy(error);
   };
 
-  const timer = setTimeout(
-    () => fail(new KeynodeError('ErrorNodeConnectionFailed', 'The peer connection did not open in time.')),
-    options.timeoutMs ?? 20_000,
-  );
+  const timer = setTimeout(() => fail(new KeynodeError('ErrorNodeConnectionFailed', 'The peer connection did not open in time.')), options.timeoutMs ?? 20_000);
 
   function destroy(error?: KeynodeError): void {
     if (destroyed) return;

@@ -24,9 +24,7 @@ export const MAX_DATA_PAYLOAD = MAX_MESSAGE_BYTES - FRAME_HEADER_BYTES;
 const METHOD_PATTERN = /^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)*$/;
 const MAX_METHOD_LENGTH = 64;
 
-const kindNames = new Map<number, FrameKindName>(
-  (Object.entries(FrameKind) as Array<[FrameKindName, number]>).map(([name, n]) => [n, name]),
-);
+const kindNames = new Map<number, FrameKindName>((Object.entries(FrameKind) as Array<[FrameKindName, number]>).map(([name, n]) => [n, name]));
 
 export type Frame =
   | { kind: 'open'; id: number; method: string; header: Uint8Array }

@@ -50,11 +50,7 @@ export class RpcHandlers {
   }
 
   /** JSON in, JSON out: the request body must be empty and the response has none. */
-  handleUnary(
-    method: string,
-    handler: (ctx: RpcContext, request: unknown) => Promise<unknown>,
-    limits: Omit<RpcMethodLimits, 'maxRequestBytes'> = {},
-  ): void {
+  handleUnary(method: string, handler: (ctx: RpcContext, request: unknown) => Promise<unknown>, limits: Omit<RpcMethodLimits, 'maxRequestBytes'> = {}): void {
     this.handle(method, async (ctx, header) => ({ header: await handler(ctx, header) }), { ...limits, maxRequestBytes: 0 });
   }
 

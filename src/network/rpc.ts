@@ -168,7 +168,10 @@ export class RpcPeer {
     }
     // The callee applies its per-method limit; here only what fits in one open frame.
     if (1 + method.length + headerBytes.length > MAX_DATA_PAYLOAD) {
-      throw new KeynodeError('ErrorRpcTooLarge', `The request header is ${headerBytes.length} bytes; one RPC frame holds at most ${MAX_DATA_PAYLOAD - 1 - method.length}.`);
+      throw new KeynodeError(
+        'ErrorRpcTooLarge',
+        `The request header is ${headerBytes.length} bytes; one RPC frame holds at most ${MAX_DATA_PAYLOAD - 1 - method.length}.`,
+      );
     }
     const id = this.nextId;
     this.nextId += 2;
@@ -297,11 +300,17 @@ export class RpcPeer {
       return;
     }
     if (this.remoteOpen >= this.maxConcurrent) {
-      this.sendError(id, new KeynodeError('ErrorRpcTooLarge', `Too many concurrent RPC streams (at most ${this.maxConcurrent}).`, { data: { limit: 'streams' } }));
+      this.sendError(
+        id,
+        new KeynodeError('ErrorRpcTooLarge', `Too many concurrent RPC streams (at most ${this.maxConcurrent}).`, { data: { limit: 'streams' } }),
+      );
       return;
     }
     if (frame.header.length > registered.maxHeaderBytes) {
-      this.sendError(id, new KeynodeError('ErrorRpcTooLarge', `The request header is ${frame.header.length} bytes; "${frame.method}" allows ${registered.maxHeaderBytes}.`));
+      this.sendError(
+        id,
+        new KeynodeError('ErrorRpcTooLarge', `The request header is ${frame.header.length} bytes; "${frame.method}" allows ${registered.maxHeaderBytes}.`),
+      );
       return;
     }
     const header = parseJSON(frame.header);

@@ -6,11 +6,7 @@ import type { KV, Tx } from '../storage/kv.js';
 
 const lastIdKey = 'notifications:lastId';
 
-export async function loadIdGenerator(
-  kv: KV,
-  clock: () => number,
-  random?: (n: number) => Uint8Array,
-): Promise<NotificationIdGenerator> {
+export async function loadIdGenerator(kv: KV, clock: () => number, random?: (n: number) => Uint8Array): Promise<NotificationIdGenerator> {
   const last = await kv.read((tx) => tx.get<string>('meta', lastIdKey));
   return new NotificationIdGenerator(clock, random, isNotificationId(last) ? last : undefined);
 }

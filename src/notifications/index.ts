@@ -7,13 +7,4 @@ export { buildShareLink, tokenFromLink } from './share-link.js';
 export { parseNotification, signNotification, verifyNotification } from './notification-token.js';
 export { maxMessageChars, maxTokenBytes, maxVaultNameBytes, notificationDataSchema, notificationPayloadSchema } from './schema.js';
 export { defaultRetryPolicy, retryDelay, type RetryPolicy } from './retry-policy.js';
-export type {
-  GestaltMembers,
-  InboxRecord,
-  NotificationEvent,
-  NotificationPayload,
-  OutboxRecord,
-  ReceiveResult,
-  SenderPermissions,
-  Via,
-} from './types.js';
+export type { GestaltMembers, InboxRecord, NotificationEvent, NotificationPayload, OutboxRecord, ReceiveResult, SenderPermissions, Via } from './types.js';

@@ -31,8 +31,7 @@ export function parseNotification(text: string): { payload: NotificationPayload;
 export async function verifyNotification(text: string): Promise<NotificationPayload> {
   const { payload, raw, signatures } = parseNotification(text);
   // Verify over the payload exactly as received, not the schema's copy of it.
-  const signers =
-    signatures.length === 1 ? await verifiedSigners({ payload: raw, signatures: signatures as never }) : new Set<string>();
+  const signers = signatures.length === 1 ? await verifiedSigners({ payload: raw, signatures: signatures as never }) : new Set<string>();
   if (!signers.has(payload.iss)) {
     throw new KeynodeError(
       'ErrorNotificationsVerificationFailed',

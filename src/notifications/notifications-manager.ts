@@ -3,13 +3,7 @@
 // tokens to a delivery function and records the outcome; receiving applies the rules in receive.ts;
 // the inbox, the requests list and share links are read and changed here.
 import { KeynodeError, isKeynodeError } from '../errors.js';
-import {
-  assertNodeId,
-  assertNotificationId,
-  type NodeId,
-  type NotificationId,
-  type NotificationIdGenerator,
-} from '../ids/index.js';
+import { assertNodeId, assertNotificationId, type NodeId, type NotificationId, type NotificationIdGenerator } from '../ids/index.js';
 import type { Signer } from '../keys/token.js';
 import type { KV, Tx } from '../storage/kv.js';
 import { silentLogger, type Logger, type NotificationData, type OutboxItem } from '../types.js';
@@ -87,8 +81,7 @@ export class NotificationsManager {
 
   readonly requests = {
     /** Notifications from keynodes we know but have not allowed to `notify`, newest first. */
-    read: (opts: Omit<ReadOptions, 'unread'> = {}): Promise<InboxRecord[]> =>
-      this.kv.read((tx) => listItems(tx, 'requests', opts)),
+    read: (opts: Omit<ReadOptions, 'unread'> = {}): Promise<InboxRecord[]> => this.kv.read((tx) => listItems(tx, 'requests', opts)),
     /**
      * Lets the sender notify us from now on (`grantNotify`, from the composition root, sets the ACL)
      * and moves this request, and any other waiting from the same sender, into the inbox.
@@ -178,10 +171,7 @@ export class NotificationsManager {
     const id = this.ids.next();
     // The schema wants whole milliseconds; an injected clock may not give them.
     const now = Math.floor(this.clock());
-    const token = await signNotification(
-      { typ: 'notification', iss: this.nodeId, sub: recipient, jti: id, iat: now, data: checked },
-      this.identity,
-    );
+    const token = await signNotification({ typ: 'notification', iss: this.nodeId, sub: recipient, jti: id, iat: now, data: checked }, this.identity);
     return { id, to: recipient, data: checked, token, attempts: 0, createdAt: now, nextAttemptAt: now };
   }
 
@@ -223,9 +213,7 @@ export class NotificationsManager {
       try {
         await opts.deliver(record.to, record.token);
       } catch (e) {
-        outcome = isKeynodeError(e)
-          ? e
-          : new KeynodeError('ErrorNodeConnectionFailed', 'The notification could not be handed over.', { cause: e });
+        outcome = isKeynodeError(e) ? e : new KeynodeError('ErrorNodeConnectionFailed', 'The notification could not be handed over.', { cause: e });
       }
       const now = opts.now ?? this.clock();
       await this.kv.write(async (tx) => {
@@ -292,7 +280,9 @@ export class NotificationsManager {
     const text = tokenFromLink(urlOrToken);
     const result = await this.receive(text, { via: 'link' }).catch((e: unknown) => {
       if (!isKeynodeError(e, 'ErrorNotificationsParse')) throw e;
-      throw new KeynodeError('ErrorNotificationsParse', `This share link is damaged or incomplete: ${e.message} Copy the whole link again and retry.`, { cause: e });
+      throw new KeynodeError('ErrorNotificationsParse', `This share link is damaged or incomplete: ${e.message} Copy the whole link again and retry.`, {
+        cause: e,
+      });
     });
     if (result.status === 'blocked') {
       // receive.ts never consults the block list for links; this guards that promise.

@@ -44,9 +44,7 @@ export async function listOutbox(tx: Tx): Promise<OutboxRecord[]> {
 
 /** Records still worth trying now: due ones, or every one addressed to `only` (that peer just came online). */
 export async function attemptable(tx: Tx, now: number, only?: NodeId): Promise<OutboxRecord[]> {
-  return (await listOutbox(tx)).filter(
-    (r) => stateOf(r) !== 'refused' && (only === undefined ? r.nextAttemptAt <= now : r.to === only),
-  );
+  return (await listOutbox(tx)).filter((r) => stateOf(r) !== 'refused' && (only === undefined ? r.nextAttemptAt <= now : r.to === only));
 }
 
 export async function removeOutbox(tx: Tx, id: NotificationId): Promise<void> {
@@ -57,12 +55,7 @@ export async function removeOutbox(tx: Tx, id: NotificationId): Promise<void> {
 }
 
 /** Writes down the outcome of one failed attempt: a refusal is final, anything else is tried again after a back-off. */
-export function afterFailure(
-  record: OutboxRecord,
-  error: { code: ErrorCode; message: string },
-  now: number,
-  policy: RetryPolicy,
-): OutboxRecord {
+export function afterFailure(record: OutboxRecord, error: { code: ErrorCode; message: string }, now: number, policy: RetryPolicy): OutboxRecord {
   const attempts = record.attempts + 1;
   const { failed: _failed, ...rest } = record;
   const updated: OutboxRecord = { ...rest, attempts, lastError: { code: error.code, message: error.message } };

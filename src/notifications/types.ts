@@ -39,10 +39,7 @@ export interface OutboxRecord extends Omit<OutboxItem, 'state'> {
 }
 
 /** Where an accepted token ended up; `duplicate` and `blocked` store nothing new. */
-export type ReceiveResult =
-  | { status: 'inbox' | 'request'; id: NotificationId }
-  | { status: 'duplicate'; id: NotificationId }
-  | { status: 'blocked' };
+export type ReceiveResult = { status: 'inbox' | 'request'; id: NotificationId } | { status: 'duplicate'; id: NotificationId } | { status: 'blocked' };
 
 export interface NotificationEvent {
   kind: 'inbox' | 'request';

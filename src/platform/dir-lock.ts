@@ -136,7 +136,8 @@ function isAlive(holder: LockHolder): boolean {
 }
 
 function inUse(file: string, holder: LockHolder | undefined): KeynodeError {
-  const who = holder === undefined ? 'another process' : `process ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`} (since ${holder.since})`;
+  const who =
+    holder === undefined ? 'another process' : `process ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`} (since ${holder.since})`;
   return new KeynodeError(
     'ErrorStorageInUse',
     `The keynode in ${path.dirname(file)} is in use by ${who} — \`keynode serve\` or another command. ` +

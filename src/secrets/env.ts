@@ -21,14 +21,18 @@ export function collectEnv(secrets: EnvSecret[], opts: EnvOptions, logger: Logge
     const name = path.slice(path.lastIndexOf('/') + 1);
     if (!VARIABLE.test(name)) {
       if (invalid === 'error') {
-        throw new KeynodeError('ErrorSecretsEnvInvalid', `The secret "${path}" cannot be an environment variable: "${name}" is not a valid variable name.`, { data: { path } });
+        throw new KeynodeError('ErrorSecretsEnvInvalid', `The secret "${path}" cannot be an environment variable: "${name}" is not a valid variable name.`, {
+          data: { path },
+        });
       }
       if (invalid === 'warn') logger.warn('Skipped a secret whose name is not a valid variable name.', { path });
       continue;
     }
     if (out.has(name)) {
       if (duplicate === 'error') {
-        throw new KeynodeError('ErrorSecretsEnvDuplicate', `The variable "${name}" comes from more than one secret (again at "${path}").`, { data: { path, name } });
+        throw new KeynodeError('ErrorSecretsEnvDuplicate', `The variable "${name}" comes from more than one secret (again at "${path}").`, {
+          data: { path, name },
+        });
       }
       if (duplicate === 'keep') continue;
       if (duplicate === 'warn') logger.warn('A later secret overwrote an environment variable of the same name.', { path, name });

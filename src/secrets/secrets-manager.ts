@@ -39,7 +39,10 @@ export class SecretsManager implements Secrets {
 
   delete(vault: string, paths: string | string[], opts: { recursive?: boolean } = {}): Promise<void> {
     const list = Array.isArray(paths) ? paths : [paths];
-    return this.batch(vault, list.map((path) => ({ op: 'delete' as const, path, recursive: opts.recursive ?? false })));
+    return this.batch(
+      vault,
+      list.map((path) => ({ op: 'delete' as const, path, recursive: opts.recursive ?? false })),
+    );
   }
 
   /** All ops in one commit; any failing op (or a bad argument) leaves the vault as it was. */

@@ -76,7 +76,7 @@ export class Sigchain {
       const { iss, sub } = token.payload;
       const other = iss === this.nodeId ? sub : sub === this.nodeId ? iss : undefined;
       if (other === undefined) throw sigchainInvalid('This link claim does not involve this keynode.');
-      if (!signers.has(other)) throw sigchainInvalid('This link claim lacks the other keynode\'s signature.');
+      if (!signers.has(other)) throw sigchainInvalid("This link claim lacks the other keynode's signature.");
     }
     return { token, verifiedFor: this.nodeId };
   }
@@ -110,7 +110,7 @@ export class Sigchain {
     if (claims.length <= stored.length) return 0;
     const last = stored[stored.length - 1]?.[1];
     if (last !== undefined && claimDigest(claims[stored.length - 1]!) !== claimDigest(last)) {
-      throw sigchainInvalid('The offered chain is not a continuation of this keynode\'s own chain.');
+      throw sigchainInvalid("The offered chain is not a continuation of this keynode's own chain.");
     }
     for (let i = stored.length; i < claims.length; i++) await tx.put('sigchain', claimKey(i + 1), claims[i]);
     return claims.length - stored.length;

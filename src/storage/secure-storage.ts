@@ -117,7 +117,10 @@ export class SecureStorage implements Storage {
   /** Whether the plain store holds anything of a keynode outside the keyring and sealed records. */
   async hasPlaintext(): Promise<boolean> {
     for (const store of storeNames) {
-      const rows = await this.raw.kv.read(async (tx) => [...(await tx.entries(store, { lt: '~', limit: 2 })), ...(await tx.entries(store, { gte: '\u007f', limit: 1 }))]);
+      const rows = await this.raw.kv.read(async (tx) => [
+        ...(await tx.entries(store, { lt: '~', limit: 2 })),
+        ...(await tx.entries(store, { gte: '\u007f', limit: 1 })),
+      ]);
       if (rows.some(([key]) => !(store === KEYRING_STORE && key === KEYRING_KEY))) return true;
     }
     try {

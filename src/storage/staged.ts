@@ -18,9 +18,7 @@ export function stagedRange(
   }
   let keys = [...merged.keys()].filter(
     (k) =>
-      (range?.prefix === undefined || k.startsWith(range.prefix)) &&
-      (range?.gte === undefined || k >= range.gte) &&
-      (range?.lt === undefined || k < range.lt),
+      (range?.prefix === undefined || k.startsWith(range.prefix)) && (range?.gte === undefined || k >= range.gte) && (range?.lt === undefined || k < range.lt),
   );
   keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (range?.reverse) keys.reverse();

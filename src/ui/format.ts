@@ -48,14 +48,19 @@ export const shortId = (id: string, n = 10): string => (id.length <= n + 1 ? id 
 export function formatAgo(ms: number, now = Date.now()): string {
   const seconds = (ms - now) / 1000;
   if (Math.abs(seconds) < 45) return 'just now';
-  const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [['minute', 60], ['hour', 3600], ['day', 86400], ['month', 2_592_000], ['year', 31_536_000]];
+  const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+    ['minute', 60],
+    ['hour', 3600],
+    ['day', 86400],
+    ['month', 2_592_000],
+    ['year', 31_536_000],
+  ];
   let [unit, size] = units[0]!;
   for (const [u, s] of units) if (Math.abs(seconds) >= s) [unit, size] = [u, s];
   return new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }).format(Math.round(seconds / size), unit);
 }
 
-export const formatDate = (ms: number): string =>
-  new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+export const formatDate = (ms: number): string => new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

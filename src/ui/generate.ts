@@ -51,7 +51,8 @@ function alphabets(opts: PasswordOptions): string[] {
 export function generatePassword(opts: PasswordOptions, source: RandomSource = cryptoSource): string {
   const kinds = alphabets(opts);
   if (kinds.length === 0) throw new RangeError('Choose at least one kind of character.');
-  if (!Number.isInteger(opts.length) || opts.length < kinds.length || opts.length > 1024) throw new RangeError('The length cannot hold one character of each kind.');
+  if (!Number.isInteger(opts.length) || opts.length < kinds.length || opts.length > 1024)
+    throw new RangeError('The length cannot hold one character of each kind.');
   const all = [...kinds.join('')];
   for (;;) {
     const chars = Array.from({ length: opts.length }, () => all[randomBelow(all.length, source)]!);

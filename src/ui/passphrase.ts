@@ -6,9 +6,35 @@
 export type Strength = 'too-short' | 'weak' | 'fair' | 'good' | 'strong';
 
 const COMMON = new Set([
-  'password', 'password1', 'password123', '12345678', '123456789', '1234567890', 'qwertyuiop', 'qwerty123', 'iloveyou',
-  'sunshine', 'princess', 'football', 'baseball', 'welcome1', 'letmein1', 'passw0rd', 'trustno1', 'superman', 'abc12345',
-  'keynode1', 'changeme', 'whatever', 'starwars', 'dragon12', 'monkey12', 'computer', 'internet', 'michelle', 'jennifer',
+  'password',
+  'password1',
+  'password123',
+  '12345678',
+  '123456789',
+  '1234567890',
+  'qwertyuiop',
+  'qwerty123',
+  'iloveyou',
+  'sunshine',
+  'princess',
+  'football',
+  'baseball',
+  'welcome1',
+  'letmein1',
+  'passw0rd',
+  'trustno1',
+  'superman',
+  'abc12345',
+  'keynode1',
+  'changeme',
+  'whatever',
+  'starwars',
+  'dragon12',
+  'monkey12',
+  'computer',
+  'internet',
+  'michelle',
+  'jennifer',
 ]);
 
 /** Estimated bits of entropy (an upper-bound-ish guess, deliberately conservative). */
@@ -16,7 +42,10 @@ export function estimateBits(passphrase: string): number {
   const chars = [...passphrase];
   if (chars.length === 0) return 0;
   if (COMMON.has(passphrase.toLowerCase())) return 10;
-  const words = passphrase.trim().split(/[\s\-_.]+/).filter((w) => w.length > 0);
+  const words = passphrase
+    .trim()
+    .split(/[\s\-_.]+/)
+    .filter((w) => w.length > 0);
   // Several words: count them as words from a large list (~13 bits each) rather than letters.
   if (words.length >= 3 && words.every((w) => /^\p{L}+$/u.test(w))) return Math.min(words.length * 13, chars.length * 4.5);
   let pool = 0;

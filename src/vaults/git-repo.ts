@@ -29,10 +29,7 @@ export async function initBare(repo: Repo): Promise<void> {
   await initRepository(repo);
 }
 
-export function writeCommit(
-  repo: Repo,
-  opts: { tree: string; parents: string[]; author: Author; message: string },
-): Promise<string> {
+export function writeCommit(repo: Repo, opts: { tree: string; parents: string[]; author: Author; message: string }): Promise<string> {
   const content = serializeCommit({
     tree: opts.tree,
     parents: opts.parents,

@@ -22,7 +22,6 @@ function fromHex(oid: string): Uint8Array {
   return out;
 }
 
-
 function errno(e: unknown): string | undefined {
   return (e as { code?: string } | null)?.code;
 }

@@ -198,7 +198,8 @@ export class TreeEditor {
     const parent = parts.slice(0, -1);
     if (!recursive) {
       const p = await this.lookup(parent);
-      if (p === undefined) throw new KeynodeError('ErrorSecretsDirectoryUndefined', `There is no directory "${show(parent)}" to create "${show(parts)}" in (use recursive).`);
+      if (p === undefined)
+        throw new KeynodeError('ErrorSecretsDirectoryUndefined', `There is no directory "${show(parent)}" to create "${show(parts)}" in (use recursive).`);
       if (p.kind === 'file') throw new KeynodeError('ErrorSecretsIsSecret', `"${show(parent)}" is a secret, not a directory.`);
     }
     await this.dirAt(parts, true);

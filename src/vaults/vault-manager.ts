@@ -215,9 +215,7 @@ export class VaultManager {
       await store.putName(tx, newName, vaultId);
       await store.putMeta(tx, { vaultId, name: newName, state: 'creating', createdAt: this.clock() });
     });
-    await this.finishCreating(vaultId, (repo) =>
-      this.withReadLock(source, () => copyTree(repo.fs, this.gitdir(source), repo.gitdir)),
-    );
+    await this.finishCreating(vaultId, (repo) => this.withReadLock(source, () => copyTree(repo.fs, this.gitdir(source), repo.gitdir)));
     return vaultId;
   }
 

@@ -46,7 +46,13 @@ describe('the built app', () => {
     for (const part of ['/src/keynode/keynode.ts', '/src/git/upload-pack.ts', '/node_modules/workbox-precaching/', '/node_modules/hash-wasm/']) {
       expect(has(sw, part), part).toBe(true);
     }
-    for (const part of ['/node_modules/simple-peer/', '/node_modules/readable-stream/', '/node_modules/events/', '/node_modules/buffer/', '/node_modules/process/']) {
+    for (const part of [
+      '/node_modules/simple-peer/',
+      '/node_modules/readable-stream/',
+      '/node_modules/events/',
+      '/node_modules/buffer/',
+      '/node_modules/process/',
+    ]) {
       expect(has(sw, part), part).toBe(false);
     }
   });

@@ -44,7 +44,7 @@ describe('dir-lock', () => {
     }
   });
 
-  it("counts a lock from another host as held (its pid cannot be checked from here)", async () => {
+  it('counts a lock from another host as held (its pid cannot be checked from here)', async () => {
     const dir = freshDir({ pid: 1, host: `not-${hostname()}`, since });
     expect((await refusal(dir)) as Error).toMatchObject({ data: { inUse: true } });
   });

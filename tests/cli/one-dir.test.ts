@@ -52,7 +52,7 @@ describe('command line: one DIR, two processes', () => {
     expect(await waiting).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
-  it('writers started together each wait their turn, and none loses another\'s write', async () => {
+  it("writers started together each wait their turn, and none loses another's write", async () => {
     const writers = ['a', 'b', 'c'].map((name) => cli(['--wait', '60', 'secrets', 'write', `prod:together/${name}`], { env, input: name }));
     for (const run of await Promise.all(writers)) expect(run).toEqual({ code: 0, stdout: '', stderr: '' });
     const listed = await cli(['--format', 'json', 'secrets', 'ls', 'prod:together'], { env });

@@ -22,10 +22,22 @@ beforeAll(async () => {
 /** Arguments that would do something real (delete the vault, the secret…) were it not for --help. */
 function realArgs(spec: CommandSpec): string[] {
   const values: Record<string, string> = {
-    NAME: 'help', VAULT: 'prod', NEWNAME: 'renamed', REF: 'last', NODE: nodeId, PULLVAULT: 'prod',
-    'VAULT:PATH': 'prod:db/password', 'VAULT:PATH...': 'prod:db/password', 'VAULT[:DIR]': 'prod', 'VAULT:FROM': 'prod:db/password',
-    TO: 'moved', 'VAULT[:PATH]...': 'prod:db', ID: 'v06h3use0og001qvitum22hfg7c', LINK: 'https://example.invalid/#x',
-    'MESSAGE...': 'hello', 'notify|scan|claim': 'scan',
+    NAME: 'help',
+    VAULT: 'prod',
+    NEWNAME: 'renamed',
+    REF: 'last',
+    NODE: nodeId,
+    PULLVAULT: 'prod',
+    'VAULT:PATH': 'prod:db/password',
+    'VAULT:PATH...': 'prod:db/password',
+    'VAULT[:DIR]': 'prod',
+    'VAULT:FROM': 'prod:db/password',
+    TO: 'moved',
+    'VAULT[:PATH]...': 'prod:db',
+    ID: 'v06h3use0og001qvitum22hfg7c',
+    LINK: 'https://example.invalid/#x',
+    'MESSAGE...': 'hello',
+    'notify|scan|claim': 'scan',
   };
   const words = spec.usage.split(' ').filter((w) => w !== '' && !w.startsWith('['));
   return words.map((w) => {
@@ -42,7 +54,7 @@ async function runAll(lists: string[][]): Promise<Run[]> {
 }
 
 describe('command line: usage', () => {
-  it('--help on every command prints that command\'s help, exits 0, and creates, changes or deletes nothing', async () => {
+  it("--help on every command prints that command's help, exits 0, and creates, changes or deletes nothing", async () => {
     const before = snapshot(dir);
     const named = (name: string): CommandSpec => commands.find((c) => c.path.join(' ') === name)!;
     const cases = commands.map((spec) => ({

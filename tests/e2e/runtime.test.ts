@@ -187,9 +187,7 @@ describe.skipIf(!hasChromium)('browser runtime: the keynode in the service worke
     });
     expect(second).toEqual({ nodeId: nodeA, recoveryCode: undefined, vaults: ['team'], leader: false });
     // A change made in one tab is an event in the other.
-    const seen = a1.evaluate(
-      () => new Promise<string>((resolve) => (window as unknown as W).keynode.on('vault-changed', (e) => resolve(e.reason))),
-    );
+    const seen = a1.evaluate(() => new Promise<string>((resolve) => (window as unknown as W).keynode.on('vault-changed', (e) => resolve(e.reason))));
     await a2.evaluate(() => (window as unknown as W).keynode.secrets.write('team', 'note', 'from the second tab'));
     expect(await seen).toBe('write');
 
@@ -374,6 +372,6 @@ describe.skipIf(!hasChromium)('browser runtime: the keynode in the service worke
     const unlocking = Date.now();
     await unlock(a3);
     timings.unlock = Date.now() - unlocking;
-    expect(await a3.evaluate(async () => (await (window as unknown as W).keynode.secrets.getText('team', 'db/password')))).toBe('hunter6');
+    expect(await a3.evaluate(async () => await (window as unknown as W).keynode.secrets.getText('team', 'db/password'))).toBe('hunter6');
   });
 });

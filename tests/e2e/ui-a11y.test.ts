@@ -88,7 +88,10 @@ describe.skipIf(!hasChromium)('keynode UI: no serious or critical accessibility 
     await tab(a, 'History');
     await see(a, 'Initial Commit');
     await check(a, 'vault-history');
-    await a.getByRole('button', { name: /^View this version from/ }).last().click();
+    await a
+      .getByRole('button', { name: /^View this version from/ })
+      .last()
+      .click();
     await see(a, /You are looking at an old version/);
     await check(a, 'vault-old-version');
     await a.getByRole('button', { name: 'Go back to latest' }).click();

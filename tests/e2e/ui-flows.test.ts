@@ -11,7 +11,26 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, shot as screenshot, type Runtime } from './helpers/browser.js';
-import { addSecret, confirm, createKeynode, createVault, editSecret, finishFirstRun, go, gotoAndUnlock, openVault, ownNodeId, PASSPHRASE, reloadAndUnlock, reveal, see, shareVault, tab, trust, unlock } from './helpers/ui.js';
+import {
+  addSecret,
+  confirm,
+  createKeynode,
+  createVault,
+  editSecret,
+  finishFirstRun,
+  go,
+  gotoAndUnlock,
+  openVault,
+  ownNodeId,
+  PASSPHRASE,
+  reloadAndUnlock,
+  reveal,
+  see,
+  shareVault,
+  tab,
+  trust,
+  unlock,
+} from './helpers/ui.js';
 
 if (!hasChromium) console.warn('Skipping the UI flow tests: /usr/bin/chromium is missing.');
 
@@ -53,7 +72,11 @@ function flowsOfTwo(runtime: Runtime): void {
     // A failed step leaves pictures of both screens, to see what the user would have seen.
     afterEach(async (ctx) => {
       if (ctx.task.result?.state !== 'fail') return;
-      for (const [page, who] of [[a, 'alice'], [b, 'bob']] as const) if (page !== undefined && !page.isClosed()) await shot(page, `failed-${who}`).catch(() => undefined);
+      for (const [page, who] of [
+        [a, 'alice'],
+        [b, 'bob'],
+      ] as const)
+        if (page !== undefined && !page.isClosed()) await shot(page, `failed-${who}`).catch(() => undefined);
     });
 
     afterAll(async () => {
@@ -76,7 +99,10 @@ function flowsOfTwo(runtime: Runtime): void {
       await see(a, 'Write down your recovery code');
       await shot(a, '01-first-run');
       // Wrong words: a plain message, and we stay on the screen.
-      await a.getByLabel(/^Word \d+/).first().fill('wrong');
+      await a
+        .getByLabel(/^Word \d+/)
+        .first()
+        .fill('wrong');
       await a.getByRole('button', { name: 'I wrote it down — continue' }).click();
       await see(a, /Those words do not match/);
       await shot(a, '02-first-run-wrong-words');
@@ -186,7 +212,10 @@ function flowsOfTwo(runtime: Runtime): void {
       await tab(a, 'History');
       await see(a, 'db/password modified');
       await shot(a, '13-history');
-      await a.getByRole('button', { name: /^View this version from/ }).first().click();
+      await a
+        .getByRole('button', { name: /^View this version from/ })
+        .first()
+        .click();
       await see(a, /You are looking at an old version from/);
       expect(await reveal(a, 'db/password')).toBe('hunter2');
       // Editing is off while an old version is shown.

@@ -43,77 +43,81 @@ describe.skipIf(!hasChromium)('keynode UI: the outbox says what is not delivered
     await server?.close();
   });
 
-  it('a share to an away recipient whose mailbox is full shows "not delivered yet", then arrives', async () => {
-    a = await openApp(alice, server.url);
-    let b = await openApp(bob, server.url);
-    await finishFirstRun(a);
-    await finishFirstRun(b);
-    const aliceId = await ownNodeId(a);
-    bobId = await ownNodeId(b);
-    await trust(a, bobId, 'Bob');
-    await trust(b, aliceId, 'Alice');
-    // Bob closes keynode: nothing of his is online.
-    for (const page of bob.pages()) await page.close();
+  it(
+    'a share to an away recipient whose mailbox is full shows "not delivered yet", then arrives',
+    async () => {
+      a = await openApp(alice, server.url);
+      let b = await openApp(bob, server.url);
+      await finishFirstRun(a);
+      await finishFirstRun(b);
+      const aliceId = await ownNodeId(a);
+      bobId = await ownNodeId(b);
+      await trust(a, bobId, 'Bob');
+      await trust(b, aliceId, 'Alice');
+      // Bob closes keynode: nothing of his is online.
+      for (const page of bob.pages()) await page.close();
 
-    // Fill Bob's mailbox: message after message, until the server stores no more from Alice.
-    // (Counting to its quota would race Bob's going offline: while his socket lives, he takes and
-    // acknowledges items.)
-    const sent = await a.evaluate(async (to) => {
-      const k = (window as unknown as W).keynode;
-      // An attempt that meets Bob's dying connection waits for its timeouts (tens of seconds); a
-      // filler still untried after five minutes is a failure of the outbox itself: report which.
-      const giveUpAt = Date.now() + 5 * 60_000;
-      for (let i = 1; i <= 300; i++) {
-        // Paced under the server's rate limit (50 messages a second; each delivery is a few).
-        await new Promise((r) => setTimeout(r, 150));
-        await k.notifications.send(to, `filler ${i}`);
-        for (;;) {
-          if (Date.now() > giveUpAt) return -i;
-          const outbox = await k.notifications.outbox.read();
-          if (outbox.length === 0) break;
-          if (outbox.some((o) => o.state !== 'pending')) {
-            await k.notifications.outbox.clear();
-            if (outbox.some((o) => o.lastError?.code !== 'ErrorSignalingMailboxFull')) break;
-            return i;
+      // Fill Bob's mailbox: message after message, until the server stores no more from Alice.
+      // (Counting to its quota would race Bob's going offline: while his socket lives, he takes and
+      // acknowledges items.)
+      const sent = await a.evaluate(async (to) => {
+        const k = (window as unknown as W).keynode;
+        // An attempt that meets Bob's dying connection waits for its timeouts (tens of seconds); a
+        // filler still untried after five minutes is a failure of the outbox itself: report which.
+        const giveUpAt = Date.now() + 5 * 60_000;
+        for (let i = 1; i <= 300; i++) {
+          // Paced under the server's rate limit (50 messages a second; each delivery is a few).
+          await new Promise((r) => setTimeout(r, 150));
+          await k.notifications.send(to, `filler ${i}`);
+          for (;;) {
+            if (Date.now() > giveUpAt) return -i;
+            const outbox = await k.notifications.outbox.read();
+            if (outbox.length === 0) break;
+            if (outbox.some((o) => o.state !== 'pending')) {
+              await k.notifications.outbox.clear();
+              if (outbox.some((o) => o.lastError?.code !== 'ErrorSignalingMailboxFull')) break;
+              return i;
+            }
+            await new Promise((r) => setTimeout(r, 20));
           }
-          await new Promise((r) => setTimeout(r, 20));
         }
-      }
-      return 0;
-    }, bobId);
-    // One sender's share of a mailbox is 10 items (mailboxSenderItems, signaling-server/src/limits.ts).
-    expect(sent).toBeGreaterThan(10);
+        return 0;
+      }, bobId);
+      // One sender's share of a mailbox is 10 items (mailboxSenderItems, signaling-server/src/limits.ts).
+      expect(sent).toBeGreaterThan(10);
 
-    await go(a, 'Vaults');
-    await createVault(a, 'team');
-    await tab(a, 'Sharing');
-    await shareVault(a, 'team', 'Bob', LONG);
-    await go(a, 'Notifications');
-    const item = a.getByTestId('outbox-item').filter({ hasText: 'Share of “team”' });
-    await see(item, /not delivered yet — will retry (at|shortly)/, LONG);
-    expect(await item.getAttribute('data-state')).toBe('not-delivered-yet');
-    expect(await item.textContent()).toMatch(/mailbox on the signaling server takes no more/);
-    await shot(a, 'outbox-01-not-delivered-yet');
-    expect(await seriousViolations(a)).toEqual([]);
+      await go(a, 'Vaults');
+      await createVault(a, 'team');
+      await tab(a, 'Sharing');
+      await shareVault(a, 'team', 'Bob', LONG);
+      await go(a, 'Notifications');
+      const item = a.getByTestId('outbox-item').filter({ hasText: 'Share of “team”' });
+      await see(item, /not delivered yet — will retry (at|shortly)/, LONG);
+      expect(await item.getAttribute('data-state')).toBe('not-delivered-yet');
+      expect(await item.textContent()).toMatch(/mailbox on the signaling server takes no more/);
+      await shot(a, 'outbox-01-not-delivered-yet');
+      expect(await seriousViolations(a)).toEqual([]);
 
-    // Bob is back: his keynode locked when his last tab closed, so he unlocks it; the share is
-    // handed over directly, and Alice's list empties.
-    b = await openApp(bob, server.url);
-    await unlock(b);
-    await a.getByTestId('outbox-item').first().waitFor({ state: 'detached', timeout: LONG });
-    await go(b, 'Notifications');
-    await see(b, /Alice shared the vault “team” with you/, LONG);
-    await shot(b, 'outbox-02-delivered');
+      // Bob is back: his keynode locked when his last tab closed, so he unlocks it; the share is
+      // handed over directly, and Alice's list empties.
+      b = await openApp(bob, server.url);
+      await unlock(b);
+      await a.getByTestId('outbox-item').first().waitFor({ state: 'detached', timeout: LONG });
+      await go(b, 'Notifications');
+      await see(b, /Alice shared the vault “team” with you/, LONG);
+      await shot(b, 'outbox-02-delivered');
 
-    // The fillers waited in Bob's mailbox sealed to him (the server held only ciphertext); his
-    // service worker opened every one of them.
-    const fillers = async (): Promise<string[]> =>
-      b.evaluate(async () =>
-        (await (window as unknown as W).keynode.notifications.read()).flatMap((n) => (n.data.type === 'General' ? [n.data.message] : [])),
-      );
-    const expected = Array.from({ length: sent - 1 }, (_, i) => `filler ${i + 1}`).sort();
-    const giveUpAt = Date.now() + LONG;
-    while ((await fillers()).length < expected.length && Date.now() < giveUpAt) await b.waitForTimeout(250);
-    expect((await fillers()).sort()).toEqual(expected);
-  }, 10 * LONG);
+      // The fillers waited in Bob's mailbox sealed to him (the server held only ciphertext); his
+      // service worker opened every one of them.
+      const fillers = async (): Promise<string[]> =>
+        b.evaluate(async () =>
+          (await (window as unknown as W).keynode.notifications.read()).flatMap((n) => (n.data.type === 'General' ? [n.data.message] : [])),
+        );
+      const expected = Array.from({ length: sent - 1 }, (_, i) => `filler ${i + 1}`).sort();
+      const giveUpAt = Date.now() + LONG;
+      while ((await fillers()).length < expected.length && Date.now() < giveUpAt) await b.waitForTimeout(250);
+      expect((await fillers()).sort()).toEqual(expected);
+    },
+    10 * LONG,
+  );
 });

@@ -104,6 +104,11 @@ describe.skipIf(!hasChromium)('keynode UI: a NodeId read from a QR code with the
     await shot(a, 'qr-02-filled');
     await a.getByRole('button', { name: 'Trust', exact: true }).click();
     await a.getByRole('heading', { name: 'Bob', level: 3 }).waitFor();
-    expect(await a.evaluate((id) => (window as unknown as { keynode: { gestalts: { permissions(n: string): Promise<{ gestalt: string[] }> } } }).keynode.gestalts.permissions(id), bobId)).toMatchObject({ gestalt: ['notify'] });
+    expect(
+      await a.evaluate(
+        (id) => (window as unknown as { keynode: { gestalts: { permissions(n: string): Promise<{ gestalt: string[] }> } } }).keynode.gestalts.permissions(id),
+        bobId,
+      ),
+    ).toMatchObject({ gestalt: ['notify'] });
   });
 });

@@ -89,7 +89,11 @@ describe.skipIf(!hasChromium)('keynode UI: find, generate, import, back up, prog
   it('find: "/" focuses the search box; matches from every folder of a 1,000-secret vault replace the tree', async () => {
     await createVault(a, 'big');
     await a.evaluate(async () => {
-      const ops = Array.from({ length: 1000 }, (_, i) => ({ op: 'write' as const, path: `env${i % 4}/svc${Math.floor(i / 4) % 25}/part${i % 182}/secret-${i}`, content: `v${i}` }));
+      const ops = Array.from({ length: 1000 }, (_, i) => ({
+        op: 'write' as const,
+        path: `env${i % 4}/svc${Math.floor(i / 4) % 25}/part${i % 182}/secret-${i}`,
+        content: `v${i}`,
+      }));
       await (window as unknown as W).keynode.secrets.batch('big', ops);
     });
     await a.getByRole('button', { name: 'Folder env0/', exact: true }).waitFor();

@@ -47,12 +47,18 @@ describe('delta fuzz', { timeout: fuzzTimeout() }, () => {
       base,
       delta: Uint8Array.from([...varint(fits ? base.length : baseSize), ...varint(resultSize), ...ops]),
     }));
-    fc.assert(fc.property(announced, ({ base, delta }) => check(base, delta)), { numRuns: fuzzRuns() });
+    fc.assert(
+      fc.property(announced, ({ base, delta }) => check(base, delta)),
+      { numRuns: fuzzRuns() },
+    );
   });
 
   it('mutations of valid deltas', () => {
     fc.assert(
-      fc.property(made.chain(({ base, delta }) => mutated(fc.constant(delta)).map((d) => ({ base, delta: d }))), ({ base, delta }) => check(base, delta)),
+      fc.property(
+        made.chain(({ base, delta }) => mutated(fc.constant(delta)).map((d) => ({ base, delta: d }))),
+        ({ base, delta }) => check(base, delta),
+      ),
       { numRuns: fuzzRuns() },
     );
   });

@@ -29,21 +29,23 @@ const data = fc.oneof(
     vaultName: fc.string({ minLength: 1, maxLength: 40 }),
     actions: fc.subarray(['clone', 'pull'] as Array<'clone' | 'pull'>),
   }),
-  fc.record({ type: fc.constant('VaultUnshare' as const), vaultId: fc.constant(null).map(() => generateVaultId()), vaultName: fc.string({ minLength: 1, maxLength: 40 }) }),
+  fc.record({
+    type: fc.constant('VaultUnshare' as const),
+    vaultId: fc.constant(null).map(() => generateVaultId()),
+    vaultName: fc.string({ minLength: 1, maxLength: 40 }),
+  }),
   fc.constant({ type: 'GestaltInvite' as const }),
   fc.record({ type: fc.constant('General' as const), message: fc.string({ maxLength: 200 }) }),
 );
 
-const payload: fc.Arbitrary<NotificationPayload> = fc
-  .record({ iat: fc.nat({ max: 2 ** 45 }), data, toBob: fc.boolean() })
-  .map(({ iat, data: d, toBob }) => ({
-    typ: 'notification' as const,
-    iss: alice.nodeId,
-    sub: (toBob ? bob.nodeId : alice.nodeId) as NodeId,
-    jti: ids.next(),
-    iat,
-    data: d,
-  }));
+const payload: fc.Arbitrary<NotificationPayload> = fc.record({ iat: fc.nat({ max: 2 ** 45 }), data, toBob: fc.boolean() }).map(({ iat, data: d, toBob }) => ({
+  typ: 'notification' as const,
+  iss: alice.nodeId,
+  sub: (toBob ? bob.nodeId : alice.nodeId) as NodeId,
+  jti: ids.next(),
+  iat,
+  data: d,
+}));
 
 /** Text changed as a broken or hostile carrier would: characters replaced, cut, inserted. */
 function mutate(text: string, edits: Array<[number, string, number]>): string {
@@ -56,67 +58,103 @@ function mutate(text: string, edits: Array<[number, string, number]>): string {
   }
   return out;
 }
-const edits = fc.array(fc.tuple(fc.nat(), fc.constantFrom('"', '{', '}', ',', ':', '0', 'a', 'v', '\\', ' ', 'é', '\u0000'), fc.nat({ max: 2 })), { minLength: 1, maxLength: 3 });
+const edits = fc.array(fc.tuple(fc.nat(), fc.constantFrom('"', '{', '}', ',', ':', '0', 'a', 'v', '\\', ' ', 'é', '\u0000'), fc.nat({ max: 2 })), {
+  minLength: 1,
+  maxLength: 3,
+});
 
 /** JSON that looks more and more like a token: an object with payload and signatures of any shape. */
 const tokenish = fc.oneof(
   fc.string({ maxLength: 300 }),
   fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
-  fc.record({ payload: fc.jsonValue({ maxDepth: 3 }), signatures: fc.array(fc.record({ protected: fc.string(), signature: fc.string() }), { maxLength: 3 }) }).map((v) => JSON.stringify(v)),
+  fc
+    .record({ payload: fc.jsonValue({ maxDepth: 3 }), signatures: fc.array(fc.record({ protected: fc.string(), signature: fc.string() }), { maxLength: 3 }) })
+    .map((v) => JSON.stringify(v)),
 );
 
 describe('notification tokens (fuzz)', () => {
-  it('arbitrary text is verified or refused with a notification error, never a crash', async () => {
-    await fc.assert(
-      fc.asyncProperty(tokenish, async (text) => {
-        await refusalOf(() => verifyNotification(text), tokenErrors);
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
+  it(
+    'arbitrary text is verified or refused with a notification error, never a crash',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(tokenish, async (text) => {
+          await refusalOf(() => verifyNotification(text), tokenErrors);
+        }),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
 
-  it('every valid notification signs, verifies to itself, and survives a share link', async () => {
-    await fc.assert(
-      fc.asyncProperty(payload, async (p) => {
-        const text = await signNotification(p, alice);
-        expect(await verifyNotification(text)).toEqual(p);
-        expect(tokenFromLink(buildShareLink('https://keynode.example/', text))).toBe(text);
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
+  it(
+    'every valid notification signs, verifies to itself, and survives a share link',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(payload, async (p) => {
+          const text = await signNotification(p, alice);
+          expect(await verifyNotification(text)).toEqual(p);
+          expect(tokenFromLink(buildShareLink('https://keynode.example/', text))).toBe(text);
+        }),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
 
-  it('a mutated real token is refused, or verifies as exactly what was signed', async () => {
-    await fc.assert(
-      fc.asyncProperty(payload, edits, async (p, e) => {
-        const text = await signNotification(p, alice);
-        const outcome = await refusalOf(() => verifyNotification(mutate(text, e)), tokenErrors);
-        if ('value' in outcome) expect(canonicalJSON(outcome.value)).toBe(canonicalJSON(p));
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
+  it(
+    'a mutated real token is refused, or verifies as exactly what was signed',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(payload, edits, async (p, e) => {
+          const text = await signNotification(p, alice);
+          const outcome = await refusalOf(() => verifyNotification(mutate(text, e)), tokenErrors);
+          if ('value' in outcome) expect(canonicalJSON(outcome.value)).toBe(canonicalJSON(p));
+        }),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
 
-  it('a real token with its payload changed field by field is refused (the signature covers every field)', async () => {
-    await fc.assert(
-      fc.asyncProperty(payload, fc.constantFrom('iss', 'sub', 'jti', 'iat', 'data', 'typ', 'extra'), fc.jsonValue({ maxDepth: 2 }), async (p, field, value) => {
-        const token = JSON.parse(await signNotification(p, alice)) as { payload: Record<string, unknown> };
-        const before = canonicalJSON(token.payload);
-        token.payload[field] = field === 'iss' ? bob.nodeId : field === 'sub' ? (p.sub === bob.nodeId ? alice.nodeId : bob.nodeId) : value;
-        fc.pre(canonicalJSON(token.payload) !== before);
-        const outcome = await refusalOf(() => verifyNotification(JSON.stringify(token)), tokenErrors);
-        expect('code' in outcome).toBe(true);
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
+  it(
+    'a real token with its payload changed field by field is refused (the signature covers every field)',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          payload,
+          fc.constantFrom('iss', 'sub', 'jti', 'iat', 'data', 'typ', 'extra'),
+          fc.jsonValue({ maxDepth: 2 }),
+          async (p, field, value) => {
+            const token = JSON.parse(await signNotification(p, alice)) as { payload: Record<string, unknown> };
+            const before = canonicalJSON(token.payload);
+            token.payload[field] = field === 'iss' ? bob.nodeId : field === 'sub' ? (p.sub === bob.nodeId ? alice.nodeId : bob.nodeId) : value;
+            fc.pre(canonicalJSON(token.payload) !== before);
+            const outcome = await refusalOf(() => verifyNotification(JSON.stringify(token)), tokenErrors);
+            expect('code' in outcome).toBe(true);
+          },
+        ),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
 
-  it('arbitrary pasted text as a share link is a token text or ErrorNotificationsParse', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 200 }), fc.string({ maxLength: 120 }).map((s) => `https://k.example/#share=${s}`)), async (text) => {
-        await refusalOf(() => tokenFromLink(text), ['ErrorNotificationsParse']);
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
+  it(
+    'arbitrary pasted text as a share link is a token text or ErrorNotificationsParse',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            fc.string({ maxLength: 200 }),
+            fc.string({ maxLength: 120 }).map((s) => `https://k.example/#share=${s}`),
+          ),
+          async (text) => {
+            await refusalOf(() => tokenFromLink(text), ['ErrorNotificationsParse']);
+          },
+        ),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
 });

@@ -157,12 +157,18 @@ describe('pack fuzz', { timeout: fuzzTimeout() }, () => {
   it('arbitrary bytes, bare or behind a pack header and before a matching trailer', async () => {
     const body = fc.uint8Array({ maxLength: 600 });
     const framed = fc.tuple(fc.oneof(fc.nat({ max: 20 }), fc.nat()), body).map(([count, b]) => withTrailer(concatBytes(packHeader(count), b)));
-    await fc.assert(fc.asyncProperty(fc.oneof(body, framed), (p) => check(p).then(() => undefined)), { numRuns: fuzzRuns() });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(body, framed), (p) => check(p).then(() => undefined)),
+      { numRuns: fuzzRuns() },
+    );
   });
 
   it('mutations of valid packs, with the trailer made to match again', async () => {
     const input = built.chain(({ pack, bases }) => mutated(fc.constant(pack.subarray(0, pack.length - 20))).map((b) => ({ pack: withTrailer(b), bases })));
-    await fc.assert(fc.asyncProperty(input, ({ pack, bases }) => check(pack, bases).then(() => undefined)), { numRuns: fuzzRuns() });
+    await fc.assert(
+      fc.asyncProperty(input, ({ pack, bases }) => check(pack, bases).then(() => undefined)),
+      { numRuns: fuzzRuns() },
+    );
   });
 
   it('valid packs round-trip: every object, and the thin bases appended', async () => {
@@ -174,7 +180,12 @@ describe('pack fuzz', { timeout: fuzzTimeout() }, () => {
         for (const o of written) expect(got.get(o.oid)).toEqual({ type: o.type, content: o.content });
         // A thin base is appended exactly when a ref-delta needs it and the pack does not hold it.
         const inPack = new Set(written.map((o) => o.oid));
-        const needed = new Set(written.filter((o) => o.how === 'ref').map((o) => o.orig?.oid).filter((b): b is string => b !== undefined && bases.has(b) && !inPack.has(b)));
+        const needed = new Set(
+          written
+            .filter((o) => o.how === 'ref')
+            .map((o) => o.orig?.oid)
+            .filter((b): b is string => b !== undefined && bases.has(b) && !inPack.has(b)),
+        );
         expect(ix.appended).toBe(needed.size);
         for (const b of needed) expect(got.get(b)).toEqual(bases.get(b));
       }),

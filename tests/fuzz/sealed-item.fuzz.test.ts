@@ -45,69 +45,104 @@ const edits = fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.n
 /** Boxes of every plausible shape: right or wrong version, bucket or not, random or real header. */
 const boxish = fc.oneof(
   fc.uint8Array({ maxLength: 2048 }),
-  fc.record({ bucket: fc.constantFrom(512, 1024, 2048, 4096, 3 * 1024), version: fc.constantFrom(SEALED_BOX_VERSION, 0, 2, 0xff), fill: fc.uint8Array({ minLength: 64, maxLength: 64 }) }).map(({ bucket, version, fill }) => {
-    const box = new Uint8Array(bucket + SEALED_BOX_OVERHEAD);
-    for (let i = 0; i < box.length; i += fill.length) box.set(fill.subarray(0, box.length - i), i);
-    box[0] = version;
-    return box;
-  }),
+  fc
+    .record({
+      bucket: fc.constantFrom(512, 1024, 2048, 4096, 3 * 1024),
+      version: fc.constantFrom(SEALED_BOX_VERSION, 0, 2, 0xff),
+      fill: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+    })
+    .map(({ bucket, version, fill }) => {
+      const box = new Uint8Array(bucket + SEALED_BOX_OVERHEAD);
+      for (let i = 0; i < box.length; i += fill.length) box.set(fill.subarray(0, box.length - i), i);
+      box[0] = version;
+      return box;
+    }),
   // The real item's header (a valid ephemeral key) over random ciphertext.
   fc.uint8Array({ minLength: realBox.length - 33, maxLength: realBox.length - 33 }).map((rest) => Uint8Array.from([...realBox.subarray(0, 33), ...rest])),
 );
 
 describe('sealed mailbox items (fuzz)', () => {
-  it('arbitrary text is refused with ErrorNotificationsSealedInvalid (an unsealed "{" token is passed on as it is)', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 300 }), fc.base64String({ maxLength: 1200 }), fc.string({ unit: fc.constantFrom('A', '-', '_', 'z', '9'), maxLength: maxSealedItemChars + 40 })), async (text) => {
-        const outcome = await refusalOf(() => openMailboxItem(bob, text), sealedErrors);
-        if ('value' in outcome) expect(text.startsWith('{') && outcome.value === text).toBe(true);
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
+  it(
+    'arbitrary text is refused with ErrorNotificationsSealedInvalid (an unsealed "{" token is passed on as it is)',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            fc.string({ maxLength: 300 }),
+            fc.base64String({ maxLength: 1200 }),
+            fc.string({ unit: fc.constantFrom('A', '-', '_', 'z', '9'), maxLength: maxSealedItemChars + 40 }),
+          ),
+          async (text) => {
+            const outcome = await refusalOf(() => openMailboxItem(bob, text), sealedErrors);
+            if ('value' in outcome) expect(text.startsWith('{') && outcome.value === text).toBe(true);
+          },
+        ),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
 
-  it('random boxes of every plausible shape are refused with ErrorNotificationsSealedInvalid', async () => {
-    await fc.assert(
-      fc.asyncProperty(boxish, async (box) => {
-        const outcome = await refusalOf(() => openMailboxItem(bob, base64urlEncode(box)), sealedErrors);
-        expect('code' in outcome).toBe(true);
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
+  it(
+    'random boxes of every plausible shape are refused with ErrorNotificationsSealedInvalid',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(boxish, async (box) => {
+          const outcome = await refusalOf(() => openMailboxItem(bob, base64urlEncode(box)), sealedErrors);
+          expect('code' in outcome).toBe(true);
+        }),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
 
-  it('a real item with bytes changed, cut or added is refused, or opens to exactly what was sealed', async () => {
-    await fc.assert(
-      fc.asyncProperty(edits, async (e) => {
-        const outcome = await refusalOf(() => openMailboxItem(bob, base64urlEncode(mutate(realBox, e))), sealedErrors);
-        if ('value' in outcome) expect(outcome.value).toBe(token);
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
+  it(
+    'a real item with bytes changed, cut or added is refused, or opens to exactly what was sealed',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(edits, async (e) => {
+          const outcome = await refusalOf(() => openMailboxItem(bob, base64urlEncode(mutate(realBox, e))), sealedErrors);
+          if ('value' in outcome) expect(outcome.value).toBe(token);
+        }),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
 
-  it('every token text seals and opens to itself, at a bucket\'s size, and at nobody else', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 3000 }), async (text) => {
-        const item = await sealForMailbox(bob.nodeId, text);
-        expect(await openMailboxItem(bob, item)).toBe(text);
-        const bucket = Buffer.from(item, 'base64url').length - SEALED_BOX_OVERHEAD;
-        expect(bucket >= MIN_BUCKET && (bucket & (bucket - 1)) === 0).toBe(true);
-        expect('code' in (await refusalOf(() => openMailboxItem(alice, item), sealedErrors))).toBe(true);
-      }),
-      { numRuns: fuzzRuns(100) },
-    );
-  }, fuzzTimeout());
+  it(
+    "every token text seals and opens to itself, at a bucket's size, and at nobody else",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.string({ maxLength: 3000 }), async (text) => {
+          const item = await sealForMailbox(bob.nodeId, text);
+          expect(await openMailboxItem(bob, item)).toBe(text);
+          const bucket = Buffer.from(item, 'base64url').length - SEALED_BOX_OVERHEAD;
+          expect(bucket >= MIN_BUCKET && (bucket & (bucket - 1)) === 0).toBe(true);
+          expect('code' in (await refusalOf(() => openMailboxItem(alice, item), sealedErrors))).toBe(true);
+        }),
+        { numRuns: fuzzRuns(100) },
+      );
+    },
+    fuzzTimeout(),
+  );
 
-  it('the whole mailbox path — open, then verify — refuses a mutated item only with its own codes', async () => {
-    await fc.assert(
-      fc.asyncProperty(edits, fc.boolean(), async (e, sealAgain) => {
-        // Either the box is damaged, or a damaged token is sealed properly (a sealer that lies inside).
-        const text = sealAgain ? await sealForMailbox(bob.nodeId, Buffer.from(mutate(Buffer.from(token), e)).toString('latin1')) : base64urlEncode(mutate(realBox, e));
-        const outcome = await refusalOf(async () => verifyNotification(await openMailboxItem(bob, text)), mailboxErrors);
-        if ('value' in outcome) expect(outcome.value.iss).toBe(alice.nodeId);
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
+  it(
+    'the whole mailbox path — open, then verify — refuses a mutated item only with its own codes',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(edits, fc.boolean(), async (e, sealAgain) => {
+          // Either the box is damaged, or a damaged token is sealed properly (a sealer that lies inside).
+          const text = sealAgain
+            ? await sealForMailbox(bob.nodeId, Buffer.from(mutate(Buffer.from(token), e)).toString('latin1'))
+            : base64urlEncode(mutate(realBox, e));
+          const outcome = await refusalOf(async () => verifyNotification(await openMailboxItem(bob, text)), mailboxErrors);
+          if ('value' in outcome) expect(outcome.value.iss).toBe(alice.nodeId);
+        }),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
 });

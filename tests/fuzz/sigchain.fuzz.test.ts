@@ -40,7 +40,15 @@ for (let n = 0; n < 12; n++) {
   }
   specs.push(chain);
 }
-const chains: SignedClaim[][] = await Promise.all(specs.map((s) => buildChain(owner, s.map((c) => c.fields), s.map((c) => c.cosigners))));
+const chains: SignedClaim[][] = await Promise.all(
+  specs.map((s) =>
+    buildChain(
+      owner,
+      s.map((c) => c.fields),
+      s.map((c) => c.cosigners),
+    ),
+  ),
+);
 
 /** What the owner signed at each seq, to compare anything a mutated chain still yields. */
 const signedPayload = (chain: SignedClaim[], seq: number) => canonicalJSON(chain[seq - 1]!.payload);
@@ -111,52 +119,67 @@ function mutate(original: SignedClaim[], mutations: Mutation[]): unknown[] {
 }
 
 describe('sigchains (fuzz)', () => {
-  it('arbitrary values are verified or refused with ErrorSigchainInvalid, never a crash', async () => {
-    const claimish = fc.oneof(
-      fc.jsonValue({ maxDepth: 3 }),
-      fc.record({ payload: fc.dictionary(fc.constantFrom('typ', 'iss', 'sub', 'jti', 'seq', 'iat', 'prevDigest'), fc.jsonValue({ maxDepth: 1 })), signatures: fc.jsonValue({ maxDepth: 2 }) }),
-    );
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.array(claimish, { maxLength: 4 })), async (value) => {
-        await refusalOf(() => verifySigchain(owner.nodeId, value), chainErrors);
-        if (Array.isArray(value)) for (const c of value) await refusalOf(() => checkClaimShape(c), chainErrors);
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
+  it(
+    'arbitrary values are verified or refused with ErrorSigchainInvalid, never a crash',
+    async () => {
+      const claimish = fc.oneof(
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.record({
+          payload: fc.dictionary(fc.constantFrom('typ', 'iss', 'sub', 'jti', 'seq', 'iat', 'prevDigest'), fc.jsonValue({ maxDepth: 1 })),
+          signatures: fc.jsonValue({ maxDepth: 2 }),
+        }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.array(claimish, { maxLength: 4 })), async (value) => {
+          await refusalOf(() => verifySigchain(owner.nodeId, value), chainErrors);
+          if (Array.isArray(value)) for (const c of value) await refusalOf(() => checkClaimShape(c), chainErrors);
+        }),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
 
-  it('every valid chain verifies whole; doubly-signed links name their other end, half-signed ones are dropped', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.nat({ max: chains.length - 1 }), async (n) => {
-        const verified = await verifySigchain(owner.nodeId, structuredClone(chains[n]!));
-        const expected = specs[n]!.flatMap((s, i) => (s.fields.typ === 'ClaimLinkNode' && s.cosigners.length === 0 ? [] : [i + 1]));
-        expect(verified.map((c) => c.seq)).toEqual(expected);
-        for (const c of verified) {
-          const spec = specs[n]![c.seq - 1]!;
-          expect(c.linked).toBe(spec.fields.typ === 'ClaimLinkNode' ? spec.cosigners[0]!.nodeId : undefined);
-        }
-        // Against the NodeId of a keynode that signed none of it, the same chain is refused.
-        expect(await refusalOf(() => verifySigchain(stranger.nodeId as NodeId, chains[n]!), chainErrors)).toEqual({ code: 'ErrorSigchainInvalid' });
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
-
-  it('a mutated chain is refused, or yields only what the owner signed', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.nat({ max: chains.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), async (n, mutations) => {
-        const original = chains[n]!;
-        const outcome = await refusalOf(() => verifySigchain(owner.nodeId, mutate(original, mutations)), chainErrors);
-        if (!('value' in outcome)) return;
-        for (const c of outcome.value) {
-          expect(canonicalJSON(c.payload)).toBe(signedPayload(original, c.seq));
-          if (c.linked !== undefined) {
+  it(
+    'every valid chain verifies whole; doubly-signed links name their other end, half-signed ones are dropped',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.nat({ max: chains.length - 1 }), async (n) => {
+          const verified = await verifySigchain(owner.nodeId, structuredClone(chains[n]!));
+          const expected = specs[n]!.flatMap((s, i) => (s.fields.typ === 'ClaimLinkNode' && s.cosigners.length === 0 ? [] : [i + 1]));
+          expect(verified.map((c) => c.seq)).toEqual(expected);
+          for (const c of verified) {
             const spec = specs[n]![c.seq - 1]!;
-            expect(spec.cosigners.map((s) => s.nodeId)).toContain(c.linked);
+            expect(c.linked).toBe(spec.fields.typ === 'ClaimLinkNode' ? spec.cosigners[0]!.nodeId : undefined);
           }
-        }
-      }),
-      { numRuns: fuzzRuns() },
-    );
-  }, fuzzTimeout());
+          // Against the NodeId of a keynode that signed none of it, the same chain is refused.
+          expect(await refusalOf(() => verifySigchain(stranger.nodeId as NodeId, chains[n]!), chainErrors)).toEqual({ code: 'ErrorSigchainInvalid' });
+        }),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
+
+  it(
+    'a mutated chain is refused, or yields only what the owner signed',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.nat({ max: chains.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), async (n, mutations) => {
+          const original = chains[n]!;
+          const outcome = await refusalOf(() => verifySigchain(owner.nodeId, mutate(original, mutations)), chainErrors);
+          if (!('value' in outcome)) return;
+          for (const c of outcome.value) {
+            expect(canonicalJSON(c.payload)).toBe(signedPayload(original, c.seq));
+            if (c.linked !== undefined) {
+              const spec = specs[n]![c.seq - 1]!;
+              expect(spec.cosigners.map((s) => s.nodeId)).toContain(c.linked);
+            }
+          }
+        }),
+        { numRuns: fuzzRuns() },
+      );
+    },
+    fuzzTimeout(),
+  );
 });

@@ -17,7 +17,17 @@ import { fuzzRuns } from './runs.js';
 
 const CODES = ['ErrorGitProtocol'] as const;
 
-const capability = fc.constantFrom('multi_ack', 'multi_ack_detailed', 'no-done', 'side-band', 'side-band-64k', 'ofs-delta', 'thin-pack', 'no-progress', 'agent=fuzz/1');
+const capability = fc.constantFrom(
+  'multi_ack',
+  'multi_ack_detailed',
+  'no-done',
+  'side-band',
+  'side-band-64k',
+  'ofs-delta',
+  'thin-pack',
+  'no-progress',
+  'agent=fuzz/1',
+);
 
 interface Request {
   wants: string[];
@@ -75,8 +85,23 @@ describe('upload request fuzz', { timeout: fuzzTimeout() }, () => {
   };
 
   it('arbitrary bytes and arbitrary pkt-lines', () => {
-    const lines = fc.array(fc.oneof(fc.string({ maxLength: 60 }).map((t) => encodePktLine(t)), fc.constant(FLUSH)), { maxLength: 8 });
-    fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), lines.map((l) => Buffer.concat(l))), check), { numRuns: fuzzRuns() });
+    const lines = fc.array(
+      fc.oneof(
+        fc.string({ maxLength: 60 }).map((t) => encodePktLine(t)),
+        fc.constant(FLUSH),
+      ),
+      { maxLength: 8 },
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }),
+          lines.map((l) => Buffer.concat(l)),
+        ),
+        check,
+      ),
+      { numRuns: fuzzRuns() },
+    );
   });
 
   it('mutations of valid requests', () => {

@@ -73,11 +73,7 @@ describe('peer manager', () => {
 
   it('dedupes concurrent connects, and both sides dialling at once make one connection', async () => {
     const { low, high } = await twoNodes();
-    const [a1, a2, b1] = await Promise.all([
-      low.manager.connect(high.id.nodeId),
-      low.manager.connect(high.id.nodeId),
-      high.manager.connect(low.id.nodeId),
-    ]);
+    const [a1, a2, b1] = await Promise.all([low.manager.connect(high.id.nodeId), low.manager.connect(high.id.nodeId), high.manager.connect(low.id.nodeId)]);
     expect(a1).toBe(a2);
     await expect(a1.callUnary('sigchain.get', null)).resolves.toMatchObject({ owner: high.id.nodeId });
     await expect(b1.callUnary('sigchain.get', null)).resolves.toMatchObject({ owner: low.id.nodeId });

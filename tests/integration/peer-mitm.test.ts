@@ -56,17 +56,20 @@ class MitmServer {
     });
     this.attempts.set(envelope.c!, { toDialler, toDialled, dialledId });
     toDialler.signal(envelope.d);
-    void Promise.all([toDialler.ready, toDialled.ready]).then(([x, y]) => {
-      this.channels.push(x, y);
-      x.onMessage((m) => {
-        this.relayed.push(m.byteLength);
-        void y.send(m).catch(() => {});
-      });
-      y.onMessage((m) => {
-        this.relayed.push(m.byteLength);
-        void x.send(m).catch(() => {});
-      });
-    }, () => {});
+    void Promise.all([toDialler.ready, toDialled.ready]).then(
+      ([x, y]) => {
+        this.channels.push(x, y);
+        x.onMessage((m) => {
+          this.relayed.push(m.byteLength);
+          void y.send(m).catch(() => {});
+        });
+        y.onMessage((m) => {
+          this.relayed.push(m.byteLength);
+          void x.send(m).catch(() => {});
+        });
+      },
+      () => {},
+    );
   }
 }
 
@@ -95,7 +98,10 @@ describe('a man in the middle at the signaling server', () => {
     }) as [{ id: (typeof ids)[0]; manager: PeerManager }, { id: (typeof ids)[0]; manager: PeerManager }];
 
     // Either side dialling ends the same way (the high side asks the low side to dial).
-    for (const [from, to] of [[low, high], [high, low]] as const) {
+    for (const [from, to] of [
+      [low, high],
+      [high, low],
+    ] as const) {
       const before = server.relayed.length;
       const e = await from.manager.connect(to.id.nodeId).catch((x: unknown) => x);
       expect(e).toMatchObject({ code: 'ErrorNodeAuthenticationFailed', message: expect.stringMatching(/could not prove|refused/) });

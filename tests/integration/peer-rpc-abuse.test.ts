@@ -141,10 +141,14 @@ describe('peer RPC against a hostile peer', () => {
   it('bounds what a fast sender can make us buffer: the flow-control window', async () => {
     const { channel, raw, handlers } = await setup({ idleTimeoutMs: 1000 });
     // A handler that never reads its body: only the window may ever be in flight.
-    handlers.handle('vaults.gitPack', async (ctx) => {
-      await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
-      return {};
-    }, { maxRequestBytes: 100 * 1024 * 1024 });
+    handlers.handle(
+      'vaults.gitPack',
+      async (ctx) => {
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        return {};
+      },
+      { maxRequestBytes: 100 * 1024 * 1024 },
+    );
     raw.release();
     const alice = new RpcPeer({ channel, remoteNodeId: 'x' as never, role: 'initiator' });
     let produced = 0;
@@ -162,10 +166,14 @@ describe('peer RPC against a hostile peer', () => {
 
   it('cuts off a hand-made sender that ignores the flow-control window', async () => {
     const { raw, handlers } = await setup();
-    handlers.handle('vaults.gitPack', async (ctx) => {
-      await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
-      return {};
-    }, { maxRequestBytes: 100 * 1024 * 1024 });
+    handlers.handle(
+      'vaults.gitPack',
+      async (ctx) => {
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        return {};
+      },
+      { maxRequestBytes: 100 * 1024 * 1024 },
+    );
     await raw.send({ kind: 'open', id: 101, method: 'vaults.gitPack', header: utf8.encode('{}') });
     const chunk = new Uint8Array(60_000);
     for (let sent = 0; sent <= STREAM_WINDOW + chunk.length; sent += chunk.length) {

@@ -37,12 +37,17 @@ describe('KeynodeError JSON round trip', () => {
 
   it('round-trips every code with arbitrary messages and JSON data', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...errorCodes), fc.string(), fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }), (code, message, data) => {
-        const back = viaJSON(new KeynodeError(code, message, { data }));
-        expect(back.code).toBe(code);
-        expect(back.message).toBe(message);
-        expect(back.data).toEqual(JSON.parse(JSON.stringify(data)));
-      }),
+      fc.property(
+        fc.constantFrom(...errorCodes),
+        fc.string(),
+        fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }),
+        (code, message, data) => {
+          const back = viaJSON(new KeynodeError(code, message, { data }));
+          expect(back.code).toBe(code);
+          expect(back.message).toBe(message);
+          expect(back.data).toEqual(JSON.parse(JSON.stringify(data)));
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -13,8 +13,7 @@ export function publicKeyOf(seed: Uint8Array): Uint8Array {
 }
 
 /** Arbitrary real public keys. */
-export const publicKeys = (): fc.Arbitrary<Uint8Array> =>
-  fc.uint8Array({ minLength: 32, maxLength: 32 }).map(publicKeyOf);
+export const publicKeys = (): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: 32, maxLength: 32 }).map(publicKeyOf);
 
 /** The NodeId spelling of any 32 bytes, bypassing encodeNodeId's checks: how an attacker writes one. */
 export function spellNodeId(bytes: Uint8Array): NodeId {

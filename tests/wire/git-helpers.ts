@@ -18,9 +18,12 @@ export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
 
 const GIT_ENV = {
   ...process.env,
-  GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 't@example.invalid',
-  GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 't@example.invalid',
-  GIT_CONFIG_NOSYSTEM: '1', HOME: tmpdir(),
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 't@example.invalid',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 't@example.invalid',
+  GIT_CONFIG_NOSYSTEM: '1',
+  HOME: tmpdir(),
 };
 
 export function git(args: string[], cwd?: string, input?: string | Buffer): string {
@@ -100,9 +103,14 @@ export async function serveWithGitHttpBackend(root: string): Promise<Served> {
     const url = new URL(req.url ?? '/', 'http://x');
     const child = spawn('git', ['http-backend'], {
       env: {
-        ...GIT_ENV, GIT_PROJECT_ROOT: root, GIT_HTTP_EXPORT_ALL: '1', PATH_INFO: url.pathname,
-        QUERY_STRING: url.search.slice(1), REQUEST_METHOD: req.method ?? 'GET',
-        CONTENT_TYPE: req.headers['content-type'] ?? '', REMOTE_ADDR: '127.0.0.1',
+        ...GIT_ENV,
+        GIT_PROJECT_ROOT: root,
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: url.pathname,
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method ?? 'GET',
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        REMOTE_ADDR: '127.0.0.1',
       },
     });
     // http-backend may exit before reading an empty GET body; that EPIPE is not a failure.
@@ -144,10 +152,14 @@ async function listen(server: Server, stats: PackStats[]): Promise<Served> {
 
 function httpCall(url: string, method: string, body?: Uint8Array): Promise<{ status: number; chunks: AsyncIterable<Uint8Array> }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method,
-      headers: method === 'POST' ? { 'content-type': 'application/x-git-upload-pack-request' } : {},
-    }, (res) => resolve({ status: res.statusCode ?? 0, chunks: res as AsyncIterable<Uint8Array> }));
+    const req = request(
+      url,
+      {
+        method,
+        headers: method === 'POST' ? { 'content-type': 'application/x-git-upload-pack-request' } : {},
+      },
+      (res) => resolve({ status: res.statusCode ?? 0, chunks: res as AsyncIterable<Uint8Array> }),
+    );
     req.on('error', reject);
     req.end(body === undefined ? undefined : Buffer.from(body));
   });

@@ -66,7 +66,10 @@ export class RedisLink {
     readonly sub: Redis,
     readonly where: string,
   ) {
-    for (const [name, client] of [['cmd', cmd], ['sub', sub]] as const) {
+    for (const [name, client] of [
+      ['cmd', cmd],
+      ['sub', sub],
+    ] as const) {
       client.on('error', (e: Error) => (this.lastError = e.message));
       client.on('ready', () => this.set(name, true));
       client.on('close', () => this.set(name, false));
@@ -97,11 +100,20 @@ export class RedisLink {
     const connected = Promise.all([link.cmd.connect(), link.sub.connect()]);
     connected.catch(() => undefined);
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), CONNECT_TIMEOUT_MS).unref());
-    const outcome = await Promise.race([connected.then(() => 'ok' as const, () => 'failed' as const), timeout]);
+    const outcome = await Promise.race([
+      connected.then(
+        () => 'ok' as const,
+        () => 'failed' as const,
+      ),
+      timeout,
+    ]);
     if (outcome !== 'ok' || !link.up) {
       const why = link.lastError;
       await link.close();
-      throw new KeynodeError('ErrorSignalingUnavailable', `The signaling server cannot reach Redis at ${where}${why ? ` (${why})` : ''}; is redis-server running?`);
+      throw new KeynodeError(
+        'ErrorSignalingUnavailable',
+        `The signaling server cannot reach Redis at ${where}${why ? ` (${why})` : ''}; is redis-server running?`,
+      );
     }
     return link;
   }

@@ -218,9 +218,23 @@ export class RedisMailboxStore implements MailboxStore {
     const rest = JSON.stringify({ i: item.id, f: item.from, t: item.token, a: item.at, s: size, o: source }).slice(1);
     const result = await this.link.call((r) =>
       PUT.run(r, [
-        this.link.prefix, to, item.from, source, rest, size, this.clock(), l.mailboxTtlMs,
-        l.mailboxSenderItems, l.mailboxSenderBytes, l.mailboxStrangerItems, l.mailboxStrangerBytes,
-        l.mailboxMaxItems, l.mailboxMaxBytes, l.mailboxSourceBytes, l.mailboxStrangerTotalBytes, l.mailboxTotalBytes,
+        this.link.prefix,
+        to,
+        item.from,
+        source,
+        rest,
+        size,
+        this.clock(),
+        l.mailboxTtlMs,
+        l.mailboxSenderItems,
+        l.mailboxSenderBytes,
+        l.mailboxStrangerItems,
+        l.mailboxStrangerBytes,
+        l.mailboxMaxItems,
+        l.mailboxMaxBytes,
+        l.mailboxSourceBytes,
+        l.mailboxStrangerTotalBytes,
+        l.mailboxTotalBytes,
       ]),
     );
     if (result === 'ok') return { ok: true };
@@ -248,9 +262,7 @@ export class RedisMailboxStore implements MailboxStore {
   async setContacts(owner: NodeId, contacts: readonly NodeId[], source: string): Promise<void> {
     const l = this.limits;
     const unique = [...new Set(contacts)];
-    await this.link.call((r) =>
-      SET_CONTACTS.run(r, [this.link.prefix, owner, source, this.clock(), l.contactsSourceIds, l.contactsTotalIds, ...unique]),
-    );
+    await this.link.call((r) => SET_CONTACTS.run(r, [this.link.prefix, owner, source, this.clock(), l.contactsSourceIds, l.contactsTotalIds, ...unique]));
   }
 
   async contacts(owner: NodeId): Promise<NodeId[]> {

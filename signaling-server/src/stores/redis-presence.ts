@@ -123,7 +123,11 @@ export class RedisPresence {
   /** Whether `nodeId` is online, and for each of `watchers` whether it may know. */
   async state(nodeId: NodeId, watchers: readonly NodeId[]): Promise<{ online: boolean; allowed: boolean[] }> {
     const replies = await this.link.call((r) =>
-      r.multi().get(`${this.link.prefix}on:${nodeId}`).smismember(`${this.link.prefix}al:${nodeId}`, ...watchers).exec(),
+      r
+        .multi()
+        .get(`${this.link.prefix}on:${nodeId}`)
+        .smismember(`${this.link.prefix}al:${nodeId}`, ...watchers)
+        .exec(),
     );
     const owner = replies?.[0]?.[1];
     const flags = replies?.[1]?.[1];

@@ -58,7 +58,9 @@ export const notificationCommands: CommandSpec[] = [
       };
     },
   },
-  change(['notifications', 'send'], 'NODE MESSAGE...', [2, Infinity], 'send NODE a message (kept in the outbox until delivered)', (kn, args) => kn.notifications.send(args[0]!, args.slice(1).join(' '))),
+  change(['notifications', 'send'], 'NODE MESSAGE...', [2, Infinity], 'send NODE a message (kept in the outbox until delivered)', (kn, args) =>
+    kn.notifications.send(args[0]!, args.slice(1).join(' ')),
+  ),
   change(['notifications', 'remove'], 'ID', [1, 1], 'remove a notification from the inbox', (kn, args) => kn.notifications.remove(args[0]!)),
   change(['notifications', 'clear'], '', [0, 0], 'empty the inbox', (kn) => kn.notifications.clear()),
   {
@@ -67,10 +69,12 @@ export const notificationCommands: CommandSpec[] = [
     args: [1, 1],
     summary: 'open a share link (checks its signature, then keeps it in the inbox)',
     json: `{ "id": string, "from": string, "data": ${DATA} }`,
-    run: ({ args }) => async ({ kn }) => {
-      const opened = await kn.notifications.openLink(args[0]!);
-      return { json: opened, human: `${opened.from} ${describe(opened.data, opened.from)}` };
-    },
+    run:
+      ({ args }) =>
+      async ({ kn }) => {
+        const opened = await kn.notifications.openLink(args[0]!);
+        return { json: opened, human: `${opened.from} ${describe(opened.data, opened.from)}` };
+      },
   },
   {
     path: ['notifications', 'outbox'],
@@ -80,10 +84,12 @@ export const notificationCommands: CommandSpec[] = [
     json:
       `[{ "id": string, "to": string, "data": ${DATA}, "attempts": number, "nextAttemptAt"?: number, ` +
       '"lastError"?: { "code": string, "message": string }, "failed"?: boolean }, …]',
-    run: () => async ({ kn }) => {
-      const items = await kn.notifications.outbox.read();
-      return { json: items, human: outboxTable(items) };
-    },
+    run:
+      () =>
+      async ({ kn }) => {
+        const items = await kn.notifications.outbox.read();
+        return { json: items, human: outboxTable(items) };
+      },
   },
   change(['notifications', 'outbox', 'remove'], 'ID', [1, 1], 'stop trying to deliver a notification', (kn, args) => kn.notifications.outbox.remove(args[0]!)),
   change(['notifications', 'outbox', 'clear'], '', [0, 0], 'empty the outbox', (kn) => kn.notifications.outbox.clear()),
@@ -93,11 +99,17 @@ export const notificationCommands: CommandSpec[] = [
     args: [0, 0],
     summary: 'notifications from keynodes not allowed to notify this one, newest first',
     json: `[${INBOX_ITEM}, …]`,
-    run: () => async ({ kn }) => {
-      const items = await kn.notifications.requests.read();
-      return { json: items, human: inboxTable(items) };
-    },
+    run:
+      () =>
+      async ({ kn }) => {
+        const items = await kn.notifications.requests.read();
+        return { json: items, human: inboxTable(items) };
+      },
   },
-  change(['notifications', 'requests', 'accept'], 'ID', [1, 1], "trust the request's sender; its requests move to the inbox", (kn, args) => kn.notifications.requests.accept(args[0]!)),
-  change(['notifications', 'requests', 'block'], 'ID', [1, 1], "drop the sender's requests, and whatever it sends from now on", (kn, args) => kn.notifications.requests.block(args[0]!)),
+  change(['notifications', 'requests', 'accept'], 'ID', [1, 1], "trust the request's sender; its requests move to the inbox", (kn, args) =>
+    kn.notifications.requests.accept(args[0]!),
+  ),
+  change(['notifications', 'requests', 'block'], 'ID', [1, 1], "drop the sender's requests, and whatever it sends from now on", (kn, args) =>
+    kn.notifications.requests.block(args[0]!),
+  ),
 ];

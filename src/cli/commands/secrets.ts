@@ -184,12 +184,16 @@ export const secretCommands: CommandSpec[] = [
     takesCommand: true,
     summary: 'run COMMAND with secrets as environment variables, or print them (dotenv)',
     details:
-      "Each secret under the paths named (a whole vault if no path) becomes a variable named after its file\n" +
-      "name; a later vault wins a name two vaults give. With -- COMMAND, DIR is released before COMMAND runs,\n" +
+      'Each secret under the paths named (a whole vault if no path) becomes a variable named after its file\n' +
+      'name; a later vault wins a name two vaults give. With -- COMMAND, DIR is released before COMMAND runs,\n' +
       "COMMAND does not get KEYNODE_PASSPHRASE, and keynode exits with COMMAND's status.",
     options: {
       invalid: { type: 'string', choices: ['error', 'warn', 'ignore'], description: 'a secret whose name is not a variable name (default error)' },
-      duplicate: { type: 'string', choices: ['keep', 'overwrite', 'warn', 'error'], description: 'two secrets of one vault giving one name (default overwrite)' },
+      duplicate: {
+        type: 'string',
+        choices: ['keep', 'overwrite', 'warn', 'error'],
+        description: 'two secrets of one vault giving one name (default overwrite)',
+      },
       json: { type: 'boolean', description: 'print them as JSON (what --format json prints; kept from earlier versions)' },
     },
     json: '{ "NAME": "value", … }; with -- COMMAND nothing (COMMAND prints what it prints)',

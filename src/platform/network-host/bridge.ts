@@ -27,10 +27,7 @@ type Listener = (value: never) => void;
 const prefix = new TextEncoder().encode(LOGIN_PREFIX);
 
 function noHost(): KeynodeError {
-  return new KeynodeError(
-    'ErrorNodeConnectionFailed',
-    'No keynode tab is holding the network connection right now; it reconnects when a tab is open.',
-  );
+  return new KeynodeError('ErrorNodeConnectionFailed', 'No keynode tab is holding the network connection right now; it reconnects when a tab is open.');
 }
 
 export class HostBridge implements SignalingLike, Dialer {

@@ -137,7 +137,8 @@ class HostSession {
     this.attachedTo = instance;
     for (const close of [...this.pipes]) close();
     this.authenticating.clear();
-    for (const pending of this.signs.values()) pending.reject(new KeynodeError('ErrorSignalingLoginFailed', 'The keynode restarted before it signed the login.'));
+    for (const pending of this.signs.values())
+      pending.reject(new KeynodeError('ErrorSignalingLoginFailed', 'The keynode restarted before it signed the login.'));
     this.signs.clear();
     this.port?.close();
     const { port1, port2 } = new MessageChannel();
@@ -273,4 +274,3 @@ function noSignaling(): KeynodeError {
 function asError(e: unknown): KeynodeError {
   return e instanceof KeynodeError ? e : new KeynodeError('ErrorNodeConnectionFailed', 'The network host failed.', { cause: e });
 }
-

@@ -142,7 +142,10 @@ function ContactCard({ keynode, gestalt, onChange }: { keynode: Keynode; gestalt
           <li key={n}>
             <p class="mono small nodeid">{n}</p>
             <p class="small">
-              Safety number: <span class="mono safety" data-testid="safety-number">{safetyNumber(keynode.nodeId, n)}</span>
+              Safety number:{' '}
+              <span class="mono safety" data-testid="safety-number">
+                {safetyNumber(keynode.nodeId, n)}
+              </span>
             </p>
           </li>
         ))}
@@ -185,8 +188,8 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
     <section class="card" aria-labelledby="link">
       <h2 id="link">Link your other browsers</h2>
       <p class="muted">
-        If you use keynode on two browsers (say a laptop and a phone), link them: whatever is shared with one is shared with both. It takes two
-        steps, one on each browser, and both must be online.
+        If you use keynode on two browsers (say a laptop and a phone), link them: whatever is shared with one is shared with both. It takes two steps, one on
+        each browser, and both must be online.
       </p>
       {linked.length > 0 && (
         <div>
@@ -205,8 +208,8 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
                   onConfirm={() => remove.run(n)}
                 >
                   <p>
-                    <span class="mono">{displayName(names, n)}</span> will no longer be one of your browsers. Use this for a browser you lost, or one
-                    you no longer use.
+                    <span class="mono">{displayName(names, n)}</span> will no longer be one of your browsers. Use this for a browser you lost, or one you no
+                    longer use.
                   </p>
                   <ul>
                     <li>It can no longer clone or pull the vaults people share with you, once they look for your browsers again.</li>
@@ -234,7 +237,12 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
         }}
       >
         <h3>Step 1, on this browser: invite the other one</h3>
-        <NodeIdInput label="NodeId of your other browser" hint="Open keynode on the other browser: its NodeId is under Contacts → This browser." value={invitee} onInput={setInvitee} />
+        <NodeIdInput
+          label="NodeId of your other browser"
+          hint="Open keynode on the other browser: its NodeId is under Contacts → This browser."
+          value={invitee}
+          onInput={setInvitee}
+        />
         <div>
           <button type="submit" class="primary" disabled={!isNodeId(invitee.trim()) || invite.busy}>
             Invite
@@ -250,7 +258,12 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
         }}
       >
         <h3>Step 2, on the invited browser: accept a link</h3>
-        <NodeIdInput label="NodeId of the browser that invited this one" hint="Copy it from the inviting browser: Contacts → This browser." value={inviter} onInput={setInviter} />
+        <NodeIdInput
+          label="NodeId of the browser that invited this one"
+          hint="Copy it from the inviting browser: Contacts → This browser."
+          value={inviter}
+          onInput={setInviter}
+        />
         <div>
           <button type="submit" class="primary" disabled={!isNodeId(inviter.trim()) || claim.busy}>
             Link

@@ -58,8 +58,8 @@ export function Welcome({ keynode, onCreated }: { keynode: Keynode; onCreated: (
       <section class="card" aria-labelledby="passphrase">
         <h2 id="passphrase">{restoring ? 'Restore your keynode' : 'Choose a passphrase'}</h2>
         <p>
-          keynode encrypts everything it keeps in this browser — your secrets, vault names, contacts and key — with this passphrase. You will type
-          it to unlock keynode; nobody, not even keynode, can recover it for you. (The recovery code, shown next, can reset it.)
+          keynode encrypts everything it keeps in this browser — your secrets, vault names, contacts and key — with this passphrase. You will type it to unlock
+          keynode; nobody, not even keynode, can recover it for you. (The recovery code, shown next, can reset it.)
         </p>
         <form
           class="stack"
@@ -93,8 +93,8 @@ export function Welcome({ keynode, onCreated }: { keynode: Keynode; onCreated: (
         <section class="card" aria-labelledby="restore">
           <h2 id="restore">Already have a keynode?</h2>
           <p>
-            Use its recovery code to make this browser that keynode instead of a new one. The code brings back the NodeId others know you by;
-            vaults are not in it — clone them again from the people (or your other browsers) that share them.
+            Use its recovery code to make this browser that keynode instead of a new one. The code brings back the NodeId others know you by; vaults are not in
+            it — clone them again from the people (or your other browsers) that share them.
           </p>
           <button type="button" onClick={() => setRestoring(true)}>
             Restore from a recovery code
@@ -129,8 +129,8 @@ export function FirstRun({ keynode, recoveryCode, onDone }: { keynode: Keynode; 
       <section class="card" aria-labelledby="recovery">
         <h2 id="recovery">Write down your recovery code</h2>
         <p>
-          These 24 words rebuild this keynode if this browser’s data is lost. <strong>They are shown only now.</strong> Write them on paper and
-          keep them safe: anyone with them can act as you.
+          These 24 words rebuild this keynode if this browser’s data is lost. <strong>They are shown only now.</strong> Write them on paper and keep them safe:
+          anyone with them can act as you.
         </p>
         <ol class="words" data-testid="recovery-code" aria-label="Recovery code">
           {words.map((w, i) => (

@@ -30,7 +30,15 @@ export function RecoveryCodeField({ value, onInput }: { value: string; onInput: 
   return (
     <div class="field">
       <label for={id}>Recovery code (24 words, separated by spaces)</label>
-      <textarea id={id} rows={3} class="mono" autocomplete="off" spellcheck={false} value={value} onInput={(e) => onInput((e.target as HTMLTextAreaElement).value)} />
+      <textarea
+        id={id}
+        rows={3}
+        class="mono"
+        autocomplete="off"
+        spellcheck={false}
+        value={value}
+        onInput={(e) => onInput((e.target as HTMLTextAreaElement).value)}
+      />
       <p class="hint" aria-live="polite">
         {words} of 24 words
       </p>
@@ -99,10 +107,7 @@ function Unlock({ keynode, state }: { keynode: Keynode; state: LockState }) {
         <h2 id="unlock">Unlock</h2>
         {forgot ? (
           <>
-            <p>
-              Enter the 24-word recovery code you wrote down when this keynode was created, and choose a new passphrase. Your old passphrase stops
-              working.
-            </p>
+            <p>Enter the 24-word recovery code you wrote down when this keynode was created, and choose a new passphrase. Your old passphrase stops working.</p>
             <WithRecoveryCode keynode={keynode} submitLabel="Unlock and set the new passphrase" onCancel={() => setForgot(false)} />
           </>
         ) : (
@@ -116,7 +121,14 @@ function Unlock({ keynode, state }: { keynode: Keynode; state: LockState }) {
             <p>Everything this keynode keeps is encrypted. Enter your passphrase to open it.</p>
             <div class="field">
               <label for={id}>Passphrase</label>
-              <input id={id} type="password" autocomplete="current-password" autofocus value={passphrase} onInput={(e) => setPassphrase((e.target as HTMLInputElement).value)} />
+              <input
+                id={id}
+                type="password"
+                autocomplete="current-password"
+                autofocus
+                value={passphrase}
+                onInput={(e) => setPassphrase((e.target as HTMLInputElement).value)}
+              />
             </div>
             {seconds > 0 && (
               <p class="hint" role="status">
@@ -149,8 +161,8 @@ function Protect({ keynode, state }: { keynode: Keynode; state: LockState }) {
       <section class="card" aria-labelledby="protect">
         <h2 id="protect">Encrypt what this browser keeps</h2>
         <p>
-          An earlier version of keynode stored this keynode’s vaults, contacts and key unencrypted. Choose a passphrase: keynode encrypts everything
-          with it now (nothing is lost if the tab closes half-way; it carries on next time) and asks for it whenever the keynode is locked.
+          An earlier version of keynode stored this keynode’s vaults, contacts and key unencrypted. Choose a passphrase: keynode encrypts everything with it now
+          (nothing is lost if the tab closes half-way; it carries on next time) and asks for it whenever the keynode is locked.
         </p>
         {state.needsRecoveryCode ? (
           <>

@@ -142,7 +142,9 @@ function Requests({ keynode, items, onChange }: { keynode: Keynode; items: Inbox
   return (
     <section class="card" aria-labelledby="requests">
       <h2 id="requests">Requests</h2>
-      <p class="muted">These keynodes are known but not allowed to notify you. Accept to trust them and move this to the inbox; block to hear nothing more from them.</p>
+      <p class="muted">
+        These keynodes are known but not allowed to notify you. Accept to trust them and move this to the inbox; block to hear nothing more from them.
+      </p>
       <ul class="plain notes">
         {items.map((item) => {
           const from = displayName(names, item.from);
@@ -200,18 +202,30 @@ function Outbox({ keynode, items, onChange }: { keynode: Keynode; items: OutboxI
   return (
     <section class="card" aria-labelledby="outbox">
       <h2 id="outbox">Waiting to be delivered</h2>
-      <p class="muted">keynode keeps trying while the recipient is offline, for as long as it takes. For a shared vault you can also send them the share link (Vault → Sharing).</p>
+      <p class="muted">
+        keynode keeps trying while the recipient is offline, for as long as it takes. For a shared vault you can also send them the share link (Vault →
+        Sharing).
+      </p>
       <ul class="plain notes">
         {items.map((item) => {
           const to = displayName(names, item.to);
-          const what = item.data.type === 'VaultShare' || item.data.type === 'VaultUnshare' ? `${item.data.type === 'VaultShare' ? 'Share' : 'Unshare'} of “${item.data.vaultName}”` : item.data.type === 'GestaltInvite' ? 'Invitation to link' : 'Message';
+          const what =
+            item.data.type === 'VaultShare' || item.data.type === 'VaultUnshare'
+              ? `${item.data.type === 'VaultShare' ? 'Share' : 'Unshare'} of “${item.data.vaultName}”`
+              : item.data.type === 'GestaltInvite'
+                ? 'Invitation to link'
+                : 'Message';
           return (
             <li key={item.id} class="note" data-testid="outbox-item" data-state={item.state}>
               <p>
                 {what} to <strong>{to}</strong>: <OutboxStatus item={item} to={to} />
               </p>
               {item.lastError !== undefined && <p class="muted small">Last attempt: {item.lastError.message}</p>}
-              <button type="button" aria-label={`${item.state === 'refused' ? 'Remove' : 'Stop trying to deliver'} ${what} to ${to}`} onClick={() => void remove.run(item.id)}>
+              <button
+                type="button"
+                aria-label={`${item.state === 'refused' ? 'Remove' : 'Stop trying to deliver'} ${what} to ${to}`}
+                onClick={() => void remove.run(item.id)}
+              >
                 {item.state === 'refused' ? 'Remove' : 'Stop trying'}
               </button>
             </li>

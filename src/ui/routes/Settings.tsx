@@ -12,7 +12,15 @@ import type { PwaControls } from '../types.js';
 import { RestoreForm } from './FirstRun.js';
 import { PassphraseFields } from '../components/PassphraseFields/index.js';
 
-export function Settings({ keynode, pwa, onRestore }: { keynode: Keynode; pwa: PwaControls | undefined; onRestore: ((code: string, passphrase: string) => Promise<void>) | undefined }) {
+export function Settings({
+  keynode,
+  pwa,
+  onRestore,
+}: {
+  keynode: Keynode;
+  pwa: PwaControls | undefined;
+  onRestore: ((code: string, passphrase: string) => Promise<void>) | undefined;
+}) {
   return (
     <>
       <h1 tabIndex={-1}>Settings</h1>
@@ -28,8 +36,8 @@ export function Settings({ keynode, pwa, onRestore }: { keynode: Keynode; pwa: P
         <section class="card" aria-labelledby="restore">
           <h2 id="restore">Restore from a recovery code</h2>
           <p>
-            This replaces this browser’s keynode — its NodeId, contacts and notifications — with the keynode the code belongs to. It is possible only
-            while this browser holds no vaults, so that nothing is lost. Vaults are not in the code: clone them again from the people who share them.
+            This replaces this browser’s keynode — its NodeId, contacts and notifications — with the keynode the code belongs to. It is possible only while this
+            browser holds no vaults, so that nothing is lost. Vaults are not in the code: clone them again from the people who share them.
           </p>
           <RestoreForm onRestore={onRestore} />
         </section>
@@ -54,7 +62,10 @@ function Security({ keynode }: { keynode: Keynode }) {
   const [formKey, setFormKey] = useState(0);
   const id = useId();
   useEffect(() => {
-    keynode.lockState().then((s) => setAutoLock(s.autoLockMs), () => undefined);
+    keynode.lockState().then(
+      (s) => setAutoLock(s.autoLockMs),
+      () => undefined,
+    );
   }, [keynode]);
   const saveAutoLock = useAction(async (ms: number | null) => {
     await keynode.setAutoLock(ms);
@@ -103,7 +114,13 @@ function Security({ keynode }: { keynode: Keynode }) {
       >
         <div class="field">
           <label for={`${id}-current`}>Current passphrase</label>
-          <input id={`${id}-current`} type="password" autocomplete="current-password" value={current} onInput={(e) => setCurrent((e.target as HTMLInputElement).value)} />
+          <input
+            id={`${id}-current`}
+            type="password"
+            autocomplete="current-password"
+            value={current}
+            onInput={(e) => setCurrent((e.target as HTMLInputElement).value)}
+          />
         </div>
         <PassphraseFields onChange={setNext} />
         <div>

@@ -114,7 +114,13 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
           <button type="button" onClick={() => setRenaming(vault.vaultName)}>
             Rename vault
           </button>
-          <ConfirmButton label="Delete vault" title={`Delete the vault “${vault.vaultName}”?`} confirmLabel={`Delete “${vault.vaultName}”`} danger onConfirm={() => remove.run()}>
+          <ConfirmButton
+            label="Delete vault"
+            title={`Delete the vault “${vault.vaultName}”?`}
+            confirmLabel={`Delete “${vault.vaultName}”`}
+            danger
+            onConfirm={() => remove.run()}
+          >
             <p>
               Every secret and the whole history of “{vault.vaultName}” are removed from this browser
               {isClone ? '' : ', and nobody can clone or pull it from you any more'}. This cannot be undone.
@@ -147,8 +153,8 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
       {isClone && (
         <section class="banner banner-info" aria-label="Read-only copy">
           <p>
-            This is a read-only copy of “{vault.vaultName}” from <strong>{owner}</strong> <span class="mono small">({shortId(vault.remote!.nodeId, 12)})</span>. Pull to get
-            their latest changes. To change secrets yourself, fork it into your own editable vault.
+            This is a read-only copy of “{vault.vaultName}” from <strong>{owner}</strong> <span class="mono small">({shortId(vault.remote!.nodeId, 12)})</span>.
+            Pull to get their latest changes. To change secrets yourself, fork it into your own editable vault.
           </p>
           <PullControl keynode={keynode} vault={vault} ownerName={owner!} />
           {forkName === undefined ? (
@@ -215,11 +221,23 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
           </>
         )}
         {tab === 'sharing' && <SharePanel keynode={keynode} vault={vault.vaultId} vaultName={vault.vaultName} />}
-        {tab === 'import' && editable && <LazyPanel load={() => import('../components/ImportPanel/index.js').then((m) => m.ImportPanel)} keynode={keynode} vault={vault.vaultId} vaultName={vault.vaultName} />}
+        {tab === 'import' && editable && (
+          <LazyPanel
+            load={() => import('../components/ImportPanel/index.js').then((m) => m.ImportPanel)}
+            keynode={keynode}
+            vault={vault.vaultId}
+            vaultName={vault.vaultName}
+          />
+        )}
         {tab === 'export' && (
           <>
             <EnvExport keynode={keynode} vault={vault.vaultId} />
-            <LazyPanel load={() => import('../components/BackupPanel/index.js').then((m) => m.BackupPanel)} keynode={keynode} vault={vault.vaultId} vaultName={vault.vaultName} />
+            <LazyPanel
+              load={() => import('../components/BackupPanel/index.js').then((m) => m.BackupPanel)}
+              keynode={keynode}
+              vault={vault.vaultId}
+              vaultName={vault.vaultName}
+            />
           </>
         )}
       </section>
@@ -250,7 +268,14 @@ function AddSecret({ keynode, vault }: { keynode: Keynode; vault: string }) {
       </label>
       <label>
         Secret value
-        <textarea class="mono" rows={3} value={value} autocomplete="off" spellcheck={false} onInput={(e) => setValue((e.target as HTMLTextAreaElement).value)} />
+        <textarea
+          class="mono"
+          rows={3}
+          value={value}
+          autocomplete="off"
+          spellcheck={false}
+          onInput={(e) => setValue((e.target as HTMLTextAreaElement).value)}
+        />
       </label>
       <GenerateButton onUse={setValue} />
       <div>

@@ -39,7 +39,14 @@ export function Vaults({ keynode, onCreated }: { keynode: Keynode; onCreated?: (
         >
           <label class="grow">
             Vault name
-            <input autocomplete="off" value={name} required maxLength={255} placeholder="e.g. production" onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+            <input
+              autocomplete="off"
+              value={name}
+              required
+              maxLength={255}
+              placeholder="e.g. production"
+              onInput={(e) => setName((e.target as HTMLInputElement).value)}
+            />
           </label>
           <button type="submit" class="primary" disabled={create.busy || name.trim() === ''}>
             Create vault

@@ -12,7 +12,10 @@ export async function see(page: Page | Locator, text: string | RegExp, timeout =
 }
 
 export async function go(page: Page, label: 'Vaults' | 'Notifications' | 'Contacts' | 'Remote' | 'Settings'): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: new RegExp(`^${label}`) }).click();
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: new RegExp(`^${label}`) })
+    .click();
   await page.locator('main h1').first().waitFor();
 }
 

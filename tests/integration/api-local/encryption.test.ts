@@ -125,7 +125,13 @@ describe('the passphrase', () => {
     expect(locked.nodeId).toBe(nodeId);
     expect(await locked.lockState()).toMatchObject({ locked: true, encrypted: true, created: true });
     expect(await locked.network.status()).toEqual({ signaling: 'offline', peers: [] });
-    for (const call of [() => locked.vaults.list(), () => locked.secrets.getText('v', 'k'), () => locked.gestalts.list(), () => locked.notifications.read(), () => locked.setAutoLock(null)]) {
+    for (const call of [
+      () => locked.vaults.list(),
+      () => locked.secrets.getText('v', 'k'),
+      () => locked.gestalts.list(),
+      () => locked.notifications.read(),
+      () => locked.setAutoLock(null),
+    ]) {
       expect(await codeOf(call())).toBe('ErrorKeynodeLocked');
     }
     await locked.unlock(TEST_PASSPHRASE);
@@ -333,7 +339,9 @@ describe('a plaintext store of the previous version', () => {
       if (++steps === 10) throw new Error('simulated crash');
     };
     const storage = await openNodeStorage({ dir }, 'unused');
-    await expect(createKeynodeFrom({ storage, requireEncryption: true, passphrase: TEST_PASSPHRASE, makeCipher: nodeCipher, onMigrationProgress: crash })).rejects.toThrow('simulated crash');
+    await expect(
+      createKeynodeFrom({ storage, requireEncryption: true, passphrase: TEST_PASSPHRASE, makeCipher: nodeCipher, onMigrationProgress: crash }),
+    ).rejects.toThrow('simulated crash');
     // Part encrypted, part not: it must still open with the passphrase and finish.
     const resumed = await keynodes.start({ storage: { dir }, passphrase: TEST_PASSPHRASE });
     expect(resumed.nodeId).toBe(nodeId);

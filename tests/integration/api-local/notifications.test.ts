@@ -135,7 +135,16 @@ describe('share links', () => {
   });
 
   it('a malformed link is ErrorNotificationsParse', async () => {
-    for (const bad of ['', 'hello', 'https://app.example/', 'https://app.example/#share=', 'https://app.example/#share=!!!!', '#other=abc', '{not json', '{"payload":{},"signatures":[]}']) {
+    for (const bad of [
+      '',
+      'hello',
+      'https://app.example/',
+      'https://app.example/#share=',
+      'https://app.example/#share=!!!!',
+      '#other=abc',
+      '{not json',
+      '{"payload":{},"signatures":[]}',
+    ]) {
       expect(await codeOf(b.notifications.openLink(bad)), JSON.stringify(bad)).toBe('ErrorNotificationsParse');
     }
     await nothingStored(b);

@@ -76,7 +76,10 @@ describe('secrets', () => {
   });
 
   it('multi-path delete: three secrets, one commit recording all three (scenario 13)', async () => {
-    await k.secrets.batch('v', ['a', 'b', 'c', 'keep'].map((p) => ({ op: 'add' as const, path: p, content: p })));
+    await k.secrets.batch(
+      'v',
+      ['a', 'b', 'c', 'keep'].map((p) => ({ op: 'add' as const, path: p, content: p })),
+    );
     const n = await commits();
     await k.secrets.delete('v', ['a', 'b', 'c']);
     expect(await commits()).toBe(n + 1);
@@ -160,7 +163,10 @@ describe('secrets', () => {
         k.secrets.mkdir('v', p, { recursive: true }),
         k.secrets.rename('v', 'a/b', p),
         k.secrets.delete('v', ['a/b', p], { recursive: true }),
-        k.secrets.batch('v', [{ op: 'write', path: 'ok', content: '1' }, { op: 'write', path: p, content: '2' }]),
+        k.secrets.batch('v', [
+          { op: 'write', path: 'ok', content: '1' },
+          { op: 'write', path: p, content: '2' },
+        ]),
       ]) {
         expect(await codeOf(call)).toBe('ErrorSecretsPathInvalid');
       }
@@ -214,8 +220,7 @@ describe('env export (scenario 14)', () => {
 
   it('duplicate names: keep, overwrite, warn, error', async () => {
     await k.secrets.add('v', 'other/URL', 'mysql://y');
-    const env = (duplicate: 'keep' | 'overwrite' | 'warn' | 'error'): Promise<string> =>
-      k.secrets.env('v', ['db', 'other'], { format: 'json', duplicate });
+    const env = (duplicate: 'keep' | 'overwrite' | 'warn' | 'error'): Promise<string> => k.secrets.env('v', ['db', 'other'], { format: 'json', duplicate });
     expect(JSON.parse(await env('keep'))).toEqual({ URL: 'postgres://x' });
     expect(JSON.parse(await env('overwrite'))).toEqual({ URL: 'mysql://y' });
     expect(logger.warnings).toEqual([]);

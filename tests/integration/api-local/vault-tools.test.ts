@@ -12,7 +12,10 @@ afterEach(() => keynodes.stopAll());
 
 async function vaultWith(k: Keynode, name: string, secrets: Record<string, string>): Promise<void> {
   await k.vaults.create(name);
-  await k.secrets.batch(name, Object.entries(secrets).map(([path, content]) => ({ op: 'write' as const, path, content })));
+  await k.secrets.batch(
+    name,
+    Object.entries(secrets).map(([path, content]) => ({ op: 'write' as const, path, content })),
+  );
 }
 
 describe('secrets.find', () => {
@@ -29,7 +32,7 @@ describe('secrets.find', () => {
     expect(await k.secrets.find('v', 'password')).toEqual({ paths: ['password-hints', 'prod/db/password', 'staging/db/password'], total: 3 });
     expect((await k.secrets.find('v', 'DB PROD')).paths.sort()).toEqual(['prod/api/db-token', 'prod/db/password', 'prod/db/user']);
     // The name starting with the word comes before a folder that holds it.
-    expect((await k.secrets.find('v', 'db'))).toEqual({ paths: ['prod/api/db-token', 'prod/db/user', 'prod/db/password', 'staging/db/password'], total: 4 });
+    expect(await k.secrets.find('v', 'db')).toEqual({ paths: ['prod/api/db-token', 'prod/db/user', 'prod/db/password', 'staging/db/password'], total: 4 });
     expect(await k.secrets.find('v', 'password', { limit: 1 })).toEqual({ paths: ['password-hints'], total: 3 });
     expect((await k.secrets.find('v', '')).total).toBe(6);
     expect(await k.secrets.find('v', 'nothing-like-this')).toEqual({ paths: [], total: 0 });
@@ -94,7 +97,10 @@ describe('secrets.import', () => {
   it('JSON: nested objects become folders; lists, nulls and clashes are reported', async () => {
     const k = await keynodes.memory('import-json');
     await vaultWith(k, 'v', { taken: 'x' });
-    const report = await k.secrets.import('v', JSON.stringify({ db: { user: 'u', port: 5432, tls: true }, list: [1], gone: null, 'taken/inside': 'y', '..': 'z' }));
+    const report = await k.secrets.import(
+      'v',
+      JSON.stringify({ db: { user: 'u', port: 5432, tls: true }, list: [1], gone: null, 'taken/inside': 'y', '..': 'z' }),
+    );
     expect(report.format).toBe('json');
     expect(report.added.sort()).toEqual(['db/port', 'db/tls', 'db/user']);
     expect(report.skipped.map((s) => s.entry).sort()).toEqual(['..', 'gone', 'list', 'taken/inside']);
@@ -115,10 +121,20 @@ describe('secrets.import', () => {
     ].join('\n');
     const bw = await k.secrets.import('v', bitwarden, { into: 'bw' });
     expect(bw.format).toBe('bitwarden-csv');
-    expect(bw.added.sort()).toEqual([
-      'bw/GitHub (2)/password', 'bw/GitHub (2)/username', 'bw/Work/GitHub/notes', 'bw/Work/GitHub/password', 'bw/Work/GitHub/url', 'bw/Work/GitHub/username',
-      'bw/Wifi/SSID', 'bw/Wifi/notes',
-    ].map((p) => p.replace('bw/GitHub (2)', 'bw/Work/GitHub (2)')).sort());
+    expect(bw.added.sort()).toEqual(
+      [
+        'bw/GitHub (2)/password',
+        'bw/GitHub (2)/username',
+        'bw/Work/GitHub/notes',
+        'bw/Work/GitHub/password',
+        'bw/Work/GitHub/url',
+        'bw/Work/GitHub/username',
+        'bw/Wifi/SSID',
+        'bw/Wifi/notes',
+      ]
+        .map((p) => p.replace('bw/GitHub (2)', 'bw/Work/GitHub (2)'))
+        .sort(),
+    );
     expect(bw.skipped.map((s) => s.reason)).toEqual(['Bitwarden card items are not imported', 'it has nothing in it']);
     expect(await k.secrets.getText('v', 'bw/Work/GitHub/password')).toBe('p,ss"word');
     expect(await k.secrets.getText('v', 'bw/Work/GitHub/notes')).toBe('two\nlines');
@@ -136,7 +152,11 @@ describe('secrets.import', () => {
     expect(bwj.added.sort()).toEqual(['bwj/Home/Router/password', 'bwj/Home/Router/url', 'bwj/Home/Router/username']);
     expect(bwj.skipped).toHaveLength(1);
 
-    const keepassxc = ['"Group","Title","Username","Password","URL","Notes","TOTP","Icon","Last Modified","Created"', '"Root/Email","Mail","me","m@il","","","","0","",""', '"Root","a/b","x","y","","","","0","",""'].join('\r\n');
+    const keepassxc = [
+      '"Group","Title","Username","Password","URL","Notes","TOTP","Icon","Last Modified","Created"',
+      '"Root/Email","Mail","me","m@il","","","","0","",""',
+      '"Root","a/b","x","y","","","","0","",""',
+    ].join('\r\n');
     const kx = await k.secrets.import('v', keepassxc, { into: 'kx' });
     expect(kx.format).toBe('keepass-csv');
     expect(kx.added.sort()).toEqual(['kx/Email/Mail/password', 'kx/Email/Mail/username', 'kx/a-b/password', 'kx/a-b/username']);

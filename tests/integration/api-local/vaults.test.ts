@@ -41,7 +41,12 @@ describe('vaults', () => {
     expect(await codeOf(k.vaults.create('v'))).toBe('ErrorVaultsVaultDefined');
     expect(await codeOf(k.vaults.rename('w', 'v'))).toBe('ErrorVaultsVaultDefined');
     const list = await k.vaults.list();
-    expect(list.map((x) => [x.vaultName, x.vaultId]).sort()).toEqual([['v', v], ['w', w]].sort());
+    expect(list.map((x) => [x.vaultName, x.vaultId]).sort()).toEqual(
+      [
+        ['v', v],
+        ['w', w],
+      ].sort(),
+    );
   });
 
   it('concurrently creating a vault with the same name only creates 1 vault', async () => {
@@ -103,7 +108,10 @@ describe('vaults', () => {
     const before = await k.vaults.log('v');
     await k.secrets.write('v', 'a', 'same');
     await k.secrets.mkdir('v', 'empty/dir', { recursive: true });
-    await k.secrets.batch('v', [{ op: 'write', path: 'a', content: 'same' }, { op: 'mkdir', path: 'other' }]);
+    await k.secrets.batch('v', [
+      { op: 'write', path: 'a', content: 'same' },
+      { op: 'mkdir', path: 'other' },
+    ]);
     await k.secrets.batch('v', []);
     expect(await k.vaults.log('v')).toEqual(before);
     // Empty directories are not listed (git keeps none).

@@ -158,7 +158,7 @@ describe('pull', () => {
     expect(await commitIds(k, copy)).toEqual(await commitIds(owner, 'recover'));
   });
 
-  it('concurrent pulls of one clone both end at the owner\'s head (pull respects locking)', async () => {
+  it("concurrent pulls of one clone both end at the owner's head (pull respects locking)", async () => {
     await sharedVault('concurrent', 1);
     const copy = await peer.vaults.clone('concurrent', owner.nodeId);
     for (let i = 0; i < 3; i += 1) await owner.secrets.write('concurrent', `n${i}`, String(i));
@@ -168,7 +168,7 @@ describe('pull', () => {
     expect(await commitIds(peer, copy)).toEqual(await commitIds(owner, 'concurrent'));
   });
 
-  it('test pulling a vault that isn\'t remote', async () => {
+  it("test pulling a vault that isn't remote", async () => {
     await peer.vaults.create('local-only');
     expect(await codeOf(peer.vaults.pull('local-only'))).toBe('ErrorVaultRemoteUndefined');
   });
@@ -239,7 +239,10 @@ describe('pull', () => {
 
 /** Leaves `nodeId` only `clone` on the vault, through the owner's own ACL (no public API does this). */
 async function revokePullOnly(k: Keynode, vaultId: string, nodeId: string): Promise<void> {
-  type Ctx = { storage: { kv: { write(fn: (tx: unknown) => Promise<void>): Promise<void> } }; acl: { unsetVaultAction(tx: unknown, v: string, n: string, a: string): Promise<void> } };
+  type Ctx = {
+    storage: { kv: { write(fn: (tx: unknown) => Promise<void>): Promise<void> } };
+    acl: { unsetVaultAction(tx: unknown, v: string, n: string, a: string): Promise<void> };
+  };
   const ctx = (k as unknown as { lockCtl: { core: { ctx: Ctx } } }).lockCtl.core.ctx;
   await ctx.storage.kv.write((tx) => ctx.acl.unsetVaultAction(tx, vaultId, nodeId, 'pull'));
 }

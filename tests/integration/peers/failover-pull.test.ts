@@ -109,7 +109,12 @@ describe('pull from a second holder while the owner is offline', () => {
     // The command line says so too (its `vaults pull` action, run on this keynode).
     await bobPhone.gestalts.setNickname(bob.nodeId, 'Bob’s laptop');
     const pullCommand = vaultCommands.find((c) => c.path.join(' ') === 'vaults pull')!;
-    const printed = await pullCommand.run({ args: [phoneCopy], options: {}, rest: undefined })({ kn: bobPhone, dir: '', signalingUrl: undefined, print: () => undefined });
+    const printed = await pullCommand.run({ args: [phoneCopy], options: {}, rest: undefined })({
+      kn: bobPhone,
+      dir: '',
+      signalingUrl: undefined,
+      print: () => undefined,
+    });
     expect(printed.human).toBe('Already up to date.\npulled from Bob’s laptop (another of your browsers)');
   }, 120_000);
 
@@ -175,7 +180,13 @@ describe('pull from a second holder while the owner is offline', () => {
 
 /** What a hostile keynode's own code could do: claim its vault is a copy of another. */
 async function rewriteRemote(k: Keynode, vaultId: string, remote: { nodeId: string; vaultId: string }): Promise<void> {
-  type Ctx = { storage: { kv: { write(fn: (tx: { get(s: string, k: string): Promise<unknown>; put(s: string, k: string, v: unknown): Promise<void> }) => Promise<void>): Promise<void> } } };
+  type Ctx = {
+    storage: {
+      kv: {
+        write(fn: (tx: { get(s: string, k: string): Promise<unknown>; put(s: string, k: string, v: unknown): Promise<void> }) => Promise<void>): Promise<void>;
+      };
+    };
+  };
   const ctx = (k as unknown as { lockCtl: { core: { ctx: Ctx } } }).lockCtl.core.ctx;
   await ctx.storage.kv.write(async (tx) => {
     const meta = (await tx.get('vaults', `meta:${vaultId}`)) as VaultMeta;

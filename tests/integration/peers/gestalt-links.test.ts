@@ -172,7 +172,14 @@ describe('a restored keynode asks for its chain back', () => {
       const restored = await own.node('laptop-restored', { recoveryCode: code });
       expect((await restored.gestalts.get(restored.nodeId)).nodes).toEqual([restored.nodeId]);
       // Until the phone has logged in to the new server, it cannot be reached.
-      await eventually(async () => (await restored.gestalts.discover(phone.nodeId).then(() => true, () => false)) || undefined, 200);
+      await eventually(
+        async () =>
+          (await restored.gestalts.discover(phone.nodeId).then(
+            () => true,
+            () => false,
+          )) || undefined,
+        200,
+      );
       expect((await restored.gestalts.get(restored.nodeId)).nodes).toEqual(sorted([restored.nodeId, phone.nodeId]));
       // Its own chain holds the link again: it can revoke it.
       await restored.gestalts.unlink(phone.nodeId);
@@ -223,8 +230,14 @@ describe('hostile chains are refused and change nothing', () => {
       // Naming a claim of this chain that is no link with the victim.
       ['no link of its signer', await chainOf(x, [note, unlinkVictim(1, 'claim-0')])],
       // Naming Alice's link with the victim as if it were the signer's: the iss is not the owner.
-      ['another keynode\'s link', await chainOf(x, [note, { typ: 'ClaimUnlinkNode', iss: alice.nodeId, sub: victim.nodeId, linkJti: 'claim-0', linkSeq: 1 }])],
-      ['over-long', await chainOf(x, Array.from({ length: MAX_CHAIN_LENGTH + 1 }, () => note))],
+      ["another keynode's link", await chainOf(x, [note, { typ: 'ClaimUnlinkNode', iss: alice.nodeId, sub: victim.nodeId, linkJti: 'claim-0', linkSeq: 1 }])],
+      [
+        'over-long',
+        await chainOf(
+          x,
+          Array.from({ length: MAX_CHAIN_LENGTH + 1 }, () => note),
+        ),
+      ],
     ];
     for (const [what, chain] of cases) {
       served = chain;

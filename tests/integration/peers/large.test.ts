@@ -44,7 +44,10 @@ describe('large vaults (B2)', () => {
     const secrets = Array.from({ length: 20 }, (_, i) => ({ path: `dir${i % 4}/secret-${i}`, content: noise(150 * 1024 + i) }));
     await owner.vaults.create('many-mb');
     for (let i = 0; i < secrets.length; i += 6) {
-      await owner.secrets.batch('many-mb', secrets.slice(i, i + 6).map((s) => ({ op: 'write' as const, path: s.path, content: s.content })));
+      await owner.secrets.batch(
+        'many-mb',
+        secrets.slice(i, i + 6).map((s) => ({ op: 'write' as const, path: s.path, content: s.content })),
+      );
     }
     await shareWith(owner, 'many-mb', peer);
     const { result: id, bytes } = await measure(() => peer.vaults.clone('many-mb', owner.nodeId));

@@ -19,7 +19,7 @@ afterAll(async () => {
 const inbox = async (k: Keynode) => k.notifications.read();
 
 describe('share notifications', () => {
-  it('reach the recipient\'s inbox when both are online, and leave the sender\'s outbox', async () => {
+  it("reach the recipient's inbox when both are online, and leave the sender's outbox", async () => {
     const [owner, peer] = await Promise.all([net.node('owner'), net.node('peer')]);
     await trustEachOther(owner, peer);
     const vaultId = await owner.vaults.create('shared-online');
@@ -81,7 +81,7 @@ describe('the receiver decides (scenario 28)', () => {
     sender = await net.node('sender');
   });
 
-  it('no record for the sender: the sender\'s outbox marks it failed with ErrorNotificationsPermissionsNotFound', async () => {
+  it("no record for the sender: the sender's outbox marks it failed with ErrorNotificationsPermissionsNotFound", async () => {
     const receiver = await net.node('receiver');
     await sender.notifications.send(receiver.nodeId, 'hello stranger');
     const failed = await eventually(async () => (await sender.notifications.outbox.read()).find((o) => o.to === receiver.nodeId && o.failed === true));
@@ -90,7 +90,7 @@ describe('the receiver decides (scenario 28)', () => {
     expect(await receiver.notifications.requests.read()).toEqual([]);
   });
 
-  it('a record without notify: the notification lands in the receiver\'s requests list, not its inbox', async () => {
+  it("a record without notify: the notification lands in the receiver's requests list, not its inbox", async () => {
     const receiver = await net.node('receiver');
     await receiver.gestalts.trust(sender.nodeId);
     await receiver.gestalts.disallow(sender.nodeId, 'notify');
@@ -101,7 +101,7 @@ describe('the receiver decides (scenario 28)', () => {
     await eventually(async () => !(await sender.notifications.outbox.read()).some((o) => o.to === receiver.nodeId));
   });
 
-  it('with notify: the notification is in the receiver\'s inbox, unread', async () => {
+  it("with notify: the notification is in the receiver's inbox, unread", async () => {
     const receiver = await net.node('receiver');
     await receiver.gestalts.trust(sender.nodeId);
     await sender.notifications.send(receiver.nodeId, 'hi friend');

@@ -19,7 +19,7 @@ async function presence(peer: RawPeer, type: 'peer-online' | 'peer-offline', nod
   for (;;) if ((await peer.next(type, 20_000)).nodeId === nodeId) return;
 }
 
-it('a keynode\'s presence is seen by the nodes it trusts, not by strangers', async () => {
+it("a keynode's presence is seen by the nodes it trusts, not by strangers", async () => {
   const alice = await net.node('alice');
   const [friend, mallory] = [await makeIdentity(), await makeIdentity()];
   await alice.gestalts.trust(friend.nodeId);

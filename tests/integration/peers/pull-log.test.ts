@@ -86,7 +86,10 @@ describe('progress and cancel', () => {
     expect(await peer.secrets.get(id, 'blob')).toHaveLength(3 * 1024 * 1024);
     const phases = seen.flat().map((t) => t.phase);
     expect(phases).toContain('receiving');
-    const received = seen.flat().filter((t) => t.phase === 'receiving').map((t) => t.bytes);
+    const received = seen
+      .flat()
+      .filter((t) => t.phase === 'receiving')
+      .map((t) => t.bytes);
     expect(Math.max(...received)).toBeGreaterThan(0);
     expect(seen.flat().every((t) => t.kind === 'clone' && t.vault === 'big' && t.nodeId === owner.nodeId)).toBe(true);
     expect(await peer.vaults.transfers()).toEqual([]);
@@ -100,7 +103,10 @@ describe('progress and cancel', () => {
     const clone = peer.vaults.clone('cancel', owner.nodeId);
     await eventually(async () => (await peer.vaults.transfers()).some((t) => t.vault === 'cancel' && t.phase === 'receiving'));
     expect(await peer.vaults.cancelTransfer('cancel')).toBe(true);
-    const error = await clone.then(() => undefined, (e: unknown) => e as { code: string; data?: { cancelled?: boolean } });
+    const error = await clone.then(
+      () => undefined,
+      (e: unknown) => e as { code: string; data?: { cancelled?: boolean } },
+    );
     expect(error?.code).toBe('ErrorKeynodeInterrupted');
     expect(error?.data?.cancelled).toBe(true);
     expect(await peer.vaults.list()).toEqual(before);

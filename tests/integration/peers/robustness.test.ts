@@ -123,7 +123,15 @@ describe('a peer that sends garbage over its channel', () => {
     // Well-formed calls with hostile contents: each is refused with a code, the channel keeps serving.
     const junk = async (method: string, header: unknown, body?: Uint8Array): Promise<string> => {
       try {
-        const { body: reply } = await rpc.call(method, header, body === undefined ? undefined : (async function* () { yield body; })());
+        const { body: reply } = await rpc.call(
+          method,
+          header,
+          body === undefined
+            ? undefined
+            : (async function* () {
+                yield body;
+              })(),
+        );
         for await (const _ of reply) void _;
       } catch (e) {
         return String((e as { code?: unknown }).code);
@@ -221,7 +229,7 @@ describe('going offline and back', () => {
     await owner.secrets.write('offline-and-back', 's', 'again');
     await peer.vaults.pull(copy);
     expect(await peer.secrets.getText(copy, 's')).toBe('again');
-    expect((await owner.vaults.scan(peer.nodeId).catch((e: { code: string }) => e.code))).toBe('ErrorVaultsPermissionDenied');
+    expect(await owner.vaults.scan(peer.nodeId).catch((e: { code: string }) => e.code)).toBe('ErrorVaultsPermissionDenied');
   });
 });
 

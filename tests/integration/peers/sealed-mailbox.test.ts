@@ -101,10 +101,16 @@ describe('a batch with damaged items', () => {
     // Someone logged in to the server deposits what no keynode would: junk of a bucket's length,
     // text that is not base64url, and a box sealed to another keynode.
     const pair = await keyPairFromSeed(randomBytes(32));
-    const depositor = new SignalingClient({ url: net.url, nodeId: encodeNodeId(pair.publicKey), sign: (b) => sign(pair.privateKey, b), WebSocket: WebSocket as never });
+    const depositor = new SignalingClient({
+      url: net.url,
+      nodeId: encodeNodeId(pair.publicKey),
+      sign: (b) => sign(pair.privateKey, b),
+      WebSocket: WebSocket as never,
+    });
     await depositor.connect();
     net.started.push({ stop: () => depositor.close() });
-    for (const junk of ['A'.repeat(1436), 'not base64url!', await sealForMailbox(owner.nodeId as NodeId, 'for someone else')]) await depositor.putMailbox(peerId, junk);
+    for (const junk of ['A'.repeat(1436), 'not base64url!', await sealForMailbox(owner.nodeId as NodeId, 'for someone else')])
+      await depositor.putMailbox(peerId, junk);
     await owner.vaults.create('beside-the-junk');
     await owner.vaults.share('beside-the-junk', peerId);
     await eventually(async () => (await owner.notifications.outbox.read()).length === 0);

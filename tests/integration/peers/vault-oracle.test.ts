@@ -48,7 +48,11 @@ async function probes(rpc: RpcPeer): Promise<Record<string, string>> {
 
 function expectOneRefusalPerAction(seen: Record<string, string>): void {
   for (const action of ['clone', 'pull']) {
-    const answers = new Set(Object.entries(seen).filter(([k]) => k.includes(` ${action} `)).map(([, v]) => v));
+    const answers = new Set(
+      Object.entries(seen)
+        .filter(([k]) => k.includes(` ${action} `))
+        .map(([, v]) => v),
+    );
     expect([...answers], action).toHaveLength(1);
     const [only] = [...answers];
     const parsed = JSON.parse(only!) as { code: string; message: string; data: unknown };

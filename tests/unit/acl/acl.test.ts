@@ -164,7 +164,7 @@ describe('ACL', () => {
     expect((await r((tx) => acl.getNodePerm(tx, b)))!.vaults).toEqual({ [keep]: ['pull'] });
   });
 
-  it('transactional operations: a failure later in the caller\'s transaction leaves the ACL untouched', async () => {
+  it("transactional operations: a failure later in the caller's transaction leaves the ACL untouched", async () => {
     const { acl, w, r } = await setup();
     const n = randomNodeId();
     const v = randomVaultId();

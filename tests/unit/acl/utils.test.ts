@@ -6,7 +6,10 @@ import { emptyPermission, parseGestaltAction, parseVaultAction, permEqual, permU
 const vaultKeys = ['zA', 'zB', 'zC'];
 const permArb: fc.Arbitrary<Permission> = fc.record({
   gestalt: fc.subarray(['notify', 'scan', 'claim'] as const).map((a) => [...a]),
-  vaults: fc.dictionary(fc.constantFrom(...vaultKeys), fc.subarray(['clone', 'pull'] as const, { minLength: 1 }).map((a) => [...a])),
+  vaults: fc.dictionary(
+    fc.constantFrom(...vaultKeys),
+    fc.subarray(['clone', 'pull'] as const, { minLength: 1 }).map((a) => [...a]),
+  ),
 });
 
 describe('acl utils', () => {

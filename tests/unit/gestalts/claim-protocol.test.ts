@@ -116,7 +116,7 @@ describe('claim protocol', () => {
     expect(await a.sigchain.claims()).toEqual([]);
   });
 
-  it('linking merges permissions: a vault shared with B beforehand reaches A\'s whole gestalt on C', async () => {
+  it("linking merges permissions: a vault shared with B beforehand reaches A's whole gestalt on C", async () => {
     // C has shared V with A; A and B (the same person's two keynodes) link; C discovers A's chain.
     const a = await keynode('a');
     const b = await keynode('b');

@@ -9,7 +9,10 @@ describe('gestalt keys', () => {
   it('node and identity ids round-trip and never contain "/"', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), (provider, identity) => {
-        const ids: GestaltId[] = [['node', randomNodeId()], ['identity', [provider, identity]]];
+        const ids: GestaltId[] = [
+          ['node', randomNodeId()],
+          ['identity', [provider, identity]],
+        ];
         for (const id of ids) {
           const key = gestaltKey(id);
           expect(key).not.toContain('/');

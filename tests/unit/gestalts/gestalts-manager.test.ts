@@ -64,7 +64,8 @@ describe('GestaltsManager', () => {
     expect(await b.gestalts.sigchainFor(c.nodeId)).toEqual(chain);
 
     const stranger = randomNodeId();
-    const refused = async (n: typeof stranger) => (await b.gestalts.sigchainFor(n).catch((e: { code: string; message: string }) => e)) as { code: string; message: string };
+    const refused = async (n: typeof stranger) =>
+      (await b.gestalts.sigchainFor(n).catch((e: { code: string; message: string }) => e)) as { code: string; message: string };
     expect(await refused(stranger)).toMatchObject({ code: 'ErrorNodePermissionDenied', message: expect.stringMatching(/only to keynodes it knows/) });
     await b.gestalts.trust(stranger);
     expect(await b.gestalts.sigchainFor(stranger)).toEqual(chain);
@@ -131,10 +132,12 @@ describe('GestaltsManager', () => {
       () => k.gestalts.applyDiscoveredSigchain(id, []),
     ];
     const valid = randomNodeId();
-    const malformed = fc.oneof(
-      fc.string({ maxLength: 80 }),
-      fc.constantFrom('', 'v', valid.slice(0, 52), valid + 'a', valid.toUpperCase(), 'z' + valid.slice(1), valid.slice(0, 52) + 'w'),
-    ).filter((s) => !isNodeId(s));
+    const malformed = fc
+      .oneof(
+        fc.string({ maxLength: 80 }),
+        fc.constantFrom('', 'v', valid.slice(0, 52), valid + 'a', valid.toUpperCase(), 'z' + valid.slice(1), valid.slice(0, 52) + 'w'),
+      )
+      .filter((s) => !isNodeId(s));
     await fc.assert(
       fc.asyncProperty(malformed, async (id) => {
         for (const call of calls(id)) await expect(call()).rejects.toMatchObject({ code: 'ErrorNodeIdInvalid' });

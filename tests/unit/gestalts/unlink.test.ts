@@ -19,7 +19,7 @@ async function linked(): Promise<{ owner: TestKeynode; laptop: TestKeynode; phon
 }
 
 describe('unlink', () => {
-  it('the remover forgets the removed browser at once; an observer cuts it off when it reads the remover\'s chain, and the removed chain cannot undo it', async () => {
+  it("the remover forgets the removed browser at once; an observer cuts it off when it reads the remover's chain, and the removed chain cannot undo it", async () => {
     const { owner, laptop, phone, v } = await linked();
     await laptop.gestalts.unlink(phone.nodeId);
     expect((await laptop.gestalts.get(laptop.nodeId)).nodes).toEqual([laptop.nodeId]);

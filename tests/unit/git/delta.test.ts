@@ -35,7 +35,9 @@ describe('git deltas', () => {
     // 2^40 bytes could not even be allocated: a RangeError here would mean it was tried.
     for (const claimed of [DEFAULT_PACK_LIMITS.maxObjectBytes + 1, 4 * 2 ** 30, 2 ** 40, 2 ** 52]) {
       const delta = Uint8Array.from([...varint(16), ...varint(claimed), 0x90, 16]);
-      expect(() => applyDelta(base, delta)).toThrow(expect.objectContaining({ code: 'ErrorGitPackTooLarge', data: expect.objectContaining({ limit: 'object', bytes: claimed }) }));
+      expect(() => applyDelta(base, delta)).toThrow(
+        expect.objectContaining({ code: 'ErrorGitPackTooLarge', data: expect.objectContaining({ limit: 'object', bytes: claimed }) }),
+      );
     }
     const small = Uint8Array.from([...varint(16), ...varint(1000), 0x90, 16]);
     expect(() => applyDelta(base, small, 999)).toThrow(expect.objectContaining({ code: 'ErrorGitPackTooLarge' }));

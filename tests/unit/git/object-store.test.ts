@@ -45,10 +45,22 @@ describe('ObjectStore loose objects', () => {
   it('refuses headers that are not "<type> <decimal size>\\0", and sizes that lie', async () => {
     const damaged = { name: 'KeynodeError', code: 'ErrorStorageCorrupt' };
     for (const raw of [
-      'blob 0x5\0hello', 'blob 5e0\0hello', 'blob 05\0hello', 'blob +5\0hello', 'blob  5\0hello', 'blob -5\0hello',
-      'blob 5 \0hello', 'blob\0hello', 'blub 5\0hello', 'blob 5', `blob ${'1'.repeat(40)}\0`,
-      'blob 6\0hello', 'blob 4\0hello', 'blob 5\0hello, and more',
-    ]) expect(await readLoose(raw)).toMatchObject(damaged);
+      'blob 0x5\0hello',
+      'blob 5e0\0hello',
+      'blob 05\0hello',
+      'blob +5\0hello',
+      'blob  5\0hello',
+      'blob -5\0hello',
+      'blob 5 \0hello',
+      'blob\0hello',
+      'blub 5\0hello',
+      'blob 5',
+      `blob ${'1'.repeat(40)}\0`,
+      'blob 6\0hello',
+      'blob 4\0hello',
+      'blob 5\0hello, and more',
+    ])
+      expect(await readLoose(raw)).toMatchObject(damaged);
     expect(await readLoose(new Uint8Array([1, 2, 3]).map(() => 0xff))).toMatchObject(damaged);
   });
 
@@ -77,7 +89,8 @@ describe('ObjectStore packs', () => {
     fs.writeFileSync(join(gitdir, 'objects', 'pack', 'pack-x.idx'), idx);
     const store = await ObjectStore.open({ fs, gitdir });
     await expect(store.read(Buffer.from(oid).toString('hex'))).rejects.toMatchObject({
-      code: 'ErrorStorageCorrupt', message: expect.stringMatching(/comes back to itself/),
+      code: 'ErrorStorageCorrupt',
+      message: expect.stringMatching(/comes back to itself/),
     });
   });
 });

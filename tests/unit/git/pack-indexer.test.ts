@@ -132,7 +132,11 @@ describe('indexPack on packs git made', () => {
 
   it('a thin pack whose delta rests on a delta on a thin base, listed first, is completed', async () => {
     const enc = new TextEncoder();
-    const [e, r1, r2] = ['base we hold', 'base we hold, edited', 'base we hold, edited twice'].map((t) => enc.encode(t)) as [Uint8Array, Uint8Array, Uint8Array];
+    const [e, r1, r2] = ['base we hold', 'base we hold, edited', 'base we hold, edited twice'].map((t) => enc.encode(t)) as [
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+    ];
     const id = (c: Uint8Array): Uint8Array => {
       const out = new Uint8Array(20);
       objectId('blob', c, out, 0);
@@ -257,12 +261,17 @@ describe('indexPack budgets', () => {
     const blob = entry(BLOB, cap, new Uint8Array(0), base);
     // A delta whose own bytes are over the cap (inserting 1,001 bytes).
     const longDelta = createDelta(new Uint8Array(0), at(cap + 1));
-    await expect(indexPack(handPack([blob, entry(OFS_DELTA, longDelta.length, ofsTo(12 + blob.length, 12), longDelta)]), { limits: { maxObjectBytes: longDelta.length - 1 } }))
-      .rejects.toMatchObject(tooLarge('object'));
+    await expect(
+      indexPack(handPack([blob, entry(OFS_DELTA, longDelta.length, ofsTo(12 + blob.length, 12), longDelta)]), {
+        limits: { maxObjectBytes: longDelta.length - 1 },
+      }),
+    ).rejects.toMatchObject(tooLarge('object'));
     // A 7-byte delta whose result is over the cap: refused before it is applied.
     const growing = Uint8Array.from([...varint(cap), ...varint(cap + 1), 0x90, 1]);
-    await expect(indexPack(handPack([blob, entry(OFS_DELTA, growing.length, ofsTo(12 + blob.length, 12), growing)]), { limits }))
-      .rejects.toMatchObject({ ...tooLarge('object'), message: expect.stringMatching(/delta's result of 1001 bytes is more than the 1000 bytes/) });
+    await expect(indexPack(handPack([blob, entry(OFS_DELTA, growing.length, ofsTo(12 + blob.length, 12), growing)]), { limits })).rejects.toMatchObject({
+      ...tooLarge('object'),
+      message: expect.stringMatching(/delta's result of 1001 bytes is more than the 1000 bytes/),
+    });
   });
 
   it('checks an ofs-delta against its base size before applying any delta', async () => {
@@ -270,8 +279,10 @@ describe('indexPack budgets', () => {
     const blob = entry(BLOB, base.length, new Uint8Array(0), base);
     // It announces a 4 GiB result too: the base check comes first and says what is wrong.
     const misfit = Uint8Array.from([...varint(base.length + 1), ...varint(2 ** 32), 0x90, 5]);
-    await expect(indexPack(handPack([blob, entry(OFS_DELTA, misfit.length, ofsTo(12 + blob.length, 12), misfit)])))
-      .rejects.toMatchObject({ code: 'ErrorGitPackInvalid', message: expect.stringMatching(/does not fit its base/) });
+    await expect(indexPack(handPack([blob, entry(OFS_DELTA, misfit.length, ofsTo(12 + blob.length, 12), misfit)]))).rejects.toMatchObject({
+      code: 'ErrorGitPackInvalid',
+      message: expect.stringMatching(/does not fit its base/),
+    });
   });
 
   it('an object count the bookkeeping budget cannot hold is refused before anything is read', async () => {
@@ -286,14 +297,25 @@ function fakeHttp(master: string, pack: Uint8Array): HttpClient {
   for (let i = 0; i < pack.length; i += 65000) frames.push(encodePktLine(Uint8Array.from([1, ...pack.subarray(i, i + 65000)])));
   frames.push(FLUSH);
   const advert = [
-    encodePktLine('# service=git-upload-pack\n'), FLUSH,
+    encodePktLine('# service=git-upload-pack\n'),
+    FLUSH,
     encodePktLine(`${master} HEAD\0multi_ack_detailed no-done side-band-64k thin-pack ofs-delta\n`),
-    encodePktLine(`${master} refs/heads/master\n`), FLUSH,
+    encodePktLine(`${master} refs/heads/master\n`),
+    FLUSH,
   ];
   return {
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
       const body = req.method === 'POST' ? frames : advert;
-      return { url: req.url, method: req.method, statusCode: 200, statusMessage: 'OK', headers: {}, body: (async function* () { yield* body; })() };
+      return {
+        url: req.url,
+        method: req.method,
+        statusCode: 200,
+        statusMessage: 'OK',
+        headers: {},
+        body: (async function* () {
+          yield* body;
+        })(),
+      };
     },
   };
 }

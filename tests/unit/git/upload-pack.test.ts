@@ -5,8 +5,17 @@ import LightningFS from '@isomorphic-git/lightning-fs';
 import git from 'isomorphic-git';
 import { describe, expect, it, vi } from 'vitest';
 import {
-  advertiseRefs, cloneBare, encodePktLine, FLUSH, fetchMaster, httpPlugin, masterInAdvertisement, parsePktLines, uploadPack,
-  type GitRepo, type PackStats,
+  advertiseRefs,
+  cloneBare,
+  encodePktLine,
+  FLUSH,
+  fetchMaster,
+  httpPlugin,
+  masterInAdvertisement,
+  parsePktLines,
+  uploadPack,
+  type GitRepo,
+  type PackStats,
 } from '../../../src/git/index.js';
 import { ObjectStore } from '../../../src/git/object-store.js';
 import { MAX_HAVES, MAX_WANTS } from '../../../src/git/upload-request.js';
@@ -17,7 +26,11 @@ const dec = new TextDecoder();
 
 async function req(lines: Array<string | null>): Promise<Uint8Array> {
   const parts = lines.map((l) => (l === null ? FLUSH : encodePktLine(`${l}\n`)));
-  return collect((async function* () { yield* parts; })());
+  return collect(
+    (async function* () {
+      yield* parts;
+    })(),
+  );
 }
 
 /** Splits a response into its text lines (before the pack) and the pack bytes from side-band 1. */
@@ -71,9 +84,12 @@ describe('advertiseRefs', () => {
     const head = await commitAll(repo, { a: '1' });
     expect(masterInAdvertisement(await advertiseRefs(repo))).toBe(head);
     const err = await req([`ERR no such vault\u0000\u001b[2J${'!'.repeat(500)}`]);
-    expect(() => masterInAdvertisement(err)).toThrow(expect.objectContaining({
-      code: 'ErrorGitProtocol', message: `The other keynode could not list the vault: no such vault  [2J${'!'.repeat(182)}…`,
-    }));
+    expect(() => masterInAdvertisement(err)).toThrow(
+      expect.objectContaining({
+        code: 'ErrorGitProtocol',
+        message: `The other keynode could not list the vault: no such vault  [2J${'!'.repeat(182)}…`,
+      }),
+    );
   });
 
   it('advertises HEAD at master even when HEAD points elsewhere', async () => {
@@ -152,7 +168,7 @@ describe('uploadPack negotiation', () => {
     // Random bytes do not compress, so the pack really is ~300 KB: five side-band frames at least.
     const big = new Uint8Array(300_000);
     for (let o = 0; o < big.length; o += 65536) crypto.getRandomValues(big.subarray(o, o + 65536));
-    const head = await commitAll(repo, { 'big.bin': big, 'small': 's' });
+    const head = await commitAll(repo, { 'big.bin': big, small: 's' });
     const r = await run(repo, [`want ${head} ${CAPS}`, null, 'done']);
     expect(r.frames).toBeGreaterThanOrEqual(5);
     expect(objectCount(r.pack)).toBe(4);
@@ -228,13 +244,22 @@ describe('uploadPack cost', () => {
     const haveLines = older.flatMap((h, i) => [`have ${h}`, `have ${unknown[i]}`]);
     const distinct: Array<string | null> = [`want ${head} ${CAPS}`, ...newer.map((w) => `want ${w}`), null, ...haveLines, 'done'];
     const repeated: Array<string | null> = [
-      `want ${head} ${CAPS}`, ...Array.from({ length: 200 }, () => newer.map((w) => `want ${w}`)).flat(), null,
-      ...Array.from({ length: 50 }, () => haveLines).flat(), ...unknown.map((u) => `have ${u}`), 'done',
+      `want ${head} ${CAPS}`,
+      ...Array.from({ length: 200 }, () => newer.map((w) => `want ${w}`)).flat(),
+      null,
+      ...Array.from({ length: 50 }, () => haveLines).flat(),
+      ...unknown.map((u) => `have ${u}`),
+      'done',
     ];
     expect(repeated.length).toBeGreaterThan(6000);
     const once = await counted(repo, distinct);
     const many = await counted(repo, repeated);
-    expect(many.r.lines).toEqual(once.r.lines.slice(0, -1).concat(unknown.slice(20).map((u) => `ACK ${u} ready`), once.r.lines.slice(-1)));
+    expect(many.r.lines).toEqual(
+      once.r.lines.slice(0, -1).concat(
+        unknown.slice(20).map((u) => `ACK ${u} ready`),
+        once.r.lines.slice(-1),
+      ),
+    );
     expect(objectCount(many.r.pack)).toBe(objectCount(once.r.pack));
     // The pack: 20 commits, their root trees and blobs; the walks: each commit read a few times.
     expect(objectCount(once.r.pack)).toBeGreaterThan(40);
@@ -249,7 +274,10 @@ describe('uploadPack cost', () => {
     const oid = (i: number): string => i.toString(16).padStart(40, '0');
     const wants = [`want ${head} ${CAPS}`, ...Array.from({ length: MAX_WANTS }, (_, i) => `want ${oid(i)}`), null, 'done'];
     const haves = [`want ${head} ${CAPS}`, null, ...Array.from({ length: MAX_HAVES + 1 }, (_, i) => `have ${oid(i)}`), 'done'];
-    for (const [lines, limit] of [[wants, 'wants'], [haves, 'haves']] as const) {
+    for (const [lines, limit] of [
+      [wants, 'wants'],
+      [haves, 'haves'],
+    ] as const) {
       const { reads, lookups, r } = await counted(repo, lines).catch((e: unknown) => ({ reads: 0, lookups: 0, r: e }));
       expect(r).toMatchObject({ code: 'ErrorGitProtocol', data: { limit } });
       expect(reads + lookups).toBe(0);

@@ -333,7 +333,16 @@ describe('NotificationId', () => {
 
   it('rejects malformed ids with ErrorNotificationIdInvalid', () => {
     const id = new NotificationIdGenerator().next();
-    const variants = [id.toUpperCase(), id.slice(0, -1), id + '0', 'z' + id.slice(1), id + '=', id.slice(0, 5) + 'w' + id.slice(6), '', encodeNodeId(publicKeyOf(new Uint8Array(32)))];
+    const variants = [
+      id.toUpperCase(),
+      id.slice(0, -1),
+      id + '0',
+      'z' + id.slice(1),
+      id + '=',
+      id.slice(0, 5) + 'w' + id.slice(6),
+      '',
+      encodeNodeId(publicKeyOf(new Uint8Array(32))),
+    ];
     for (const v of [...variants, ...nonStrings]) {
       expect(isNotificationId(v)).toBe(false);
       expectCode(() => assertNotificationId(v), 'ErrorNotificationIdInvalid');

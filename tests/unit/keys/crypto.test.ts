@@ -38,9 +38,7 @@ describe('keyPairFromSeed', () => {
     expect(pair.publicKey).toEqual(hex('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'));
     const sig = await sign(pair.privateKey, new Uint8Array(0));
     expect(sig).toEqual(
-      hex(
-        'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
-      ),
+      hex('e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'),
     );
   });
 
@@ -161,9 +159,7 @@ describe('canonicalJSON', () => {
   });
 
   it('sorts keys by code unit, not by locale', () => {
-    expect(canonicalJSON({ b: 1, B: 2, a: 3, é: 4, '\u{1F600}': 5, '\uffff': 6 })).toBe(
-      '{"B":2,"a":3,"b":1,"é":4,"\u{1F600}":5,"\uffff":6}',
-    );
+    expect(canonicalJSON({ b: 1, B: 2, a: 3, é: 4, '\u{1F600}': 5, '\uffff': 6 })).toBe('{"B":2,"a":3,"b":1,"é":4,"\u{1F600}":5,"\uffff":6}');
   });
 
   it('is stable after a JSON round trip (what a receiver recomputes)', () => {
@@ -191,7 +187,21 @@ describe('canonicalJSON', () => {
   });
 
   it('rejects undefined, NaN, infinities, bigint, functions and symbols with ErrorInvalidArgument', () => {
-    for (const bad of [undefined, NaN, Infinity, -Infinity, [1, undefined], { a: NaN }, { a: [Infinity] }, 1n, { a: 1n }, () => 1, { f: () => 1 }, Symbol('s'), [Symbol('s')]]) {
+    for (const bad of [
+      undefined,
+      NaN,
+      Infinity,
+      -Infinity,
+      [1, undefined],
+      { a: NaN },
+      { a: [Infinity] },
+      1n,
+      { a: 1n },
+      () => 1,
+      { f: () => 1 },
+      Symbol('s'),
+      [Symbol('s')],
+    ]) {
       let err: unknown;
       try {
         canonicalJSON(bad);

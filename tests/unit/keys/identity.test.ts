@@ -289,7 +289,13 @@ describe('identity secrets stay secret', () => {
       expect((await stat(log)).mode & 0o777).toBe(0o600);
       expect(await readFile(log, 'utf8')).toContain(base64urlEncode(seed));
 
-      const secrets = [base64urlEncode(seed), Buffer.from(seed).toString('hex'), Buffer.from(seed).toString('base64'), code, code.split(' ').slice(0, 4).join(' ')];
+      const secrets = [
+        base64urlEncode(seed),
+        Buffer.from(seed).toString('hex'),
+        Buffer.from(seed).toString('base64'),
+        code,
+        code.split(' ').slice(0, 4).join(' '),
+      ];
       const printed = [...spies, stdout, stderr].flatMap((s) => s.mock.calls.map((c) => c.map(String).join(' '))).join('\n');
       for (const secret of secrets) expect(printed).not.toContain(secret);
     } finally {

@@ -45,9 +45,17 @@ async function handMadeBox(to: Recipient, padded: Uint8Array): Promise<Uint8Arra
   const shared = x25519.getSharedSecret(eph, to.pub);
   const base = await crypto.subtle.importKey('raw', shared as BufferSource, 'HKDF', false, ['deriveKey']);
   const info = concatBytes(text(LABEL), Uint8Array.of(0), epk, to.pub);
-  const key = await crypto.subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32), info: info as BufferSource }, base, { name: 'AES-GCM', length: 256 }, false, ['encrypt']);
+  const key = await crypto.subtle.deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32), info: info as BufferSource },
+    base,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt'],
+  );
   const header = concatBytes(Uint8Array.of(1), epk);
-  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: new Uint8Array(12), additionalData: header as BufferSource }, key, padded as BufferSource));
+  const ct = new Uint8Array(
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv: new Uint8Array(12), additionalData: header as BufferSource }, key, padded as BufferSource),
+  );
   return concatBytes(header, ct);
 }
 
@@ -59,7 +67,7 @@ function paddedOf(length: number, plaintext: Uint8Array, bucket: number): Uint8A
 }
 
 describe('the X25519 key of a NodeId', () => {
-  it('is the birational image of the Ed25519 key, and the seed\'s X25519 key is its private half', async () => {
+  it("is the birational image of the Ed25519 key, and the seed's X25519 key is its private half", async () => {
     const seed = new Uint8Array(32).fill(7);
     const nodeId = encodeNodeId((await keyPairFromSeed(seed)).publicKey);
     const pkcs8 = x25519Pkcs8FromSeed(seed);

@@ -155,7 +155,18 @@ describe('parseToken', () => {
   it('refuses non-JSON, oversized and wrongly shaped input with ErrorNotificationsParse', async () => {
     const token = JSON.stringify(await signToken(payload, alice));
     for (const text of ['', 'not json', '{', token.slice(0, -1), 'undefined']) expectParseError(text);
-    for (const shape of ['null', '42', '"text"', '[]', '{}', '{"payload":{}}', '{"signatures":[]}', '{"payload":null,"signatures":[]}', '{"payload":"x","signatures":[]}', '{"payload":{},"signatures":{}}']) {
+    for (const shape of [
+      'null',
+      '42',
+      '"text"',
+      '[]',
+      '{}',
+      '{"payload":{}}',
+      '{"signatures":[]}',
+      '{"payload":null,"signatures":[]}',
+      '{"payload":"x","signatures":[]}',
+      '{"payload":{},"signatures":{}}',
+    ]) {
       expectParseError(shape);
     }
     for (const v of [undefined, null, 42, {}]) expectParseError(v);

@@ -49,7 +49,12 @@ afterEach(() => {
   for (const m of managers.splice(0)) m.stop();
 });
 
-function start(hub: MemorySignalHub, transport: ReturnType<typeof memoryTransport>, id: Identity, tuning: Pick<PeerManagerOptions, 'idleMs' | 'rpcLimits'> = {}) {
+function start(
+  hub: MemorySignalHub,
+  transport: ReturnType<typeof memoryTransport>,
+  id: Identity,
+  tuning: Pick<PeerManagerOptions, 'idleMs' | 'rpcLimits'> = {},
+) {
   const handlers = new RpcHandlers();
   handlers.handleUnary('sigchain.get', async (ctx) => ({ owner: id.nodeId, caller: ctx.remoteNodeId }));
   const manager = new PeerManager({

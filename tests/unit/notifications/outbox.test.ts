@@ -6,10 +6,12 @@ import { KeynodeError } from '../../../src/errors.js';
 import type { NodeId } from '../../../src/ids/index.js';
 import { codeOf, keynode, know, peerDelivery } from './harness.js';
 
-const offline = (calls: string[] = []) => async (to: NodeId): Promise<void> => {
-  calls.push(to);
-  throw new KeynodeError('ErrorNodeConnectionFailed', 'The keynode is offline.');
-};
+const offline =
+  (calls: string[] = []) =>
+  async (to: NodeId): Promise<void> => {
+    calls.push(to);
+    throw new KeynodeError('ErrorNodeConnectionFailed', 'The keynode is offline.');
+  };
 
 describe('outbox retry (scenario 32)', () => {
   it('unreachable: never given up; attempts grow, the wait doubles from 30 s up to 6 h, and the state says so', async () => {
@@ -151,7 +153,14 @@ describe('outbox contents (scenario 33)', () => {
     const r2 = await me.n.send(n.nodeId, 'two');
     const items = await me.n.outbox.read();
     expect(items.map((i) => i.id)).toEqual([r1.id, r2.id]);
-    expect(items[0]).toEqual({ id: r1.id, to: n.nodeId, data: { type: 'General', message: 'one' }, state: 'pending', attempts: 0, nextAttemptAt: me.clock.now });
+    expect(items[0]).toEqual({
+      id: r1.id,
+      to: n.nodeId,
+      data: { type: 'General', message: 'one' },
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: me.clock.now,
+    });
     expect((await me.n.outbox.get(r1.id))?.token).toBe(r1.token);
     await me.n.outbox.remove(r1.id);
     expect(await codeOf(() => me.n.outbox.remove(r1.id))).toBe('ErrorNotificationsUndefined');
@@ -163,7 +172,7 @@ describe('outbox contents (scenario 33)', () => {
     expect(await me.n.outbox.read()).toEqual([]);
   });
 
-  it('a share queues its notification in the caller\'s transaction: all or nothing with the ACL', async () => {
+  it("a share queues its notification in the caller's transaction: all or nothing with the ACL", async () => {
     const [me, n] = [await keynode(), await keynode()];
     const record = await me.n.createOutgoing(n.nodeId, { type: 'GestaltInvite' });
     // The transaction fails after both writes: neither the ACL change nor the outbox item survive.

@@ -147,9 +147,7 @@ describe('replay', () => {
     expect(await codeOf(() => n.n.receive(tokens[0]!, { via: 'mailbox' }))).toBe('ErrorNotificationsReplay');
     expect((await n.n.receive(tokens[3]!, { via: 'mailbox' })).status).toBe('duplicate');
     expect((await n.n.receive(tokens[4]!, { via: 'mailbox' })).status).toBe('inbox');
-    expect((await n.n.read({ order: 'asc' })).map((i) => i.data)).toEqual(
-      ['m0', 'm1', 'm2', 'm3', 'm4'].map((message) => ({ type: 'General', message })),
-    );
+    expect((await n.n.read({ order: 'asc' })).map((i) => i.data)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'].map((message) => ({ type: 'General', message })));
   });
 });
 
@@ -228,7 +226,7 @@ describe('refused tokens are remembered', () => {
     expect((await n.n.receive((await me.n.send(n.nodeId, 'after trust')).token, { via: 'mailbox' })).status).toBe('inbox');
   });
 
-  it('the memory is bounded: a forgotten refusal still cannot be replayed (the sender\'s floor rose past it)', async () => {
+  it("the memory is bounded: a forgotten refusal still cannot be replayed (the sender's floor rose past it)", async () => {
     const [me, n] = [await keynode(), await keynode({ seenCap: 3 })];
     const tokens: string[] = [];
     for (let i = 0; i < 5; i++) tokens.push((await me.n.send(n.nodeId, `m${i}`)).token);

@@ -5,9 +5,11 @@ import type { NodeId } from '../../../src/ids/index.js';
 import { codeOf, keynode, know, type TestNode } from './harness.js';
 
 /** Grants notify the way the composition root would, through the real ACL. */
-const grantNotify = (node: TestNode) => async (sender: NodeId): Promise<void> => {
-  await node.kv.write((tx) => node.acl.setNodeAction(tx, sender, 'notify'));
-};
+const grantNotify =
+  (node: TestNode) =>
+  async (sender: NodeId): Promise<void> => {
+    await node.kv.write((tx) => node.acl.setNodeAction(tx, sender, 'notify'));
+  };
 
 async function withRequests(count: number) {
   const [sender, n] = [await keynode(), await keynode()];
@@ -19,7 +21,7 @@ async function withRequests(count: number) {
 }
 
 describe('requests', () => {
-  it('accept moves the request (and the sender\'s other waiting ones) to the inbox and grants notify', async () => {
+  it("accept moves the request (and the sender's other waiting ones) to the inbox and grants notify", async () => {
     const { sender, n } = await withRequests(2);
     const [newest] = await n.n.requests.read();
     const arrivals: string[] = [];
@@ -49,7 +51,7 @@ describe('requests', () => {
     expect(await n.n.read()).toEqual([]);
   });
 
-  it('block removes the sender\'s requests and drops its later tokens silently; unblock lets them in again', async () => {
+  it("block removes the sender's requests and drops its later tokens silently; unblock lets them in again", async () => {
     const { sender, n } = await withRequests(2);
     const [req] = await n.n.requests.read();
     await n.n.requests.block(req!.id);

@@ -41,7 +41,16 @@ describe('mailbox items', () => {
     const record = await alice.n.createOutgoing(bob.nodeId, { type: 'General', message: 'tamper' });
     const item = await sealForMailbox(bob.nodeId, record.token);
     const flipped = item.slice(0, 100) + (item[100] === 'A' ? 'B' : 'A') + item.slice(101);
-    const bad = ['', 'not base64url!', item.slice(0, -4), item.slice(0, 60), flipped, item + 'AAAA', 'A'.repeat(maxSealedItemChars + 1), 'A'.repeat(10 * 1024 * 1024)];
+    const bad = [
+      '',
+      'not base64url!',
+      item.slice(0, -4),
+      item.slice(0, 60),
+      flipped,
+      item + 'AAAA',
+      'A'.repeat(maxSealedItemChars + 1),
+      'A'.repeat(10 * 1024 * 1024),
+    ];
     for (const text of bad) expect(await codeOf(openMailboxItem(bob.identity, text)), text.slice(0, 20)).toBe('ErrorNotificationsSealedInvalid');
     // Bytes that open but are not text.
     const box = await sealTo(bob.nodeId, Uint8Array.of(0xff, 0xfe, 0x80), 'keynode/mailbox-item/v1', maxTokenBytes);
@@ -57,10 +66,12 @@ describe('mailbox items', () => {
   it('an unsealed token left by a keynode of an earlier version is passed on for the token rules (transition)', async () => {
     const record = await alice.n.createOutgoing(bob.nodeId, { type: 'General', message: 'from an older sender' });
     expect(await openMailboxItem(bob.identity, record.token)).toBe(record.token);
-    expect(await codeOf(bob.n.receive(await openMailboxItem(bob.identity, '{"payload":1}'), { via: 'mailbox', depositedBy: alice.nodeId }))).toBe('ErrorNotificationsParse');
+    expect(await codeOf(bob.n.receive(await openMailboxItem(bob.identity, '{"payload":1}'), { via: 'mailbox', depositedBy: alice.nodeId }))).toBe(
+      'ErrorNotificationsParse',
+    );
   });
 
-  it('the largest token seals within the signaling server\'s bound, at one of a few sizes', async () => {
+  it("the largest token seals within the signaling server's bound, at one of a few sizes", async () => {
     expect(maxSealedItemChars).toBeLessThanOrEqual(defaultLimits.maxTokenBytes);
     const sizes = new Set<number>();
     for (const n of [1, 300, 500, 700, 1000, 1500, 3000]) {
@@ -68,7 +79,12 @@ describe('mailbox items', () => {
     }
     expect([...sizes].sort((a, b) => a - b)).toEqual([1436, 2802, 5532]);
     // Every kind of notification but a long message looks the same: a share naming a 255-byte vault, an invite, a short message.
-    const share = await alice.n.createOutgoing(bob.nodeId, { type: 'VaultShare', vaultId: generateVaultId(), vaultName: 'é'.repeat(127), actions: ['clone', 'pull'] });
+    const share = await alice.n.createOutgoing(bob.nodeId, {
+      type: 'VaultShare',
+      vaultId: generateVaultId(),
+      vaultName: 'é'.repeat(127),
+      actions: ['clone', 'pull'],
+    });
     const invite = await alice.n.createOutgoing(bob.nodeId, { type: 'GestaltInvite' });
     const note = await alice.n.createOutgoing(bob.nodeId, { type: 'General', message: 'see you at 5' });
     const lengths = await Promise.all([share, invite, note].map(async (r) => (await sealForMailbox(bob.nodeId, r.token)).length));

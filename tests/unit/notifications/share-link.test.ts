@@ -74,7 +74,7 @@ describe('share links', () => {
     expect(await stranger.n.read()).toEqual([]);
   });
 
-  it('opened on another keynode of the addressee\'s own gestalt: accepted', async () => {
+  it("opened on another keynode of the addressee's own gestalt: accepted", async () => {
     const { friend, link } = await shared();
     const friendsLaptop = await keynode();
     await linkOwnGestalt(friendsLaptop, friendsLaptop, friend);

@@ -3,13 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { NotificationIdGenerator, generateVaultId } from '../../../src/ids/index.js';
 import { base64urlDecode, base64urlEncode, utf8 } from '../../../src/keys/crypto.js';
 import { addSignature, signToken } from '../../../src/keys/token.js';
-import {
-  maxMessageChars,
-  parseNotification,
-  signNotification,
-  verifyNotification,
-  type NotificationPayload,
-} from '../../../src/notifications/index.js';
+import { maxMessageChars, parseNotification, signNotification, verifyNotification, type NotificationPayload } from '../../../src/notifications/index.js';
 import { smallOrderEncodings, weakSigner } from '../../utils/ed25519.js';
 import { codeOf, keynode } from './harness.js';
 

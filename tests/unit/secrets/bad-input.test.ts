@@ -53,7 +53,10 @@ describe.each(storageKinds)('bad secret paths on %s storage', (kind) => {
         s.rename('v', 'a/b', p),
         s.rename('v', p, 'c'),
         s.delete('v', ['a/b', p], { recursive: true }),
-        s.batch('v', [{ op: 'write', path: 'ok', content: '1' }, { op: 'write', path: p, content: '2' }]),
+        s.batch('v', [
+          { op: 'write', path: 'ok', content: '1' },
+          { op: 'write', path: p, content: '2' },
+        ]),
         s.env('v', [p]),
       ];
       if (p !== '') calls.push(s.list('v', p));

@@ -182,7 +182,14 @@ describe.each(storageKinds)('secret operations on %s storage', (kind) => {
       await s.mkdir('v', 'd', { recursive: true });
       expect(await codeOf(s.mkdir('v', 'd/x'))).toBe('ErrorSecretsIsSecret');
       expect(await codeOf(s.mkdir('v', 'd/x/y', { recursive: true }))).toBe('ErrorSecretsIsSecret');
-      expect(await codeOf(s.batch('v', [{ op: 'mkdir', path: 'n' }, { op: 'mkdir', path: 'n' }]))).toBe('ErrorSecretsSecretDefined');
+      expect(
+        await codeOf(
+          s.batch('v', [
+            { op: 'mkdir', path: 'n' },
+            { op: 'mkdir', path: 'n' },
+          ]),
+        ),
+      ).toBe('ErrorSecretsSecretDefined');
     });
     it('mkdir then add into it in one batch makes one commit', async () => {
       await s.batch('v', [
@@ -323,7 +330,14 @@ describe.each(storageKinds)('secret operations on %s storage', (kind) => {
       expect(await s.getText('v', 'existing')).toBe('before');
     });
     it('unknown ops and missing fields are refused before anything is written', async () => {
-      expect(await codeOf(s.batch('v', [{ op: 'write', path: 'a', content: '1' }, { op: 'chmod' as never, path: 'a' }]))).toBe('ErrorInvalidArgument');
+      expect(
+        await codeOf(
+          s.batch('v', [
+            { op: 'write', path: 'a', content: '1' },
+            { op: 'chmod' as never, path: 'a' },
+          ]),
+        ),
+      ).toBe('ErrorInvalidArgument');
       expect(await codeOf(s.batch('v', [{ op: 'write', path: 'a' }]))).toBe('ErrorInvalidArgument');
       expect(await codeOf(s.batch('v', [{ op: 'rename', path: 'a' }]))).toBe('ErrorSecretsPathInvalid');
       expect(await commits()).toBe(1);

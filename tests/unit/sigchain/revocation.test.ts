@@ -25,14 +25,18 @@ describe('revocations', () => {
       [undefined, phone.nodeId],
     ]);
     expect(linkStates(verified).get(phone.nodeId)).toEqual({ state: 'revoked', seq: 2 });
-    const relinked = await buildChain(me, [link(phone.nodeId, me.nodeId), unlink(me.nodeId, phone.nodeId, 1), link(me.nodeId, phone.nodeId)], [[phone], [], [phone]]);
+    const relinked = await buildChain(
+      me,
+      [link(phone.nodeId, me.nodeId), unlink(me.nodeId, phone.nodeId, 1), link(me.nodeId, phone.nodeId)],
+      [[phone], [], [phone]],
+    );
     expect(linkStates(await verifySigchain(me.nodeId, relinked)).get(phone.nodeId)).toMatchObject({ state: 'linked', seq: 3 });
   });
 
   it('a revocation naming no link of its owner with that keynode refuses the whole chain', async () => {
     const [me, phone, other] = await Promise.all([newIdentity('me'), newIdentity('phone'), newIdentity('other')]);
     const linked = [link(phone.nodeId, me.nodeId)];
-    const cases: Array<[string, ClaimFields[], Array<typeof me[]>]> = [
+    const cases: Array<[string, ClaimFields[], Array<(typeof me)[]>]> = [
       ['iss is not the owner', [...linked, unlink(phone.nodeId, me.nodeId, 1)], [[phone]]],
       ['names a link with another keynode', [...linked, unlink(me.nodeId, other.nodeId, 1)], [[phone]]],
       ['wrong jti', [...linked, unlink(me.nodeId, phone.nodeId, 1, 'not-the-link')], [[phone]]],
@@ -54,11 +58,17 @@ describe('revocations', () => {
 describe('bounds', () => {
   it(`a chain over ${MAX_CHAIN_LENGTH} claims, or over ${MAX_CHAIN_BYTES} bytes, is refused`, async () => {
     const me = await newIdentity('me');
-    const long = await buildChain(me, Array.from({ length: MAX_CHAIN_LENGTH + 1 }, () => ({ typ: 'Note' })));
+    const long = await buildChain(
+      me,
+      Array.from({ length: MAX_CHAIN_LENGTH + 1 }, () => ({ typ: 'Note' })),
+    );
     await expect(verifySigchain(me.nodeId, long)).rejects.toMatchObject({ code: 'ErrorSigchainInvalid', data: { limit: MAX_CHAIN_LENGTH } });
     expect(await verifySigchain(me.nodeId, long.slice(0, MAX_CHAIN_LENGTH))).toHaveLength(MAX_CHAIN_LENGTH);
     // Big claims (each under the per-claim limit) that add up past the chain's byte bound.
-    const big = await buildChain(me, Array.from({ length: 8 }, () => ({ typ: 'Note', text: 'x'.repeat(9000) })));
+    const big = await buildChain(
+      me,
+      Array.from({ length: 8 }, () => ({ typ: 'Note', text: 'x'.repeat(9000) })),
+    );
     await expect(verifySigchain(me.nodeId, big)).rejects.toMatchObject({ code: 'ErrorSigchainInvalid', data: { limit: MAX_CHAIN_BYTES } });
   });
 });

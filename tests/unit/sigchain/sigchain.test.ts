@@ -80,11 +80,7 @@ describe('verifySigchain', () => {
   async function fixture() {
     const owner = await newIdentity('owner');
     const peer = await newIdentity('peer');
-    const chain = await buildChain(
-      owner,
-      [note('a'), { typ: 'ClaimLinkNode', iss: owner.nodeId, sub: peer.nodeId }, note('c')],
-      [[], [peer], []],
-    );
+    const chain = await buildChain(owner, [note('a'), { typ: 'ClaimLinkNode', iss: owner.nodeId, sub: peer.nodeId }, note('c')], [[], [peer], []]);
     return { owner, peer, chain };
   }
 
@@ -133,11 +129,7 @@ describe('verifySigchain', () => {
     const third = await newIdentity('third');
     const chain = await buildChain(
       owner,
-      [
-        { typ: 'ClaimLinkNode', iss: owner.nodeId, sub: peer.nodeId },
-        { typ: 'ClaimLinkNode', iss: peer.nodeId, sub: third.nodeId },
-        note('kept'),
-      ],
+      [{ typ: 'ClaimLinkNode', iss: owner.nodeId, sub: peer.nodeId }, { typ: 'ClaimLinkNode', iss: peer.nodeId, sub: third.nodeId }, note('kept')],
       [[], [peer, third], []],
     );
     const verified = await verifySigchain(owner.nodeId, chain);
@@ -150,7 +142,10 @@ describe('verifySigchain', () => {
       await expect(verifySigchain(owner, bad)).rejects.toMatchObject({ code: 'ErrorSigchainInvalid' });
     }
     const oneBadLink: SignedClaim[] = [
-      { payload: { typ: 'ClaimLinkNode', iss: 'nope', sub: owner, jti: 'j', seq: 1, iat: 0, prevDigest: null }, signatures: [{ protected: 'a', signature: 'b' }] },
+      {
+        payload: { typ: 'ClaimLinkNode', iss: 'nope', sub: owner, jti: 'j', seq: 1, iat: 0, prevDigest: null },
+        signatures: [{ protected: 'a', signature: 'b' }],
+      },
     ];
     await expect(verifySigchain(owner, oneBadLink)).rejects.toMatchObject({ code: 'ErrorSigchainInvalid' });
   });

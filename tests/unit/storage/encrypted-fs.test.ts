@@ -98,7 +98,12 @@ describe.each(backends)('encrypted fs over $name', (backend) => {
     expect((await efs.promises.lstat(`${dir}/objects`)).isDirectory()).toBe(true);
     // Stored sealed: one byte of format, the nonce and the tag on top.
     const stored = await walk(raw, root);
-    expect(stored.filter((f) => f.bytes !== undefined).map((f) => f.bytes!.length).sort((a, b) => a - b)).toEqual([23 + SEAL_OVERHEAD, 70_000 + SEAL_OVERHEAD]);
+    expect(
+      stored
+        .filter((f) => f.bytes !== undefined)
+        .map((f) => f.bytes!.length)
+        .sort((a, b) => a - b),
+    ).toEqual([23 + SEAL_OVERHEAD, 70_000 + SEAL_OVERHEAD]);
   });
 
   it('stores no name and no content in a readable form', async () => {

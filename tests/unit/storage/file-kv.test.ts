@@ -181,7 +181,18 @@ describe('file KV values', () => {
   it('refuses values that would not read back the same after a restart, and stores nothing of that transaction', async () => {
     const dir = await tempDir();
     const kv = await open(dir);
-    for (const bad of [NaN, Infinity, [1, undefined], new Date(0), new Map([[1, 2]]), new Set([1]), new Uint16Array(2), new ArrayBuffer(4), { when: new Date(0) }, 10n]) {
+    for (const bad of [
+      NaN,
+      Infinity,
+      [1, undefined],
+      new Date(0),
+      new Map([[1, 2]]),
+      new Set([1]),
+      new Uint16Array(2),
+      new ArrayBuffer(4),
+      { when: new Date(0) },
+      10n,
+    ]) {
       const err = await kv
         .write(async (tx) => {
           await tx.put('vaults', 'ok', 1);

@@ -102,7 +102,10 @@ describe.each(backends)('KV contract: $name', (backend) => {
     expect(seen).toEqual([1, undefined, 0]);
     // Values of every JSON kind come back equal.
     const values: unknown[] = [0, -1.5, 'text', '', true, false, null, [], [1, [2, { x: 'y' }]], { deep: { er: { est: [null] } } }];
-    await put(kv, values.map((v, i) => [`v${i}`, v]));
+    await put(
+      kv,
+      values.map((v, i) => [`v${i}`, v]),
+    );
     expect(await kv.read((tx) => Promise.all(values.map((_, i) => tx.get('vaults', `v${i}`))))).toEqual(values);
     await kv.close();
   });
@@ -117,7 +120,10 @@ describe.each(backends)('KV contract: $name', (backend) => {
   it('entries honours prefix, gte, lt, reverse and limit in code-unit order; count honours prefix', async () => {
     const { kv } = await backend.fresh();
     const keys = ['a', 'a:', 'a:1', 'a:10', 'a:2', 'a;', 'b', 'B', 'name:x', 'name:y', 'namf', 'é', 'Z', '', '\u{1F600}', '\uffee', 'z'];
-    await put(kv, keys.map((k) => [k, k.length]));
+    await put(
+      kv,
+      keys.map((k) => [k, k.length]),
+    );
     await put(kv, [['a:1', 'other store']], 'acl');
     expect(await keysOf(kv)).toEqual(expected(keys, {}));
     expect(await keysOf(kv, { prefix: 'a:' })).toEqual(['a:', 'a:1', 'a:10', 'a:2']);
@@ -145,14 +151,22 @@ describe.each(backends)('KV contract: $name', (backend) => {
   it('edge keys: U+FFFF after the prefix is inside the prefix, and an empty range matches no key at all', async () => {
     const { kv } = await backend.fresh();
     const keys = ['a', 'a\uffff', 'a\uffffb', 'a\uffff\uffff', 'b', '\uffff', '\uffffx', '\u0000empty-range\u0000', '\u0000'];
-    await put(kv, keys.map((k) => [k, 1]));
+    await put(
+      kv,
+      keys.map((k) => [k, 1]),
+    );
     expect(await keysOf(kv, { prefix: 'a' })).toEqual(['a', 'a\uffff', 'a\uffffb', 'a\uffff\uffff']);
     expect(await keysOf(kv, { prefix: 'a\uffff' })).toEqual(['a\uffff', 'a\uffffb', 'a\uffff\uffff']);
     expect(await keysOf(kv, { prefix: '\uffff' })).toEqual(['\uffff', '\uffffx']);
     expect(await keysOf(kv, { prefix: '' })).toEqual(expected(keys, {}));
     expect(await kv.read((tx) => tx.count('vaults', { prefix: 'a' }))).toBe(4);
     expect(await kv.read((tx) => tx.count('vaults', { prefix: '' }))).toBe(keys.length);
-    for (const empty of [{ gte: 'b', lt: 'a' }, { gte: 'a', lt: 'a' }, { prefix: 'b', gte: 'c' }, { prefix: 'b', lt: 'b' }]) {
+    for (const empty of [
+      { gte: 'b', lt: 'a' },
+      { gte: 'a', lt: 'a' },
+      { prefix: 'b', gte: 'c' },
+      { prefix: 'b', lt: 'b' },
+    ]) {
       expect(await keysOf(kv, empty)).toEqual([]);
     }
     await kv.close();
@@ -163,13 +177,13 @@ describe.each(backends)('KV contract: $name', (backend) => {
     const alphabet = fc.constantFrom('a', 'b', ':', '0', 'é', '\uffff', '\u{1F600}');
     const keyArb = fc.array(alphabet, { maxLength: 4 }).map((c) => c.join(''));
     const keys = fc.sample(fc.uniqueArray(keyArb, { minLength: 30, maxLength: 60 }), { numRuns: 1, seed: 42 })[0]!;
-    await put(kv, keys.map((k) => [k, null]));
+    await put(
+      kv,
+      keys.map((k) => [k, null]),
+    );
     await fc.assert(
       fc.asyncProperty(
-        fc.record(
-          { prefix: keyArb, gte: keyArb, lt: keyArb, reverse: fc.boolean(), limit: fc.integer({ min: -1, max: 70 }) },
-          { requiredKeys: [] },
-        ),
+        fc.record({ prefix: keyArb, gte: keyArb, lt: keyArb, reverse: fc.boolean(), limit: fc.integer({ min: -1, max: 70 }) }, { requiredKeys: [] }),
         async (range) => {
           expect(await keysOf(kv, range)).toEqual(expected(keys, range));
           if (range.prefix !== undefined) {
@@ -239,7 +253,10 @@ describe.each(backends)('KV contract: $name', (backend) => {
 
   it('reads running alongside writes see whole transactions only', async () => {
     const { kv } = await backend.fresh();
-    await put(kv, [['x', 0], ['y', 0]]);
+    await put(kv, [
+      ['x', 0],
+      ['y', 0],
+    ]);
     const tasks: Array<Promise<unknown>> = [];
     const torn: unknown[] = [];
     for (let i = 1; i <= 20; i++) {
@@ -276,7 +293,9 @@ describe.each(backends)('KV contract: $name', (backend) => {
       ['record', record],
     ]);
     const check = async (k: KV) => {
-      const [b, e, r] = await k.read((tx) => Promise.all([tx.get<Uint8Array>('vaults', 'big'), tx.get<Uint8Array>('vaults', 'empty'), tx.get<typeof record>('vaults', 'record')]));
+      const [b, e, r] = await k.read((tx) =>
+        Promise.all([tx.get<Uint8Array>('vaults', 'big'), tx.get<Uint8Array>('vaults', 'empty'), tx.get<typeof record>('vaults', 'record')]),
+      );
       expect(b).toBeInstanceOf(Uint8Array);
       expect(b!.length).toBe(big.length);
       expect(Buffer.compare(Buffer.from(b!), Buffer.from(big))).toBe(0);

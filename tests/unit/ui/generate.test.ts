@@ -3,7 +3,16 @@
 // behind it, and passwords hold only chosen characters, one of each kind at least.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHARSETS, generatePassphrase, generatePassword, passphraseBits, passwordBits, randomBelow, rejectionLimit, type RandomSource } from '../../../src/ui/generate.js';
+import {
+  CHARSETS,
+  generatePassphrase,
+  generatePassword,
+  passphraseBits,
+  passwordBits,
+  randomBelow,
+  rejectionLimit,
+  type RandomSource,
+} from '../../../src/ui/generate.js';
 
 /** A source that hands out `values` in order (and counts how many were taken). */
 function scripted(values: number[]): RandomSource & { taken: number } {
@@ -28,14 +37,18 @@ describe('randomBelow: rejection sampling without modulo bias', () => {
 
   it('rejects every draw at or above the limit and takes the next one', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 2 ** 32 - 1 }).filter((n) => 2 ** 32 % n !== 0), fc.nat(), (n, pick) => {
-        const limit = rejectionLimit(n);
-        const rejected = limit + (pick % (2 ** 32 - limit));
-        const accepted = pick % limit;
-        const source = scripted([rejected, 2 ** 32 - 1, accepted]);
-        expect(randomBelow(n, source)).toBe(accepted % n);
-        expect(source.taken).toBe(3);
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 2 ** 32 - 1 }).filter((n) => 2 ** 32 % n !== 0),
+        fc.nat(),
+        (n, pick) => {
+          const limit = rejectionLimit(n);
+          const rejected = limit + (pick % (2 ** 32 - limit));
+          const accepted = pick % limit;
+          const source = scripted([rejected, 2 ** 32 - 1, accepted]);
+          expect(randomBelow(n, source)).toBe(accepted % n);
+          expect(source.taken).toBe(3);
+        },
+      ),
     );
   });
 
@@ -70,14 +83,19 @@ describe('randomBelow: rejection sampling without modulo bias', () => {
 describe('passwords and passphrases', () => {
   it('hold only chosen characters, at least one of each chosen kind', () => {
     fc.assert(
-      fc.property(fc.subarray(['lower', 'upper', 'digits', 'symbols'] as const, { minLength: 1 }), fc.integer({ min: 4, max: 64 }), fc.boolean(), (sets, length, avoidLookAlikes) => {
-        const password = generatePassword({ length, sets: [...sets], avoidLookAlikes });
-        expect([...password]).toHaveLength(length);
-        const allowed = sets.map((s) => CHARSETS[s]).join('');
-        for (const c of password) expect(allowed).toContain(c);
-        for (const s of sets) expect([...password].some((c) => CHARSETS[s].includes(c))).toBe(true);
-        if (avoidLookAlikes) expect(password).not.toMatch(/[Il1O0o|]/);
-      }),
+      fc.property(
+        fc.subarray(['lower', 'upper', 'digits', 'symbols'] as const, { minLength: 1 }),
+        fc.integer({ min: 4, max: 64 }),
+        fc.boolean(),
+        (sets, length, avoidLookAlikes) => {
+          const password = generatePassword({ length, sets: [...sets], avoidLookAlikes });
+          expect([...password]).toHaveLength(length);
+          const allowed = sets.map((s) => CHARSETS[s]).join('');
+          for (const c of password) expect(allowed).toContain(c);
+          for (const s of sets) expect([...password].some((c) => CHARSETS[s].includes(c))).toBe(true);
+          if (avoidLookAlikes) expect(password).not.toMatch(/[Il1O0o|]/);
+        },
+      ),
     );
   });
 

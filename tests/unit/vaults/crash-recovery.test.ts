@@ -28,7 +28,10 @@ describe.each(storageKinds)('crash recovery on %s storage', (kind) => {
   });
 
   /** Does what mutate() does up to the point given, then "crashes" (stops without finishing). */
-  async function crashMidBatch(vault: string, stage: 'objects' | 'commit' | 'torn-ref' | 'ref'): Promise<{ master: string; strayBlob: string; commit: string }> {
+  async function crashMidBatch(
+    vault: string,
+    stage: 'objects' | 'commit' | 'torn-ref' | 'ref',
+  ): Promise<{ master: string; strayBlob: string; commit: string }> {
     const id = await h.vm.resolve(vault);
     const repo = h.vm.repo(id);
     const master = await h.vm.masterOf(id);

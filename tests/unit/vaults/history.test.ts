@@ -24,7 +24,10 @@ describe.each(storageKinds)('vault history on %s storage', (kind) => {
     await h.secrets.write('v', 'f', 'two'); // C2
     await h.secrets.write('v', 'f', 'three'); // C3
     await h.secrets.write('v', 'g', 'four'); // C4
-    commits = (await h.vm.log('v')).slice(0, 4).map((c) => c.commitId).reverse();
+    commits = (await h.vm.log('v'))
+      .slice(0, 4)
+      .map((c) => c.commitId)
+      .reverse();
   });
   afterEach(async () => {
     await h.close();

@@ -26,7 +26,9 @@ describe('real git reads our repositories ({ dir } storage)', () => {
     await h.secrets.delete('v', ['bin']);
     const gitdir = h.vm.gitdir(id);
     gitIn(gitdir, 'fsck', '--full', '--strict');
-    const log = gitIn(gitdir, 'log', '--format=%H|%an|%ae|%P|%B%x00', 'master').split('\0\n').filter((s) => s.trim() !== '');
+    const log = gitIn(gitdir, 'log', '--format=%H|%an|%ae|%P|%B%x00', 'master')
+      .split('\0\n')
+      .filter((s) => s.trim() !== '');
     const ours = await h.vm.log('v');
     expect(log).toHaveLength(ours.length);
     log.forEach((entry, i) => {

@@ -103,7 +103,7 @@ describe.each(storageKinds)('VaultManager on %s storage', (kind) => {
     ]);
   });
 
-  it('withVaults should throw if vaultId doesn\'t exist: unknown names and ids are ErrorVaultsVaultUndefined', async () => {
+  it("withVaults should throw if vaultId doesn't exist: unknown names and ids are ErrorVaultsVaultUndefined", async () => {
     await h.vm.create('v');
     expect(await codeOf(h.vm.resolve('nope'))).toBe('ErrorVaultsVaultUndefined');
     expect(await codeOf(h.vm.resolve('zJ8Bz7q3y4rkN1Ywwnxc2Fo'))).toBe('ErrorVaultsVaultUndefined');
@@ -111,7 +111,7 @@ describe.each(storageKinds)('VaultManager on %s storage', (kind) => {
     expect(await codeOf(h.secrets.write('nope', 'a', 'b'))).toBe('ErrorVaultsVaultUndefined');
   });
 
-  it('resolves a name before an id: a vault named like another vault\'s id wins', async () => {
+  it("resolves a name before an id: a vault named like another vault's id wins", async () => {
     const first = await h.vm.create('first');
     const second = await h.vm.create(first); // a name that looks like the first vault's id
     expect(await h.vm.resolve(first)).toBe(second);

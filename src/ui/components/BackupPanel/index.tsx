@@ -34,8 +34,8 @@ export function BackupPanel({ keynode, vault, vaultName }: { keynode: Keynode; v
     <section class="stack backup" aria-labelledby="backup-heading">
       <h2 id="backup-heading">Encrypted backup</h2>
       <p>
-        One file with every secret of “{vaultName}” and its whole history, encrypted with a passphrase you choose now. Keep it somewhere safe; any
-        keynode can restore it (Vaults → Restore a backup). Without the passphrase nobody can open it — you neither.
+        One file with every secret of “{vaultName}” and its whole history, encrypted with a passphrase you choose now. Keep it somewhere safe; any keynode can
+        restore it (Vaults → Restore a backup). Without the passphrase nobody can open it — you neither.
       </p>
       <form
         key={formKey}

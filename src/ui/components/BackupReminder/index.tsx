@@ -13,8 +13,9 @@ export function BackupReminder({ keynode }: { keynode: Keynode }) {
     <section class="banner banner-warn" aria-labelledby="backup-reminder" data-testid="backup-reminder">
       <h2 id="backup-reminder">Only in this browser</h2>
       <p>
-        {list.length === 1 ? 'This vault exists' : 'These vaults exist'} nowhere else: if this browser loses its data, {list.length === 1 ? 'it is' : 'they are'} gone.
-        Download an encrypted backup, or share {list.length === 1 ? 'it' : 'them'} with another keynode of yours.
+        {list.length === 1 ? 'This vault exists' : 'These vaults exist'} nowhere else: if this browser loses its data,{' '}
+        {list.length === 1 ? 'it is' : 'they are'} gone. Download an encrypted backup, or share {list.length === 1 ? 'it' : 'them'} with another keynode of
+        yours.
       </p>
       <ul class="plain">
         {list.map((v) => (

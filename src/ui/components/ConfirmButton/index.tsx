@@ -16,7 +16,13 @@ export function ConfirmButton(props: {
   const dialog = useRef<HTMLDialogElement>(null);
   return (
     <>
-      <button type="button" aria-label={props.ariaLabel} class={props.danger === true ? 'danger' : undefined} disabled={props.disabled} onClick={() => dialog.current?.showModal()}>
+      <button
+        type="button"
+        aria-label={props.ariaLabel}
+        class={props.danger === true ? 'danger' : undefined}
+        disabled={props.disabled}
+        onClick={() => dialog.current?.showModal()}
+      >
         {props.label}
       </button>
       <dialog ref={dialog} aria-label={props.title}>

@@ -2,7 +2,17 @@
 // when it runs out; the status is announced to screen readers.
 import { useCopy } from '../../hooks/useCopy.js';
 
-export function CopyButton({ text, label, ariaLabel, clearAfterS }: { text: string | (() => Promise<string>); label: string; ariaLabel?: string; clearAfterS?: number }) {
+export function CopyButton({
+  text,
+  label,
+  ariaLabel,
+  clearAfterS,
+}: {
+  text: string | (() => Promise<string>);
+  label: string;
+  ariaLabel?: string;
+  clearAfterS?: number;
+}) {
   const { copy, left, copied, failed } = useCopy(clearAfterS);
   const onClick = async (): Promise<void> => {
     await copy(typeof text === 'string' ? text : await text());

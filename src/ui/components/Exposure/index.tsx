@@ -27,14 +27,10 @@ export function Exposure({ keynode, vault, people }: { keynode: Keynode; vault: 
 }
 
 function Checklist({ keynode, vault, person }: { keynode: Keynode; vault: string; person: Person }) {
-  const exposed = useLoad(
-    keynode,
-    async () => {
-      const lists = await Promise.all(person.nodeIds.map((n) => keynode.vaults.exposure(vault, n)));
-      return new Set(lists.flat().map((e) => e.path));
-    },
-    [vault, person.nodeIds.join()],
-  );
+  const exposed = useLoad(keynode, async () => {
+    const lists = await Promise.all(person.nodeIds.map((n) => keynode.vaults.exposure(vault, n)));
+    return new Set(lists.flat().map((e) => e.path));
+  }, [vault, person.nodeIds.join()]);
   // The list as first seen: what is no longer exposed is shown ticked, not removed.
   const first = useRef<string[] | undefined>(undefined);
   if (first.current === undefined && exposed.data !== undefined) first.current = [...exposed.data].sort();

@@ -71,7 +71,13 @@ export function Generator({ onUse }: { onUse: (value: string) => void }) {
         <>
           <label class="narrow">
             Length
-            <input type="number" min={8} max={128} value={choices.length} onChange={(e) => change({ length: clamp(Number((e.target as HTMLInputElement).value), 8, 128) })} />
+            <input
+              type="number"
+              min={8}
+              max={128}
+              value={choices.length}
+              onChange={(e) => change({ length: clamp(Number((e.target as HTMLInputElement).value), 8, 128) })}
+            />
           </label>
           <fieldset class="row">
             <legend>Characters</legend>
@@ -96,7 +102,13 @@ export function Generator({ onUse }: { onUse: (value: string) => void }) {
         <div class="row">
           <label class="narrow">
             Words
-            <input type="number" min={4} max={12} value={choices.words} onChange={(e) => change({ words: clamp(Number((e.target as HTMLInputElement).value), 4, 12) })} />
+            <input
+              type="number"
+              min={4}
+              max={12}
+              value={choices.words}
+              onChange={(e) => change({ words: clamp(Number((e.target as HTMLInputElement).value), 4, 12) })}
+            />
           </label>
           <label class="narrow">
             Between words

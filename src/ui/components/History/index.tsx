@@ -6,7 +6,17 @@ import { formatDate, shortId } from '../../format.js';
 import { useLoad } from '../../hooks/useLoad.js';
 import { ErrorNote } from '../ErrorNote/index.js';
 
-export function History({ keynode, vault, viewing, onView }: { keynode: Keynode; vault: string; viewing: string | undefined; onView: (entry: LogEntry, latest: boolean) => void }) {
+export function History({
+  keynode,
+  vault,
+  viewing,
+  onView,
+}: {
+  keynode: Keynode;
+  vault: string;
+  viewing: string | undefined;
+  onView: (entry: LogEntry, latest: boolean) => void;
+}) {
   const log = useLoad(keynode, () => keynode.vaults.log(vault, { limit: 100 }), [vault]);
   const names = useNicknames();
   if (log.error !== undefined) return <ErrorNote error={log.error} />;
@@ -31,7 +41,11 @@ export function History({ keynode, vault, viewing, onView }: { keynode: Keynode;
             {isViewed ? (
               <span class="tag">{i === 0 ? 'Latest (shown)' : 'Shown now'}</span>
             ) : (
-              <button type="button" aria-label={`View this version from ${formatDate(entry.timestamp)} (${shortId(entry.commitId, 8)})`} onClick={() => onView(entry, i === 0)}>
+              <button
+                type="button"
+                aria-label={`View this version from ${formatDate(entry.timestamp)} (${shortId(entry.commitId, 8)})`}
+                onClick={() => onView(entry, i === 0)}
+              >
                 View this version
               </button>
             )}

@@ -53,8 +53,8 @@ export function ImportPanel({ keynode, vault }: { keynode: Keynode; vault: strin
   return (
     <div class="stack" data-testid="import-panel">
       <p class="muted">
-        Bring secrets in from a <strong>.env</strong> file, <strong>JSON</strong>, or a <strong>Bitwarden</strong> or <strong>KeePass</strong> export. The
-        file is read here, in this browser; nothing is sent anywhere.
+        Bring secrets in from a <strong>.env</strong> file, <strong>JSON</strong>, or a <strong>Bitwarden</strong> or <strong>KeePass</strong> export. The file
+        is read here, in this browser; nothing is sent anywhere.
       </p>
       <div class="field">
         <label for={`${id}-file`}>Choose a file</label>
@@ -134,8 +134,15 @@ export function ImportPanel({ keynode, vault }: { keynode: Keynode; vault: strin
           Preview
         </button>
         {preview !== undefined && (
-          <button type="button" class="primary" disabled={apply.busy || preview.added.length + preview.overwritten.length === 0} onClick={() => void apply.run()}>
-            {apply.busy ? 'Importing…' : `Import ${preview.added.length + preview.overwritten.length} ${preview.added.length + preview.overwritten.length === 1 ? 'secret' : 'secrets'}`}
+          <button
+            type="button"
+            class="primary"
+            disabled={apply.busy || preview.added.length + preview.overwritten.length === 0}
+            onClick={() => void apply.run()}
+          >
+            {apply.busy
+              ? 'Importing…'
+              : `Import ${preview.added.length + preview.overwritten.length} ${preview.added.length + preview.overwritten.length === 1 ? 'secret' : 'secrets'}`}
           </button>
         )}
       </div>

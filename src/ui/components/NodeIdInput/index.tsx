@@ -13,13 +13,29 @@ export const nodeIdProblem = (text: string): string | undefined => {
   return isNodeId(t) ? undefined : 'This is not a valid NodeId. Copy it again.';
 };
 
-export function NodeIdInput({ value, onInput, label, name, hint }: { value: string; onInput: (v: string) => void; label: string; name?: string; hint?: string }) {
+export function NodeIdInput({
+  value,
+  onInput,
+  label,
+  name,
+  hint,
+}: {
+  value: string;
+  onInput: (v: string) => void;
+  label: string;
+  name?: string;
+  hint?: string;
+}) {
   const id = useId();
   const problem = nodeIdProblem(value);
   const ok = value.trim() !== '' && problem === undefined;
   const [scanning, setScanning] = useState(false);
   const notNodeId = (text: string): string | undefined =>
-    isNodeId(text.trim()) ? undefined : /^https?:\/\//.test(text) ? 'This QR code is a link, not a NodeId. Scan the code under “Your NodeId”.' : 'This QR code is not a NodeId.';
+    isNodeId(text.trim())
+      ? undefined
+      : /^https?:\/\//.test(text)
+        ? 'This QR code is a link, not a NodeId. Scan the code under “Your NodeId”.'
+        : 'This QR code is not a NodeId.';
   return (
     <div class="field">
       <label for={id}>{label}</label>

@@ -119,13 +119,13 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
         )}
       </div>
       {busy && <TransferProgress keynode={keynode} vault={vault.vaultId} kind="pull" label={`Pulling from ${ownerName}`} />}
-      {busy && slow && queued === undefined && <p class="muted">{ownerName} is slow to answer. You can queue the pull: it runs by itself when they are reachable.</p>}
+      {busy && slow && queued === undefined && (
+        <p class="muted">{ownerName} is slow to answer. You can queue the pull: it runs by itself when they are reachable.</p>
+      )}
       <div role="status" aria-live="polite" data-testid="pull-status">
         {queued !== undefined && queued.failed === undefined && (
           <div class="queued">
-            <p>
-              Queued — will run when {ownerName} is online. You can close this page; the pull waits in this browser.
-            </p>
+            <p>Queued — will run when {ownerName} is online. You can close this page; the pull waits in this browser.</p>
             <button type="button" onClick={() => void cancel()}>
               Cancel queued pull
             </button>

@@ -45,7 +45,8 @@ async function frameDecoder(): Promise<FrameDecoder> {
 
 function cameraProblem(e: unknown): string {
   const name = e instanceof DOMException ? e.name : '';
-  if (name === 'NotAllowedError' || name === 'SecurityError') return 'keynode may not use the camera. Allow it in this site’s settings, or paste the text instead.';
+  if (name === 'NotAllowedError' || name === 'SecurityError')
+    return 'keynode may not use the camera. Allow it in this site’s settings, or paste the text instead.';
   if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'No camera was found. Paste the text instead.';
   if (name === 'NotReadableError') return 'The camera is in use by another app. Close it, or paste the text instead.';
   return 'The camera could not be started. Paste the text instead.';

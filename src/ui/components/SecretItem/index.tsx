@@ -22,7 +22,19 @@ async function readValue(keynode: Keynode, vault: string, path: string): Promise
   }
 }
 
-export function SecretItem({ keynode, vault, path, editable, showPath = false }: { keynode: Keynode; vault: string; path: string; editable: boolean; showPath?: boolean }) {
+export function SecretItem({
+  keynode,
+  vault,
+  path,
+  editable,
+  showPath = false,
+}: {
+  keynode: Keynode;
+  vault: string;
+  path: string;
+  editable: boolean;
+  showPath?: boolean;
+}) {
   const [value, setValue] = useState<Value | undefined>(undefined);
   const [mode, setMode] = useState<'view' | 'edit' | 'rename'>('view');
   const [draft, setDraft] = useState('');
@@ -53,7 +65,12 @@ export function SecretItem({ keynode, vault, path, editable, showPath = false }:
           {name}
         </span>
         <div class="row actions">
-          <button type="button" aria-label={`${value === undefined ? 'Show' : 'Hide'} ${path}`} aria-pressed={value !== undefined} onClick={() => void reveal.run()}>
+          <button
+            type="button"
+            aria-label={`${value === undefined ? 'Show' : 'Hide'} ${path}`}
+            aria-pressed={value !== undefined}
+            onClick={() => void reveal.run()}
+          >
             {value === undefined ? 'Show' : 'Hide'}
           </button>
           <CopyButton label="Copy" ariaLabel={`Copy ${path}`} clearAfterS={CLEAR_AFTER_S} text={() => keynode.secrets.getText(vault, path)} />
@@ -92,7 +109,15 @@ export function SecretItem({ keynode, vault, path, editable, showPath = false }:
         </pre>
       )}
       {mode === 'edit' && (
-        <ValueEditor path={path} value={draft} onInput={setDraft} onSave={() => void save.run()} onCancel={() => setMode('view')} busy={save.busy} saveLabel="Save" />
+        <ValueEditor
+          path={path}
+          value={draft}
+          onInput={setDraft}
+          onSave={() => void save.run()}
+          onCancel={() => setMode('view')}
+          busy={save.busy}
+          saveLabel="Save"
+        />
       )}
       {mode === 'rename' && (
         <form

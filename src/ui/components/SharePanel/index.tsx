@@ -24,8 +24,7 @@ export function ShareLinkCard({ link, recipient, vaultName }: { link: string; re
     <div class="card inset" data-testid="share-link">
       <h3>Share link for {recipient}</h3>
       <p>
-        The link works only on {recipient}’s keynode. Send it any way you like (chat, mail, QR code); it lets them clone “{vaultName}” while
-        you are online.
+        The link works only on {recipient}’s keynode. Send it any way you like (chat, mail, QR code); it lets them clone “{vaultName}” while you are online.
       </p>
       <label>
         Share link
@@ -91,11 +90,14 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
     names,
   ).map((person) => ({ ...person, actions: [...new Set(allowed.filter((p) => person.nodeIds.includes(p.nodeId)).flatMap((p) => p.actions))] }));
   const lastFetch = (nodeIds: string[]) => pulls.data?.find((r) => nodeIds.includes(r.nodeId));
-  const formerly = perms.data === undefined ? [] : groupByPerson(
-    [...new Set((pulls.data ?? []).map((r) => r.nodeId))].filter((n) => !allowed.some((p) => p.nodeId === n)),
-    gestalts.data ?? [],
-    names,
-  );
+  const formerly =
+    perms.data === undefined
+      ? []
+      : groupByPerson(
+          [...new Set((pulls.data ?? []).map((r) => r.nodeId))].filter((n) => !allowed.some((p) => p.nodeId === n)),
+          gestalts.data ?? [],
+          names,
+        );
   return (
     <div class="stack">
       <form

@@ -30,16 +30,19 @@ export function SharedVaultOffer({ keynode, owner, vaultId, vaultName }: { keyno
   return (
     <div class="stack">
       <div class="row">
-        <button type="button" class="primary" aria-label={clone.busy ? undefined : `Clone ${vaultName}`} disabled={clone.busy} aria-busy={clone.busy} onClick={() => void clone.run()}>
+        <button
+          type="button"
+          class="primary"
+          aria-label={clone.busy ? undefined : `Clone ${vaultName}`}
+          disabled={clone.busy}
+          aria-busy={clone.busy}
+          onClick={() => void clone.run()}
+        >
           {clone.busy ? 'Cloning…' : 'Clone'}
         </button>
       </div>
       {clone.busy && <TransferProgress keynode={keynode} vault={vaultId} kind="clone" label={`Cloning ${vaultName}`} />}
-      {isCancelled(clone.error) ? (
-        <p role="status">The clone was cancelled. Nothing of it was kept.</p>
-      ) : (
-        <ErrorNote error={clone.error} />
-      )}
+      {isCancelled(clone.error) ? <p role="status">The clone was cancelled. Nothing of it was kept.</p> : <ErrorNote error={clone.error} />}
     </div>
   );
 }

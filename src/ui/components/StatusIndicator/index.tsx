@@ -10,7 +10,10 @@ export function useNetworkStatus(keynode: Keynode): { status: Status | undefined
   const [online, setOnline] = useState(navigator.onLine);
   useEffect(() => {
     let live = true;
-    keynode.network.status().then((s) => live && setStatus(s), () => undefined);
+    keynode.network.status().then(
+      (s) => live && setStatus(s),
+      () => undefined,
+    );
     const off = keynode.on('network', (s) => setStatus(s));
     const up = (): void => setOnline(navigator.onLine);
     window.addEventListener('online', up);
@@ -38,7 +41,12 @@ export function StatusIndicator({ keynode }: { keynode: Keynode }) {
   else if (status === undefined || status.signaling === 'connecting') [text, tone] = ['Connecting…', 'warn'];
   else [text, tone] = ['Not connected', 'off'];
   return (
-    <p class={`status status-${tone}`} role="status" data-testid="network-status" title="Your vaults work offline; sharing, cloning and pulling need a connection.">
+    <p
+      class={`status status-${tone}`}
+      role="status"
+      data-testid="network-status"
+      title="Your vaults work offline; sharing, cloning and pulling need a connection."
+    >
       <span class="dot" aria-hidden="true" />
       {text}
     </p>

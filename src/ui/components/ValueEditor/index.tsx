@@ -22,7 +22,14 @@ export function ValueEditor(props: {
     >
       <label>
         New value of {props.path}
-        <textarea autocomplete="off" rows={props.rows ?? 3} class="mono" autoFocus value={props.value} onInput={(e) => props.onInput((e.target as HTMLTextAreaElement).value)} />
+        <textarea
+          autocomplete="off"
+          rows={props.rows ?? 3}
+          class="mono"
+          autoFocus
+          value={props.value}
+          onInput={(e) => props.onInput((e.target as HTMLTextAreaElement).value)}
+        />
       </label>
       <GenerateButton onUse={props.onInput} />
       <div class="row">
