@@ -105,7 +105,14 @@ async function phase(
   const servers = typeof urls === 'string' ? [urls] : urls;
   const serverOf = (i: number): string => servers[Math.floor(i / Math.max(1, Math.floor(clients / 2))) % servers.length]!;
   const list = ids.map(
-    (id, i) => new SignalingClient({ url: serverOf(i), nodeId: id.nodeId, sign: id.sign, WebSocket: boundWebSocket(clientAddress(i)), backoff: { initialMs: 1000, maxMs: 5000 } }),
+    (id, i) =>
+      new SignalingClient({
+        url: serverOf(i),
+        nodeId: id.nodeId,
+        sign: id.sign,
+        WebSocket: boundWebSocket(clientAddress(i)),
+        backoff: { initialMs: 1000, maxMs: 5000 },
+      }),
   );
   const ours = new Set(ids.map((id) => id.nodeId));
   for (const c of list) {
@@ -237,7 +244,10 @@ type Usage = { cpuMs: number; rssBytes: number };
 /** A signaling server in its own process (with Redis when given); `usage` reads its CPU and RSS. */
 async function forkServer(redisUrl?: string): Promise<{ url: string; usage(): Promise<Usage>; stop(): Promise<void> }> {
   const env = { ...process.env, KEYNODE_BENCH_ROLE: 'signaling', ...(redisUrl === undefined ? {} : { KEYNODE_BENCH_REDIS: redisUrl }) };
-  const child = fork(fileURLToPath(import.meta.url), [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // KEYNODE_BENCH_PROFILE=DIR writes each server's CPU profile there (node --cpu-prof) when it stops.
+  const profile = process.env.KEYNODE_BENCH_PROFILE;
+  const execArgv = [...process.execArgv, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
+  const child = fork(fileURLToPath(import.meta.url), [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m: { url: string }) => resolve(m.url));
     child.once('exit', (code) => reject(new Error(`the signaling server process exited (${code})`)));
@@ -275,7 +285,15 @@ async function clusterComparison(opts: BenchOptions): Promise<string[]> {
   // KEYNODE_BENCH_CLUSTER_PLAN="10000:0.1" runs other sizes (clients:messages per client and second),
   // e.g. the issue's 10,000 clients at 1,000 msg/s on a quiet machine with `ulimit -n` raised.
   const given = process.env.KEYNODE_BENCH_CLUSTER_PLAN?.split(',').map((p) => p.split(':').map(Number) as [number, number]);
-  const plan: Array<[number, number]> = given ?? (opts.quick ? [[1000, 1]] : [[1000, 1], [2000, 0.5], [4000, 0.25]]);
+  const plan: Array<[number, number]> =
+    given ??
+    (opts.quick
+      ? [[1000, 1]]
+      : [
+          [1000, 1],
+          [2000, 0.5],
+          [4000, 0.25],
+        ]);
   const seconds = opts.quick ? 3 : 5;
   const redis = await startRedis();
   const single = await forkServer();
@@ -290,7 +308,13 @@ async function clusterComparison(opts: BenchOptions): Promise<string[]> {
   try {
     opts.log('signaling cluster: warm-up (100 clients, 1 s, not reported)…');
     await phase(single.url, single.usage, 100, 10, 1);
-    await phase(pair.map((s) => s.url), pairUsage, 100, 10, 1);
+    await phase(
+      pair.map((s) => s.url),
+      pairUsage,
+      100,
+      10,
+      1,
+    );
     for (const [clients, rate] of plan) {
       for (const [label, urls, usage] of [
         ['1 instance, memory', single.url, single.usage],
@@ -321,7 +345,19 @@ async function clusterComparison(opts: BenchOptions): Promise<string[]> {
   return [
     `One server process without Redis, then two server processes sharing one redis-server (appendonly, appendfsync always; started for the run), with the same clients and total rate: every pair of clients has one member on each instance, so each message goes instance → Redis pub/sub → instance. Clients log in in waves of 250 (a login the server did not finish within its 5 s deadline is retried and counted); the traffic is spread evenly, a tick every 10 ms. CPU and RSS of "2 instances + Redis" add up both servers and redis-server; CPU is % of one core over the ${seconds} s of traffic. The clients run in the bench process, apart from the servers.`,
     '',
-    ...table(['setup', 'clients', 'login p50 / p99 / all logged in', 'offered / relayed msg/s', 'delivered / sent', 'relay latency p50 / p99 / max', 'CPU servers / clients', 'servers RSS'], rows),
+    ...table(
+      [
+        'setup',
+        'clients',
+        'login p50 / p99 / all logged in',
+        'offered / relayed msg/s',
+        'delivered / sent',
+        'relay latency p50 / p99 / max',
+        'CPU servers / clients',
+        'servers RSS',
+      ],
+      rows,
+    ),
   ];
 }
 
@@ -333,8 +369,16 @@ export async function runSignalingLoad(opts: BenchOptions): Promise<Section> {
   const url = server.url;
   const usage = server.usage;
   const plan: Array<[number, number]> = opts.quick
-    ? [[200, 10], [200, 40]]
-    : [[200, 10], [200, 40], [500, 10], [500, 40]];
+    ? [
+        [200, 10],
+        [200, 40],
+      ]
+    : [
+        [200, 10],
+        [200, 40],
+        [500, 10],
+        [500, 40],
+      ];
   const seconds = opts.quick ? 3 : 5;
   const phases: Phase[] = [];
   // Rounds of (without, with) the abuser, alternated so a drift of the machine's load shows.
@@ -379,9 +423,10 @@ export async function runSignalingLoad(opts: BenchOptions): Promise<Section> {
     `${fmtMs(percentile(p.latencies, 50))} / ${fmtMs(percentile(p.latencies, 95))} / ${fmtMs(percentile(p.latencies, 99))} / ${fmtMs(p.latencies[p.latencies.length - 1] ?? NaN)}`;
   const abuseRow = (label: string, p: Phase & { abuse?: AbuseStats }, without: Phase): string[] => {
     const a = p.abuse;
-    const did = a === undefined
-      ? ''
-      : `${a.attempts} sockets tried (${a.loggedIn} logged in, ${a.refused} refused), ${a.halfOpen} half-open, ${a.signals} 60 KB signals (${a.receiverBusy} receiver-busy, ${a.rateLimited} rate-limited), ${a.hugeFrames} 1 MiB frames (${a.closedTooLarge} closed 1009), ${a.closedOther} other closes; ${a.delivered ?? 0} of its signals reached the clients; its own CPU ${a.cpuPct.toFixed(0)}%`;
+    const did =
+      a === undefined
+        ? ''
+        : `${a.attempts} sockets tried (${a.loggedIn} logged in, ${a.refused} refused), ${a.halfOpen} half-open, ${a.signals} 60 KB signals (${a.receiverBusy} receiver-busy, ${a.rateLimited} rate-limited), ${a.hugeFrames} 1 MiB frames (${a.closedTooLarge} closed 1009), ${a.closedOther} other closes; ${a.delivered ?? 0} of its signals reached the clients; its own CPU ${a.cpuPct.toFixed(0)}%`;
     const vs = p === without ? '' : ratio(percentile(p.latencies, 99), percentile(without.latencies, 99));
     return [label, `${p.received} / ${p.sent}`, latency(p), vs, `${p.serverCpuPct.toFixed(0)}%`, did];
   };
@@ -394,10 +439,19 @@ export async function runSignalingLoad(opts: BenchOptions): Promise<Section> {
     title: 'Signaling server under load (server process alone, default limits; clients in the bench process)',
     lines: [
       `Each phase: N clients log in at once (signed challenge), then pairs exchange \`signal\` messages of ~${PAYLOAD.length + 60} B for ${seconds} s at a fixed rate per client (under the default 50/s per-connection limit).`,
-      'Latency = send() in one client to the `signal` event in its partner (same process, same clock), so it includes both ends\' WebSocket and JSON work. CPU is % of one core over the phase.',
+      "Latency = send() in one client to the `signal` event in its partner (same process, same clock), so it includes both ends' WebSocket and JSON work. CPU is % of one core over the phase.",
       '',
       ...table(
-        ['clients', 'login p50 / p99 / all logged in', 'offered msg/s', 'relayed msg/s', 'delivered / sent', 'relay latency p50 / p95 / p99 / max', 'CPU server / clients', 'server RSS'],
+        [
+          'clients',
+          'login p50 / p99 / all logged in',
+          'offered msg/s',
+          'relayed msg/s',
+          'delivered / sent',
+          'relay latency p50 / p95 / p99 / max',
+          'CPU server / clients',
+          'server RSS',
+        ],
         rows,
       ),
       '',
