@@ -27,20 +27,9 @@ import {
   type Section,
 } from './fixtures.js';
 import { startOwner } from './network.js';
+import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../scripts/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '..');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--allow-loopback-in-peer-connection',
-];
 /** An operation that takes longer than this is reported as not finished. */
 const OP_TIMEOUT_MS = 12 * 60_000;
 
@@ -346,7 +335,7 @@ export async function runBrowser(opts: BenchOptions): Promise<Section> {
   };
 
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...ARGS] });
     const profile = async (blockServiceWorkers = false): Promise<BrowserContext> => {
       const c = await browser!.newContext({ serviceWorkers: blockServiceWorkers ? 'block' : 'allow' });
       // Chromium gathers loopback ICE candidates only for an origin holding mic/camera permission.

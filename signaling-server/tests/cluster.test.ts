@@ -3,12 +3,11 @@
 // across all instances, state survives restarts, and losing Redis loses nothing acknowledged.
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NodeId } from '../../src/ids/index.js';
 import { SignalingClient } from '../../src/network/signaling-client.js';
 import { redisCommand, startRedis, type RedisProcess } from '../../tests/utils/services.js';
 import { startSignalingServer, type SignalingServer } from '../src/index.js';
 import type { Limits } from '../src/limits.js';
-import { listContacts, loggedIn, makeIdentity, RawPeer, settled, type Identity, type Json } from './helpers.js';
+import { listContacts, loggedIn, makeIdentity, put, RawPeer, settled, type Identity } from './helpers.js';
 
 let redis: RedisProcess;
 const servers: SignalingServer[] = [];
@@ -28,16 +27,6 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
   await redis.stop();
 });
-
-/** One put and its answer: `mailbox.stored` or an error. */
-async function put(peer: RawPeer, to: NodeId, token: string): Promise<Json> {
-  const rid = Math.floor(Math.random() * 1e9);
-  peer.send({ type: 'mailbox.put', to, token, rid });
-  for (;;) {
-    const reply = await peer.waitFor(['mailbox.stored', 'error']);
-    if (reply.rid === rid) return reply;
-  }
-}
 
 /** Every mailbox token `id` receives at login on `url` (the welcome and the messages after it). */
 async function mailboxAt(url: string, id: Identity, expected: number): Promise<string[]> {

@@ -131,3 +131,13 @@ export async function loggedIn(url: string, identity?: Identity, options?: WebSo
   if (welcome.type !== 'welcome') throw new Error(`login failed: ${JSON.stringify(welcome)}`);
   return { peer, id, welcome };
 }
+
+/** One put and its answer: `mailbox.stored` or an error. */
+export async function put(peer: RawPeer, to: NodeId, token: string): Promise<Json> {
+  const rid = Math.floor(Math.random() * 1e9);
+  peer.send({ type: 'mailbox.put', to, token, rid });
+  for (;;) {
+    const reply = await peer.waitFor(['mailbox.stored', 'error']);
+    if (reply.rid === rid) return reply;
+  }
+}

@@ -5,7 +5,7 @@ import { startSignalingServer, type SignalingServer } from '../src/index.js';
 import type { Limits } from '../src/limits.js';
 import type { NodeId } from '../../src/ids/index.js';
 import { flushRedis, startRedis, type RedisProcess } from '../../tests/utils/services.js';
-import { listContacts, loggedIn, makeIdentity, type Json, type RawPeer } from './helpers.js';
+import { listContacts, loggedIn, makeIdentity, put } from './helpers.js';
 
 let server: SignalingServer | undefined;
 let now = 1_000_000;
@@ -256,16 +256,6 @@ describe.each(['memory', 'redis'] as const)('with the %s store', (store) => {
     });
   });
 });
-
-/** One put and its answer: `mailbox.stored` or an error. */
-async function put(peer: RawPeer, to: NodeId, token: string): Promise<Json> {
-  const rid = Math.floor(Math.random() * 1e9);
-  peer.send({ type: 'mailbox.put', to, token, rid });
-  for (;;) {
-    const reply = await peer.waitFor(['mailbox.stored', 'error']);
-    if (reply.rid === rid) return reply;
-  }
-}
 
 /** Logs `owner` in, lists its contacts, and logs it out again: they are remembered while it is away. */
 async function listContactsAndLeave(url: string, owner: Awaited<ReturnType<typeof makeIdentity>>, contacts: NodeId[]): Promise<void> {

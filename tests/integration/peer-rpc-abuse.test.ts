@@ -18,6 +18,18 @@ afterEach(() => {
 });
 
 /** Bob serves `handlers` over an authenticated channel; Alice holds the raw channel. */
+/** A gitPack handler that never reads its body (until the call is aborted): only the flow-control window may ever be in flight. */
+function neverReads(handlers: RpcHandlers): void {
+  handlers.handle(
+    'vaults.gitPack',
+    async (ctx) => {
+      await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+      return {};
+    },
+    { maxRequestBytes: 100 * 1024 * 1024 },
+  );
+}
+
 async function setup(limits: RpcLimits = {}) {
   const [alice, bob] = await Promise.all([identity(1), identity(2)]);
   const { a, b } = await webrtcPair();
@@ -140,15 +152,7 @@ describe('peer RPC against a hostile peer', () => {
 
   it('bounds what a fast sender can make us buffer: the flow-control window', async () => {
     const { channel, raw, handlers } = await setup({ idleTimeoutMs: 1000 });
-    // A handler that never reads its body: only the window may ever be in flight.
-    handlers.handle(
-      'vaults.gitPack',
-      async (ctx) => {
-        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
-        return {};
-      },
-      { maxRequestBytes: 100 * 1024 * 1024 },
-    );
+    neverReads(handlers);
     raw.release();
     const alice = new RpcPeer({ channel, remoteNodeId: 'x' as never, role: 'initiator' });
     let produced = 0;
@@ -166,14 +170,7 @@ describe('peer RPC against a hostile peer', () => {
 
   it('cuts off a hand-made sender that ignores the flow-control window', async () => {
     const { raw, handlers } = await setup();
-    handlers.handle(
-      'vaults.gitPack',
-      async (ctx) => {
-        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
-        return {};
-      },
-      { maxRequestBytes: 100 * 1024 * 1024 },
-    );
+    neverReads(handlers);
     await raw.send({ kind: 'open', id: 101, method: 'vaults.gitPack', header: utf8.encode('{}') });
     const chunk = new Uint8Array(60_000);
     for (let sent = 0; sent <= STREAM_WINDOW + chunk.length; sent += chunk.length) {

@@ -5,9 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../../scripts/chromium.js';
 import { serveApp, type AppServer } from '../../../scripts/serve-app.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM };
+
 export const hasChromium = existsSync(CHROMIUM);
 export const root = path.resolve(import.meta.dirname, '../../..');
 export const screensDir = path.join(root, 'artifacts', 'screens');
@@ -20,18 +22,6 @@ export async function buildAndServe(name: string): Promise<AppServer> {
   mkdirSync(screensDir, { recursive: true });
   return serveApp(outDir);
 }
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--allow-loopback-in-peer-connection',
-];
 
 /** Chromium with the flags WebRTC needs on loopback, and any `extraArgs` (e.g. a fake camera). */
 export function launch(extraArgs: readonly string[] = []): Promise<Browser> {
@@ -46,7 +36,7 @@ export async function launchOnDisk(userDataDir: string, url: string, runtime: Ru
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
     viewport: { width: 1024, height: 900 },
     serviceWorkers: runtime === 'page' ? 'block' : 'allow',
   });
