@@ -9,7 +9,6 @@ import { readStdin } from './stdin.js';
 function hiddenLine(prompt: string): Promise<string> {
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
-    process.stderr.write(prompt);
     let line = '';
     const done = (error?: Error): void => {
       stdin.setRawMode(false);
@@ -27,9 +26,12 @@ function hiddenLine(prompt: string): Promise<string> {
         else if (ch >= ' ') line += ch;
       }
     };
+    // Echo goes off before the prompt shows: whatever is typed (or pasted) the moment it appears
+    // must never be echoed by the terminal.
     stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
+    process.stderr.write(prompt);
   });
 }
 
