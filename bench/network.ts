@@ -11,7 +11,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createKeynode, startSignalingServer, type Keynode } from '../src/index.js';
+import { createKeynode, type Keynode } from '../src/index.js';
+import { startSignalingServer } from '../signaling-server/src/index.js';
 import { openNodeStorage } from '../src/platform/node-storage.js';
 import { countingRtc } from '../tests/utils/keynodes.js';
 import {

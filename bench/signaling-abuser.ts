@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { encodeNodeId, randomBytes } from '../src/ids/index.js';
 import { base64urlEncode, keyPairFromSeed, sign } from '../src/keys/crypto.js';
-import { loginSignatureInput } from '../signaling-server/src/protocol.js';
+import { loginSignatureInput } from '../protocol/signaling.js';
 
 export const ABUSER_ADDRESS = '127.0.0.2';
 

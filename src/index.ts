@@ -105,5 +105,4 @@ export async function createKeynode(options: CreateKeynodeOptions = {}): Promise
 export type { Keynode, KeynodeNotificationsExtra } from './keynode/keynode.js';
 export type { KeynodeEvents } from './keynode/events.js';
 export { KeynodeError, isKeynodeError, errorCodes, type ErrorCode } from './errors.js';
-export { startSignalingServer } from '../signaling-server/src/index.js';
 export * from './types.js';

@@ -13,7 +13,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Limits } from './limits.js';
-import type { WireErrorCode } from './protocol.js';
+import type { WireErrorCode } from '../../protocol/signaling.js';
 import { monotonicNow, TokenBucket, ViolationCounter, type MonotonicClock } from './rate-limit.js';
 import { forwardedAddress, sourceKey } from './source-address.js';
 

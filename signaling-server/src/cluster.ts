@@ -7,9 +7,8 @@
 // re-reads that node's state for its own watchers and tells them only what changed, with the same
 // rule as the hub (a watcher hears a node's presence only if the node introduced itself to it).
 import * as v from 'valibot';
-import type { NodeId } from '../../src/ids/index.js';
-import { randomBytes } from '../../src/ids/index.js';
-import { base64urlEncode } from '../../src/keys/crypto.js';
+import type { NodeId } from '../../protocol/node-id.js';
+import { randomBytes } from 'node:crypto';
 import { Source } from './admission.js';
 import { Hub, type Member } from './hub.js';
 import type { Limits } from './limits.js';
@@ -22,7 +21,7 @@ import {
   RelayedSignalSchema,
   RidSchema,
   type ServerMessageOut,
-} from './protocol.js';
+} from '../../protocol/signaling.js';
 import { monotonicNow, type TokenBucket } from './rate-limit.js';
 import type { RedisLink } from './stores/redis-link.js';
 import { OWNER_PATTERN, parsePresence, RedisPresence } from './stores/redis-presence.js';
@@ -71,7 +70,7 @@ const ignore = (): void => undefined;
 
 export class Cluster {
   readonly hub: Hub;
-  readonly instanceId = base64urlEncode(randomBytes(9));
+  readonly instanceId = randomBytes(9).toString('base64url');
   private readonly presence: RedisPresence | undefined;
   /** Logged-in connections of this instance, by "<instance>/<connection>". */
   private readonly conns = new Map<string, Joined>();

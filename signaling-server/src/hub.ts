@@ -7,10 +7,10 @@
 // signalled each other to connect), and when a contact it owes a notification or a pull comes
 // online (the contact lists it) — while a stranger watching any NodeId learns nothing: to it, a
 // node it may not watch always reads as offline.
-import type { NodeId } from '../../src/ids/index.js';
+import type { NodeId } from '../../protocol/node-id.js';
 import type { Limits } from './limits.js';
 import type { RelayRefusal, Sender } from './outbound.js';
-import type { ServerMessageOut } from './protocol.js';
+import type { ServerMessageOut } from '../../protocol/signaling.js';
 import { TokenBucket } from './rate-limit.js';
 
 /** The part of a connection the hub needs. */

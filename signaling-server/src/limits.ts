@@ -1,7 +1,7 @@
 // The signaling server's limits and their defaults (docs/protocol.md lists them). Each bounds one
 // resource a client could otherwise exhaust: memory, CPU for signature checks, or other clients' share.
-import { KeynodeError } from '../../src/errors.js';
-import { MAX_CONTACTS, MAX_MESSAGE_BYTES } from './protocol.js';
+import { SignalingServerError } from './errors.js';
+import { MAX_CONTACTS, MAX_MESSAGE_BYTES } from '../../protocol/signaling.js';
 
 export interface Limits {
   /** Largest text message handled; a larger one gets `too-large` and the connection stays. */
@@ -118,7 +118,7 @@ export function resolveLimits(partial: Partial<Limits> = {}): Limits {
   const limits = { ...defaultLimits, ...partial };
   for (const [key, value] of Object.entries(limits)) {
     if (typeof value !== 'number' || !(value > 0)) {
-      throw new KeynodeError('ErrorInvalidArgument', `Signaling limit "${key}" must be a positive number.`);
+      throw new SignalingServerError('ErrorInvalidArgument', `Signaling limit "${key}" must be a positive number.`);
     }
   }
   limits.hardMaxMessageBytes = Math.max(limits.hardMaxMessageBytes, limits.maxMessageBytes);

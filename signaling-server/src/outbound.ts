@@ -5,10 +5,10 @@
 // to the sender). Only what the receiver itself caused — its welcome and mailbox, answers to its
 // requests — can get it closed as too slow. Bytes count until ws has handed them to the kernel.
 import type { WebSocket } from 'ws';
-import type { NodeId } from '../../src/ids/index.js';
+import type { NodeId } from '../../protocol/node-id.js';
 import type { Source } from './admission.js';
 import type { Limits } from './limits.js';
-import type { ServerMessageOut } from './protocol.js';
+import type { ServerMessageOut } from '../../protocol/signaling.js';
 
 /** Which bound a refused relay would have crossed. */
 export type RelayRefusal = 'sender' | 'source' | 'total';

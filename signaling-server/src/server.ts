@@ -5,14 +5,14 @@ import { createServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type ServerOptions } from 'ws';
-import { KeynodeError } from '../../src/errors.js';
-import type { NodeId } from '../../src/ids/index.js';
+import { SignalingServerError } from './errors.js';
+import type { NodeId } from '../../protocol/node-id.js';
 import { Admission, type Refusal } from './admission.js';
 import { readFdLimit, socketBudget } from './fd-budget.js';
 import { Cluster } from './cluster.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { RelayBudget } from './outbound.js';
-import { closeCodes, normalizeServerUrl } from './protocol.js';
+import { closeCodes, normalizeServerUrl } from '../../protocol/signaling.js';
 import { Session, type ServerContext } from './session.js';
 import { openMailboxStore } from './stores/index.js';
 import { RedisLink } from './stores/redis-link.js';
@@ -72,10 +72,10 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   const host = opts.host ?? '127.0.0.1';
   const trustedProxies = opts.trustedProxies ?? 0;
   if (!Number.isSafeInteger(trustedProxies) || trustedProxies < 0) {
-    throw new KeynodeError('ErrorInvalidArgument', 'trustedProxies must be a whole number of proxies, 0 or more.');
+    throw new SignalingServerError('ErrorInvalidArgument', 'trustedProxies must be a whole number of proxies, 0 or more.');
   }
   const fileDescriptors = opts.fileDescriptorLimit ?? readFdLimit();
-  if (!(fileDescriptors > 0)) throw new KeynodeError('ErrorInvalidArgument', 'fileDescriptorLimit must be a positive number.');
+  if (!(fileDescriptors > 0)) throw new SignalingServerError('ErrorInvalidArgument', 'fileDescriptorLimit must be a positive number.');
   const capacity = { fileDescriptors, sockets: socketBudget(fileDescriptors), connections: 0 };
   capacity.connections = Math.min(limits.maxConnections, capacity.sockets);
   // Checked before listening, so a bad option leaves no port open behind it.
@@ -107,7 +107,7 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   try {
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', (e) =>
-        reject(new KeynodeError('ErrorInvalidArgument', `The signaling server cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e })),
+        reject(new SignalingServerError('ErrorInvalidArgument', `The signaling server cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e })),
       );
       tcp.listen(opts.port ?? 0, host, () => resolve());
     });
@@ -200,7 +200,7 @@ function refuse(socket: Duplex, refusal: Refusal): void {
 
 function parsePublicUrls(publicUrl: string | string[]): string[] {
   const urls = Array.isArray(publicUrl) ? publicUrl : [publicUrl];
-  if (urls.length === 0) throw new KeynodeError('ErrorInvalidArgument', 'publicUrl must name at least one URL.');
+  if (urls.length === 0) throw new SignalingServerError('ErrorInvalidArgument', 'publicUrl must name at least one URL.');
   return urls.map((url) => {
     let normalized: string | undefined;
     try {
@@ -209,7 +209,7 @@ function parsePublicUrls(publicUrl: string | string[]): string[] {
       // reported below
     }
     if (normalized === undefined || !/^wss?:$/.test(new URL(normalized).protocol)) {
-      throw new KeynodeError('ErrorInvalidArgument', `publicUrl "${url}" is not a ws:// or wss:// URL.`);
+      throw new SignalingServerError('ErrorInvalidArgument', `publicUrl "${url}" is not a ws:// or wss:// URL.`);
     }
     return normalized;
   });

@@ -2,11 +2,10 @@
 // message costs its sender an error reply and nothing else; no other connection is touched.
 import * as v from 'valibot';
 import type { WebSocket, RawData } from 'ws';
-import type { NodeId } from '../../src/ids/index.js';
-import { randomBytes } from '../../src/ids/index.js';
-import { base64urlEncode } from '../../src/keys/crypto.js';
+import type { NodeId } from '../../protocol/node-id.js';
+import { randomBytes } from 'node:crypto';
 import type { Cluster, ClusterMember } from './cluster.js';
-import { isKeynodeError } from '../../src/errors.js';
+import { isUnavailable } from './errors.js';
 import type { Limits } from './limits.js';
 import { newNonce, verifyLogin } from './login.js';
 import {
@@ -20,7 +19,7 @@ import {
   type MailboxItem,
   type ServerMessageOut,
   type WireErrorCode,
-} from './protocol.js';
+} from '../../protocol/signaling.js';
 import type { Source } from './admission.js';
 import { Outbound, type RelayBudget, type RelayRefusal, type Sender } from './outbound.js';
 import { monotonicNow, TokenBucket, ViolationCounter } from './rate-limit.js';
@@ -231,7 +230,7 @@ export class Session implements ClusterMember {
       return this.error('not-logged-in', 'Log in first: answer the challenge with a "login" message.', rid);
     }
     this.dispatch(message).catch((e: unknown) => {
-      if (isKeynodeError(e, 'ErrorSignalingUnavailable')) {
+      if (isUnavailable(e)) {
         this.error(
           'unavailable',
           `The server cannot reach its store (Redis) right now, so this "${message.type}" message was not handled; retry once reconnected.`,
@@ -317,7 +316,7 @@ export class Session implements ClusterMember {
       if (!(await this.ctx.cluster.join(this as Session & { nodeId: NodeId }, contacts))) return;
       items = await this.ctx.mailbox.list(message.nodeId);
     } catch (e) {
-      if (isKeynodeError(e, 'ErrorSignalingUnavailable')) return this.unavailableAtLogin();
+      if (isUnavailable(e)) return this.unavailableAtLogin();
       // Without a welcome the connection is of no use (and would hold relayed messages forever).
       this.error('internal', 'The server could not read your mailbox; please reconnect.');
       return this.close(closeCodes.internal, 'mailbox unavailable');
@@ -398,7 +397,7 @@ export class Session implements ClusterMember {
     if (size > limits.maxTokenBytes) {
       return this.error('too-large', `A mailbox token may be at most ${limits.maxTokenBytes} bytes; this one has ${size}.`, message.rid);
     }
-    const item: MailboxItem = { id: base64urlEncode(randomBytes(16)), from: this.nodeId!, token: message.token, at: this.ctx.clock() };
+    const item: MailboxItem = { id: randomBytes(16).toString('base64url'), from: this.nodeId!, token: message.token, at: this.ctx.clock() };
     const stored = await this.ctx.mailbox.put(message.to, item, this.source.key);
     if (!stored.ok) {
       const { code, why } = mailboxRefusal(stored.reason, message.to, limits);

@@ -4,8 +4,8 @@
 // refuses a username whose expiry has passed, so the server never stores per-user TURN accounts
 // and a leaked credential is good only until it expires. The secret itself stays on the servers.
 import { createHmac } from 'node:crypto';
-import { KeynodeError } from '../../src/errors.js';
-import type { NodeId } from '../../src/ids/index.js';
+import { SignalingServerError } from './errors.js';
+import type { NodeId } from '../../protocol/node-id.js';
 
 export interface TurnOptions {
   /** turn: / turns: URLs of the TURN server(s), e.g. 'turn:turn.example.org:3478?transport=udp'. */
@@ -22,14 +22,14 @@ const MIN_TTL_S = 2;
 
 export function checkTurnOptions(turn: TurnOptions): Required<TurnOptions> {
   if (!Array.isArray(turn.urls) || turn.urls.length === 0 || !turn.urls.every((u) => typeof u === 'string' && /^turns?:/.test(u))) {
-    throw new KeynodeError('ErrorInvalidArgument', 'turn.urls must list at least one turn: or turns: URL.');
+    throw new SignalingServerError('ErrorInvalidArgument', 'turn.urls must list at least one turn: or turns: URL.');
   }
   if (typeof turn.secret !== 'string' || turn.secret.length === 0) {
-    throw new KeynodeError('ErrorInvalidArgument', "turn.secret must be the TURN server's shared secret (coturn static-auth-secret).");
+    throw new SignalingServerError('ErrorInvalidArgument', "turn.secret must be the TURN server's shared secret (coturn static-auth-secret).");
   }
   const ttlS = turn.ttlS ?? DEFAULT_TTL_S;
   if (!Number.isSafeInteger(ttlS) || ttlS < MIN_TTL_S) {
-    throw new KeynodeError('ErrorInvalidArgument', `turn.ttlS must be a whole number of seconds, at least ${MIN_TTL_S}.`);
+    throw new SignalingServerError('ErrorInvalidArgument', `turn.ttlS must be a whole number of seconds, at least ${MIN_TTL_S}.`);
   }
   return { urls: [...turn.urls], secret: turn.secret, ttlS };
 }

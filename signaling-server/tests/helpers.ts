@@ -3,7 +3,7 @@
 import WebSocket from 'ws';
 import { encodeNodeId, randomBytes, type NodeId } from '../../src/ids/index.js';
 import { base64urlEncode, keyPairFromSeed, sign } from '../../src/keys/crypto.js';
-import { loginSignatureInput } from '../src/protocol.js';
+import { loginSignatureInput } from '../../protocol/signaling.js';
 
 export interface Identity {
   nodeId: NodeId;

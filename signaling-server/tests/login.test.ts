@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../tests/utils/services.js';
 import { startSignalingServer, type SignalingServer } from '../src/index.js';
 import { base64urlEncode } from '../../src/keys/crypto.js';
-import { loginSignatureInput } from '../src/protocol.js';
+import { loginSignatureInput } from '../../protocol/signaling.js';
 import { loggedIn, makeIdentity, RawPeer } from './helpers.js';
 
 let server: SignalingServer;
@@ -44,6 +44,19 @@ describe('signaling login', () => {
     const error = await peer.next('error');
     expect(error.code).toBe('login-failed');
     expect(error.message).toMatch(/signature does not verify/);
+    expect((await peer.closed).code).toBe(4002);
+  });
+
+  it('refuses a valid signature spelled non-canonically (stray low bits in the last character)', async () => {
+    const id = await makeIdentity();
+    const peer = await RawPeer.open(server.url);
+    const challenge = await peer.next('challenge');
+    const signature = base64urlEncode(await id.sign(loginSignatureInput(challenge.nonce as string, server.url)));
+    // 64 bytes fill 2 bits of the 86th character; its other 4 bits must be zero, so the next letter
+    // spells the same bytes with a stray bit, which a lenient decoder would let through.
+    const respelled = signature.slice(0, -1) + String.fromCharCode(signature.charCodeAt(85) + 1);
+    peer.send({ type: 'login', nodeId: id.nodeId, signature: respelled });
+    expect(await peer.next('error')).toMatchObject({ code: 'login-failed' });
     expect((await peer.closed).code).toBe(4002);
   });
 

@@ -1,32 +1,20 @@
 // Branded ids and their text encodings (docs/design.md §2):
 //   NodeId          32-byte Ed25519 public key, multibase base32hex ('v' + lowercase, no padding);
-//                   only a strong point is one (ed25519-point.ts): no small-order or non-canonical key
+//                   only a strong point is one: no small-order or non-canonical key. Its type and
+//                   strict decoding live in protocol/node-id.ts, shared with the signaling server.
 //   VaultId         16 random bytes, multibase base58btc ('z…')
 //   NotificationId  16-byte time-sortable id (48-bit ms time + counter + random), base32hex ('v…')
 // Decoding anything malformed throws a KeynodeError with a code naming the kind of id.
-import { base32hexnopad, base58 } from '@scure/base';
+import { base58 } from '@scure/base';
+import { isStrongPoint } from '../../protocol/ed25519-point.js';
+import { decodeBase32hex, encodeBase32hex } from '../../protocol/encoding.js';
+import { decodeNodeId, isNodeId, spelledPublicKey, type Brand, type NodeId } from '../../protocol/node-id.js';
 import { KeynodeError } from '../errors.js';
-import { isStrongPoint } from './ed25519-point.js';
 
-declare const brand: unique symbol;
-type Brand<T, B extends string> = T & { readonly [brand]: B };
+export { decodeNodeId, isNodeId, type NodeId };
 
-export type NodeId = Brand<string, 'NodeId'>;
 export type VaultId = Brand<string, 'VaultId'>;
 export type NotificationId = Brand<string, 'NotificationId'>;
-
-function encodeBase32hex(bytes: Uint8Array): string {
-  return 'v' + base32hexnopad.encode(bytes).toLowerCase();
-}
-
-function decodeBase32hex(text: string): Uint8Array | undefined {
-  if (!/^v[0-9a-v]+$/.test(text)) return undefined;
-  try {
-    return base32hexnopad.decode(text.slice(1).toUpperCase());
-  } catch {
-    return undefined;
-  }
-}
 
 function describe(value: unknown): string {
   if (typeof value !== 'string') return `a ${typeof value}`;
@@ -45,39 +33,10 @@ export function encodeNodeId(publicKey: Uint8Array): NodeId {
   return encodeBase32hex(publicKey) as NodeId;
 }
 
-// Decoding a point costs about 0.1 ms, and NodeIds are checked in every schema, so the NodeIds that
-// passed are remembered (bounded: cleared when full, which costs only the checks again).
-const strongNodeIds = new Set<string>();
-const STRONG_CACHE_SIZE = 4096;
-
-/** The 32 bytes a NodeId's text spells, whatever point they are. */
-function spelledKey(text: unknown): Uint8Array | undefined {
-  if (typeof text !== 'string' || text.length !== 53) return undefined;
-  const bytes = decodeBase32hex(text);
-  // Re-encoding must give the same text, so every NodeId has exactly one spelling.
-  if (bytes === undefined || bytes.length !== 32 || encodeBase32hex(bytes) !== text) return undefined;
-  return bytes;
-}
-
-export function decodeNodeId(text: string): Uint8Array | undefined {
-  const bytes = spelledKey(text);
-  if (bytes === undefined) return undefined;
-  if (!strongNodeIds.has(text)) {
-    if (!isStrongPoint(bytes)) return undefined;
-    if (strongNodeIds.size >= STRONG_CACHE_SIZE) strongNodeIds.clear();
-    strongNodeIds.add(text);
-  }
-  return bytes;
-}
-
-export function isNodeId(value: unknown): value is NodeId {
-  return typeof value === 'string' && decodeNodeId(value) !== undefined;
-}
-
 export function assertNodeId(value: unknown): NodeId {
   if (!isNodeId(value)) {
     const why =
-      spelledKey(value) !== undefined
+      spelledPublicKey(value) !== undefined
         ? `is not a usable NodeId: its 32 bytes ${unusableKey}`
         : 'is not a valid NodeId (a NodeId starts with "v" and has 53 characters)';
     throw new KeynodeError('ErrorNodeIdInvalid', `${describe(value)} ${why}.`, {

@@ -1,9 +1,11 @@
 // Ed25519 through WebCrypto (browser pages, every worker kind, Node 20), plus the byte helpers the
 // signing code shares. A NodeId is the raw public key, so verifying needs nothing but the NodeId.
-import { base64urlnopad } from '@scure/base';
+import { base64urlEncode, decodeBase64url } from '../../protocol/encoding.js';
 import { KeynodeError } from '../errors.js';
-import { isCanonicalScalar, isStrongPoint } from '../ids/ed25519-point.js';
-import { decodeNodeId, type NodeId } from '../ids/index.js';
+
+// Strict verification (protocol/node-id.ts) is shared with the signaling server, which checks logins.
+export { verify } from '../../protocol/node-id.js';
+export { base64urlEncode };
 
 const ED25519 = { name: 'Ed25519' } as const;
 // PKCS#8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410): WebCrypto imports seeds only this way.
@@ -39,36 +41,6 @@ export async function sign(privateKey: CryptoKey, message: Uint8Array): Promise<
   return new Uint8Array(await crypto.subtle.sign(ED25519, privateKey, message as BufferSource));
 }
 
-const publicKeyCache = new Map<string, Promise<CryptoKey>>();
-
-function importPublicKey(nodeId: NodeId): Promise<CryptoKey> {
-  let key = publicKeyCache.get(nodeId);
-  if (key === undefined) {
-    const raw = decodeNodeId(nodeId);
-    if (raw === undefined) return Promise.reject(new KeynodeError('ErrorNodeIdInvalid', 'Not a valid NodeId.'));
-    key = crypto.subtle.importKey('raw', raw as BufferSource, ED25519, true, ['verify']);
-    if (publicKeyCache.size > 1000) publicKeyCache.clear();
-    publicKeyCache.set(nodeId, key);
-  }
-  return key;
-}
-
-/**
- * True when `signature` is `nodeId`'s Ed25519 signature over `message`; never throws on bad input.
- * Strict, whatever the platform's WebCrypto allows: the key (decodeNodeId) and R must be canonical
- * points of large order and S below the group order (src/ids/ed25519-point.ts) before WebCrypto
- * checks the equation. Every login, handshake, notification and claim is verified here.
- */
-export async function verify(nodeId: NodeId, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
-  if (!isCanonicalScalar(signature.subarray(32)) || !isStrongPoint(signature.subarray(0, 32))) return false;
-  try {
-    return await crypto.subtle.verify(ED25519, await importPublicKey(nodeId), signature as BufferSource, message as BufferSource);
-  } catch {
-    return false;
-  }
-}
-
 export async function sha256(data: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', data as BufferSource));
 }
@@ -78,18 +50,10 @@ export const utf8 = {
   decode: (b: Uint8Array): string => new TextDecoder('utf-8', { fatal: true }).decode(b),
 };
 
-// @scure/base, not btoa/atob: spreading bytes into String.fromCharCode took about 1 s per MB in
-// Node, and its decoder refuses every non-canonical spelling (4n+1 lengths, stray low bits).
-export function base64urlEncode(bytes: Uint8Array): string {
-  return base64urlnopad.encode(bytes);
-}
-
 export function base64urlDecode(text: string): Uint8Array {
-  try {
-    return base64urlnopad.decode(text);
-  } catch {
-    throw new KeynodeError('ErrorInvalidArgument', 'Not base64url text.');
-  }
+  const bytes = decodeBase64url(text);
+  if (bytes === undefined) throw new KeynodeError('ErrorInvalidArgument', 'Not base64url text.');
+  return bytes;
 }
 
 /** Deterministic JSON (sorted object keys, no whitespace): what every signature covers. */

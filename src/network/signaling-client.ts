@@ -17,9 +17,9 @@ import {
   loginSignatureInput,
   type MailboxItem,
   type ServerMessage,
-} from '../../signaling-server/src/protocol.js';
+} from '../../protocol/signaling.js';
 
-export type { MailboxItem } from '../../signaling-server/src/protocol.js';
+export type { MailboxItem } from '../../protocol/signaling.js';
 
 export type SignalingStatus = 'connected' | 'connecting' | 'offline';
 

@@ -5,11 +5,11 @@
 // the bytes went through the relay: the selected candidate pairs are relay ones (getStats), and
 // coturn's log shows allocations for both NodeIds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeynode, startSignalingServer, type Keynode } from '../../src/index.js';
+import { createKeynode, type Keynode } from '../../src/index.js';
 import type { RtcImpl } from '../../src/network/byte-channel.js';
 import { relayOnly } from '../../src/network/relay-only.js';
 import { nodeRtc } from '../../src/platform/node-rtc.js';
-import type { SignalingServer } from '../../signaling-server/src/index.js';
+import { startSignalingServer, type SignalingServer } from '../../signaling-server/src/index.js';
 import { codeOf, freshName, shareWith } from '../utils/keynodes.js';
 import { startRedis, startTurn, type RedisProcess, type TurnProcess } from '../utils/services.js';
 

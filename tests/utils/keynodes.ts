@@ -4,7 +4,7 @@
 // peer connection with no keynode behind it, for speaking RPC frames by hand. Nothing inside the
 // keynode is replaced. Run inside a loopback-only namespace (`npm test`).
 import wrtc from '@roamhq/wrtc';
-import { createKeynode, startSignalingServer, type CreateKeynodeOptions, type Keynode } from '../../src/index.js';
+import { createKeynode, type CreateKeynodeOptions, type Keynode } from '../../src/index.js';
 import { encodeNodeId, NotificationIdGenerator, randomBytes, type NodeId } from '../../src/ids/index.js';
 import { keyPairFromSeed, sign as signWith } from '../../src/keys/crypto.js';
 import type { ByteChannel, RtcImpl } from '../../src/network/byte-channel.js';
@@ -16,7 +16,7 @@ import { signNotification } from '../../src/notifications/notification-token.js'
 import { tokenFromLink } from '../../src/notifications/share-link.js';
 import type { NotificationData } from '../../src/types.js';
 import { nodeRtc } from '../../src/platform/node-rtc.js';
-import type { SignalingServer } from '../../signaling-server/src/index.js';
+import { startSignalingServer, type SignalingServer } from '../../signaling-server/src/index.js';
 import WebSocket from 'ws';
 
 let counter = 0;

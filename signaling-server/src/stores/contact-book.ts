@@ -3,7 +3,7 @@
 // after it was last sent, and when a source's lists or all lists together hold too many NodeIds the
 // oldest lists go first — a source's own first, so minting identities only evicts its own lists.
 // Losing a list costs its owner only priority, until its next login sends it again.
-import type { NodeId } from '../../../src/ids/index.js';
+import type { NodeId } from '../../../protocol/node-id.js';
 
 export interface ContactBounds {
   /** Time a list is kept after it was last set. */

@@ -1,8 +1,8 @@
 // What a mailbox store does, whatever holds it (memory now; Redis lists with a TTL for several
 // instances later). Async so a networked store fits the same interface. Every mailbox quota is
 // decided here, in one place, and so are the contact lists the quotas depend on.
-import type { NodeId } from '../../../src/ids/index.js';
-import type { MailboxItem } from '../protocol.js';
+import type { NodeId } from '../../../protocol/node-id.js';
+import type { MailboxItem } from '../../../protocol/signaling.js';
 
 /**
  * Which bound a put would cross: the recipient's mailbox as a whole (`count`, `bytes`); within it,

@@ -10,8 +10,8 @@
 // what one address stores over all mailboxes is capped, so a handful of sources cannot take the
 // server's whole budget (a contact's puts count there too, or an attacker's own pairs of
 // identities would be an unbounded way in).
-import type { NodeId } from '../../../src/ids/index.js';
-import type { MailboxItem } from '../protocol.js';
+import type { NodeId } from '../../../protocol/node-id.js';
+import type { MailboxItem } from '../../../protocol/signaling.js';
 import { ContactBook, type ContactBounds } from './contact-book.js';
 import type { MailboxPutResult, MailboxRefusal, MailboxStore } from './mailbox-store.js';
 

@@ -6,7 +6,7 @@
 // printed, but a dropped connection must never crash the instance.
 import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import { KeynodeError } from '../../../src/errors.js';
+import { SignalingServerError } from '../errors.js';
 
 /** How long startSignalingServer waits for Redis before refusing to start. */
 const CONNECT_TIMEOUT_MS = 5000;
@@ -26,8 +26,8 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-export function unavailable(cause?: unknown): KeynodeError {
-  return new KeynodeError('ErrorSignalingUnavailable', 'The signaling server cannot reach its Redis store right now; reconnect in a moment.', {
+export function unavailable(cause?: unknown): SignalingServerError {
+  return new SignalingServerError('ErrorSignalingUnavailable', 'The signaling server cannot reach its Redis store right now; reconnect in a moment.', {
     ...(cause === undefined ? {} : { cause }),
   });
 }
@@ -95,7 +95,7 @@ export class RedisLink {
     try {
       link = new RedisLink(new Redis(url, options), new Redis(url, options), where);
     } catch (e) {
-      throw new KeynodeError('ErrorInvalidArgument', `redisUrl "${where}" is not a Redis URL.`, { cause: e });
+      throw new SignalingServerError('ErrorInvalidArgument', `redisUrl "${where}" is not a Redis URL.`, { cause: e });
     }
     const connected = Promise.all([link.cmd.connect(), link.sub.connect()]);
     connected.catch(() => undefined);
@@ -110,7 +110,7 @@ export class RedisLink {
     if (outcome !== 'ok' || !link.up) {
       const why = link.lastError;
       await link.close();
-      throw new KeynodeError(
+      throw new SignalingServerError(
         'ErrorSignalingUnavailable',
         `The signaling server cannot reach Redis at ${where}${why ? ` (${why})` : ''}; is redis-server running?`,
       );

@@ -17,9 +17,9 @@
 // Everything read back is bounded and checked again: a Redis that someone else can write to must
 // not make this server allocate without limit or hand a malformed item to a keynode.
 import * as v from 'valibot';
-import { isNodeId, type NodeId } from '../../../src/ids/index.js';
+import { isNodeId, type NodeId } from '../../../protocol/node-id.js';
 import type { Limits } from '../limits.js';
-import { MailboxItemSchema, type MailboxItem } from '../protocol.js';
+import { MailboxItemSchema, type MailboxItem } from '../../../protocol/signaling.js';
 import type { MailboxPutResult, MailboxRefusal, MailboxStore } from './mailbox-store.js';
 import { Script, type RedisLink } from './redis-link.js';
 

@@ -6,7 +6,7 @@
 // instance's connections). Each change is one script, so it is atomic with the news it publishes:
 // a login claims the NodeId, tells the instance holding the previous connection to close it, then
 // announces the change, in that order.
-import { isNodeId, type NodeId } from '../../../src/ids/index.js';
+import { isNodeId, type NodeId } from '../../../protocol/node-id.js';
 import { Script, type RedisLink } from './redis-link.js';
 
 /** "<instance>/<connection>": 1–32 base64url characters each, as this server makes them. */

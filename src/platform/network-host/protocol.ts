@@ -5,7 +5,7 @@
 import type { KeynodeErrorJSON } from '../../errors.js';
 import type { PeerRole } from '../../network/peer-auth.js';
 import type { MailboxItem, SignalingStatus } from '../../network/signaling-client.js';
-import { LOGIN_CONTEXT } from '../../../signaling-server/src/protocol.js';
+import { LOGIN_CONTEXT } from '../../../protocol/signaling.js';
 
 /** The Web Lock whose holder is the network host. */
 export const HOST_LOCK = 'keynode-network-host';

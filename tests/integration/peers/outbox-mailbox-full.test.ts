@@ -3,8 +3,8 @@
 // attempt, and hands it over directly as soon as the recipient comes online. Real keynodes, a real
 // signaling server whose mailbox holds one item, real WebRTC on loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeynode, startSignalingServer, type Keynode } from '../../../src/index.js';
-import type { SignalingServer } from '../../../signaling-server/src/index.js';
+import { createKeynode, type Keynode } from '../../../src/index.js';
+import { startSignalingServer, type SignalingServer } from '../../../signaling-server/src/index.js';
 import { eventually, freshName } from '../../utils/keynodes.js';
 
 let server: SignalingServer;

@@ -12,7 +12,7 @@ import { SignalingClient } from '../../../src/network/signaling-client.js';
 import { sealForMailbox } from '../../../src/notifications/sealed-item.js';
 import { nodeRtc } from '../../../src/platform/node-rtc.js';
 import type { RtcImpl } from '../../../src/network/byte-channel.js';
-import type { MailboxItem } from '../../../signaling-server/src/protocol.js';
+import type { MailboxItem } from '../../../protocol/signaling.js';
 import { MemoryMailboxStore } from '../../../signaling-server/src/stores/memory-mailbox-store.js';
 import { eventually, freshName, Net, trustEachOther } from '../../utils/keynodes.js';
 

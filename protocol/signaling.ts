@@ -1,8 +1,8 @@
 // The signaling wire protocol (docs/protocol.md, "Signaling"): one valibot schema per JSON message,
-// shared by the server and src/network/signaling-client.ts so both sides check the same shapes.
+// shared by signaling-server/ and src/network/signaling-client.ts so both sides check the same shapes.
 // Platform-neutral on purpose: the browser bundle imports this file, so no Node modules here.
 import * as v from 'valibot';
-import { isNodeId, type NodeId } from '../../src/ids/index.js';
+import { isNodeId, type NodeId } from './node-id.js';
 
 /** Domain separation for the login signature, so it can never be mistaken for another signed text. */
 export const LOGIN_CONTEXT = 'keynode-signaling-login';
