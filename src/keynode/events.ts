@@ -1,6 +1,7 @@
-// The keynode's events (docs/api.md `on`): a tiny typed emitter whose listeners can never break the
-// operation that emitted.
+// The keynode's events (docs/api.md `on`): their names and payloads, on the one typed emitter, whose
+// listeners can never break the operation that emitted.
 import type { InboxItem, PullResult } from '../types.js';
+import { Emitter } from '../utils/emitter.js';
 
 export interface KeynodeEvents {
   notification: { kind: 'inbox' | 'request'; item: InboxItem };
@@ -15,25 +16,4 @@ export interface KeynodeEvents {
 
 export type KeynodeEventName = keyof KeynodeEvents;
 
-export class Events {
-  private readonly listeners = new Map<KeynodeEventName, Set<(value: never) => void>>();
-
-  on<K extends KeynodeEventName>(event: K, listener: (value: KeynodeEvents[K]) => void): () => void {
-    let set = this.listeners.get(event);
-    if (set === undefined) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (value: never) => void);
-    return () => {
-      set.delete(listener as (value: never) => void);
-    };
-  }
-
-  emit<K extends KeynodeEventName>(event: K, value: KeynodeEvents[K]): void {
-    for (const listener of [...(this.listeners.get(event) ?? [])]) {
-      try {
-        (listener as (value: KeynodeEvents[K]) => void)(value);
-      } catch {
-        // A listener's failure is its own; the operation that emitted has already succeeded.
-      }
-    }
-  }
-}
+export class Events extends Emitter<KeynodeEvents> {}

@@ -6,6 +6,7 @@
 // here, so the private key never leaves the core.
 import { KeynodeError } from '../errors.js';
 import { assertNodeId, type NodeId } from '../ids/index.js';
+import { Emitter } from '../utils/emitter.js';
 import type { ByteChannel, RtcImpl } from './byte-channel.js';
 import { SignalingDialer, type DialedChannel, type Dialer, type Signaler } from './dialer.js';
 import { authenticatePeer } from './peer-auth.js';
@@ -63,7 +64,7 @@ interface Entry {
 
 export class PeerManager {
   private readonly entries = new Map<NodeId, Entry>();
-  private readonly listeners = new Map<PeerManagerEvent, Set<(nodeId: NodeId) => void>>();
+  private readonly events = new Emitter<Record<PeerManagerEvent, NodeId>>();
   private readonly unsubscribe: Array<() => void>;
   private readonly sweep: ReturnType<typeof setInterval>;
   private readonly idleMs: number;
@@ -153,10 +154,7 @@ export class PeerManager {
   }
 
   on(event: PeerManagerEvent, cb: (nodeId: NodeId) => void): () => void {
-    let set = this.listeners.get(event);
-    if (set === undefined) this.listeners.set(event, (set = new Set()));
-    set.add(cb);
-    return () => set.delete(cb);
+    return this.events.on(event, cb);
   }
 
   /** Closes everything; later connects fail with ErrorKeynodeStopped. Safe to call twice. */
@@ -173,7 +171,7 @@ export class PeerManager {
       entry.reject(stoppedError());
       if (entry.rpc !== undefined) {
         entry.rpc.close();
-        this.emit('peer-disconnected', entry.remote);
+        this.events.emit('peer-disconnected', entry.remote);
       }
     }
   }
@@ -220,7 +218,7 @@ export class PeerManager {
         entry.rpc = rpc;
         rpc.onClose(() => this.dropped(entry, rpc));
         entry.resolve(rpc);
-        this.emit('peer-connected', entry.remote);
+        this.events.emit('peer-connected', entry.remote);
       } catch (e) {
         channel.close();
         if (current()) this.fail(entry, asConnectionError(e));
@@ -252,14 +250,14 @@ export class PeerManager {
     this.entries.delete(entry.remote);
     if (rpc !== undefined) {
       rpc.close();
-      this.emit('peer-disconnected', entry.remote);
+      this.events.emit('peer-disconnected', entry.remote);
     }
   }
 
   private dropped(entry: Entry, rpc: RpcPeer): void {
     if (this.entries.get(entry.remote) !== entry || entry.rpc !== rpc) return;
     this.entries.delete(entry.remote);
-    this.emit('peer-disconnected', entry.remote);
+    this.events.emit('peer-disconnected', entry.remote);
   }
 
   private closeIdle(): void {
@@ -275,10 +273,6 @@ export class PeerManager {
     const was = entry.pending !== undefined;
     entry.pending = channel;
     if (was !== (channel !== undefined)) this.dialer.authenticating?.(entry.remote, channel !== undefined);
-  }
-
-  private emit(event: PeerManagerEvent, nodeId: NodeId): void {
-    for (const cb of [...(this.listeners.get(event) ?? [])]) cb(nodeId);
   }
 }
 

@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import { KeynodeError, type ErrorCode } from '../errors.js';
 import { assertNodeId, type NodeId } from '../ids/index.js';
 import { base64urlEncode } from '../keys/crypto.js';
+import { Emitter } from '../utils/emitter.js';
 import {
   MAX_CONTACTS,
   MAX_JSON_DEPTH,
@@ -88,28 +89,6 @@ const wireToCode: Record<string, ErrorCode> = {
   'receiver-busy': 'ErrorSignalingReceiverBusy',
   unavailable: 'ErrorSignalingUnavailable',
 };
-
-/** A tiny typed event emitter (no Node `events`, so the file runs anywhere). */
-class Emitter<E> {
-  private readonly listeners = new Map<keyof E, Set<(value: never) => void>>();
-
-  on<K extends keyof E>(event: K, listener: (value: E[K]) => void): () => void {
-    let set = this.listeners.get(event);
-    if (set === undefined) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (value: never) => void);
-    return () => set.delete(listener as (value: never) => void);
-  }
-
-  emit<K extends keyof E>(event: K, value: E[K]): void {
-    for (const listener of [...(this.listeners.get(event) ?? [])]) {
-      try {
-        (listener as (value: E[K]) => void)(value);
-      } catch {
-        // A throwing listener must not stop the others or break the connection.
-      }
-    }
-  }
-}
 
 interface Pending {
   resolve(value: { id: string; delivered: boolean }): void;

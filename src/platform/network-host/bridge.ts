@@ -9,6 +9,7 @@ import { assertNodeId, type NodeId } from '../../ids/index.js';
 import type { SignalingLike } from '../../keynode/network.js';
 import type { DialedChannel, Dialer } from '../../network/dialer.js';
 import type { SignalingEvents, SignalingStatus } from '../../network/signaling-client.js';
+import { Emitter } from '../../utils/emitter.js';
 import { PortByteChannel } from './port-channel.js';
 import { LOGIN_PREFIX, type ChannelMeta, type CoreToHost, type HostToCore } from './protocol.js';
 
@@ -22,8 +23,6 @@ interface Request {
   reject(e: KeynodeError): void;
 }
 
-type Listener = (value: never) => void;
-
 const prefix = new TextEncoder().encode(LOGIN_PREFIX);
 
 function noHost(): KeynodeError {
@@ -34,7 +33,7 @@ export class HostBridge implements SignalingLike, Dialer {
   private host: Host | undefined;
   private currentStatus: SignalingStatus = 'offline';
   private servers: RTCIceServer[] = [];
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly events = new Emitter<SignalingEvents>();
   private readonly channelListeners = new Set<(d: DialedChannel) => void>();
   private readonly requests = new Map<number, Request>();
   private nextRid = 1;
@@ -95,10 +94,7 @@ export class HostBridge implements SignalingLike, Dialer {
   }
 
   on<K extends keyof SignalingEvents>(event: K, listener: (value: SignalingEvents[K]) => void): () => void {
-    let set = this.listeners.get(event);
-    if (set === undefined) this.listeners.set(event, (set = new Set()));
-    set.add(listener as Listener);
-    return () => set.delete(listener as Listener);
+    return this.events.on(event, listener);
   }
 
   async connect(): Promise<void> {
@@ -235,16 +231,16 @@ export class HostBridge implements SignalingLike, Dialer {
         this.setStatus(message.status);
         return;
       case 'peer-online':
-        this.emit('peer-online', { nodeId: assertNodeId(message.nodeId) });
+        this.events.emit('peer-online', { nodeId: assertNodeId(message.nodeId) });
         return;
       case 'peer-offline':
-        this.emit('peer-offline', { nodeId: assertNodeId(message.nodeId) });
+        this.events.emit('peer-offline', { nodeId: assertNodeId(message.nodeId) });
         return;
       case 'mailbox':
-        this.emit('mailbox', { items: message.items });
+        this.events.emit('mailbox', { items: message.items });
         return;
       case 'error':
-        this.emit('error', KeynodeError.fromJSON(message.error));
+        this.events.emit('error', KeynodeError.fromJSON(message.error));
         return;
     }
   }
@@ -282,17 +278,7 @@ export class HostBridge implements SignalingLike, Dialer {
   private setStatus(status: SignalingStatus): void {
     if (this.currentStatus === status) return;
     this.currentStatus = status;
-    this.emit('status', status);
-  }
-
-  private emit<K extends keyof SignalingEvents>(event: K, value: SignalingEvents[K]): void {
-    for (const listener of [...(this.listeners.get(event) ?? [])]) {
-      try {
-        (listener as (v: SignalingEvents[K]) => void)(value);
-      } catch {
-        // A listener's failure must not break the bridge.
-      }
-    }
+    this.events.emit('status', status);
   }
 }
 
