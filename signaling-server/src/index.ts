@@ -1,3 +1,4 @@
-// Public entry of the signaling server package: start it, and the limits it can be given.
+// Public entry of the signaling server package: start it, the limits it can be given, and its errors.
 export { startSignalingServer, type SignalingServer, type SignalingServerOptions } from './server.js';
 export { defaultLimits, type Limits } from './limits.js';
+export { SignalingServerError, type ServerErrorCode } from './errors.js';

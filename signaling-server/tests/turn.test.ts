@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SignalingClient } from '../../src/network/signaling-client.js';
-import { startSignalingServer, type SignalingServer } from '../src/index.js';
+import { SignalingServerError, startSignalingServer, type SignalingServer } from '../src/index.js';
 import { loggedIn, makeIdentity } from './helpers.js';
 
 let server: SignalingServer | undefined;
@@ -60,7 +60,9 @@ describe('TURN credentials', () => {
   });
 
   it('refuses TURN options it cannot use', async () => {
-    await expect(startSignalingServer({ turn: { urls: ['http://turn.example.org'], secret } })).rejects.toMatchObject({ code: 'ErrorInvalidArgument' });
+    const refused = startSignalingServer({ turn: { urls: ['http://turn.example.org'], secret } });
+    await expect(refused).rejects.toBeInstanceOf(SignalingServerError);
+    await expect(refused).rejects.toMatchObject({ code: 'ErrorInvalidArgument', message: expect.stringContaining('turn.urls') });
     await expect(startSignalingServer({ turn: { urls: ['turn:turn.example.org'], secret: '' } })).rejects.toMatchObject({ code: 'ErrorInvalidArgument' });
     await expect(startSignalingServer({ turn: { urls: ['turn:turn.example.org'], secret, ttlS: 0.5 } })).rejects.toMatchObject({
       code: 'ErrorInvalidArgument',
