@@ -6,9 +6,9 @@
 // too much waiting there). Presence news crosses instances as "this NodeId changed": each instance
 // re-reads that node's state for its own watchers and tells them only what changed, with the same
 // rule as the hub (a watcher hears a node's presence only if the node introduced itself to it).
+import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import type { NodeId } from '../../protocol/node-id.js';
-import { randomBytes } from 'node:crypto';
 import { Source } from './admission.js';
 import { Hub, type Member } from './hub.js';
 import type { Limits } from './limits.js';

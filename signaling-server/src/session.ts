@@ -1,9 +1,9 @@
 // One WebSocket connection: challenge, login, then the checked handling of every message. A bad
 // message costs its sender an error reply and nothing else; no other connection is touched.
+import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import type { WebSocket, RawData } from 'ws';
 import type { NodeId } from '../../protocol/node-id.js';
-import { randomBytes } from 'node:crypto';
 import type { Cluster, ClusterMember } from './cluster.js';
 import { isUnavailable } from './errors.js';
 import type { Limits } from './limits.js';
