@@ -5,38 +5,29 @@
 // refused share link and an unknown address. Setup goes through window.keynode for speed; the
 // screens are reached by the UI. Run inside a loopback-only network namespace:
 //   unshare -n bash -c 'ip link set lo up && npx vitest run tests/e2e/ui-a11y.test.ts'
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../src/keynode/keynode.js';
-import type { AppServer } from '../../scripts/serve-app.js';
 import { screenChecker } from './helpers/axe.js';
-import { buildAndServe, hasChromium, launch, newProfile, openApp } from './helpers/browser.js';
+import { hasChromium, twoPeople, type TwoPeople } from './helpers/browser.js';
 import { createKeynode, finishFirstRun, go, gotoAndUnlock, openVault, reveal, see, tab, unlock } from './helpers/ui.js';
 
 type W = Window & { keynode: Keynode };
 
 describe.skipIf(!hasChromium)('keynode UI: no serious or critical accessibility violations on any screen', () => {
-  let server: AppServer;
-  let browser: Browser;
-  let alice: BrowserContext;
-  let bob: BrowserContext;
+  let people: TwoPeople;
   let a: Page;
   let b: Page;
   /** Runs axe on the screen as it is now, keeps a screenshot, and records what failed. */
   const { check, found } = screenChecker('a11y');
 
   beforeAll(async () => {
-    server = await buildAndServe('ui-a11y');
-    browser = await launch();
-    alice = await newProfile(browser, server.url);
-    bob = await newProfile(browser, server.url);
-    a = await openApp(alice, server.url);
-    b = await openApp(bob, server.url);
+    people = await twoPeople('ui-a11y');
+    ({ a, b } = people);
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await people?.close();
   });
 
   it('first run (passphrase, recovery code, restore), the lock screen and the empty vault list', async () => {
@@ -151,7 +142,7 @@ describe.skipIf(!hasChromium)('keynode UI: no serious or critical accessibility 
     await gotoAndUnlock(a, link);
     await see(a, 'This share link could not be used.', 60_000);
     await check(a, 'share-link-refused');
-    await gotoAndUnlock(a, `${server.url}/no/such/page`);
+    await gotoAndUnlock(a, `${people.server.url}/no/such/page`);
     await see(a, 'Nothing here', 60_000);
     await check(a, 'not-found');
     await b.setViewportSize({ width: 360, height: 780 });

@@ -7,12 +7,12 @@
 // app (/share), dark mode, and the content-security policy: served on every response, nothing
 // refused. Screenshots in artifacts/screens/vault-tools-*.png; axe finds nothing serious on any of
 // the new screens.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../src/keynode/keynode.js';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { screenChecker } from './helpers/axe.js';
-import { buildAndServe, hasChromium, launch, newProfile, openApp } from './helpers/browser.js';
+import { hasChromium, twoPeople, type TwoPeople } from './helpers/browser.js';
 import { confirm, createVault, finishFirstRun, go, openVault, reveal, see, shareVault, tab, trust } from './helpers/ui.js';
 
 type W = Window & { keynode: Keynode; __cspViolations: string[]; __notified: string[]; __hidden: boolean; __permission: NotificationPermission };
@@ -43,10 +43,8 @@ function instrument(): void {
 }
 
 describe.skipIf(!hasChromium)('keynode UI: find, generate, import, back up, progress, who has what, the platform', () => {
+  let people: TwoPeople;
   let server: AppServer;
-  let browser: Browser;
-  let alice: BrowserContext;
-  let bob: BrowserContext;
   let a: Page;
   let b: Page;
   let aliceId: string;
@@ -54,14 +52,8 @@ describe.skipIf(!hasChromium)('keynode UI: find, generate, import, back up, prog
   const { check, found } = screenChecker('vault-tools');
 
   beforeAll(async () => {
-    server = await buildAndServe('vault-tools');
-    browser = await launch();
-    alice = await newProfile(browser, server.url);
-    bob = await newProfile(browser, server.url);
-    await alice.addInitScript(instrument);
-    await bob.addInitScript(instrument);
-    a = await openApp(alice, server.url);
-    b = await openApp(bob, server.url);
+    people = await twoPeople('vault-tools', { init: instrument });
+    ({ server, a, b } = people);
     await finishFirstRun(a);
     await finishFirstRun(b);
     aliceId = await a.evaluate(() => (window as unknown as W).keynode.nodeId);
@@ -69,8 +61,7 @@ describe.skipIf(!hasChromium)('keynode UI: find, generate, import, back up, prog
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await people?.close();
   });
 
   it('the app is served with its content-security policy and a referrer policy', async () => {

@@ -78,3 +78,28 @@ export async function openApp(context: BrowserContext, url: string): Promise<Pag
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(screensDir, `${name}.png`), fullPage: true });
 }
+
+/** Two people, each in a profile of their own with the app open, on one served build. */
+export interface TwoPeople {
+  server: AppServer;
+  browser: Browser;
+  alice: BrowserContext;
+  bob: BrowserContext;
+  a: Page;
+  b: Page;
+  close(): Promise<void>;
+}
+
+/** Builds and serves the app as `name`, and opens it for Alice and Bob (`init` runs in both before the app's scripts). */
+export async function twoPeople(name: string, { init }: { init?: () => void } = {}): Promise<TwoPeople> {
+  const server = await buildAndServe(name);
+  const browser = await launch();
+  const [alice, bob] = [await newProfile(browser, server.url), await newProfile(browser, server.url)];
+  if (init) for (const profile of [alice, bob]) await profile.addInitScript(init);
+  const [a, b] = [await openApp(alice, server.url), await openApp(bob, server.url)];
+  const close = async (): Promise<void> => {
+    await browser.close();
+    await server.close();
+  };
+  return { server, browser, alice, bob, a, b, close };
+}
