@@ -1,9 +1,10 @@
 // The service worker (docs/design.md §1), kept thin: Workbox precaches the app shell so the app opens
 // with no network, and the worker hosts this browser profile's one keynode core, shared by every
 // tab. The core is built from IndexedDB on the first message (the profile's first worker builds it
-// at once), and again after the browser stops the worker; its network comes from the network host tab through the bridge. One static
-// bundle: `import()` is not allowed in a service worker. It needs no Node shims: nothing it runs
-// reads Buffer or process (simple-peer, which would, is left out of its bundle: vite.config.ts).
+// at once), and again after the browser stops the worker; its network comes from the network host
+// tab through the bridge. One static bundle: `import()` is not allowed in a service worker. It needs
+// no Node shims: nothing it runs reads Buffer or process (simple-peer, which would, is left out of
+// its bundle: vite.config.ts).
 import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, PrecacheController, PrecacheRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
@@ -27,9 +28,9 @@ registerRoute(new PrecacheRoute(precache));
 // Every navigation gets the app shell (the app routes itself), online or not.
 registerRoute(new NavigationRoute(precache.createHandlerBoundToURL('index.html')));
 
-// The profile's first worker: no version served before it, so the tab that registered it waits for it
-// and no tab can hold a key for its keynode. It activates at once, its core starting while it does,
-// and fills the precache afterwards (completePrecache). Waiting for twenty-odd sequential fetches
+// The profile's first worker: no version served before it, so the tab that registered it waits for
+// it. It activates at once, its core starting while it does, and fills the precache afterwards
+// (completePrecache). Waiting for twenty-odd sequential fetches
 // and then for the tab's first message was most of a first load (bench/README.md, issue 13); until
 // the precache is full, a file not cached yet comes from the network, as on a page with no worker.
 const first = self.registration.active === null;
