@@ -142,11 +142,15 @@ async function inPage(signalingUrl: string | undefined): Promise<{ keynode: Keyn
 }
 
 async function main(): Promise<void> {
+  // Start-up marks, as in inServiceWorker (bench/first-load.ts prints them): this entry runs, the
+  // keynode is on `window`, the app is on screen.
+  performance.mark('keynode:main');
   const root = document.getElementById('app')!;
   // The config is needed only to go online: the worker starts meanwhile.
   const signaling = config().then((c) => c.signalingUrl);
   const { keynode, runtime } = (await inServiceWorker(signaling)) ?? (await inPage(await signaling));
   Object.assign(window, { keynode, keynodeRuntime: runtime });
+  performance.mark('keynode:ready');
   // The update prompt only means something when a service worker serves the app.
   const pwa =
     runtime.mode === 'service-worker'
@@ -154,6 +158,7 @@ async function main(): Promise<void> {
       : { installPrompt, requestPersistentStorage, storageEstimate };
   root.textContent = ''; // a waiting message, if this tab waited for another
   render(<App keynode={keynode} pwa={pwa} onRestore={(code, passphrase) => runtime.restore(code, passphrase)} />, root);
+  performance.mark('keynode:rendered');
 }
 
 main().catch((e: unknown) => {

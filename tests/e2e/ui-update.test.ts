@@ -30,6 +30,17 @@ function versionInCharge(page: Page): Promise<string> {
   );
 }
 
+/** The start-up marks (src/sw.ts) of the profile's waiting worker. */
+async function waitingWorkerMarks(profile: BrowserContext): Promise<string[]> {
+  for (const worker of profile.serviceWorkers()) {
+    const marks = await worker.evaluate(() =>
+      (self as unknown as ServiceWorkerGlobalScope).serviceWorker.state === 'installed' ? performance.getEntriesByType('mark').map((m) => m.name) : undefined,
+    );
+    if (marks !== undefined) return marks;
+  }
+  throw new Error('No waiting service worker.');
+}
+
 const waiting = (page: Page): Promise<boolean> => page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.waiting != null);
 
 describe.skipIf(!hasChromium)('keynode UI: a new version takes over only when the user agrees', () => {
@@ -68,6 +79,11 @@ describe.skipIf(!hasChromium)('keynode UI: a new version takes over only when th
     await shot(page, 'update-ready');
     expect(await waiting(page)).toBe(true);
     expect(await versionInCharge(page)).toBe('v1');
+    // The waiting version has not opened the keynode beside the one in charge: only a profile's
+    // first worker builds its core before a tab asks.
+    const marks = await waitingWorkerMarks(profile);
+    expect(marks).toContain('keynode:sw-install');
+    expect(marks).not.toContain('keynode:core-built');
 
     // "Later": the prompt goes away and the old version stays in charge, also after a reload,
     // which shows the prompt again.
