@@ -64,7 +64,8 @@ async function main(): Promise<void> {
   const runsAt = args.indexOf('--runs');
   const runs = runsAt >= 0 ? Number(args.splice(runsAt, 2)[1]) : 5;
   const dirs = args.length > 0 ? args : ['dist'];
-  const servers = await Promise.all(dirs.map((d) => serveApp(path.resolve(d))));
+  // DIR@plain serves that build without compression (to see what gzip is worth).
+  const servers = await Promise.all(dirs.map((d) => serveApp(path.resolve(d.replace(/@plain$/, '')), { compress: !d.endsWith('@plain') })));
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] });
   const results: Sample[][] = dirs.map(() => []);
   try {

@@ -3,9 +3,10 @@
 // server started alongside. Every response carries the security headers of docs/deploy-csp.md.
 // Used by `npm start`, the end-to-end tests and the browser benchmark.
 import { createReadStream, promises as fsp } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { startSignalingServer } from '../signaling-server/src/index.js';
 
 const types: Record<string, string> = {
@@ -48,6 +49,33 @@ export function securityHeaders(signalingUrl: string): Record<string, string> {
   };
 }
 
+/** What is worth compressing: text. Images here are PNGs, compressed already. */
+const compressible = new Set(['.html', '.js', '.css', '.json', '.webmanifest', '.svg', '.txt', '.map']);
+
+/**
+ * Gzipped bytes of a built file, made once per file version: sw.js is 430 kB as built and 140 kB
+ * gzipped, and a first load waits for it (bench/README.md, first load). Any real deployment
+ * compresses too (docs/deploy.md).
+ */
+function gzipCache(): (file: string, mtimeMs: number) => Promise<Uint8Array> {
+  const cache = new Map<string, { mtimeMs: number; bytes: Uint8Array }>();
+  return async (file, mtimeMs) => {
+    const hit = cache.get(file);
+    if (hit?.mtimeMs === mtimeMs) return hit.bytes;
+    const bytes = gzipSync(await fsp.readFile(file));
+    cache.set(file, { mtimeMs, bytes });
+    return bytes;
+  };
+}
+
+function decodePath(pathname: string): string | undefined {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return undefined; // a malformed escape: a bad request, not a crash of the server
+  }
+}
+
 export interface AppServer {
   url: string;
   signalingUrl: string;
@@ -59,6 +87,8 @@ export interface ServeOptions {
   /** 0 (the default) = any free port. */
   port?: number;
   signalingPort?: number;
+  /** Gzip text for browsers that accept it (the default). */
+  compress?: boolean;
 }
 
 export async function serveApp(dist: string, opts: ServeOptions = {}): Promise<AppServer> {
@@ -66,26 +96,47 @@ export async function serveApp(dist: string, opts: ServeOptions = {}): Promise<A
   const signaling = await startSignalingServer({ host, port: opts.signalingPort ?? 0 });
   const config = JSON.stringify({ signalingUrl: signaling.url });
   const headers = securityHeaders(signaling.url);
-  const server: Server = createServer(async (req, res) => {
+  const gzipped = gzipCache();
+  const root = path.resolve(dist);
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', `http://${host}`);
     if (url.pathname === '/keynode-config.json') {
       res.writeHead(200, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(config);
       return;
     }
-    let file = path.normalize(path.join(dist, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(dist)) {
+    const pathname = decodePath(url.pathname);
+    let file = pathname === undefined ? undefined : path.normalize(path.join(root, pathname));
+    if (file === undefined || (file !== root && !file.startsWith(root + path.sep))) {
       res.writeHead(400, headers).end();
       return;
     }
-    const stat = await fsp.stat(file).catch(() => undefined);
-    if (stat === undefined || stat.isDirectory()) file = path.join(dist, 'index.html');
-    res.writeHead(200, {
+    let stat = await fsp.stat(file).catch(() => undefined);
+    if (stat === undefined || stat.isDirectory()) {
+      file = path.join(root, 'index.html');
+      stat = await fsp.stat(file);
+    }
+    const ext = path.extname(file);
+    const fileHeaders = {
       ...headers,
-      'content-type': types[path.extname(file)] ?? 'application/octet-stream',
-      'cache-control': file.endsWith('sw.js') || file.endsWith('.html') ? 'no-cache' : 'public, max-age=3600',
-    });
+      'content-type': types[ext] ?? 'application/octet-stream',
+      'cache-control': file.endsWith('sw.js') || ext === '.html' ? 'no-cache' : 'public, max-age=3600',
+      vary: 'accept-encoding',
+    };
+    if (opts.compress !== false && compressible.has(ext) && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      const body = await gzipped(file, stat.mtimeMs);
+      res.writeHead(200, { ...fileHeaders, 'content-encoding': 'gzip', 'content-length': body.length });
+      res.end(body);
+      return;
+    }
+    res.writeHead(200, fileHeaders);
     createReadStream(file).pipe(res);
+  };
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, headers);
+      res.end();
+    });
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
   const { port } = server.address() as AddressInfo;
