@@ -24,9 +24,12 @@ describe('pairing by code', () => {
     const { code, expiresAt } = await phone.gestalts.pairingCode();
     expect(await phone.gestalts.pairingStatus()).toEqual({ state: 'waiting', expiresAt });
 
+    const started = performance.now();
     expect(await laptop.gestalts.pair(code)).toEqual({ nodeId: phone.nodeId });
     const both = [laptop.nodeId, phone.nodeId].sort();
     await eventually(async () => (await phone.gestalts.pairingStatus()).state === 'linked');
+    // Printed, never asserted: invite delivery, then the two-step claim, on loopback WebRTC.
+    console.info(`pairing: pair() to linked on the shown keynode in ${Math.round(performance.now() - started)} ms`);
     expect(await phone.gestalts.pairingStatus()).toEqual({ state: 'linked', nodeId: laptop.nodeId });
     expect(await members(phone)).toEqual(both);
     expect(await members(laptop)).toEqual(both);
@@ -82,7 +85,10 @@ describe('pairing by code', () => {
     const own = await laptop.gestalts.pairingCode();
     const fresh = await net.node('fresh');
     expect(await codeOf(laptop.gestalts.pair(own.code))).toBe('ErrorGestaltsPairingCodeInvalid');
-    expect(await codeOf(fresh.gestalts.pair(code.slice(0, -2) + 'AA'))).toBe('ErrorGestaltsPairingCodeSignature');
+    // One character of the signature changed (inside it: its last characters are often 'A' already).
+    const at = code.length - 40;
+    const forged = code.slice(0, at) + (code[at] === 'A' ? 'B' : 'A') + code.slice(at + 1);
+    expect(await codeOf(fresh.gestalts.pair(forged))).toBe('ErrorGestaltsPairingCodeSignature');
     expect(await codeOf(fresh.gestalts.pair(phone.nodeId))).toBe('ErrorGestaltsPairingCodeInvalid');
     expect(await fresh.gestalts.list()).toEqual([{ nodes: [fresh.nodeId], actions: [], own: true }]);
     expect(await fresh.notifications.outbox.read()).toEqual([]);
