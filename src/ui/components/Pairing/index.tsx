@@ -35,7 +35,13 @@ export function ShowPairingCode({ keynode, onClose, onLinked }: { keynode: Keyno
   const names = useNicknames();
   const [shown, setShown] = useState<{ code: string; expiresAt: number } | undefined>(undefined);
   const make = useAction(async () => setShown(await keynode.gestalts.pairingCode()));
-  const status = useLoad<PairingStatus>(keynode, () => keynode.gestalts.pairingStatus(), [shown?.code], ['contacts', 'notification']);
+  // Asked only once a code exists, so a status from before it is never taken for this code's.
+  const status = useLoad<PairingStatus | undefined>(
+    keynode,
+    async () => (shown === undefined ? undefined : keynode.gestalts.pairingStatus()),
+    [shown?.code],
+    ['contacts', 'notification'],
+  );
   const expired = useAfter(shown?.expiresAt);
   const [unlinked, setUnlinked] = useState<string | undefined>(undefined);
   const unlink = useAction(async (nodeId: string) => {
@@ -107,7 +113,7 @@ export function ShowPairingCode({ keynode, onClose, onLinked }: { keynode: Keyno
         </p>
       </div>
     );
-  } else if (shown !== undefined && !expired && s?.state === 'waiting') {
+  } else if (shown !== undefined && !expired && s?.state === 'waiting' && s.expiresAt === shown.expiresAt) {
     body = (
       <div class="stack">
         <p>
@@ -125,8 +131,9 @@ export function ShowPairingCode({ keynode, onClose, onLinked }: { keynode: Keyno
         </p>
       </div>
     );
-  } else if (shown !== undefined && (expired || s?.state === 'expired' || s?.state === 'none')) {
-    // 'none': the keynode restarted (a browser may stop the service worker) and forgot the code.
+  } else if (shown !== undefined && (expired || s !== undefined)) {
+    // Not this code's 'waiting': expired; replaced by a code another tab asked for; or forgotten
+    // ('none') because the keynode restarted (a browser may stop an idle service worker).
     body = (
       <div class="stack">
         <p>{expired || s?.state === 'expired' ? 'This pairing code has expired.' : 'This pairing code is no longer valid.'}</p>
