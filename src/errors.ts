@@ -68,6 +68,9 @@ export const errorCodes = [
   'ErrorNotificationsClockSkew',
   'ErrorNotificationsSealedInvalid',
   'ErrorSignalingUnavailable',
+  'ErrorGestaltsPairingCodeInvalid',
+  'ErrorGestaltsPairingCodeSignature',
+  'ErrorGestaltsPairingCodeExpired',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

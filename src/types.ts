@@ -115,12 +115,27 @@ export interface Gestalts {
   unlink(nodeId: string): Promise<void>;
   get(nodeId: string): Promise<{ nodes: string[] }>;
   list(): Promise<Array<{ nodes: string[]; actions: GestaltAction[] }>>;
+  /** On the keynode to be linked: a signed code for the person's other keynode to scan (valid 10 minutes; a new one replaces it). */
+  pairingCode(): Promise<{ code: string; expiresAt: number }>;
+  /** What became of the code shown: waiting, expired, or the keynode that scanned it and whether linking with it worked. */
+  pairingStatus(): Promise<PairingStatus>;
+  /** The code is no longer shown: it is not taken any more. */
+  cancelPairing(): Promise<void>;
+  /** On the person's other keynode: checks a scanned code, trusts the keynode it names and invites it; that keynode then links by itself. */
+  pair(code: string): Promise<{ nodeId: string }>;
 }
+
+export type PairingStatus =
+  | { state: 'none' }
+  | { state: 'waiting' | 'expired'; expiresAt: number }
+  | { state: 'linking' | 'linked'; nodeId: string }
+  | { state: 'failed'; nodeId: string; error: { code: string; message: string } };
 
 export type NotificationData =
   | { type: 'VaultShare'; vaultId: string; vaultName: string; actions: VaultAction[] }
   | { type: 'VaultUnshare'; vaultId: string; vaultName: string }
-  | { type: 'GestaltInvite' }
+  /** `pairing`: set when the inviter scanned our pairing code (gestalts.pair): the code's nonce. */
+  | { type: 'GestaltInvite'; pairing?: string }
   | { type: 'General'; message: string };
 
 export interface InboxItem {

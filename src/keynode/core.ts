@@ -19,6 +19,7 @@ import type { Events } from './events.js';
 import type { Gate } from './gate.js';
 import type { KeynodeParts } from './keynode.js';
 import { Network, type NetworkOptions } from './network.js';
+import { Pairing } from './pairing.js';
 import { PullQueue } from './pull-queue.js';
 import { Remote } from './remote.js';
 import { Sharing } from './sharing.js';
@@ -30,6 +31,7 @@ export class Core {
     readonly sharing: Sharing,
     readonly remote: Remote,
     readonly pulls: PullQueue,
+    readonly pairing: Pairing,
   ) {}
 
   static async start(parts: KeynodeParts, storage: Storage, identity: Identity, events: Events, gate: Gate): Promise<Core> {
@@ -71,7 +73,8 @@ export class Core {
     }
     const net = new Network(ctx, networkOptions);
     const remote = new Remote(ctx, net);
-    const core = new Core(ctx, net, new Sharing(ctx, () => net.flushSoon()), remote, new PullQueue(ctx, net, remote));
+    const pairing = new Pairing(ctx, remote, (nodeId) => events.emit('contacts', { nodeId }));
+    const core = new Core(ctx, net, new Sharing(ctx, () => net.flushSoon()), remote, new PullQueue(ctx, net, remote), pairing);
     new ChainKeeper(ctx, net, remote).start();
     return core;
   }

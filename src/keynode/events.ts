@@ -10,7 +10,7 @@ export interface KeynodeEvents {
   network: { signaling: 'connected' | 'connecting' | 'offline'; peers: string[] };
   /** The keynode was locked or unlocked (lockState() has the rest). */
   lock: { locked: boolean; nodeId: string };
-  /** A contact's nickname changed. */
+  /** A contact's nickname changed, a keynode linked with us, or the pairing code shown here was taken by `nodeId` (gestalts.pairingStatus). */
   contacts: { nodeId: string };
 }
 

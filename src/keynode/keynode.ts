@@ -294,6 +294,17 @@ class KeynodeImpl implements KeynodeHost {
         await c.ctx.gestalts.unlink(n);
         contactsChanged(c);
       }),
+      pairingCode: call((c) => c.pairing.code()),
+      pairingStatus: call(async (c) => c.pairing.status()),
+      cancelPairing: call(async (c) => c.pairing.cancel()),
+      pair: call(async (c, code) => {
+        const paired = await c.pairing.pair(code, async (node) => {
+          await c.ctx.gestalts.trust(node);
+          await c.ctx.notifications.requests.unblock(node);
+        });
+        contactsChanged(c);
+        return paired;
+      }),
       nicknames: call((c) => readNicknames(c.ctx.storage.kv)),
       setNickname: call(async (c, n, name) => {
         await writeNickname(c.ctx.storage.kv, n, name);

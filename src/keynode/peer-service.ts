@@ -190,6 +190,8 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
     async ({ remoteNodeId }, header) => {
       const { token } = parse(v.strictObject({ token: v.unknown() }), header);
       await ctx.gestalts.finishClaim(remoteNodeId, token);
+      // A screen waiting for this link (the pairing flow on the inviting keynode) reloads.
+      ctx.events.emit('contacts', { nodeId: remoteNodeId });
       return {};
     },
     { maxHeaderBytes: 64 * 1024 },

@@ -225,10 +225,13 @@ export class Remote {
 
   // ---- gestalt links ---------------------------------------------------------------------------
 
-  /** Grants `nodeId` the right to claim us and tells it so (a GestaltInvite). */
-  async invite(nodeId: string): Promise<void> {
+  /**
+   * Grants `nodeId` the right to claim us and tells it so (a GestaltInvite). `pairing`: the nonce of
+   * its pairing code we scanned (pairing.ts), with which it claims us by itself.
+   */
+  async invite(nodeId: string, pairing?: string): Promise<void> {
     const target = assertNodeId(nodeId);
-    const record = await this.ctx.notifications.createOutgoing(target, { type: 'GestaltInvite' });
+    const record = await this.ctx.notifications.createOutgoing(target, pairing === undefined ? { type: 'GestaltInvite' } : { type: 'GestaltInvite', pairing });
     await this.ctx.gestalts.grantClaim(target);
     await this.ctx.storage.kv.write((tx) => this.ctx.notifications.putOutbox(tx, record));
     this.network.flushSoon(target);

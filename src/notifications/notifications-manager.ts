@@ -60,6 +60,7 @@ export interface FlushResult {
 export class NotificationsManager {
   readonly nodeId: NodeId;
   private readonly listeners = new Set<(event: NotificationEvent) => void>();
+  private pairingPending: ((nonce: string) => boolean) | undefined;
   private flushing: Promise<unknown> = Promise.resolve();
 
   readonly outbox = {
@@ -319,6 +320,22 @@ export class NotificationsManager {
     return this.kv.read(countUnread);
   }
 
+  /**
+   * Lets a GestaltInvite from a keynode we do not know in (to the requests list) while it carries
+   * the nonce of the pairing code we show: `isPending` answers that (src/keynode/pairing.ts).
+   */
+  takePairingInvites(isPending: (nonce: string) => boolean): void {
+    this.pairingPending = isPending;
+  }
+
+  /** Removes an item from the inbox or the requests list, wherever it is (an invite a pairing acted on). */
+  async discard(id: NotificationId): Promise<void> {
+    await this.kv.write(async (tx) => {
+      await deleteItem(tx, 'inbox', id);
+      await deleteItem(tx, 'requests', id);
+    });
+  }
+
   async remove(id: string): Promise<void> {
     const key = assertNotificationId(id);
     await this.kv.write((tx) => removeItem(tx, 'inbox', key));
@@ -339,6 +356,7 @@ export class NotificationsManager {
       inboxCap: this.inboxCap,
       requestsCap: this.requestsCap,
       seenCap: this.seenCap,
+      pairingPending: this.pairingPending,
     };
   }
 

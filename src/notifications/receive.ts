@@ -3,7 +3,9 @@
 // depositor), check the destination, drop replays and refuse a token refused before, bound its
 // age, drop blocked senders, then let this keynode's ACL decide between refusal, the requests list
 // and the inbox. A link the user opened is never refused for its sender: with no record or no
-// `notify` for the sender it waits in the requests list like any untrusted notification.
+// `notify` for the sender it waits in the requests list like any untrusted notification. Nor is a
+// GestaltInvite carrying the nonce of the pairing code this keynode shows right now: whoever sends
+// it scanned that code, which the user put on the screen to be scanned (src/keynode/pairing.ts).
 // Verification happens before the transaction (IndexedDB commits a transaction that awaits
 // anything else); everything after it is one transaction, so a token is stored once or not at all,
 // and a refusal that must be remembered is written in that same transaction before it is thrown.
@@ -36,6 +38,8 @@ export interface ReceiveContext {
   inboxCap: number;
   requestsCap: number;
   seenCap: number;
+  /** True while `nonce` is that of the pairing code this keynode shows (unexpired, unused). */
+  pairingPending?(nonce: string): boolean;
 }
 
 export interface ReceiveOptions {
@@ -91,7 +95,8 @@ export async function receiveToken(ctx: ReceiveContext, text: string, opts: Rece
     // A link is exempt from the block list and is never refused for its sender: the user chose to open it.
     if (opts.via !== 'link' && (await isBlocked(tx, payload.iss))) return { result: { status: 'blocked' } };
     const perm = await ctx.acl.getNodePerm(tx, payload.iss);
-    if (perm === undefined && opts.via !== 'link') {
+    const pairing = payload.data.type === 'GestaltInvite' && payload.data.pairing !== undefined && ctx.pairingPending?.(payload.data.pairing) === true;
+    if (perm === undefined && opts.via !== 'link' && !pairing) {
       // Remembered: once the user trusts the sender, this copy must not be taken after all.
       return remember(ctx, tx, payload, permissionsNotFound(payload));
     }

@@ -20,6 +20,8 @@ const vaultName = v.pipe(
   v.minLength(1, 'the vault name is empty'),
   v.check((s) => utf8.encode(s).length <= maxVaultNameBytes, `the vault name is over ${maxVaultNameBytes} bytes`),
 );
+// The nonce of the pairing code an inviter scanned (src/gestalts/pairing-code.ts): 16 bytes, base64url.
+const pairingNonce = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/, 'the pairing nonce is not 22 base64url characters'));
 const actions = v.pipe(
   v.array(v.picklist(vaultActions as VaultAction[])),
   v.check((a) => new Set(a).size === a.length, 'an action is listed twice'),
@@ -28,7 +30,7 @@ const actions = v.pipe(
 export const notificationDataSchema = v.variant('type', [
   v.strictObject({ type: v.literal('VaultShare'), vaultId, vaultName, actions }),
   v.strictObject({ type: v.literal('VaultUnshare'), vaultId, vaultName }),
-  v.strictObject({ type: v.literal('GestaltInvite') }),
+  v.strictObject({ type: v.literal('GestaltInvite'), pairing: v.optional(pairingNonce) }),
   v.strictObject({
     type: v.literal('General'),
     message: v.pipe(v.string(), v.maxLength(maxMessageChars, `the message is over ${maxMessageChars} characters`)),

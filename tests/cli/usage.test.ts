@@ -36,6 +36,7 @@ function realArgs(spec: CommandSpec): string[] {
     'VAULT[:PATH]...': 'prod:db',
     ID: 'v06h3use0og001qvitum22hfg7c',
     LINK: 'https://example.invalid/#x',
+    CODE: 'keynode-pair:1:x',
     'MESSAGE...': 'hello',
     'notify|scan|claim': 'scan',
   };

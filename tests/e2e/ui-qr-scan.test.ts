@@ -4,39 +4,18 @@
 // screen shows it, which fills the field. The QR codes are made by the same library the app draws
 // them with. Screenshots go to artifacts/screens/qr-*.png. Run inside a loopback-only network
 // namespace: unshare -n bash -c 'ip link set lo up && npx vitest run tests/e2e/ui-qr-scan.test.ts'
-import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import QRCode from 'qrcode';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServer } from '../../scripts/serve-app.js';
 import { seriousViolations } from './helpers/axe.js';
 import { buildAndServe, hasChromium, launch, newProfile, openApp, root, shot } from './helpers/browser.js';
+import { CAMERA_WIDTH, qrImage, showOnCamera } from './helpers/camera.js';
 import { finishFirstRun, go, ownNodeId, see } from './helpers/ui.js';
 
 const camera = path.join(root, 'artifacts', 'qr-camera.y4m');
-const WIDTH = 640;
-const HEIGHT = 480;
-
-/** A few frames of a 4:2:0 YUV video showing `text` as a QR code, black on white, in the middle. */
-function showOnCamera(text: string): void {
-  const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
-  const size = qr.modules.size;
-  const scale = Math.floor((HEIGHT - 80) / (size + 8));
-  const left = Math.floor((WIDTH - size * scale) / 2);
-  const top = Math.floor((HEIGHT - size * scale) / 2);
-  const luma = new Uint8Array(WIDTH * HEIGHT).fill(235);
-  for (let y = 0; y < size * scale; y++) {
-    for (let x = 0; x < size * scale; x++) {
-      if (qr.modules.get(Math.floor(y / scale), Math.floor(x / scale))) luma[(top + y) * WIDTH + left + x] = 16;
-    }
-  }
-  const chroma = new Uint8Array((WIDTH / 2) * (HEIGHT / 2) * 2).fill(128);
-  const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma]);
-  const header = Buffer.from(`YUV4MPEG2 W${WIDTH} H${HEIGHT} F10:1 Ip A1:1 C420jpeg\n`);
-  mkdirSync(path.dirname(camera), { recursive: true });
-  writeFileSync(camera, Buffer.concat([header, ...Array.from({ length: 10 }, () => frame)]));
-}
+const WIDTH = CAMERA_WIDTH;
+const showQr = (text: string): void => showOnCamera(camera, qrImage(text));
 
 describe.skipIf(!hasChromium)('keynode UI: a NodeId read from a QR code with the camera', () => {
   let server: AppServer;
@@ -48,7 +27,7 @@ describe.skipIf(!hasChromium)('keynode UI: a NodeId read from a QR code with the
 
   beforeAll(async () => {
     // The fake camera opens the file each time a page starts it, so each scan sees what was written last.
-    showOnCamera('https://example.org/not-a-node-id');
+    showQr('https://example.org/not-a-node-id');
     server = await buildAndServe('ui-qr-scan');
     browser = await launch(['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`]);
     alice = await newProfile(browser, server.url);
@@ -81,7 +60,7 @@ describe.skipIf(!hasChromium)('keynode UI: a NodeId read from a QR code with the
   });
 
   it('Bob’s NodeId QR code fills the field, the camera stops, and Alice trusts him', async () => {
-    showOnCamera(bobId);
+    showQr(bobId);
     // Keep the streams the page opens, to see afterwards that the camera was let go.
     await a.evaluate(() => {
       const opened: MediaStream[] = ((window as unknown as { opened: MediaStream[] }).opened = []);

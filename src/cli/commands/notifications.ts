@@ -6,7 +6,7 @@ import { table, when } from '../output.js';
 
 const DATA =
   '{ "type": "VaultShare", "vaultId": string, "vaultName": string, "actions": ("clone" | "pull")[] } | ' +
-  '{ "type": "VaultUnshare", "vaultId": string, "vaultName": string } | { "type": "GestaltInvite" } | { "type": "General", "message": string }';
+  '{ "type": "VaultUnshare", "vaultId": string, "vaultName": string } | { "type": "GestaltInvite", "pairing"?: string } | { "type": "General", "message": string }';
 const INBOX_ITEM = `{ "id": string, "from": string, "data": ${DATA}, "isRead": boolean, "iat": number }`;
 
 function describe(data: NotificationData, from: string): string {
@@ -16,7 +16,10 @@ function describe(data: NotificationData, from: string): string {
     case 'VaultUnshare':
       return `stopped sharing vault ${data.vaultName}`;
     case 'GestaltInvite':
-      return `invites you to link keynodes: keynode gestalts claim ${from}`;
+      // An invite from a pairing code that was taken links by itself; one left here was not taken.
+      return data.pairing === undefined
+        ? `invites you to link keynodes: keynode gestalts claim ${from}`
+        : `scanned a pairing code of yours (expired, used or replaced, so it did not link by itself); to link anyway: keynode gestalts claim ${from}`;
     case 'General':
       return data.message;
   }

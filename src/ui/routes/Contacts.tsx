@@ -1,5 +1,6 @@
 // Contacts: the keynodes this one trusts (a local nickname each, a safety number to compare), and
-// linking this browser with another browser of the same person (invite on one, claim on the other),
+// linking this browser with another browser of the same person (a pairing code shown on one and
+// scanned on the other, or invite on one and claim on the other),
 // or removing a linked browser (a lost phone) from this person's devices (docs/gestalts.md).
 import { useState } from 'preact/hooks';
 import { isNodeId } from '../../ids/index.js';
@@ -10,6 +11,7 @@ import { NodeIdCard } from '../components/NodeIdCard/index.js';
 import { NodeIdInput } from '../components/NodeIdInput/index.js';
 import { displayName, setNickname, useNicknames } from '../contacts-store.js';
 import { useAction } from '../hooks/useAction.js';
+import { useLazy } from '../hooks/useLazy.js';
 import { useLoad } from '../hooks/useLoad.js';
 import { safetyNumber } from '../safety-number.js';
 
@@ -188,8 +190,8 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
     <section class="card" aria-labelledby="link">
       <h2 id="link">Link your other browsers</h2>
       <p class="muted">
-        If you use keynode on two browsers (say a laptop and a phone), link them: whatever is shared with one is shared with both. It takes two steps, one on
-        each browser, and both must be online.
+        If you use keynode on two browsers (say a laptop and a phone), link them: whatever is shared with one is shared with both. Show a pairing code on the
+        new browser and scan it with this one, or take the two steps below; both browsers must be online.
       </p>
       {linked.length > 0 && (
         <div>
@@ -224,6 +226,7 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
         </div>
       )}
       <ErrorNote error={remove.error} />
+      <Pair keynode={keynode} onLinked={onDone} />
       {removedNote !== undefined && (
         <p class="ok" role="status" data-testid="removed-note">
           {removedNote}
@@ -277,6 +280,38 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
         </p>
       )}
     </section>
+  );
+}
+
+/**
+ * Linking with one scan: the keynode to be linked shows a pairing code, the one already in use scans
+ * it and says yes (components/Pairing, loaded when either is opened).
+ */
+function Pair({ keynode, onLinked }: { keynode: Keynode; onLinked: () => void }) {
+  const [open, setOpen] = useState<'show' | 'scan' | undefined>(undefined);
+  const { module, error } = useLazy(() => import('../components/Pairing/index.js'), open !== undefined);
+  const close = (): void => setOpen(undefined);
+  if (open === undefined) {
+    return (
+      <div class="stack">
+        <h3>Link with one scan</h3>
+        <div class="row">
+          <button type="button" class="primary" onClick={() => setOpen('show')}>
+            Show a pairing code
+          </button>
+          <button type="button" onClick={() => setOpen('scan')}>
+            Scan a pairing code
+          </button>
+        </div>
+        <p class="hint">Show the code on the browser to be linked, and scan it with the browser you already use. Or link in two steps below.</p>
+      </div>
+    );
+  }
+  if (module === undefined) return <ErrorNote error={error} />;
+  return open === 'show' ? (
+    <module.ShowPairingCode keynode={keynode} onClose={close} onLinked={onLinked} />
+  ) : (
+    <module.PairWithCode keynode={keynode} onClose={close} onLinked={onLinked} />
   );
 }
 

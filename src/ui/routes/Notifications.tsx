@@ -81,6 +81,7 @@ function Describe({ data, from }: { data: NotificationData; from: string }) {
       return (
         <p>
           <strong>{from}</strong> invites this browser to be linked with theirs as the same person. Only accept if both browsers are yours.
+          {data.pairing !== undefined && ' It scanned a pairing code of this browser that was no longer valid (expired, used, or replaced by a newer one).'}
         </p>
       );
     case 'General':

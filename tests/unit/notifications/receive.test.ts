@@ -247,3 +247,32 @@ describe('refused tokens are remembered', () => {
     expect((await n.n.receive(token, { via: 'mailbox', depositedBy: me.nodeId })).status).toBe('inbox');
   });
 });
+
+describe('a pairing invite from a keynode not known yet (src/keynode/pairing.ts)', () => {
+  const NONCE = 'AAAAAAAAAAAAAAAAAAAAAA';
+  const invite = (pairing?: string) => (pairing === undefined ? { type: 'GestaltInvite' as const } : { type: 'GestaltInvite' as const, pairing });
+
+  it('is let in (to the requests list) only while its nonce is the pending one; any other is refused as a stranger’s', async () => {
+    const [phone, laptop] = [await keynode(), await keynode()];
+    let pending: string | undefined = NONCE;
+    phone.n.takePairingInvites((nonce) => nonce === pending);
+    const send = async (pairing?: string) => (await laptop.n.createOutgoing(phone.nodeId, invite(pairing))).token;
+
+    expect(await codeOf(async () => phone.n.receive(await send(), { via: 'mailbox' }))).toBe('ErrorNotificationsPermissionsNotFound');
+    expect(await codeOf(async () => phone.n.receive(await send('BBBBBBBBBBBBBBBBBBBBBB'), { via: 'mailbox' }))).toBe('ErrorNotificationsPermissionsNotFound');
+    const taken = await phone.n.receive(await send(NONCE), { via: 'peer', authenticatedPeer: laptop.nodeId });
+    expect(taken.status).toBe('request');
+    expect((await phone.n.requests.read()).map((r) => r.data)).toEqual([{ type: 'GestaltInvite', pairing: NONCE }]);
+    pending = undefined; // used up
+    expect(await codeOf(async () => phone.n.receive(await send(NONCE), { via: 'mailbox' }))).toBe('ErrorNotificationsPermissionsNotFound');
+    expect(await phone.n.requests.read()).toHaveLength(1);
+  });
+
+  it('the pairing field is a 22-character base64url nonce and nothing else (the schema every arriving token passes too)', async () => {
+    const [phone, laptop] = [await keynode(), await keynode()];
+    for (const bad of ['', 'A'.repeat(21), 'A'.repeat(23), 'A'.repeat(100_000), 'AAAAAAAAAAAAAAAAAAAAA=', 'AAAAAAAAAAAAAAAAAAAA/+']) {
+      expect(await codeOf(() => laptop.n.createOutgoing(phone.nodeId, invite(bad))), bad.slice(0, 30)).toBe('ErrorInvalidArgument');
+    }
+    expect(await codeOf(() => laptop.n.createOutgoing(phone.nodeId, { type: 'GestaltInvite', pairing: 7 } as never))).toBe('ErrorInvalidArgument');
+  });
+});
