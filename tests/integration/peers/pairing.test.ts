@@ -29,7 +29,7 @@ describe('pairing by code', () => {
     const both = [laptop.nodeId, phone.nodeId].sort();
     await eventually(async () => (await phone.gestalts.pairingStatus()).state === 'linked');
     // Printed, never asserted: invite delivery, then the two-step claim, on loopback WebRTC.
-    console.info(`pairing: pair() to linked on the shown keynode in ${Math.round(performance.now() - started)} ms`);
+    console.warn(`pairing: pair() to linked on the shown keynode in ${Math.round(performance.now() - started)} ms`);
     expect(await phone.gestalts.pairingStatus()).toEqual({ state: 'linked', nodeId: laptop.nodeId });
     expect(await members(phone)).toEqual(both);
     expect(await members(laptop)).toEqual(both);
