@@ -13,23 +13,29 @@ import { Sigchain } from '../sigchain/sigchain.js';
 import type { Storage } from '../storage/index.js';
 import { silentLogger } from '../types.js';
 import { VaultManager } from '../vaults/vault-manager.js';
+import type { Services } from './api.js';
 import { ChainKeeper } from './chain-keeper.js';
+import { Contacts } from './contacts.js';
 import type { CoreContext } from './context.js';
 import type { Events } from './events.js';
 import type { Gate } from './gate.js';
+import { Inbox } from './inbox.js';
 import type { KeynodeParts } from './keynode.js';
 import { Network, type NetworkOptions } from './network.js';
 import { PullQueue } from './pull-queue.js';
 import { Remote } from './remote.js';
 import { Sharing } from './sharing.js';
+import { VaultChanges } from './vault-changes.js';
+import { VaultTools } from './vault-tools.js';
+
+/** The objects that answer API calls (api.ts), but for the lock, which the keynode has before its core. */
+export type CoreServices = Omit<Services, 'lock'>;
 
 export class Core {
   private constructor(
     readonly ctx: CoreContext,
     readonly net: Network,
-    readonly sharing: Sharing,
-    readonly remote: Remote,
-    readonly pulls: PullQueue,
+    readonly services: CoreServices,
   ) {}
 
   static async start(parts: KeynodeParts, storage: Storage, identity: Identity, events: Events, gate: Gate): Promise<Core> {
@@ -61,6 +67,7 @@ export class Core {
       secrets,
       notifications,
       events,
+      changes: new VaultChanges(events),
       clock,
       logger,
       baseUrl: parts.baseUrl ?? 'http://127.0.0.1:5173/',
@@ -71,9 +78,21 @@ export class Core {
     }
     const net = new Network(ctx, networkOptions);
     const remote = new Remote(ctx, net);
-    const core = new Core(ctx, net, new Sharing(ctx, () => net.flushSoon()), remote, new PullQueue(ctx, net, remote));
+    const services: CoreServices = {
+      vaults,
+      secrets,
+      gestalts,
+      notifications,
+      sharing: new Sharing(ctx, () => net.flushSoon()),
+      remote,
+      pulls: new PullQueue(ctx, net, remote),
+      tools: new VaultTools(ctx, net, parts.onProgress),
+      contacts: new Contacts(ctx, net),
+      inbox: new Inbox(ctx, net),
+      net,
+    };
     new ChainKeeper(ctx, net, remote).start();
-    return core;
+    return new Core(ctx, net, services);
   }
 
   /** Goes online and starts the background work (after the gate is open). */
@@ -85,7 +104,7 @@ export class Core {
   /** Picks up background work: after start, and after every unlock. */
   resume(): void {
     this.net.flushSoon();
-    this.pulls.runSoon();
+    this.services.pulls.runSoon();
   }
 
   /** After an unlock: undo whatever a lock cut off, as after a crash. */
@@ -96,6 +115,7 @@ export class Core {
   /** Forgets decrypted data held in memory (the storage forgets its own). */
   forget(): void {
     this.ctx.vaults.dropCaches();
+    this.services.tools.forget();
   }
 
   async stop(): Promise<void> {

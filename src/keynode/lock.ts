@@ -58,7 +58,6 @@ export class KeynodeLock {
   core: Core | undefined;
   private identity: Identity | undefined;
   private readonly mutex = new Mutex();
-  private readonly coreListeners: Array<(core: Core) => void> = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private failures = 0;
   private notBefore = 0;
@@ -84,10 +83,6 @@ export class KeynodeLock {
 
   get recoveryCode(): string | undefined {
     return this.identity?.recoveryCode;
-  }
-
-  onCoreStarted(cb: (core: Core) => void): void {
-    this.coreListeners.push(cb);
   }
 
   /** At start: unlock, create, or stay locked, as the store and the options say. */
@@ -330,7 +325,6 @@ export class KeynodeLock {
     this.identity = identity;
     const core = await Core.start(this.parts, this.storage, identity, this.events, this.gate);
     this.core = core;
-    for (const cb of this.coreListeners) cb(core);
     this.gate.open();
     this.events.emit('lock', { locked: false, nodeId: this.nodeId });
     this.arm();

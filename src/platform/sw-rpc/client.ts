@@ -13,9 +13,9 @@
 import { KeynodeError } from '../../errors.js';
 import type { KeynodeEventName, KeynodeEvents } from '../../keynode/events.js';
 import type { Keynode } from '../../keynode/keynode.js';
+import { buildApi } from '../../keynode/api.js';
 import {
   EVENTS_CHANNEL,
-  METHODS,
   REPEATABLE,
   isWorkerMessage,
   type BroadcastMessage,
@@ -325,15 +325,8 @@ export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode
     if (!event.persisted) rpc.bye();
   };
   globalThis.addEventListener?.('pagehide', onHide as EventListener);
-  const api: Record<string, unknown> = {};
-  for (const method of METHODS) {
-    const path = method.split('.');
-    let target = api;
-    for (const key of path.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
-    target[path[path.length - 1]!] = (...args: unknown[]) => rpc.call(method, args);
-  }
   const keynode = {
-    ...api,
+    ...buildApi((method, args) => rpc.call(method, args)),
     nodeId: hello.nodeId,
     rpc,
     on<K extends KeynodeEventName>(event: K, listener: (value: KeynodeEvents[K]) => void): () => void {
