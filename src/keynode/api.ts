@@ -63,6 +63,8 @@ export type Api = Pick<Keynode, Head<ApiPath>>;
 
 const read = { repeatable: true } as const;
 const locked = { whileLocked: true } as const;
+/** Commits to the vault its first argument names; a call that changed nothing (a dry run, say) is not reported. */
+const commits = <R extends string>(reason: R) => ({ reason, vault: 'arg', ifMoved: true }) as const;
 
 export const API = {
   'vaults.create': { via: 'vaults', changes: { reason: 'create', vault: 'result' } },
@@ -89,29 +91,20 @@ export const API = {
   'vaults.backup': { via: 'tools' },
   'vaults.restoreBackup': { via: 'tools', changes: { reason: 'restore', vault: 'result' } },
   'vaults.backupReminders': { via: 'tools', ...read },
-  'secrets.add': { via: 'secrets', changes: { reason: 'add', vault: 'arg' } },
-  'secrets.update': { via: 'secrets', changes: { reason: 'update', vault: 'arg' } },
-  'secrets.write': { via: 'secrets', changes: { reason: 'write', vault: 'arg' } },
+  'secrets.add': { via: 'secrets', changes: commits('add') },
+  'secrets.update': { via: 'secrets', changes: commits('update') },
+  'secrets.write': { via: 'secrets', changes: commits('write') },
   'secrets.get': { via: 'secrets', ...read },
   'secrets.getText': { via: 'secrets', ...read },
   'secrets.stat': { via: 'secrets', ...read },
   'secrets.list': { via: 'secrets', ...read },
-  'secrets.mkdir': { via: 'secrets', changes: { reason: 'mkdir', vault: 'arg' } },
-  'secrets.rename': { via: 'secrets', changes: { reason: 'rename', vault: 'arg' } },
-  'secrets.delete': { via: 'secrets', changes: { reason: 'delete', vault: 'arg' } },
-  'secrets.batch': { via: 'secrets', changes: { reason: 'batch', vault: 'arg' } },
+  'secrets.mkdir': { via: 'secrets', changes: commits('mkdir') },
+  'secrets.rename': { via: 'secrets', changes: commits('rename') },
+  'secrets.delete': { via: 'secrets', changes: commits('delete') },
+  'secrets.batch': { via: 'secrets', changes: commits('batch') },
   'secrets.env': { via: 'secrets', ...read },
   'secrets.find': { via: 'tools', ...read },
-  // A dry run, or an import that skipped everything, changed nothing.
-  'secrets.import': {
-    via: 'tools',
-    method: 'importSecrets',
-    changes: {
-      reason: 'import',
-      vault: 'arg',
-      report: (r, [, , opts]) => (opts?.dryRun !== true && r.added.length + r.overwritten.length > 0 ? {} : undefined),
-    },
-  },
+  'secrets.import': { via: 'tools', method: 'importSecrets', changes: commits('import') },
   'gestalts.trust': { via: 'contacts' },
   'gestalts.untrust': { via: 'contacts' },
   'gestalts.allow': { via: 'contacts' },

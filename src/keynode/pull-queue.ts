@@ -79,8 +79,12 @@ export class PullQueue {
 
   async cancel(vault: string): Promise<void> {
     const vaultId = await this.ctx.vaults.resolve(vault).catch(() => vault as VaultId);
-    await this.ctx.storage.kv.write((tx) => tx.delete('pending', KEY + vaultId));
-    this.changed(vaultId);
+    const queued = await this.ctx.storage.kv.write(async (tx) => {
+      const found = (await tx.get<QueuedPull>('pending', KEY + vaultId)) !== undefined;
+      if (found) await tx.delete('pending', KEY + vaultId);
+      return found;
+    });
+    if (queued) this.changed(vaultId);
   }
 
   /** Runs every waiting pull (or those waiting for `nodeId`), one at a time, in the background. */
