@@ -34,7 +34,7 @@ export class VaultTools {
     onProgress?: (p: Progress) => void,
   ) {
     this.transfers = new Transfers(onProgress);
-    this.index = new VaultIndex(ctx.vaults);
+    this.index = new VaultIndex(this.ctx.vaults);
   }
 
   /** The keynode is locking: forget every path held in memory. */
@@ -43,15 +43,13 @@ export class VaultTools {
   }
 
   clone(vault: string, nodeId: string): Promise<VaultId> {
-    const { ctx } = this;
-    return this.transfers.run('clone', vault, nodeId, this.net, (net) => new Remote(ctx, net).clone(vault, nodeId));
+    return this.transfers.run('clone', vault, nodeId, this.net, (net) => new Remote(this.ctx, net).clone(vault, nodeId));
   }
 
   async pull(vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<PullResult> {
-    const { ctx } = this;
-    const meta = await ctx.vaults.getMeta(await ctx.vaults.resolve(vault));
+    const meta = await this.ctx.vaults.getMeta(await this.ctx.vaults.resolve(vault));
     const from = opts?.nodeId ?? meta.remote?.nodeId ?? '';
-    return this.transfers.run('pull', vault, from, this.net, (net) => new Remote(ctx, net).pull(vault, opts));
+    return this.transfers.run('pull', vault, from, this.net, (net) => new Remote(this.ctx, net).pull(vault, opts));
   }
 
   async find(vault: string, query: string, opts?: { limit?: number }): Promise<FindResult> {
@@ -59,8 +57,7 @@ export class VaultTools {
   }
 
   async importSecrets(vault: string, text: string, opts: ImportOptions = {}): Promise<ImportReport> {
-    const { ctx } = this;
-    const vaultId = await ctx.vaults.resolve(vault);
+    const vaultId = await this.ctx.vaults.resolve(vault);
     const parsed = parseImport(text, opts.format ?? 'auto', opts.into ?? '');
     const existing = new Set((await this.index.checkedOut(vaultId)).blobs.map((b) => b.path));
     const folders = new Set([...existing].flatMap(ancestorsOf));
@@ -77,18 +74,16 @@ export class VaultTools {
         writes.push({ op: 'write', path, content });
       }
     }
-    if (opts.dryRun !== true && writes.length > 0) await ctx.secrets.batch(vaultId, writes);
+    if (opts.dryRun !== true && writes.length > 0) await this.ctx.secrets.batch(vaultId, writes);
     return report;
   }
 
   async pullLog(vault: string): Promise<PullRecord[]> {
-    const { ctx } = this;
-    return readPulls(ctx.storage.kv, await ctx.vaults.resolve(vault));
+    return readPulls(this.ctx.storage.kv, await this.ctx.vaults.resolve(vault));
   }
 
   async exposure(vault: string, nodeId: string): Promise<Exposed[]> {
-    const { ctx } = this;
-    return exposure(ctx.storage.kv, this.index, await ctx.vaults.resolve(vault), assertNodeId(nodeId));
+    return exposure(this.ctx.storage.kv, this.index, await this.ctx.vaults.resolve(vault), assertNodeId(nodeId));
   }
 
   async backup(vault: string, passphrase: string): Promise<Uint8Array> {
@@ -105,11 +100,10 @@ export class VaultTools {
 
   /** Deletes the vault, and its pull log, backup record and index with it. */
   async deleteVault(vault: string): Promise<void> {
-    const { ctx } = this;
-    const vaultId = await ctx.vaults.resolve(vault);
-    await ctx.vaults.delete(vault);
+    const vaultId = await this.ctx.vaults.resolve(vault);
+    await this.ctx.vaults.delete(vault);
     this.index.drop(vaultId);
-    await removePulls(ctx.storage.kv, vaultId);
-    await forgetBackup(ctx, vaultId);
+    await removePulls(this.ctx.storage.kv, vaultId);
+    await forgetBackup(this.ctx, vaultId);
   }
 }
