@@ -1,6 +1,7 @@
 // The composition root: builds one keynode from injected platform pieces (storage, WebRTC, the
-// WebSocket class, clock, logger) and exposes docs/api.md's surface, as the API table (api.ts) declares it. Platform-neutral: the service worker,
-// a page and Node all come through here; src/index.ts adds Node's defaults.
+// WebSocket class, clock, logger) and exposes docs/api.md's surface as the API table (api.ts)
+// declares it. Platform-neutral: the service worker, a page and Node all come through here;
+// src/index.ts adds Node's defaults.
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import type { RtcImpl } from '../network/byte-channel.js';
 import type { WebSocketConstructor } from '../network/signaling-client.js';
