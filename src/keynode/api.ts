@@ -2,37 +2,14 @@
 // when it may run, whether a page may repeat it, and which vault it changes. From this table come
 // the Keynode's namespaces (keynode.ts), the service worker's method list and the page's proxy
 // (platform/sw-rpc/), the lifecycle guard (keynode.ts, `call`) and the 'vault-changed' events
-// (vault-changes.ts). It imports only types, so the page can load it without the core.
-import type { GestaltsManager } from '../gestalts/gestalts-manager.js';
-import type { NotificationsManager } from '../notifications/notifications-manager.js';
-import type { SecretsManager } from '../secrets/secrets-manager.js';
-import type { VaultManager } from '../vaults/vault-manager.js';
-import type { Contacts } from './contacts.js';
-import type { Inbox } from './inbox.js';
+// (vault-changes.ts). Only types and vault-changes.ts come with it, so the page can import it without the core.
+import type { CoreServices } from './core.js';
 import type { Keynode } from './keynode.js';
 import type { KeynodeLock } from './lock.js';
-import type { Network } from './network.js';
-import type { PullQueue } from './pull-queue.js';
-import type { Remote } from './remote.js';
-import type { Sharing } from './sharing.js';
 import { pulled, type ChangeSpec } from './vault-changes.js';
-import type { VaultTools } from './vault-tools.js';
 
-/** The objects that implement the API (keynode.ts builds them when the core starts; `lock` exists from the beginning). */
-export interface Services {
-  vaults: VaultManager;
-  secrets: SecretsManager;
-  gestalts: GestaltsManager;
-  notifications: NotificationsManager;
-  sharing: Sharing;
-  remote: Remote;
-  pulls: PullQueue;
-  tools: VaultTools;
-  contacts: Contacts;
-  inbox: Inbox;
-  net: Network;
-  lock: KeynodeLock;
-}
+/** The objects that implement the API: the core's (core.ts), and the lock, which the keynode has from the beginning. */
+export type Services = CoreServices & { lock: KeynodeLock };
 
 export interface MethodSpec<P extends ApiPath = ApiPath> {
   via: keyof Services;

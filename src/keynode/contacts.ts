@@ -1,10 +1,15 @@
-// The gestalts calls that change who this keynode deals with, with what follows from each: the
-// signaling server learns our contacts (who may see our presence and fill our mailbox first), and
-// nicknames, the person's own names for their contacts, are kept here (nicknames.ts).
+// The gestalts calls that change who this keynode deals with, with what follows from each (the
+// signaling server learns our contacts: who may see our presence and fill our mailbox first), and
+// nicknames: the names a person gives their contacts, kept by the core (so encrypted at rest with
+// everything else) and never sent anywhere.
+import { KeynodeError } from '../errors.js';
+import { assertNodeId } from '../ids/index.js';
+import type { GestaltAction } from '../types.js';
 import type { CoreContext } from './context.js';
 import type { Network } from './network.js';
-import { readNicknames, writeNickname } from './nicknames.js';
-import type { GestaltAction } from '../types.js';
+
+const NICKNAME = 'nick:';
+const MAX_NICKNAME = 100;
 
 export class Contacts {
   constructor(
@@ -39,12 +44,18 @@ export class Contacts {
     this.changed();
   }
 
-  nicknames(): Promise<Record<string, string>> {
-    return readNicknames(this.ctx.storage.kv);
+  async nicknames(): Promise<Record<string, string>> {
+    const rows = await this.ctx.storage.kv.read((tx) => tx.entries<string>('meta', { prefix: NICKNAME }));
+    return Object.fromEntries(rows.map(([key, name]) => [key.slice(NICKNAME.length), name]));
   }
 
+  /** Sets (or, with an empty name, removes) the nickname of `nodeId`. */
   async setNickname(nodeId: string, name: string): Promise<void> {
-    await writeNickname(this.ctx.storage.kv, nodeId, name);
+    const id = assertNodeId(nodeId);
+    if (typeof name !== 'string') throw new KeynodeError('ErrorInvalidArgument', 'A nickname is text.');
+    const trimmed = name.trim();
+    if ([...trimmed].length > MAX_NICKNAME) throw new KeynodeError('ErrorInvalidArgument', `A nickname may be at most ${MAX_NICKNAME} characters.`);
+    await this.ctx.storage.kv.write((tx) => (trimmed === '' ? tx.delete('meta', NICKNAME + id) : tx.put('meta', NICKNAME + id, trimmed)));
     this.ctx.events.emit('contacts', { nodeId });
   }
 

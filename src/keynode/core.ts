@@ -13,7 +13,6 @@ import { Sigchain } from '../sigchain/sigchain.js';
 import type { Storage } from '../storage/index.js';
 import { silentLogger } from '../types.js';
 import { VaultManager } from '../vaults/vault-manager.js';
-import type { Services } from './api.js';
 import { ChainKeeper } from './chain-keeper.js';
 import { Contacts } from './contacts.js';
 import type { CoreContext } from './context.js';
@@ -28,8 +27,24 @@ import { Sharing } from './sharing.js';
 import { VaultChanges } from './vault-changes.js';
 import { VaultTools } from './vault-tools.js';
 
-/** The objects that answer API calls (api.ts), but for the lock, which the keynode has before its core. */
-export type CoreServices = Omit<Services, 'lock'>;
+/** The objects that answer API calls (api.ts, `via`); the lock is the keynode's own, from before its core. */
+function apiServices(ctx: CoreContext, net: Network, remote: Remote, onProgress: KeynodeParts['onProgress']) {
+  const { vaults, secrets, gestalts, notifications } = ctx;
+  return {
+    vaults,
+    secrets,
+    gestalts,
+    notifications,
+    remote,
+    net,
+    sharing: new Sharing(ctx, () => net.flushSoon()),
+    pulls: new PullQueue(ctx, net, remote),
+    tools: new VaultTools(ctx, net, onProgress),
+    contacts: new Contacts(ctx, net),
+    inbox: new Inbox(ctx, net),
+  };
+}
+export type CoreServices = ReturnType<typeof apiServices>;
 
 export class Core {
   private constructor(
@@ -78,21 +93,8 @@ export class Core {
     }
     const net = new Network(ctx, networkOptions);
     const remote = new Remote(ctx, net);
-    const services: CoreServices = {
-      vaults,
-      secrets,
-      gestalts,
-      notifications,
-      sharing: new Sharing(ctx, () => net.flushSoon()),
-      remote,
-      pulls: new PullQueue(ctx, net, remote),
-      tools: new VaultTools(ctx, net, parts.onProgress),
-      contacts: new Contacts(ctx, net),
-      inbox: new Inbox(ctx, net),
-      net,
-    };
     new ChainKeeper(ctx, net, remote).start();
-    return new Core(ctx, net, services);
+    return new Core(ctx, net, apiServices(ctx, net, remote, parts.onProgress));
   }
 
   /** Goes online and starts the background work (after the gate is open). */

@@ -11,7 +11,7 @@
 //   again; a change is rejected with ErrorKeynodeInterrupted — it may or may not have been saved,
 //   and repeating it silently could apply it twice.
 import { KeynodeError } from '../../errors.js';
-import type { KeynodeEventName, KeynodeEvents } from '../../keynode/events.js';
+import { Events, type KeynodeEventName, type KeynodeEvents } from '../../keynode/events.js';
 import type { Keynode } from '../../keynode/keynode.js';
 import { buildApi } from '../../keynode/api.js';
 import {
@@ -285,7 +285,8 @@ export function onKeynodeReplaced(cb: (nodeId: string) => void): () => void {
  */
 export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode & { readonly rpc: SwRpcClient }> {
   const rpc = new SwRpcClient(transport ?? (await serviceWorkerTransport()));
-  const listeners = new Map<string, Set<(value: never) => void>>();
+  // The worker's events, handed on to this page's listeners.
+  const events = new Events();
   let kept: CryptoKey | undefined;
   // Set once hello has answered; events are listened to before that, so this tab answers a
   // starting worker's 'need-key' (which its own hello may be what started).
@@ -309,13 +310,7 @@ export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode
       if (locked) kept = undefined;
       else keep();
     }
-    for (const cb of [...(listeners.get(message.event) ?? [])]) {
-      try {
-        (cb as (value: unknown) => void)(message.value);
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
+    events.emit(message.event as KeynodeEventName, message.value as KeynodeEvents[KeynodeEventName]);
   });
   const hello = await rpc.hello();
   rpc.onInstance(handBack);
@@ -329,12 +324,7 @@ export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode
     ...buildApi((method, args) => rpc.call(method, args)),
     nodeId: hello.nodeId,
     rpc,
-    on<K extends KeynodeEventName>(event: K, listener: (value: KeynodeEvents[K]) => void): () => void {
-      let set = listeners.get(event);
-      if (set === undefined) listeners.set(event, (set = new Set()));
-      set.add(listener as (value: never) => void);
-      return () => set.delete(listener as (value: never) => void);
-    },
+    on: events.on.bind(events),
     /** Stops this page's use of the keynode; the core in the worker carries on for other tabs. */
     async stop(): Promise<void> {
       globalThis.removeEventListener?.('pagehide', onHide as EventListener);

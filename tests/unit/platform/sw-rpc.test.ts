@@ -9,7 +9,7 @@ import type { KeynodeHost } from '../../../src/keynode/keynode.js';
 import { connectSwKeynode, type SwTransport } from '../../../src/platform/sw-rpc/client.js';
 import type { PageMessage, WorkerMessage } from '../../../src/platform/sw-rpc/protocol.js';
 import { startSwRpcServer } from '../../../src/platform/sw-rpc/server.js';
-import { codeOf } from '../../utils/keynodes.js';
+import { codeOf, eventually } from '../../utils/keynodes.js';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -55,6 +55,8 @@ describe('the page proxy over the service worker', () => {
     const { page, core } = await pageKeynode();
     for (const method of METHODS) expect(functionAt(page, method), method).toBeTypeOf('function');
     expect(page.nodeId).toBe(core.nodeId);
+    const seen: string[] = [];
+    page.on('vault-changed', (e) => seen.push(e.reason));
     const vaultId = await page.vaults.create('v');
     const bytes = new Uint8Array([0, 1, 254, 255]);
     await page.secrets.write('v', 'bin', bytes);
@@ -63,6 +65,9 @@ describe('the page proxy over the service worker', () => {
     expect(await page.vaults.list()).toEqual([{ vaultName: 'v', vaultId }]);
     expect(await codeOf(page.secrets.getText('missing', 'x'))).toBe('ErrorVaultsVaultUndefined');
     expect(await codeOf(page.vaults.create(''))).toBe('ErrorVaultsNameInvalid');
+    // The worker's events reach the page's listeners, in order (broadcast, so they may come after the call's answer).
+    await eventually(() => seen.length >= 2);
+    expect(seen).toEqual(['create', 'write']);
   });
 
   it('a locked keynode answers only the lock calls and network.status; the rest is ErrorKeynodeLocked until unlocked', async () => {
