@@ -38,10 +38,12 @@ export class VaultChanges {
   async around<R>(spec: ChangeSpec<R, unknown[]>, vaults: VaultManager, args: unknown[], call: () => Promise<R>): Promise<R> {
     // Resolved first, since the call may rename or delete it; an unknown vault is the call's own error to give.
     const named = spec.vault === 'arg' ? await vaults.resolve(args[0] as string).catch(() => undefined) : undefined;
-    const master = spec.ifMoved === true && named !== undefined ? await vaults.masterOf(named) : undefined;
+    // Unreadable before or after, the change is reported: the report must never fail a call that succeeded.
+    const masterOf = (id: VaultId): Promise<string | undefined> => vaults.masterOf(id).catch(() => undefined);
+    const master = spec.ifMoved === true && named !== undefined ? await masterOf(named) : undefined;
     const result = await call();
     const vaultId = spec.vault === 'result' ? (result as VaultId) : named;
-    if (vaultId === undefined || (master !== undefined && master === (await vaults.masterOf(vaultId)))) return result;
+    if (vaultId === undefined || (master !== undefined && master === (await masterOf(vaultId)))) return result;
     const detail = spec.report === undefined ? {} : spec.report(result, args);
     if (detail !== undefined) this.report({ vaultId, reason: spec.reason, ...detail });
     return result;
