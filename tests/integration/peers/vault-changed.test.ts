@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../../src/index.js';
 import { API, METHODS, type ApiPath, type MethodSpec } from '../../../src/keynode/api.js';
 import type { VaultChange } from '../../../src/keynode/vault-changes.js';
-import { Net, shareWith } from '../../utils/keynodes.js';
+import { eventually, Net, shareWith } from '../../utils/keynodes.js';
 
 let net: Net;
 let owner: Keynode;
@@ -201,5 +201,22 @@ describe('vault-changed', () => {
     );
     expect(outcomes.filter((o) => o.step === 'vaults.pull').map((o) => o.changed.length)).toEqual([1, 0]);
     expect(outcomes.filter((o) => o.step === 'secrets.import').map((o) => o.changed.length)).toEqual([1, 0]);
+  });
+
+  it('a queued pull that runs by itself reports the pull, with where it came from, then the change to the queue', async () => {
+    await owner.vaults.create('later');
+    await owner.vaults.share('later', k.nodeId);
+    const vaultId = await k.vaults.clone('later', owner.nodeId);
+    await k.network.disconnect();
+    await k.vaults.queuePull(vaultId);
+    await owner.secrets.write('later', 'new', 'n');
+    const events: VaultChange[] = [];
+    k.on('vault-changed', (e) => events.push(e));
+    await k.network.connect();
+    // Ran and left the queue (a first try that found the owner unreachable would be one more 'pull-queue' before).
+    await eventually(async () => events.at(-1)?.reason === 'pull-queue' && (await k.vaults.queuedPulls()).length === 0);
+    expect(events.filter((e) => e.reason === 'pull')).toEqual([{ vaultId, reason: 'pull', source: owner.nodeId }]);
+    expect(events.every((e) => e.vaultId === vaultId && (e.reason === 'pull' || e.reason === 'pull-queue'))).toBe(true);
+    expect(await k.secrets.getText(vaultId, 'new')).toBe('n');
   });
 });
