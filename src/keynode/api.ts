@@ -121,10 +121,10 @@ export const API = {
   noteActivity: { via: 'lock', ...locked, ...read },
 } as const satisfies { [P in ApiPath]: MethodSpec<P> };
 
-/** The path of `name`'s implementation on its `via` object. */
+/** The path of `name`'s implementation on its `via` object (a name without a namespace is its own). */
 export function methodOf(name: ApiPath): string {
   const spec: MethodSpec = API[name];
-  return spec.method ?? (name.includes('.') ? name.slice(name.indexOf('.') + 1) : name);
+  return spec.method ?? name.slice(name.indexOf('.') + 1);
 }
 
 // Fails to compile when an implementation does not take a method's arguments or give its result

@@ -187,7 +187,9 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
           if (!isMethod(data.method) || !Array.isArray(data.args)) {
             throw new KeynodeError('ErrorInvalidArgument', 'The page asked the keynode for something it does not offer.');
           }
-          return invoke(await core(), data.method, data.args);
+          const fn = functionAt(await core(), data.method);
+          if (fn === undefined) throw new KeynodeError('ErrorInternal', `The keynode has no ${data.method}.`);
+          return fn(...data.args);
         });
         return;
     }
@@ -195,12 +197,6 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
 
   broadcast({ kn: 'started', instance });
   return { instance, core };
-}
-
-function invoke(keynode: KeynodeHost, method: string, args: unknown[]): Promise<unknown> {
-  const fn = functionAt(keynode, method);
-  if (fn === undefined) throw new KeynodeError('ErrorInternal', `The keynode has no ${method}.`);
-  return Promise.resolve(fn(...args));
 }
 
 function toKeynodeError(e: unknown): KeynodeError {
