@@ -2,7 +2,7 @@
 //   new        nothing stored yet; the first unlock (or restore) creates the keynode, encrypted
 //   plaintext  stored unencrypted: a 'memory' keynode without a passphrase (runs), or a store of an
 //              earlier version (waits for its first passphrase, then is encrypted in place)
-//   locked     encrypted, no key in memory: only unlock, lockState, nodeId and network.status work
+//   locked     encrypted, no key in memory: only what the API table (api.ts) marks whileLocked works
 //   unlocked   encrypted, the data key in memory; the core runs
 // The core (core.ts) is built at the first unlock and kept: locking closes the gate (gate.ts) and
 // makes the storage forget its keys, so the keynode stays online and tells peers it is locked.
