@@ -11,6 +11,7 @@ import type { Storage } from '../storage/index.js';
 import type { Logger } from '../types.js';
 import type { VaultManager } from '../vaults/vault-manager.js';
 import type { Events } from './events.js';
+import type { VaultChanges } from './vault-changes.js';
 
 export interface CoreContext {
   nodeId: NodeId;
@@ -23,6 +24,8 @@ export interface CoreContext {
   secrets: SecretsManager;
   notifications: NotificationsManager;
   events: Events;
+  /** Where every vault change is reported ('vault-changed'). */
+  changes: VaultChanges;
   clock: () => number;
   logger: Logger;
   /** Where share links point (the app's URL). */

@@ -14,24 +14,46 @@ import type { Storage } from '../storage/index.js';
 import { silentLogger } from '../types.js';
 import { VaultManager } from '../vaults/vault-manager.js';
 import { ChainKeeper } from './chain-keeper.js';
+import { Contacts } from './contacts.js';
 import type { CoreContext } from './context.js';
 import type { Events } from './events.js';
 import type { Gate } from './gate.js';
+import { Inbox } from './inbox.js';
 import type { KeynodeParts } from './keynode.js';
 import { Network, type NetworkOptions } from './network.js';
 import { Pairing } from './pairing.js';
 import { PullQueue } from './pull-queue.js';
 import { Remote } from './remote.js';
 import { Sharing } from './sharing.js';
+import { VaultChanges } from './vault-changes.js';
+import { VaultTools } from './vault-tools.js';
+
+/** The objects that answer API calls (api.ts, `via`); the lock is the keynode's own, from before its core. */
+function apiServices(ctx: CoreContext, net: Network, remote: Remote, onProgress: KeynodeParts['onProgress']) {
+  const { vaults, secrets, gestalts, notifications } = ctx;
+  const pairing = new Pairing(ctx, remote, (nodeId) => ctx.events.emit('contacts', { nodeId }));
+  return {
+    vaults,
+    secrets,
+    gestalts,
+    notifications,
+    remote,
+    net,
+    sharing: new Sharing(ctx, () => net.flushSoon()),
+    pulls: new PullQueue(ctx, net, remote),
+    tools: new VaultTools(ctx, net, onProgress),
+    pairing,
+    contacts: new Contacts(ctx, net, pairing),
+    inbox: new Inbox(ctx, net),
+  };
+}
+export type CoreServices = ReturnType<typeof apiServices>;
 
 export class Core {
   private constructor(
     readonly ctx: CoreContext,
     readonly net: Network,
-    readonly sharing: Sharing,
-    readonly remote: Remote,
-    readonly pulls: PullQueue,
-    readonly pairing: Pairing,
+    readonly services: CoreServices,
   ) {}
 
   static async start(parts: KeynodeParts, storage: Storage, identity: Identity, events: Events, gate: Gate): Promise<Core> {
@@ -63,6 +85,7 @@ export class Core {
       secrets,
       notifications,
       events,
+      changes: new VaultChanges(events),
       clock,
       logger,
       baseUrl: parts.baseUrl ?? 'http://127.0.0.1:5173/',
@@ -73,10 +96,8 @@ export class Core {
     }
     const net = new Network(ctx, networkOptions);
     const remote = new Remote(ctx, net);
-    const pairing = new Pairing(ctx, remote, (nodeId) => events.emit('contacts', { nodeId }));
-    const core = new Core(ctx, net, new Sharing(ctx, () => net.flushSoon()), remote, new PullQueue(ctx, net, remote), pairing);
     new ChainKeeper(ctx, net, remote).start();
-    return core;
+    return new Core(ctx, net, apiServices(ctx, net, remote, parts.onProgress));
   }
 
   /** Goes online and starts the background work (after the gate is open). */
@@ -88,7 +109,7 @@ export class Core {
   /** Picks up background work: after start, and after every unlock. */
   resume(): void {
     this.net.flushSoon();
-    this.pulls.runSoon();
+    this.services.pulls.runSoon();
   }
 
   /** After an unlock: undo whatever a lock cut off, as after a crash. */
@@ -99,6 +120,7 @@ export class Core {
   /** Forgets decrypted data held in memory (the storage forgets its own). */
   forget(): void {
     this.ctx.vaults.dropCaches();
+    this.services.tools.forget();
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,7 @@
 //   new        nothing stored yet; the first unlock (or restore) creates the keynode, encrypted
 //   plaintext  stored unencrypted: a 'memory' keynode without a passphrase (runs), or a store of an
 //              earlier version (waits for its first passphrase, then is encrypted in place)
-//   locked     encrypted, no key in memory: only unlock, lockState, nodeId and network.status work
+//   locked     encrypted, no key in memory: only what the API table (api.ts) marks whileLocked works
 //   unlocked   encrypted, the data key in memory; the core runs
 // The core (core.ts) is built at the first unlock and kept: locking closes the gate (gate.ts) and
 // makes the storage forget its keys, so the keynode stays online and tells peers it is locked.
@@ -58,7 +58,6 @@ export class KeynodeLock {
   core: Core | undefined;
   private identity: Identity | undefined;
   private readonly mutex = new Mutex();
-  private readonly coreListeners: Array<(core: Core) => void> = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private failures = 0;
   private notBefore = 0;
@@ -84,10 +83,6 @@ export class KeynodeLock {
 
   get recoveryCode(): string | undefined {
     return this.identity?.recoveryCode;
-  }
-
-  onCoreStarted(cb: (core: Core) => void): void {
-    this.coreListeners.push(cb);
   }
 
   /** At start: unlock, create, or stay locked, as the store and the options say. */
@@ -330,7 +325,6 @@ export class KeynodeLock {
     this.identity = identity;
     const core = await Core.start(this.parts, this.storage, identity, this.events, this.gate);
     this.core = core;
-    for (const cb of this.coreListeners) cb(core);
     this.gate.open();
     this.events.emit('lock', { locked: false, nodeId: this.nodeId });
     this.arm();

@@ -10,6 +10,7 @@ import type { CoreContext } from './context.js';
 import { holdersOf } from './holders.js';
 import type { Network } from './network.js';
 import type { Remote } from './remote.js';
+import { pulled } from './vault-changes.js';
 
 export interface QueuedPull {
   vaultId: string;
@@ -78,8 +79,12 @@ export class PullQueue {
 
   async cancel(vault: string): Promise<void> {
     const vaultId = await this.ctx.vaults.resolve(vault).catch(() => vault as VaultId);
-    await this.ctx.storage.kv.write((tx) => tx.delete('pending', KEY + vaultId));
-    this.changed(vaultId);
+    const queued = await this.ctx.storage.kv.write(async (tx) => {
+      const found = (await tx.get<QueuedPull>('pending', KEY + vaultId)) !== undefined;
+      if (found) await tx.delete('pending', KEY + vaultId);
+      return found;
+    });
+    if (queued) this.changed(vaultId);
   }
 
   /** Runs every waiting pull (or those waiting for `nodeId`), one at a time, in the background. */
@@ -97,7 +102,9 @@ export class PullQueue {
       try {
         const opts: { nodeId: string; pullVault?: string } = { nodeId: item.nodeId };
         if (item.pullVault !== undefined) opts.pullVault = item.pullVault;
-        await this.remote.pull(item.vaultId, opts);
+        const result = await this.remote.pull(item.vaultId, opts);
+        const detail = pulled(result);
+        if (detail !== undefined) this.ctx.changes.report({ vaultId: item.vaultId, reason: 'pull', ...detail });
       } catch (e) {
         outcome = isKeynodeError(e) ? e : new KeynodeError('ErrorInternal', 'The queued pull failed.', { cause: e });
       }
@@ -141,7 +148,8 @@ export class PullQueue {
     return (await this.ctx.vaults.list()).some((v) => v.vaultId === vaultId);
   }
 
+  /** The vault's queued pull was added, removed, or tried: what the vault shows changed. */
   private changed(vaultId: string): void {
-    this.ctx.events.emit('vault-changed', { vaultId, reason: 'pull-queue' });
+    this.ctx.changes.report({ vaultId, reason: 'pull-queue' });
   }
 }

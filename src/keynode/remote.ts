@@ -133,7 +133,6 @@ export class Remote {
         await cloneBare({ fs: this.ctx.storage.fs as never, gitdir, http });
       },
     });
-    this.ctx.events.emit('vault-changed', { vaultId, reason: 'clone' });
     return vaultId;
   }
 
@@ -160,7 +159,7 @@ export class Remote {
     try {
       const { info, remoteHead } = await this.fetchFrom(vaultId, owner, (peer) => this.gitInfo(peer, remoteVault, 'pull'));
       const remote = { nodeId: owner, vaultId: assertVaultId(info.vaultId) };
-      return { ...(await this.advance(vaultId, remoteHead, { source: owner }, remote)), source: owner };
+      return { ...(await this.advance(vaultId, remoteHead, remote)), source: owner };
     } catch (e) {
       if (!isDefault || !isKeynodeError(e) || !UNREACHABLE.has(e.code)) throw e;
       return this.pullFromHolders(vaultId, { nodeId: owner, vaultId: assertVaultId(remoteVault) }, e);
@@ -175,7 +174,7 @@ export class Remote {
         const { remoteHead } = await this.fetchFrom(vaultId, holder.nodeId, (peer) => this.copyInfo(peer, origin), origin);
         // No remote given: the default remote stays the owner's vault (changed only on request).
         const source = { source: holder.nodeId, via: holder.relation };
-        return { ...(await this.advance(vaultId, remoteHead, source)), ...source };
+        return { ...(await this.advance(vaultId, remoteHead)), ...source };
       } catch (e) {
         const code = isKeynodeError(e) ? e.code : 'ErrorInternal';
         tried.push({ nodeId: holder.nodeId, code });
@@ -212,15 +211,8 @@ export class Remote {
   }
 
   /** Moves master to `head` if that fast-forwards (the check that keeps out any other history). */
-  private async advance(
-    vaultId: VaultId,
-    head: string,
-    source: Pick<PullResult, 'source' | 'via'>,
-    remote?: { nodeId: NodeId; vaultId: VaultId },
-  ): Promise<{ from: string; to: string }> {
-    const result = await this.ctx.vaults.fastForward(vaultId, head, remote);
-    if (result.from !== result.to) this.ctx.events.emit('vault-changed', { vaultId, reason: 'pull', ...source });
-    return result;
+  private async advance(vaultId: VaultId, head: string, remote?: { nodeId: NodeId; vaultId: VaultId }): Promise<{ from: string; to: string }> {
+    return this.ctx.vaults.fastForward(vaultId, head, remote);
   }
 
   // ---- gestalt links ---------------------------------------------------------------------------

@@ -1,14 +1,14 @@
 // The vault operations a password-manager user expects beyond docs/api.md's core set (issue 11), behind
 // the keynode facade: find secrets by path, import other tools' exports, the owner's pull log and
-// what a peer has seen, clone and pull with progress and cancel, encrypted backups. Each method is
-// given the running core; the facade runs it inside the session gate.
-import { KeynodeError } from '../errors.js';
+// what a peer has seen, clone and pull with progress and cancel, encrypted backups. Built with the
+// core; the API table (api.ts) names the methods that answer API calls.
 import { assertNodeId, type VaultId } from '../ids/index.js';
 import type { ImportReport, PullResult } from '../types.js';
 import { backupReminders, exportBackup, forgetBackup, restoreBackup } from './backup.js';
-import type { Core } from './core.js';
+import type { CoreContext } from './context.js';
 import { ancestorsOf, parseImport, type ImportFormat } from './importers.js';
 import { exposure, readPulls, removePulls, type Exposed, type PullRecord } from './pull-log.js';
+import type { Network } from './network.js';
 import { Remote } from './remote.js';
 import { findSecrets, type FindResult } from './secret-search.js';
 import { Transfers, type Progress } from './transfers.js';
@@ -26,40 +26,40 @@ export interface ImportOptions {
 
 export class VaultTools {
   readonly transfers: Transfers;
-  private index: VaultIndex | undefined;
+  private readonly index: VaultIndex;
 
-  constructor(onProgress?: (p: Progress) => void) {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly net: Network,
+    onProgress?: (p: Progress) => void,
+  ) {
     this.transfers = new Transfers(onProgress);
-  }
-
-  /** A (new) core: its vaults are what the index reads. */
-  attach(core: Core): void {
-    this.index = new VaultIndex(core.ctx.vaults);
+    this.index = new VaultIndex(this.ctx.vaults);
   }
 
   /** The keynode is locking: forget every path held in memory. */
   forget(): void {
-    this.index?.forget();
+    this.index.forget();
   }
 
-  clone(c: Core, vault: string, nodeId: string): Promise<VaultId> {
-    return this.transfers.run('clone', vault, nodeId, c.net, (net) => new Remote(c.ctx, net).clone(vault, nodeId));
+  clone(vault: string, nodeId: string): Promise<VaultId> {
+    return this.transfers.run('clone', vault, nodeId, this.net, (net) => new Remote(this.ctx, net).clone(vault, nodeId));
   }
 
-  async pull(c: Core, vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<PullResult> {
-    const meta = await c.ctx.vaults.getMeta(await c.ctx.vaults.resolve(vault));
+  async pull(vault: string, opts?: { nodeId?: string; pullVault?: string }): Promise<PullResult> {
+    const meta = await this.ctx.vaults.getMeta(await this.ctx.vaults.resolve(vault));
     const from = opts?.nodeId ?? meta.remote?.nodeId ?? '';
-    return this.transfers.run('pull', vault, from, c.net, (net) => new Remote(c.ctx, net).pull(vault, opts));
+    return this.transfers.run('pull', vault, from, this.net, (net) => new Remote(this.ctx, net).pull(vault, opts));
   }
 
-  async find(c: Core, vault: string, query: unknown, opts?: { limit?: unknown }): Promise<FindResult> {
-    return findSecrets(this.indexOf(), await c.ctx.vaults.resolve(vault), query, opts);
+  async find(vault: string, query: string, opts?: { limit?: number }): Promise<FindResult> {
+    return findSecrets(this.index, await this.ctx.vaults.resolve(vault), query, opts);
   }
 
-  async importSecrets(c: Core, vault: string, text: unknown, opts: ImportOptions = {}): Promise<ImportReport> {
-    const vaultId = await c.ctx.vaults.resolve(vault);
+  async importSecrets(vault: string, text: string, opts: ImportOptions = {}): Promise<ImportReport> {
+    const vaultId = await this.ctx.vaults.resolve(vault);
     const parsed = parseImport(text, opts.format ?? 'auto', opts.into ?? '');
-    const existing = new Set((await this.indexOf().checkedOut(vaultId)).blobs.map((b) => b.path));
+    const existing = new Set((await this.index.checkedOut(vaultId)).blobs.map((b) => b.path));
     const folders = new Set([...existing].flatMap(ancestorsOf));
     const report: ImportReport = { format: parsed.format, added: [], overwritten: [], skipped: [...parsed.skipped] };
     const writes: Array<{ op: 'write'; path: string; content: string }> = [];
@@ -74,40 +74,36 @@ export class VaultTools {
         writes.push({ op: 'write', path, content });
       }
     }
-    if (opts.dryRun !== true && writes.length > 0) await c.ctx.secrets.batch(vaultId, writes);
+    if (opts.dryRun !== true && writes.length > 0) await this.ctx.secrets.batch(vaultId, writes);
     return report;
   }
 
-  async pullLog(c: Core, vault: string): Promise<PullRecord[]> {
-    return readPulls(c.ctx.storage.kv, await c.ctx.vaults.resolve(vault));
+  async pullLog(vault: string): Promise<PullRecord[]> {
+    return readPulls(this.ctx.storage.kv, await this.ctx.vaults.resolve(vault));
   }
 
-  async exposure(c: Core, vault: string, nodeId: string): Promise<Exposed[]> {
-    const vaultId = await c.ctx.vaults.resolve(vault);
-    return exposure(c.ctx.storage.kv, this.indexOf(), vaultId, assertNodeId(nodeId));
+  async exposure(vault: string, nodeId: string): Promise<Exposed[]> {
+    return exposure(this.ctx.storage.kv, this.index, await this.ctx.vaults.resolve(vault), assertNodeId(nodeId));
   }
 
-  async backup(c: Core, vault: string, passphrase: string): Promise<Uint8Array> {
-    return exportBackup(c.ctx, await c.ctx.vaults.resolve(vault), passphrase);
+  async backup(vault: string, passphrase: string): Promise<Uint8Array> {
+    return exportBackup(this.ctx, await this.ctx.vaults.resolve(vault), passphrase);
   }
 
-  restore(c: Core, file: Uint8Array, passphrase: string, opts?: { name?: string }): Promise<VaultId> {
-    return restoreBackup(c.ctx, file, passphrase, opts?.name);
+  restoreBackup(file: Uint8Array, passphrase: string, opts?: { name?: string }): Promise<VaultId> {
+    return restoreBackup(this.ctx, file, passphrase, opts?.name);
   }
 
-  backupReminders(c: Core): Promise<Array<{ vaultId: string; vaultName: string; lastBackup?: number }>> {
-    return backupReminders(c.ctx);
+  backupReminders(): Promise<Array<{ vaultId: string; vaultName: string; lastBackup?: number }>> {
+    return backupReminders(this.ctx);
   }
 
-  /** The vault was deleted: its pull log, backup record and index go with it. */
-  async dropVault(c: Core, vaultId: VaultId): Promise<void> {
-    this.index?.drop(vaultId);
-    await removePulls(c.ctx.storage.kv, vaultId);
-    await forgetBackup(c.ctx, vaultId);
-  }
-
-  private indexOf(): VaultIndex {
-    if (this.index === undefined) throw new KeynodeError('ErrorKeynodeLocked', 'The keynode has not been unlocked yet.');
-    return this.index;
+  /** Deletes the vault, and its pull log, backup record and index with it. */
+  async deleteVault(vault: string): Promise<void> {
+    const vaultId = await this.ctx.vaults.resolve(vault);
+    await this.ctx.vaults.delete(vault);
+    this.index.drop(vaultId);
+    await removePulls(this.ctx.storage.kv, vaultId);
+    await forgetBackup(this.ctx, vaultId);
   }
 }

@@ -11,12 +11,11 @@
 //   again; a change is rejected with ErrorKeynodeInterrupted — it may or may not have been saved,
 //   and repeating it silently could apply it twice.
 import { KeynodeError } from '../../errors.js';
-import type { KeynodeEventName, KeynodeEvents } from '../../keynode/events.js';
+import { Events, type KeynodeEventName, type KeynodeEvents } from '../../keynode/events.js';
 import type { Keynode } from '../../keynode/keynode.js';
-import { Emitter } from '../../utils/emitter.js';
+import { buildApi } from '../../keynode/api.js';
 import {
   EVENTS_CHANNEL,
-  METHODS,
   REPEATABLE,
   isWorkerMessage,
   type BroadcastMessage,
@@ -286,7 +285,8 @@ export function onKeynodeReplaced(cb: (nodeId: string) => void): () => void {
  */
 export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode & { readonly rpc: SwRpcClient }> {
   const rpc = new SwRpcClient(transport ?? (await serviceWorkerTransport()));
-  const events = new Emitter<KeynodeEvents>();
+  // The worker's events, handed on to this page's listeners.
+  const events = new Events();
   let kept: CryptoKey | undefined;
   // Set once hello has answered; events are listened to before that, so this tab answers a
   // starting worker's 'need-key' (which its own hello may be what started).
@@ -310,7 +310,7 @@ export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode
       if (locked) kept = undefined;
       else keep();
     }
-    events.emit(message.event as KeynodeEventName, message.value as never);
+    events.emit(message.event as KeynodeEventName, message.value as KeynodeEvents[KeynodeEventName]);
   });
   const hello = await rpc.hello();
   rpc.onInstance(handBack);
@@ -320,20 +320,11 @@ export async function connectSwKeynode(transport?: SwTransport): Promise<Keynode
     if (!event.persisted) rpc.bye();
   };
   globalThis.addEventListener?.('pagehide', onHide as EventListener);
-  const api: Record<string, unknown> = {};
-  for (const method of METHODS) {
-    const path = method.split('.');
-    let target = api;
-    for (const key of path.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
-    target[path[path.length - 1]!] = (...args: unknown[]) => rpc.call(method, args);
-  }
   const keynode = {
-    ...api,
+    ...buildApi((method, args) => rpc.call(method, args)),
     nodeId: hello.nodeId,
     rpc,
-    on<K extends KeynodeEventName>(event: K, listener: (value: KeynodeEvents[K]) => void): () => void {
-      return events.on(event, listener);
-    },
+    on: events.on.bind(events),
     /** Stops this page's use of the keynode; the core in the worker carries on for other tabs. */
     async stop(): Promise<void> {
       globalThis.removeEventListener?.('pagehide', onHide as EventListener);

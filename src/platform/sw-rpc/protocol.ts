@@ -4,139 +4,19 @@
 // it was talking to has been stopped and replaced (see client.ts for what happens then).
 // Values cross by structured clone: Uint8Array arrives as Uint8Array, errors as KeynodeError JSON.
 import type { KeynodeErrorJSON } from '../../errors.js';
-import type { Keynode } from '../../keynode/keynode.js';
+import { API, METHODS, type ApiPath, type MethodSpec } from '../../keynode/api.js';
 
 /** The BroadcastChannel on which the worker tells every tab about events and its own start. */
 export const EVENTS_CHANNEL = 'keynode-sw-events';
 
-/** Every Keynode method a page may call, by its dotted path on the Keynode object. */
-export const METHODS = [
-  'vaults.create',
-  'vaults.list',
-  'vaults.rename',
-  'vaults.delete',
-  'vaults.log',
-  'vaults.version',
-  'vaults.share',
-  'vaults.unshare',
-  'vaults.permissions',
-  'vaults.shareLink',
-  'vaults.scan',
-  'vaults.clone',
-  'vaults.pull',
-  'vaults.fork',
-  'vaults.queuePull',
-  'vaults.queuedPulls',
-  'vaults.cancelQueuedPull',
-  'vaults.pullLog',
-  'vaults.exposure',
-  'vaults.transfers',
-  'vaults.cancelTransfer',
-  'vaults.backup',
-  'vaults.restoreBackup',
-  'vaults.backupReminders',
-  'secrets.add',
-  'secrets.update',
-  'secrets.write',
-  'secrets.get',
-  'secrets.getText',
-  'secrets.stat',
-  'secrets.list',
-  'secrets.mkdir',
-  'secrets.rename',
-  'secrets.delete',
-  'secrets.batch',
-  'secrets.env',
-  'secrets.find',
-  'secrets.import',
-  'gestalts.trust',
-  'gestalts.untrust',
-  'gestalts.allow',
-  'gestalts.disallow',
-  'gestalts.permissions',
-  'gestalts.get',
-  'gestalts.list',
-  'gestalts.invite',
-  'gestalts.claim',
-  'gestalts.discover',
-  'gestalts.unlink',
-  'gestalts.pairingCode',
-  'gestalts.pairingStatus',
-  'gestalts.cancelPairing',
-  'gestalts.pair',
-  'gestalts.nicknames',
-  'gestalts.setNickname',
-  'notifications.send',
-  'notifications.read',
-  'notifications.remove',
-  'notifications.clear',
-  'notifications.outbox.read',
-  'notifications.outbox.remove',
-  'notifications.outbox.clear',
-  'notifications.openLink',
-  'notifications.unreadCount',
-  'notifications.requests.read',
-  'notifications.requests.accept',
-  'notifications.requests.block',
-  'network.status',
-  'network.connect',
-  'network.disconnect',
-  'lock',
-  'unlock',
-  'unlockWithRecoveryCode',
-  'setPassphrase',
-  'lockState',
-  'setAutoLock',
-  'noteActivity',
-] as const;
-
-export type Method = (typeof METHODS)[number];
-
-/** Every method of Keynode, by dotted path (the page's proxy must offer each one). */
-type MethodPaths<T, Prefix extends string = ''> = {
-  [K in keyof T & string]: T[K] extends (...args: never[]) => unknown ? `${Prefix}${K}` : T[K] extends object ? MethodPaths<T[K], `${Prefix}${K}.`> : never;
-}[keyof T & string];
-/** Fails to compile when Keynode gains a method that METHODS does not list (or lists one it lacks). */
-type Missing = Exclude<MethodPaths<Keynode>, Method | 'on' | 'stop'>;
-type Extra = Exclude<Method, MethodPaths<Keynode>>;
-export const methodsCoverKeynode: [Missing, Extra] extends [never, never] ? true : { missing: Missing; extra: Extra } = true;
+/** Every Keynode method a page may call, by its dotted name (the API table, src/keynode/api.ts). */
+export type Method = ApiPath;
 
 /**
  * Calls that change nothing, so a page may repeat them after the worker was stopped mid-call.
- * Everything else is a mutation and is never repeated behind the user's back. (`notifications.read`
- * marks items read, but doing that twice is the same as once.)
+ * Everything else is a mutation and is never repeated behind the user's back.
  */
-export const REPEATABLE: ReadonlySet<string> = new Set<Method>([
-  'vaults.list',
-  'vaults.log',
-  'vaults.permissions',
-  'vaults.shareLink',
-  'vaults.scan',
-  'vaults.queuedPulls',
-  'vaults.pullLog',
-  'vaults.exposure',
-  'vaults.transfers',
-  'vaults.backupReminders',
-  'secrets.get',
-  'secrets.getText',
-  'secrets.stat',
-  'secrets.list',
-  'secrets.env',
-  'secrets.find',
-  'gestalts.permissions',
-  'gestalts.get',
-  'gestalts.list',
-  'gestalts.pairingStatus',
-  'gestalts.nicknames',
-  'notifications.read',
-  'notifications.outbox.read',
-  'notifications.unreadCount',
-  'notifications.requests.read',
-  'network.status',
-  'network.connect',
-  'lockState',
-  'noteActivity',
-]);
+export const REPEATABLE: ReadonlySet<string> = new Set(METHODS.filter((m) => (API[m] as MethodSpec).repeatable === true));
 
 /** Page → worker. `hello` returns the NodeId (and the recovery code to the tab that created it). */
 export type PageMessage =
@@ -180,7 +60,6 @@ export function isWorkerMessage(data: unknown): data is WorkerMessage {
   return typeof data === 'object' && data !== null && typeof (data as { kn?: unknown }).kn === 'string' && typeof (data as { id?: unknown }).id === 'number';
 }
 
-const methodSet: ReadonlySet<string> = new Set(METHODS);
 export function isMethod(m: unknown): m is Method {
-  return typeof m === 'string' && methodSet.has(m);
+  return typeof m === 'string' && Object.hasOwn(API, m);
 }

@@ -6,6 +6,7 @@
 // kept the key hands it back ('resume'), so the keynode comes back unlocked while a tab is open. When
 // the last tab closes ('bye'), the keynode locks.
 import { KeynodeError, isKeynodeError } from '../../errors.js';
+import { functionAt } from '../../keynode/api.js';
 import type { KeynodeHost } from '../../keynode/keynode.js';
 import type { KeynodeEventName } from '../../keynode/events.js';
 import { EVENTS_CHANNEL, isMethod, type BroadcastMessage, type Hello, type PageMessage, type WorkerMessage } from './protocol.js';
@@ -186,7 +187,9 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
           if (!isMethod(data.method) || !Array.isArray(data.args)) {
             throw new KeynodeError('ErrorInvalidArgument', 'The page asked the keynode for something it does not offer.');
           }
-          return invoke(await core(), data.method, data.args);
+          const fn = functionAt(await core(), data.method);
+          if (fn === undefined) throw new KeynodeError('ErrorInternal', `The keynode has no ${data.method}.`);
+          return fn(...data.args);
         });
         return;
     }
@@ -194,15 +197,6 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
 
   broadcast({ kn: 'started', instance });
   return { instance, core };
-}
-
-function invoke(keynode: KeynodeHost, method: string, args: unknown[]): Promise<unknown> {
-  const path = method.split('.');
-  let target: unknown = keynode;
-  for (const key of path.slice(0, -1)) target = (target as Record<string, unknown>)[key];
-  const fn = (target as Record<string, unknown>)[path[path.length - 1]!];
-  if (typeof fn !== 'function') throw new KeynodeError('ErrorInternal', `The keynode has no ${method}.`);
-  return Promise.resolve((fn as (...a: unknown[]) => unknown).apply(target, args));
 }
 
 function toKeynodeError(e: unknown): KeynodeError {
