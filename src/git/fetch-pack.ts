@@ -1,10 +1,9 @@
-// keynode's own smart-HTTP (protocol v1, stateless RPC) fetch client: reads the advertisement,
-// asks for master with our recent commits as haves, demultiplexes the side-band response and
-// hands the pack to our indexer. It talks to any isomorphic-git style `http` client (ours maps
-// GET/POST onto the peer channel), and replaces isomorphic-git's fetch, whose per-object awaits
-// made a 10,000-secret clone five times slower than native git.
-import type { GitHttpResponse, HttpClient } from 'isomorphic-git';
-import { KeynodeError } from '../errors.js';
+// keynode's own fetch client (git protocol v1, one stateless round as smart HTTP makes it): reads
+// the advertisement, asks for master with our recent commits as haves, demultiplexes the
+// side-band response and hands the pack to our indexer. It talks to a plain transport — the
+// advertisement's bytes, and a request in exchange for a response stream — so the peer channel,
+// a restored backup and the tests' real HTTP to `git http-backend` all plug in the same way.
+import { KeynodeError, wrapError } from '../errors.js';
 import { concatBytes } from '../keys/crypto.js';
 import { AGENT } from './advertise.js';
 import { isOid } from './hex.js';
@@ -26,9 +25,20 @@ const MAX_HAVES = 32;
 // not one `ACK … common` line per have.
 const WANTED_CAPS = ['side-band-64k', 'ofs-delta', 'no-progress'];
 
-export interface FetchPackArgs extends GitRepo {
-  http: HttpClient;
-  url: string;
+/** What the fetch client talks to: one remote repository, for one fetch. */
+export interface GitTransport {
+  /** The remote's ref advertisement, as upload-pack (or smart HTTP's info/refs) sends it. */
+  advertisement: Uint8Array;
+  /** Sends an upload-pack request; the response (ACK/NAK lines, then the side-band pack) streams back. */
+  pack(request: Uint8Array): AsyncIterable<Uint8Array>;
+}
+
+export interface FetchOptions {
+  /**
+   * Ask for a thin pack (deltas against objects we already have). Smallest pulls; the indexer
+   * appends the missing bases before storing it, so the kept pack is complete for any git.
+   */
+  thinPack?: boolean;
   /** Budgets for the pack (limits.ts); DEFAULT_PACK_LIMITS for what is not given. */
   limits?: Partial<PackLimits>;
   /**
@@ -38,6 +48,10 @@ export interface FetchPackArgs extends GitRepo {
   maxPackBytes?: number;
 }
 
+export interface FetchPackArgs extends GitRepo, FetchOptions {
+  transport: GitTransport;
+}
+
 interface Advert {
   master: string | undefined;
   caps: Set<string>;
@@ -45,17 +59,6 @@ interface Advert {
 
 function protocol(why: string): KeynodeError {
   return new KeynodeError('ErrorGitProtocol', `The other keynode answered the vault request in a way git does not understand (${why}).`);
-}
-
-async function collect(body: AsyncIterable<Uint8Array> | undefined): Promise<Uint8Array> {
-  if (!body) return new Uint8Array(0);
-  const parts: Uint8Array[] = [];
-  for await (const p of body) parts.push(p);
-  return parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(...parts);
-}
-
-function checkStatus(res: GitHttpResponse): void {
-  if (res.statusCode !== 200) throw protocol(`HTTP ${res.statusCode}`);
 }
 
 export function parseAdvert(bytes: Uint8Array): Advert {
@@ -101,16 +104,27 @@ async function recentCommits(store: ObjectStore, tip: string | undefined): Promi
   return out;
 }
 
-function requestBody(want: string, caps: Set<string>, haves: string[]): Uint8Array {
-  const ours = WANTED_CAPS.filter((c) => caps.has(c));
+function requestBody(want: string, caps: Set<string>, haves: string[], thinPack: boolean): Uint8Array {
+  const ours = [...WANTED_CAPS, ...(thinPack ? ['thin-pack'] : [])].filter((c) => caps.has(c));
   const parts = [encodePktLine(`want ${want} ${[...ours, `agent=${AGENT}`].join(' ')}\n`), FLUSH];
   for (const h of haves) parts.push(encodePktLine(`have ${h}\n`));
   parts.push(encodePktLine('done\n'));
   return concatBytes(...parts);
 }
 
-async function* once(bytes: Uint8Array): AsyncIterableIterator<Uint8Array> {
-  yield bytes;
+/** The transport's response, with whatever it throws (a lost channel, a refusal) as a KeynodeError. */
+async function* send(transport: GitTransport, request: Uint8Array): AsyncGenerator<Uint8Array> {
+  let chunks: AsyncIterable<Uint8Array>;
+  try {
+    chunks = transport.pack(request);
+  } catch (e) {
+    throw wrapError(e, 'ErrorGitProtocol', 'The other keynode refused the vault request.');
+  }
+  try {
+    yield* chunks;
+  } catch (e) {
+    throw wrapError(e, 'ErrorGitProtocol', 'The vault transfer from the other keynode failed.');
+  }
 }
 
 /** Growable byte buffer for the pack as it arrives, refusing to pass `max`. */
@@ -139,26 +153,24 @@ class PackBuffer {
 }
 
 /** Reads the upload-pack response: ACK/NAK lines, then the pack in side-band channel 1. */
-async function receivePack(body: AsyncIterable<Uint8Array> | undefined, max: number): Promise<Uint8Array> {
+async function receivePack(body: AsyncIterable<Uint8Array>, max: number): Promise<Uint8Array> {
   const parser = new PktLineParser();
   const pack = new PackBuffer(max);
   let inPack = false;
-  if (body) {
-    for await (const chunk of body) {
-      for (const pkt of parser.push(chunk)) {
-        if (typeof pkt === 'string' || pkt.length === 0) continue;
-        const band = pkt[0] as number;
-        if (!inPack && band > 3) {
-          const text = pktText(pkt);
-          if (text.startsWith('ACK ') || text === 'NAK') continue;
-          if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${peerText(text.slice(4))}`);
-          throw protocol(`unexpected line "${peerText(text.slice(0, 40))}"`);
-        }
-        inPack = true;
-        if (band === 1) pack.push(pkt.subarray(1));
-        else if (band === 3) throw sideBandError(pkt);
-        else if (band !== 2) throw protocol(`side-band channel ${band}`);
+  for await (const chunk of body) {
+    for (const pkt of parser.push(chunk)) {
+      if (typeof pkt === 'string' || pkt.length === 0) continue;
+      const band = pkt[0] as number;
+      if (!inPack && band > 3) {
+        const text = pktText(pkt);
+        if (text.startsWith('ACK ') || text === 'NAK') continue;
+        if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${peerText(text.slice(4))}`);
+        throw protocol(`unexpected line "${peerText(text.slice(0, 40))}"`);
       }
+      inPack = true;
+      if (band === 1) pack.push(pkt.subarray(1));
+      else if (band === 3) throw sideBandError(pkt);
+      else if (band !== 2) throw protocol(`side-band channel ${band}`);
     }
   }
   if (parser.pending !== 0) throw invalid('the transfer stopped in the middle of a packet');
@@ -171,10 +183,7 @@ async function receivePack(body: AsyncIterable<Uint8Array> | undefined, max: num
  * Nothing is written unless the whole pack checks out.
  */
 export async function fetchPack(args: FetchPackArgs): Promise<string> {
-  const { http, url } = args;
-  const adRes = await http.request({ url: `${url}/info/refs?service=git-upload-pack`, method: 'GET', headers: {} });
-  checkStatus(adRes);
-  const advert = parseAdvert(await collect(adRes.body));
+  const advert = parseAdvert(args.transport.advertisement);
   const want = advert.master;
   if (!want) throw new KeynodeError('ErrorGitProtocol', 'The other keynode has no master branch for this vault.');
   if (!advert.caps.has('side-band-64k')) throw protocol('no side-band-64k');
@@ -182,14 +191,8 @@ export async function fetchPack(args: FetchPackArgs): Promise<string> {
   const store = await ObjectStore.open(args, limits.maxObjectBytes);
   if (await store.has(want)) return want;
   const haves = await recentCommits(store, await readMaster(args));
-  const res = await http.request({
-    url: `${url}/git-upload-pack`,
-    method: 'POST',
-    headers: { 'content-type': 'application/x-git-upload-pack-request', accept: 'application/x-git-upload-pack-result' },
-    body: once(requestBody(want, advert.caps, haves)),
-  });
-  checkStatus(res);
-  const received = await receivePack(res.body, args.maxPackBytes ?? limits.maxPackInflatedBytes);
+  const response = send(args.transport, requestBody(want, advert.caps, haves, args.thinPack === true));
+  const received = await receivePack(response, args.maxPackBytes ?? limits.maxPackInflatedBytes);
   const indexed = await indexPack(received, { readBase: (oid) => store.read(oid), limits });
   if (!indexed.has(want)) throw invalid(`the commit ${want} we asked for is not in it`);
   if (indexed.count > 0) await installPack(args, indexed);

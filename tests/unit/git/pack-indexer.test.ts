@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { sha1 } from '@noble/hashes/legacy.js';
 import git from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
-import { fetchPack } from '../../../src/git/fetch-pack.js';
+import { fetchPack, type GitTransport } from '../../../src/git/fetch-pack.js';
 import { ObjectStore } from '../../../src/git/object-store.js';
 import { installPack } from '../../../src/git/pack-install.js';
 import { indexPack } from '../../../src/git/pack-indexer.js';
@@ -19,6 +18,7 @@ import { git as run, tempDir } from '../../wire/git-helpers.js';
 import { createDelta } from '../../../src/git/delta.js';
 import { DEFAULT_PACK_LIMITS, ENTRY_OVERHEAD_BYTES } from '../../../src/git/limits.js';
 import { concatBytes } from '../../../src/keys/crypto.js';
+import { KeynodeError } from '../../../src/errors.js';
 import { BLOB, OFS_DELTA, REF_DELTA, entry, handPack, ofsTo, packHeader, varint, withTrailer } from './hand-pack.js';
 
 const { dir: root, cleanup } = tempDir('indexer');
@@ -291,31 +291,22 @@ describe('indexPack budgets', () => {
   });
 });
 
-/** An http client serving one advertisement and one upload-pack response made of `pack`. */
-function fakeHttp(master: string, pack: Uint8Array): HttpClient {
+/** A transport serving one advertisement and one upload-pack response made of `pack`. */
+function serving(master: string, pack: Uint8Array, caps = 'multi_ack_detailed no-done side-band-64k thin-pack ofs-delta'): GitTransport {
   const frames: Uint8Array[] = [encodePktLine('NAK\n')];
   for (let i = 0; i < pack.length; i += 65000) frames.push(encodePktLine(Uint8Array.from([1, ...pack.subarray(i, i + 65000)])));
   frames.push(FLUSH);
   const advert = [
     encodePktLine('# service=git-upload-pack\n'),
     FLUSH,
-    encodePktLine(`${master} HEAD\0multi_ack_detailed no-done side-band-64k thin-pack ofs-delta\n`),
+    encodePktLine(`${master} HEAD\0${caps}\n`),
     encodePktLine(`${master} refs/heads/master\n`),
     FLUSH,
   ];
   return {
-    async request(req: GitHttpRequest): Promise<GitHttpResponse> {
-      const body = req.method === 'POST' ? frames : advert;
-      return {
-        url: req.url,
-        method: req.method,
-        statusCode: 200,
-        statusMessage: 'OK',
-        headers: {},
-        body: (async function* () {
-          yield* body;
-        })(),
-      };
+    advertisement: concatBytes(...advert),
+    async *pack() {
+      yield* frames;
     },
   };
 }
@@ -332,7 +323,7 @@ describe('fetchPack', () => {
   it('stores the pack it asked for', async () => {
     const repo = bareRepo();
     const head = hist.heads.at(-1) as string;
-    expect(await fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x' })).toBe(head);
+    expect(await fetchPack({ fs, gitdir: repo, transport: serving(head, pack) })).toBe(head);
     run(['update-ref', 'refs/heads/master', head], repo);
     run(['fsck', '--full', '--strict'], repo);
   });
@@ -341,7 +332,7 @@ describe('fetchPack', () => {
     const repo = bareRepo();
     const before = listing(repo);
     const older = packOf(hist.work, `${hist.heads[0]}\n`, ['--delta-base-offset']);
-    await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(hist.heads.at(-1) as string, older), url: 'x' }));
+    await expectInvalid(fetchPack({ fs, gitdir: repo, transport: serving(hist.heads.at(-1) as string, older) }));
     expect(listing(repo)).toEqual(before);
   });
 
@@ -350,22 +341,69 @@ describe('fetchPack', () => {
     const before = listing(repo);
     const head = hist.heads.at(-1) as string;
     const tooLarge = { code: 'ErrorGitPackTooLarge', data: { limit: 'packBytes', max: pack.length - 1 } };
-    await expect(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x', maxPackBytes: pack.length - 1 })).rejects.toMatchObject(tooLarge);
+    await expect(fetchPack({ fs, gitdir: repo, transport: serving(head, pack), maxPackBytes: pack.length - 1 })).rejects.toMatchObject(tooLarge);
     // Without maxPackBytes, the bytes are bounded by the inflated budget.
     const budget = { maxPackInflatedBytes: pack.length - 1 };
-    await expect(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x', limits: budget })).rejects.toMatchObject(tooLarge);
+    await expect(fetchPack({ fs, gitdir: repo, transport: serving(head, pack), limits: budget })).rejects.toMatchObject(tooLarge);
     const bad = pack.slice();
     bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 1;
-    await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, bad), url: 'x' }));
-    await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack.subarray(0, pack.length - 100)), url: 'x' }));
+    await expectInvalid(fetchPack({ fs, gitdir: repo, transport: serving(head, bad) }));
+    await expectInvalid(fetchPack({ fs, gitdir: repo, transport: serving(head, pack.subarray(0, pack.length - 100)) }));
     expect(listing(repo)).toEqual(before);
+  });
+
+  it('asks for a thin pack only when told to and the server offers it, and sends nothing when up to date', async () => {
+    const head = hist.heads.at(-1) as string;
+    const requests: string[] = [];
+    const recording = (advertisement: Uint8Array): GitTransport => ({
+      advertisement,
+      pack: (request) => (requests.push(new TextDecoder().decode(request)), serving(head, pack).pack(request)),
+    });
+    const offered = serving(head, pack).advertisement;
+    const repo = bareRepo();
+    await fetchPack({ fs, gitdir: repo, transport: recording(offered) });
+    await fetchPack({ fs, gitdir: bareRepo(), transport: recording(offered), thinPack: true });
+    const notOffered = serving(head, pack, 'side-band-64k ofs-delta').advertisement;
+    await fetchPack({ fs, gitdir: bareRepo(), transport: recording(notOffered), thinPack: true });
+    const firstWant = (r: string): string[] => (r.split('\n')[0] as string).split(' ');
+    expect(requests.map((r) => firstWant(r).includes('thin-pack'))).toEqual([false, true, false]);
+    expect(requests[1]).toMatch(new RegExp(`^[0-9a-f]{4}want ${head} `));
+    expect(firstWant(requests[1] as string)).toEqual(expect.arrayContaining(['side-band-64k', 'ofs-delta']));
+    // The repository has the commit now: no second request.
+    await fetchPack({ fs, gitdir: repo, transport: recording(offered), thinPack: true });
+    expect(requests).toHaveLength(3);
+  });
+
+  it("turns a transport's failures into KeynodeErrors, keeping the transport's own codes", async () => {
+    const head = hist.heads.at(-1) as string;
+    const advertisement = serving(head, pack).advertisement;
+    const failing = (e: Error): GitTransport => ({
+      advertisement,
+      async *pack() {
+        yield encodePktLine('NAK\n');
+        throw e;
+      },
+    });
+    await expect(fetchPack({ fs, gitdir: bareRepo(), transport: failing(new Error('socket hang up')) })).rejects.toMatchObject({
+      name: 'KeynodeError',
+      code: 'ErrorGitProtocol',
+    });
+    const lost = new KeynodeError('ErrorRpcStreamClosed', 'gone');
+    await expect(fetchPack({ fs, gitdir: bareRepo(), transport: failing(lost) })).rejects.toBe(lost);
+    const refusing: GitTransport = {
+      advertisement,
+      pack: () => {
+        throw new Error('no channel');
+      },
+    };
+    await expect(fetchPack({ fs, gitdir: bareRepo(), transport: refusing })).rejects.toMatchObject({ code: 'ErrorGitProtocol' });
   });
 
   it('passes its budgets to the indexer: an object over the cap is refused and nothing is written', async () => {
     const repo = bareRepo();
     const before = listing(repo);
     const head = hist.heads.at(-1) as string;
-    const refused = fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x', limits: { maxObjectBytes: 100 } });
+    const refused = fetchPack({ fs, gitdir: repo, transport: serving(head, pack), limits: { maxObjectBytes: 100 } });
     await expect(refused).rejects.toMatchObject({ code: 'ErrorGitPackTooLarge', data: { limit: 'object', max: 100 } });
     expect(listing(repo)).toEqual(before);
   });
