@@ -10,7 +10,7 @@ import { isOid } from './hex.js';
 import { packLimits, type PackLimits } from './limits.js';
 import { ObjectStore } from './object-store.js';
 import { installPack } from './pack-install.js';
-import { indexPack, invalid } from './pack-indexer.js';
+import { PackIndexer, invalid } from './pack-indexer.js';
 import { encodePktLine, FLUSH, parsePktLines, peerText, PktLineParser, pktText, sideBandError } from './pkt-line.js';
 import { parseCommit } from './parse.js';
 import { MASTER, readMaster } from './refs.js';
@@ -41,10 +41,7 @@ export interface FetchOptions {
   thinPack?: boolean;
   /** Budgets for the pack (limits.ts); DEFAULT_PACK_LIMITS for what is not given. */
   limits?: Partial<PackLimits>;
-  /**
-   * Most bytes of pack we buffer; by default the inflated budget, since a pack's entries take
-   * fewer bytes compressed than the budget counts for them inflated (with their bookkeeping).
-   */
+  /** Most bytes of pack we take (pack-indexer.ts says the default). */
   maxPackBytes?: number;
 }
 
@@ -127,35 +124,12 @@ async function* send(transport: GitTransport, request: Uint8Array): AsyncGenerat
   }
 }
 
-/** Growable byte buffer for the pack as it arrives, refusing to pass `max`. */
-class PackBuffer {
-  private buf = new Uint8Array(1 << 16);
-  length = 0;
-  constructor(private readonly max: number) {}
-  push(data: Uint8Array): void {
-    const need = this.length + data.length;
-    if (need > this.max) {
-      throw new KeynodeError('ErrorGitPackTooLarge', `The vault data is too large: the pack passed the ${this.max}-byte limit for one transfer.`, {
-        data: { limit: 'packBytes', max: this.max },
-      });
-    }
-    if (need > this.buf.length) {
-      const next = new Uint8Array(Math.min(Math.max(need, this.buf.length * 2), this.max));
-      next.set(this.buf.subarray(0, this.length));
-      this.buf = next;
-    }
-    this.buf.set(data, this.length);
-    this.length = need;
-  }
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.length);
-  }
-}
-
-/** Reads the upload-pack response: ACK/NAK lines, then the pack in side-band channel 1. */
-async function receivePack(body: AsyncIterable<Uint8Array>, max: number): Promise<Uint8Array> {
+/**
+ * Reads the upload-pack response: ACK/NAK lines, then the pack in side-band channel 1, handed to
+ * the indexer piece by piece so that it is mostly indexed by the time its last byte arrives.
+ */
+async function receivePack(body: AsyncIterable<Uint8Array>, indexer: PackIndexer): Promise<void> {
   const parser = new PktLineParser();
-  const pack = new PackBuffer(max);
   let inPack = false;
   for await (const chunk of body) {
     for (const pkt of parser.push(chunk)) {
@@ -168,14 +142,13 @@ async function receivePack(body: AsyncIterable<Uint8Array>, max: number): Promis
         throw protocol(`unexpected line "${peerText(text.slice(0, 40))}"`);
       }
       inPack = true;
-      if (band === 1) pack.push(pkt.subarray(1));
+      if (band === 1) indexer.push(pkt.subarray(1));
       else if (band === 3) throw sideBandError(pkt);
       else if (band !== 2) throw protocol(`side-band channel ${band}`);
     }
   }
   if (parser.pending !== 0) throw invalid('the transfer stopped in the middle of a packet');
   if (!inPack) throw invalid('no pack was sent');
-  return pack.bytes();
 }
 
 /**
@@ -192,8 +165,9 @@ export async function fetchPack(args: FetchPackArgs): Promise<string> {
   if (await store.has(want)) return want;
   const haves = await recentCommits(store, await readMaster(args));
   const response = send(args.transport, requestBody(want, advert.caps, haves, args.thinPack === true));
-  const received = await receivePack(response, args.maxPackBytes ?? limits.maxPackInflatedBytes);
-  const indexed = await indexPack(received, { readBase: (oid) => store.read(oid), limits });
+  const indexer = new PackIndexer({ readBase: (oid) => store.read(oid), limits, maxPackBytes: args.maxPackBytes });
+  await receivePack(response, indexer);
+  const indexed = await indexer.finish();
   if (!indexed.has(want)) throw invalid(`the commit ${want} we asked for is not in it`);
   if (indexed.count > 0) await installPack(args, indexed);
   return want;

@@ -7,11 +7,12 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { sha1 } from '@noble/hashes/legacy.js';
 import git from 'isomorphic-git';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fetchPack, type GitTransport } from '../../../src/git/fetch-pack.js';
 import { ObjectStore } from '../../../src/git/object-store.js';
 import { installPack } from '../../../src/git/pack-install.js';
-import { indexPack } from '../../../src/git/pack-indexer.js';
+import { PackIndexer, indexPack, type IndexPackOptions, type IndexedPack } from '../../../src/git/pack-indexer.js';
+import { EntryInflater } from '../../../src/git/entry-inflater.js';
 import { objectId } from '../../../src/git/object-id.js';
 import { encodePktLine, FLUSH } from '../../../src/git/index.js';
 import { git as run, tempDir } from '../../wire/git-helpers.js';
@@ -165,6 +166,93 @@ describe('indexPack on packs git made', () => {
     const ours = await indexPack(pack);
     expect(Buffer.from(ours.idx).equals(Buffer.from(gitIdx(pack)))).toBe(true);
     expect(ours.has(run(['rev-parse', 'master:blob.bin'], work).trim())).toBe(true);
+  });
+});
+
+/** Where each entry of a (small) pack starts, from its v2 .idx. */
+function entryOffsets(idx: Uint8Array): number[] {
+  const dv = new DataView(idx.buffer, idx.byteOffset, idx.byteLength);
+  const count = dv.getUint32(8 + 255 * 4);
+  const at = 8 + 256 * 4 + count * 24;
+  return Array.from({ length: count }, (_, i) => dv.getUint32(at + i * 4));
+}
+
+/** Indexes `pack` fed in pieces of `size` bytes; `beforeTrailer` sees the indexer when only the 20-byte trailer is left. */
+async function inPieces(pack: Uint8Array, size: number, opts: IndexPackOptions = {}, beforeTrailer?: (ix: PackIndexer) => void): Promise<IndexedPack> {
+  const indexer = new PackIndexer(opts);
+  const body = pack.length - 20;
+  for (let at = 0; at < body; at += size) indexer.push(pack.subarray(at, Math.min(at + size, body)));
+  beforeTrailer?.(indexer);
+  indexer.push(pack.subarray(body));
+  return indexer.finish();
+}
+
+describe('PackIndexer: a pack indexed while it arrives', () => {
+  let hist: { work: string; heads: string[] };
+  beforeAll(() => {
+    hist = history(12);
+  });
+
+  it('in pieces of any size, git packs index to the same .idx as git index-pack, every object resolved before the trailer', async () => {
+    const ofs = packOf(hist.work, 'master\n', ['--delta-base-offset']);
+    const ref = packOf(hist.work, 'master\n', []);
+    const expected = [gitIdx(ofs), gitIdx(ref)];
+    for (const size of [1, 7, 100, 1000, 65515]) {
+      let before = -1;
+      const ours = await inPieces(ofs, size, {}, (ix) => (before = ix.resolved));
+      expect(Buffer.from(ours.idx).equals(Buffer.from(expected[0] as Uint8Array))).toBe(true);
+      // Entries and ofs-deltas on known bases are done as they come. Only the last piece and a
+      // kilobyte wait for the trailer: the last 20 bytes seen could have been it, and an entry cut
+      // short is tried again once its bytes have doubled.
+      const starts = entryOffsets(ours.idx).sort((a, b) => a - b);
+      const seen = ofs.length - 20 - Math.max(size, 1024);
+      const early = starts.filter((o, k) => (starts[k + 1] ?? ofs.length - 20) <= seen).length;
+      if (size < 1000) expect(early).toBeGreaterThan(ours.count / 2);
+      expect(before).toBeGreaterThanOrEqual(early);
+      const byRef = await inPieces(ref, size);
+      expect(Buffer.from(byRef.idx).equals(Buffer.from(expected[1] as Uint8Array))).toBe(true);
+    }
+  });
+
+  it('a thin pack in pieces is completed from our own objects as when whole', async () => {
+    const [old, head] = [hist.heads[10] as string, hist.heads.at(-1) as string];
+    const thin = packOf(hist.work, `${head}\n^${old}\n`, ['--thin', '--delta-base-offset']);
+    const repo = bareRepo();
+    run(['fetch', '-q', hist.work, `${old}:refs/heads/master`], repo);
+    const store = await ObjectStore.open({ fs, gitdir: repo });
+    const whole = await indexPack(thin, { readBase: (oid) => store.read(oid) });
+    const pieces = await inPieces(thin, 13, { readBase: (oid) => store.read(oid) });
+    expect(pieces.appended).toBeGreaterThan(0);
+    expect(Buffer.from(pieces.pack).equals(Buffer.from(whole.pack))).toBe(true);
+    expect(Buffer.from(pieces.idx).equals(Buffer.from(gitIdx(pieces.pack)))).toBe(true);
+  });
+
+  it('a 10 MB entry arriving in 64 KiB pieces is inflated a handful of times, not once a piece', async () => {
+    const big = new Uint8Array(10 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
+    const pack = handPack([entry(BLOB, big.length, new Uint8Array(0), big)]);
+    const inflate = vi.spyOn(EntryInflater.prototype, 'inflate');
+    try {
+      const ours = await inPieces(pack, 65515);
+      expect(ours.count).toBe(1);
+      expect(ours.idx).toEqual((await indexPack(pack)).idx);
+      // 160 pieces; the entry is tried again each time its bytes have doubled.
+      expect(inflate.mock.calls.length).toBeLessThanOrEqual(12);
+    } finally {
+      inflate.mockRestore();
+    }
+  });
+
+  it('a damaged pack in pieces is refused as when whole, and over the byte bound as soon as it passes it', async () => {
+    const pack = packOf(hist.work, 'master\n', ['--delta-base-offset']);
+    const bad = pack.slice();
+    bad[bad.length - 30] = (bad[bad.length - 30] as number) ^ 0xff;
+    await expectInvalid(inPieces(bad, 100));
+    const indexer = new PackIndexer({ maxPackBytes: 1000 });
+    indexer.push(pack.subarray(0, 1000));
+    expect(() => indexer.push(pack.subarray(1000, 1001))).toThrow(
+      expect.objectContaining({ code: 'ErrorGitPackTooLarge', data: { limit: 'packBytes', max: 1000 } }),
+    );
   });
 });
 
