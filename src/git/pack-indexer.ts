@@ -124,8 +124,7 @@ export class PackIndexer {
   private retryAt = 0; // the entry at `pos` was cut short: try again once this many bytes are in
   private headerError: KeynodeError | undefined;
   private entryError: KeynodeError | undefined;
-  /** Entries whose object id is known so far (tests and benchmarks read how much is left). */
-  resolved = 0;
+  private known = 0;
 
   constructor(
     private readonly opts: IndexPackOptions = {},
@@ -134,6 +133,11 @@ export class PackIndexer {
     this.limits = packLimits(opts.limits);
     this.budget = new InflateBudget(this.limits);
     this.buffer = whole ? PackBuffer.of(whole) : new PackBuffer(opts.maxPackBytes ?? this.limits.maxPackInflatedBytes);
+  }
+
+  /** Entries whose object id is known so far (tests and benchmarks read how much is left). */
+  get resolved(): number {
+    return this.known;
   }
 
   /** Takes the next bytes of the pack and indexes what they complete. Only the byte bound throws here. */
@@ -254,7 +258,7 @@ export class PackIndexer {
     const es = this.es;
     objectId(type, content, es.oids, i * 20);
     es.done[i] = 1;
-    this.resolved++;
+    this.known++;
     if (this.refChildren.size > 0) es.hex[i] = toHex(es.oids, i * 20, i * 20 + 20);
   }
 
