@@ -462,6 +462,30 @@ describe('fetchPack', () => {
     expect(requests).toHaveLength(3);
   });
 
+  it('lets timers run while a pack of many queued pieces is indexed, so the channel stays alive', async () => {
+    const head = hist.heads.at(-1) as string;
+    // Every piece is there at once: without pauses the loop would never leave its microtasks.
+    const pieces: Uint8Array[] = [encodePktLine('NAK\n')];
+    for (let i = 0; i < pack.length; i += 16) pieces.push(encodePktLine(Uint8Array.from([1, ...pack.subarray(i, i + 16)])));
+    pieces.push(FLUSH);
+    expect(pieces.length).toBeGreaterThan(60);
+    let sent = 0;
+    let tickedAfter = -1;
+    const transport: GitTransport = {
+      advertisement: serving(head, pack).advertisement,
+      async *pack() {
+        setTimeout(() => (tickedAfter = sent), 0);
+        for (const p of pieces) {
+          sent++;
+          yield p;
+        }
+      },
+    };
+    expect(await fetchPack({ fs, gitdir: bareRepo(), transport })).toBe(head);
+    expect(tickedAfter).toBeGreaterThan(0);
+    expect(tickedAfter).toBeLessThanOrEqual(20);
+  });
+
   it("turns a transport's failures into KeynodeErrors, keeping the transport's own codes", async () => {
     const head = hist.heads.at(-1) as string;
     const advertisement = serving(head, pack).advertisement;
