@@ -24,6 +24,7 @@ import { firstDuplicateId, writeIdx } from './idx-writer.js';
 import { ENTRY_OVERHEAD_BYTES, InflateBudget, checkObjectSize, packLimits, type PackLimits } from './limits.js';
 import { objectId } from './object-id.js';
 import { PackBuffer } from './pack-buffer.js';
+import { Entries, entryAt, grow } from './pack-entries.js';
 import { OFS_DELTA, REF_DELTA, TYPE_CODES, TYPE_NAMES, entryHeader, readEntryHeader } from './pack-entry.js';
 import type { GitObject, ObjectType } from './types.js';
 import { deflate } from './zlib.js';
@@ -73,34 +74,6 @@ export function invalid(why: string, cause?: unknown): KeynodeError {
     `The vault data from the other keynode is not a valid git pack (${why}).`,
     cause === undefined ? undefined : { cause },
   );
-}
-
-class Entries {
-  readonly offsets: Float64Array;
-  readonly crcs: Uint32Array;
-  readonly oids: Uint8Array;
-  readonly types: Uint8Array; // resolved type code (1-4), 0 until known
-  readonly sizes: Float64Array; // the object's size: inflated, or a delta's announced result
-  readonly data: Array<Uint8Array | undefined>; // inflated delta, or object content until no longer needed
-  readonly hex: string[]; // filled only where a ref-delta needs a lookup by id
-  readonly done: Uint8Array; // 1 once the object id is known
-  // ofs-delta children of each entry as linked lists (no array per base).
-  readonly firstChild: Int32Array;
-  readonly nextSibling: Int32Array;
-  count = 0;
-
-  constructor(capacity: number) {
-    this.offsets = new Float64Array(capacity);
-    this.crcs = new Uint32Array(capacity);
-    this.oids = new Uint8Array(capacity * 20);
-    this.types = new Uint8Array(capacity);
-    this.sizes = new Float64Array(capacity);
-    this.data = new Array<Uint8Array | undefined>(capacity);
-    this.hex = new Array<string>(capacity);
-    this.done = new Uint8Array(capacity);
-    this.firstChild = new Int32Array(capacity).fill(-1);
-    this.nextSibling = new Int32Array(capacity).fill(-1);
-  }
 }
 
 /** Indexes a pack that has arrived whole. */
@@ -420,37 +393,4 @@ export class PackIndexer {
       },
     };
   }
-}
-
-/** The entry starting at `offset` among the first `count` (offsets ascend), or -1. */
-function entryAt(offsets: Float64Array, count: number, offset: number): number {
-  let lo = 0;
-  let hi = count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = offsets[mid] as number;
-    if (v === offset) return mid;
-    if (v < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return -1;
-}
-
-/** A copy of `es` with room for twice as many entries (at most `cap`, the pack's count). */
-function grow(es: Entries, cap: number): Entries {
-  const n = new Entries(Math.min(cap, Math.max(1024, es.offsets.length * 2)));
-  n.offsets.set(es.offsets);
-  n.crcs.set(es.crcs);
-  n.oids.set(es.oids);
-  n.types.set(es.types);
-  n.sizes.set(es.sizes);
-  for (let i = 0; i < es.count; i++) {
-    n.data[i] = es.data[i];
-    n.hex[i] = es.hex[i] as string;
-  }
-  n.done.set(es.done);
-  n.firstChild.set(es.firstChild);
-  n.nextSibling.set(es.nextSibling);
-  n.count = es.count;
-  return n;
 }
