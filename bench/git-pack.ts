@@ -4,7 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { cloneBare, httpPlugin, uploadPack, type PackStats } from '../src/git/index.js';
+import { cloneBare, uploadPack, type PackStats } from '../src/git/index.js';
 import { gitAsync, httpTransport, serveWithKeynode, tempDir } from '../tests/wire/git-helpers.js';
 
 interface Size {
@@ -157,7 +157,7 @@ async function benchOne(size: Size): Promise<void> {
       const ourClone = await best(async () => {
         const target = join(root, `ours-${n++}.git`);
         t0 = performance.now();
-        await cloneBare({ fs, gitdir: target, http: httpPlugin(httpTransport(`${served.url}/vault.git`)) });
+        await cloneBare({ fs, gitdir: target, transport: await httpTransport(`${served.url}/vault.git`) });
         const ms = performance.now() - t0;
         fs.rmSync(target, { recursive: true, force: true });
         return { ms };

@@ -435,7 +435,7 @@ export async function runNetwork(opts: BenchOptions): Promise<Section> {
         `Profile of one { dir } clone of ${big.size.name} (${fmtMs(ms)}, profiler on):`,
         '',
         '```',
-        'puller (isomorphic-git client, indexPack, storage):',
+        'puller (our fetch client, indexPack, storage):',
         ...pullerLines,
         '',
         'owner (our upload-pack and pack writer):',

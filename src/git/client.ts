@@ -1,46 +1,17 @@
-// Bare clone and fetch of a vault's master over any isomorphic-git style http client (ours is the
-// peer channel), with keynode's own fetch client and pack indexer (fetch-pack.ts). Fetch never
-// moves our refs: the vault layer checks the fast-forward (isDescendant) and moves master itself.
-// Errors from the http client are translated here so none reaches a caller raw.
-import type { HttpClient } from 'isomorphic-git';
+// Bare clone and fetch of a vault's master over a plain transport (fetch-pack.ts: the
+// advertisement, and an upload-pack request for a response stream), with keynode's own fetch
+// client and pack indexer. Fetch never moves our refs: the vault layer checks the fast-forward
+// (isDescendant) and moves master itself. Every failure reaches the caller as a KeynodeError.
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { reachesAncestor } from './ancestry.js';
-import { fetchPack, parseAdvert } from './fetch-pack.js';
+import { fetchPack, parseAdvert, type FetchOptions, type GitTransport } from './fetch-pack.js';
 import { isOid } from './hex.js';
-import { PREFETCH, type KeynodeHttpClient } from './http-plugin.js';
-import type { PackLimits } from './limits.js';
 import { ObjectStore } from './object-store.js';
 import { initRepository, readMaster, setMaster } from './refs.js';
 import type { GitRepo } from './types.js';
 
-// http clients want a URL; our plugin ignores it. `.invalid` can never resolve.
-const REMOTE_URL = 'http://keynode.invalid/vault';
-
-export interface GitClientArgs extends GitRepo {
-  http: HttpClient;
-  /** What a received pack may make us allocate (limits.ts); the defaults suit a vault. */
-  limits?: Partial<PackLimits>;
-}
-
-const PROTOCOL_CODES = new Set([
-  'HttpError',
-  'SmartHttpError',
-  'ParseError',
-  'UnknownTransportError',
-  'UrlParseError',
-  'EmptyServerResponseError',
-  'RemoteCapabilityError',
-  'NotFoundError',
-  'UserCanceledError',
-]);
-
-function translate(e: unknown): KeynodeError {
-  if (isKeynodeError(e)) return e;
-  const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && PROTOCOL_CODES.has(code)) {
-    return new KeynodeError('ErrorGitProtocol', 'The other keynode answered the vault request in a way git does not understand.', { cause: e });
-  }
-  return new KeynodeError('ErrorGitPackInvalid', 'The vault data from the other keynode could not be read.', { cause: e });
+export interface GitClientArgs extends GitRepo, FetchOptions {
+  transport: GitTransport;
 }
 
 /**
@@ -54,9 +25,12 @@ export function masterInAdvertisement(advert: Uint8Array): string | undefined {
 async function runFetch(args: GitClientArgs): Promise<string> {
   let head: string;
   try {
-    head = await fetchPack({ ...args, url: REMOTE_URL });
+    head = await fetchPack(args);
   } catch (e) {
-    throw translate(e);
+    // The transport's and the indexer's own failures are KeynodeErrors already; anything else
+    // is a pack that broke a reader in a way nobody foresaw.
+    if (isKeynodeError(e)) throw e;
+    throw new KeynodeError('ErrorGitPackInvalid', 'The vault data from the other keynode could not be read.', { cause: e });
   }
   // The pack was verified as it was indexed; make sure the commit itself is readable too.
   const store = await ObjectStore.open(args);
@@ -78,17 +52,6 @@ export async function cloneBare(args: GitClientArgs): Promise<{ head: string }> 
  * already have the remote's commit, no pack is requested at all.
  */
 export async function fetchMaster(args: GitClientArgs): Promise<{ remoteHead: string }> {
-  const http = args.http as Partial<KeynodeHttpClient>;
-  if (typeof http[PREFETCH] === 'function') {
-    const remoteHead = masterInAdvertisement(await http[PREFETCH]());
-    if (!remoteHead) throw new KeynodeError('ErrorGitProtocol', 'The other keynode has no master branch for this vault.');
-    const store = await ObjectStore.open(args);
-    if (await store.has(remoteHead)) {
-      // Consume the prefetched advertisement so a later fetch asks again.
-      await http.request?.({ url: REMOTE_URL, method: 'GET', headers: {} });
-      return { remoteHead };
-    }
-  }
   return { remoteHead: await runFetch(args) };
 }
 

@@ -4,7 +4,7 @@
 // buffer is sized from the entry header, so a stream that inflates to more or less is caught —
 // and no stream is ever inflated past the size it was given: a zlib bomb stops at that size.
 // Callers check the size against the budgets (limits.ts) before calling.
-import { ZStream, Z_FINISH, Z_STREAM_END, zlibInflate, zlibInflateInit, zlibInflateReset } from 'pako';
+import { ZStream, Z_BUF_ERROR, Z_FINISH, Z_STREAM_END, zlibInflate, zlibInflateInit, zlibInflateReset } from 'pako';
 
 /**
  * Deflate's best ratio is 1032:1 (a 258-byte match in two bits), so a stream of n bytes can
@@ -36,6 +36,15 @@ interface InflateState {
   sane: number;
   back: number;
 }
+
+/** An inflated stream and the index just past it. */
+export interface Inflated {
+  data: Uint8Array;
+  end: number;
+}
+
+/** What inflate answers when a stream runs past the bytes that have arrived so far. */
+export const MORE = Symbol('more');
 
 export class EntryInflater {
   private readonly strm = new ZStream();
@@ -111,13 +120,25 @@ export class EntryInflater {
   /**
    * Inflates the stream starting at `bytes[start]` (ending before `limit`) into exactly `size`
    * bytes. Returns the data and the index just past the stream, or undefined when the stream is
-   * damaged, truncated, or does not inflate to exactly `size` bytes.
+   * damaged, truncated, or does not inflate to exactly `size` bytes. With `more` (a pack still
+   * arriving, `limit` being where its bytes stop for now), a stream that is cut short answers
+   * MORE instead, keeping nothing, so the caller can try again once more bytes are there.
    */
-  inflate(bytes: Uint8Array, start: number, limit: number, size: number): { data: Uint8Array; end: number } | undefined {
-    if (!mayInflateTo(limit - start, size)) return undefined;
+  inflate(bytes: Uint8Array, start: number, limit: number, size: number): Inflated | undefined;
+  inflate(bytes: Uint8Array, start: number, limit: number, size: number, more: boolean): Inflated | undefined | typeof MORE;
+  inflate(bytes: Uint8Array, start: number, limit: number, size: number, more = false): Inflated | undefined | typeof MORE {
+    if (!mayInflateTo(limit - start, size)) return more ? MORE : undefined;
     this.begin(bytes, start, limit);
+    const [slab, slabAt] = [this.slab, this.slabAt];
     const out = this.alloc(size);
     const ret = this.run(out, 0);
+    // Out of input before the stream's end: cut short, not damaged (the output may be full and
+    // only the stream's checksum missing). Output full with input left is a stream too long.
+    if (more && ret === Z_BUF_ERROR && this.strm.avail_in === 0) {
+      this.finish(ret, out, -1);
+      if (this.slab === slab) this.slabAt = slabAt;
+      return MORE;
+    }
     return this.finish(ret, out, size);
   }
 

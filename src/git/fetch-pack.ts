@@ -1,17 +1,16 @@
-// keynode's own smart-HTTP (protocol v1, stateless RPC) fetch client: reads the advertisement,
-// asks for master with our recent commits as haves, demultiplexes the side-band response and
-// hands the pack to our indexer. It talks to any isomorphic-git style `http` client (ours maps
-// GET/POST onto the peer channel), and replaces isomorphic-git's fetch, whose per-object awaits
-// made a 10,000-secret clone five times slower than native git.
-import type { GitHttpResponse, HttpClient } from 'isomorphic-git';
-import { KeynodeError } from '../errors.js';
+// keynode's own fetch client (git protocol v1, one stateless round as smart HTTP makes it): reads
+// the advertisement, asks for master with our recent commits as haves, demultiplexes the
+// side-band response and hands the pack to our indexer. It talks to a plain transport — the
+// advertisement's bytes, and a request in exchange for a response stream — so the peer channel,
+// a restored backup and the tests' real HTTP to `git http-backend` all plug in the same way.
+import { KeynodeError, wrapError } from '../errors.js';
 import { concatBytes } from '../keys/crypto.js';
 import { AGENT } from './advertise.js';
 import { isOid } from './hex.js';
 import { packLimits, type PackLimits } from './limits.js';
 import { ObjectStore } from './object-store.js';
 import { installPack } from './pack-install.js';
-import { indexPack, invalid } from './pack-indexer.js';
+import { PackIndexer, invalid } from './pack-indexer.js';
 import { encodePktLine, FLUSH, parsePktLines, peerText, PktLineParser, pktText, sideBandError } from './pkt-line.js';
 import { parseCommit } from './parse.js';
 import { MASTER, readMaster } from './refs.js';
@@ -26,16 +25,28 @@ const MAX_HAVES = 32;
 // not one `ACK … common` line per have.
 const WANTED_CAPS = ['side-band-64k', 'ofs-delta', 'no-progress'];
 
-export interface FetchPackArgs extends GitRepo {
-  http: HttpClient;
-  url: string;
+/** What the fetch client talks to: one remote repository, for one fetch. */
+export interface GitTransport {
+  /** The remote's ref advertisement, as upload-pack (or smart HTTP's info/refs) sends it. */
+  advertisement: Uint8Array;
+  /** Sends an upload-pack request; the response (ACK/NAK lines, then the side-band pack) streams back. */
+  pack(request: Uint8Array): AsyncIterable<Uint8Array>;
+}
+
+export interface FetchOptions {
+  /**
+   * Ask for a thin pack (deltas against objects we already have). Smallest pulls; the indexer
+   * appends the missing bases before storing it, so the kept pack is complete for any git.
+   */
+  thinPack?: boolean;
   /** Budgets for the pack (limits.ts); DEFAULT_PACK_LIMITS for what is not given. */
   limits?: Partial<PackLimits>;
-  /**
-   * Most bytes of pack we buffer; by default the inflated budget, since a pack's entries take
-   * fewer bytes compressed than the budget counts for them inflated (with their bookkeeping).
-   */
+  /** Most bytes of pack we take (pack-indexer.ts says the default). */
   maxPackBytes?: number;
+}
+
+export interface FetchPackArgs extends GitRepo, FetchOptions {
+  transport: GitTransport;
 }
 
 interface Advert {
@@ -45,17 +56,6 @@ interface Advert {
 
 function protocol(why: string): KeynodeError {
   return new KeynodeError('ErrorGitProtocol', `The other keynode answered the vault request in a way git does not understand (${why}).`);
-}
-
-async function collect(body: AsyncIterable<Uint8Array> | undefined): Promise<Uint8Array> {
-  if (!body) return new Uint8Array(0);
-  const parts: Uint8Array[] = [];
-  for await (const p of body) parts.push(p);
-  return parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(...parts);
-}
-
-function checkStatus(res: GitHttpResponse): void {
-  if (res.statusCode !== 200) throw protocol(`HTTP ${res.statusCode}`);
 }
 
 export function parseAdvert(bytes: Uint8Array): Advert {
@@ -101,69 +101,75 @@ async function recentCommits(store: ObjectStore, tip: string | undefined): Promi
   return out;
 }
 
-function requestBody(want: string, caps: Set<string>, haves: string[]): Uint8Array {
-  const ours = WANTED_CAPS.filter((c) => caps.has(c));
+function requestBody(want: string, caps: Set<string>, haves: string[], thinPack: boolean): Uint8Array {
+  const ours = [...WANTED_CAPS, ...(thinPack ? ['thin-pack'] : [])].filter((c) => caps.has(c));
   const parts = [encodePktLine(`want ${want} ${[...ours, `agent=${AGENT}`].join(' ')}\n`), FLUSH];
   for (const h of haves) parts.push(encodePktLine(`have ${h}\n`));
   parts.push(encodePktLine('done\n'));
   return concatBytes(...parts);
 }
 
-async function* once(bytes: Uint8Array): AsyncIterableIterator<Uint8Array> {
-  yield bytes;
-}
-
-/** Growable byte buffer for the pack as it arrives, refusing to pass `max`. */
-class PackBuffer {
-  private buf = new Uint8Array(1 << 16);
-  length = 0;
-  constructor(private readonly max: number) {}
-  push(data: Uint8Array): void {
-    const need = this.length + data.length;
-    if (need > this.max) {
-      throw new KeynodeError('ErrorGitPackTooLarge', `The vault data is too large: the pack passed the ${this.max}-byte limit for one transfer.`, {
-        data: { limit: 'packBytes', max: this.max },
-      });
-    }
-    if (need > this.buf.length) {
-      const next = new Uint8Array(Math.min(Math.max(need, this.buf.length * 2), this.max));
-      next.set(this.buf.subarray(0, this.length));
-      this.buf = next;
-    }
-    this.buf.set(data, this.length);
-    this.length = need;
+/** The transport's response, with whatever it throws (a lost channel, a refusal) as a KeynodeError. */
+async function* send(transport: GitTransport, request: Uint8Array): AsyncGenerator<Uint8Array> {
+  let chunks: AsyncIterable<Uint8Array>;
+  try {
+    chunks = transport.pack(request);
+  } catch (e) {
+    throw wrapError(e, 'ErrorGitProtocol', 'The other keynode refused the vault request.');
   }
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.length);
+  try {
+    yield* chunks;
+  } catch (e) {
+    throw wrapError(e, 'ErrorGitProtocol', 'The vault transfer from the other keynode failed.');
   }
 }
 
-/** Reads the upload-pack response: ACK/NAK lines, then the pack in side-band channel 1. */
-async function receivePack(body: AsyncIterable<Uint8Array> | undefined, max: number): Promise<Uint8Array> {
+/**
+ * How long, and over how many pieces, the receive loop indexes before it lets timers and other
+ * messages in. Chunks already queued reach `for await` as microtasks, so without a pause a backlog
+ * is indexed in one turn of the event loop, and a peer whose ping waits behind it presumes us
+ * dead (the network benchmark under load saw it). A pause costs ~4 ms at worst (a browser's
+ * clamped timer), a handful of times per clone.
+ */
+const PAUSE_AFTER_MS = 50;
+const PAUSE_AFTER_PIECES = 16;
+
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * Reads the upload-pack response: ACK/NAK lines, then the pack in side-band channel 1, handed to
+ * the indexer piece by piece so that it is mostly indexed by the time its last byte arrives.
+ */
+async function receivePack(body: AsyncIterable<Uint8Array>, indexer: PackIndexer): Promise<void> {
   const parser = new PktLineParser();
-  const pack = new PackBuffer(max);
   let inPack = false;
-  if (body) {
-    for await (const chunk of body) {
-      for (const pkt of parser.push(chunk)) {
-        if (typeof pkt === 'string' || pkt.length === 0) continue;
-        const band = pkt[0] as number;
-        if (!inPack && band > 3) {
-          const text = pktText(pkt);
-          if (text.startsWith('ACK ') || text === 'NAK') continue;
-          if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${peerText(text.slice(4))}`);
-          throw protocol(`unexpected line "${peerText(text.slice(0, 40))}"`);
-        }
-        inPack = true;
-        if (band === 1) pack.push(pkt.subarray(1));
-        else if (band === 3) throw sideBandError(pkt);
-        else if (band !== 2) throw protocol(`side-band channel ${band}`);
+  let pieces = 0;
+  let since = Date.now();
+  for await (const chunk of body) {
+    if (++pieces >= PAUSE_AFTER_PIECES || Date.now() - since >= PAUSE_AFTER_MS) {
+      await pause();
+      pieces = 0;
+      since = Date.now();
+    }
+    for (const pkt of parser.push(chunk)) {
+      if (typeof pkt === 'string' || pkt.length === 0) continue;
+      const band = pkt[0] as number;
+      if (!inPack && band > 3) {
+        const text = pktText(pkt);
+        if (text.startsWith('ACK ') || text === 'NAK') continue;
+        if (text.startsWith('ERR ')) throw new KeynodeError('ErrorGitProtocol', `The other keynode could not send the vault: ${peerText(text.slice(4))}`);
+        throw protocol(`unexpected line "${peerText(text.slice(0, 40))}"`);
       }
+      inPack = true;
+      if (band === 1) indexer.push(pkt.subarray(1));
+      else if (band === 3) throw sideBandError(pkt);
+      else if (band !== 2) throw protocol(`side-band channel ${band}`);
     }
   }
   if (parser.pending !== 0) throw invalid('the transfer stopped in the middle of a packet');
   if (!inPack) throw invalid('no pack was sent');
-  return pack.bytes();
 }
 
 /**
@@ -171,10 +177,7 @@ async function receivePack(body: AsyncIterable<Uint8Array> | undefined, max: num
  * Nothing is written unless the whole pack checks out.
  */
 export async function fetchPack(args: FetchPackArgs): Promise<string> {
-  const { http, url } = args;
-  const adRes = await http.request({ url: `${url}/info/refs?service=git-upload-pack`, method: 'GET', headers: {} });
-  checkStatus(adRes);
-  const advert = parseAdvert(await collect(adRes.body));
+  const advert = parseAdvert(args.transport.advertisement);
   const want = advert.master;
   if (!want) throw new KeynodeError('ErrorGitProtocol', 'The other keynode has no master branch for this vault.');
   if (!advert.caps.has('side-band-64k')) throw protocol('no side-band-64k');
@@ -182,15 +185,10 @@ export async function fetchPack(args: FetchPackArgs): Promise<string> {
   const store = await ObjectStore.open(args, limits.maxObjectBytes);
   if (await store.has(want)) return want;
   const haves = await recentCommits(store, await readMaster(args));
-  const res = await http.request({
-    url: `${url}/git-upload-pack`,
-    method: 'POST',
-    headers: { 'content-type': 'application/x-git-upload-pack-request', accept: 'application/x-git-upload-pack-result' },
-    body: once(requestBody(want, advert.caps, haves)),
-  });
-  checkStatus(res);
-  const received = await receivePack(res.body, args.maxPackBytes ?? limits.maxPackInflatedBytes);
-  const indexed = await indexPack(received, { readBase: (oid) => store.read(oid), limits });
+  const response = send(args.transport, requestBody(want, advert.caps, haves, args.thinPack === true));
+  const indexer = new PackIndexer({ readBase: (oid) => store.read(oid), limits, maxPackBytes: args.maxPackBytes });
+  await receivePack(response, indexer);
+  const indexed = await indexer.finish();
   if (!indexed.has(want)) throw invalid(`the commit ${want} we asked for is not in it`);
   if (indexed.count > 0) await installPack(args, indexed);
   return want;

@@ -74,4 +74,9 @@ export class InflateBudget {
     }
     this.used = next;
   }
+
+  /** Gives back bytes taken for an allocation that was not kept (an entry not all arrived yet). */
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
 }

@@ -1,11 +1,8 @@
-// Shared shapes of the git layer: the fs isomorphic-git takes, and one repository handle.
-import type { PromiseFsClient } from 'isomorphic-git';
+// Shared shapes of the git layer: the filesystem a repository lives on, and one repository handle.
+import type { GitFs } from '../storage/index.js';
 
-/** The fs object isomorphic-git takes: Node's `fs` or a lightning-fs instance (both have `promises`). */
-export type GitFs = PromiseFsClient & {
-  /** Every writeFile leaves the file whole or untouched (the encrypted filesystem's do). */
-  readonly atomicWrites?: boolean;
-};
+/** Node's `fs` or a lightning-fs instance (both have `promises`), as the storage layer opens it. */
+export type { GitFs };
 
 /** A bare repository. `cache` is isomorphic-git's cache object; ours piggybacks on it when given. */
 export interface GitRepo {

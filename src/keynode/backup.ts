@@ -12,7 +12,7 @@
 // backup (time and version) is recorded, so the app can tell which vaults exist nowhere else.
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { randomBytes, type VaultId } from '../ids/index.js';
-import { encodePktLine, fetchMaster, FLUSH, httpPlugin, MASTER, uploadPack } from '../git/index.js';
+import { encodePktLine, fetchMaster, FLUSH, MASTER, uploadPack, type GitTransport } from '../git/index.js';
 import { base64urlDecode, base64urlEncode, concatBytes, utf8 } from '../keys/crypto.js';
 import { assertPassphrase, KDF_DEFAULTS, passphraseKey } from '../keys/keyring.js';
 import { writeMaster } from '../vaults/git-repo.js';
@@ -145,15 +145,15 @@ function indexOfBytes(bytes: Uint8Array, needle: number[]): number {
 }
 
 /** A git transport that serves one pack: what the fetch client reads a restored vault through. */
-function packTransport(head: string, pack: Uint8Array): ReturnType<typeof httpPlugin> {
-  return httpPlugin({
-    info: async () => concatBytes(encodePktLine(`${head} ${MASTER}\0side-band-64k ofs-delta\n`), FLUSH),
+function packTransport(head: string, pack: Uint8Array): GitTransport {
+  return {
+    advertisement: concatBytes(encodePktLine(`${head} ${MASTER}\0side-band-64k ofs-delta\n`), FLUSH),
     async *pack() {
       yield encodePktLine('NAK\n');
       for (let at = 0; at < pack.length; at += BAND_DATA) yield encodePktLine(concatBytes(Uint8Array.of(1), pack.subarray(at, at + BAND_DATA)));
       yield FLUSH;
     },
-  });
+  };
 }
 
 /** Restores a backup as a new vault of this keynode (named after the original unless `name`). */
@@ -173,7 +173,7 @@ export async function restoreBackup(ctx: CoreContext, file: Uint8Array, passphra
   try {
     await ctx.vaults.withWriteLock(id, async () => {
       const repo = ctx.vaults.repo(id);
-      await fetchMaster({ ...repo, http: packTransport(head, pack) });
+      await fetchMaster({ ...repo, transport: packTransport(head, pack) });
       await writeMaster(repo, head);
       await ctx.storage.flush();
     });

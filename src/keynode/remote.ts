@@ -1,10 +1,10 @@
-// What a keynode asks of other keynodes: scan, clone and pull vaults (git over the peer RPC with
-// isomorphic-git's http plugin), and link gestalts (invite, claim, discover). The owner authorises
+// What a keynode asks of other keynodes: scan, clone and pull vaults (our git client over the peer
+// RPC: `vaults.gitInfo` gives the advertisement, `vaults.gitPack` carries one fetch), and link gestalts (invite, claim, discover). The owner authorises
 // every request; here we only translate its answers into this keynode's state.
 import * as v from 'valibot';
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { assertNodeId, assertVaultId, isVaultId, type NodeId, type VaultId } from '../ids/index.js';
-import { cloneBare, fetchMaster, httpPlugin, masterInAdvertisement } from '../git/index.js';
+import { cloneBare, fetchMaster, masterInAdvertisement, type GitTransport } from '../git/index.js';
 import { concatBytes } from '../keys/crypto.js';
 import type { RpcPeer } from '../network/rpc.js';
 import type { PullResult, VaultAction } from '../types.js';
@@ -92,25 +92,20 @@ export class Remote {
     return { vaultId: info.vaultId, vaultName: info.vaultName, advert: await collect(body) };
   }
 
-  private http(peer: RpcPeer, info: RemoteVaultInfo, action: VaultAction, copyOf?: VaultOrigin): ReturnType<typeof httpPlugin> {
-    return httpPlugin(
-      {
-        info: async () => info.advert,
-        pack: (request) => {
-          // Opened lazily: isomorphic-git asks for the pack only when it needs one.
-          const header = copyOf === undefined ? { vaultId: info.vaultId, action } : { vaultId: info.vaultId, action, copyOf };
-          const call = peer.call('vaults.gitPack', header, request);
-          // Its failure reaches whoever reads the pack; one never read must not be left unhandled.
-          call.catch(() => undefined);
-          return (async function* () {
-            yield* (await call).body;
-          })();
-        },
-        // A pull asks for a thin pack (deltas against objects we already hold): a one-secret pull of a
-        // 10,000-secret vault is a few hundred bytes instead of the changed folder's whole tree.
+  private transport(peer: RpcPeer, info: RemoteVaultInfo, action: VaultAction, copyOf?: VaultOrigin): GitTransport {
+    return {
+      advertisement: info.advert,
+      pack: (request) => {
+        // Opened only when the fetch asks for a pack: an up-to-date pull sends no request.
+        const header = copyOf === undefined ? { vaultId: info.vaultId, action } : { vaultId: info.vaultId, action, copyOf };
+        const call = peer.call('vaults.gitPack', header, request);
+        // Its failure reaches whoever reads the pack; one never read must not be left unhandled.
+        call.catch(() => undefined);
+        return (async function* () {
+          yield* (await call).body;
+        })();
       },
-      { thinPack: action === 'pull' },
-    );
+    };
   }
 
   /** Clones `vault` (its name or id on the remote) from `nodeId`: a new local, read-only vault. */
@@ -125,12 +120,12 @@ export class Remote {
     }
     const peer = await this.network.peer(owner);
     const info = await this.gitInfo(peer, vault, 'clone');
-    const http = this.http(peer, info, 'clone');
+    const transport = this.transport(peer, info, 'clone');
     const vaultId = await this.ctx.vaults.importVault({
       name: info.vaultName,
       remote: { nodeId: owner, vaultId: info.vaultId },
       populate: async (gitdir) => {
-        await cloneBare({ fs: this.ctx.storage.fs as never, gitdir, http });
+        await cloneBare({ fs: this.ctx.storage.fs, gitdir, transport });
       },
     });
     return vaultId;
@@ -204,7 +199,9 @@ export class Remote {
       const remoteHead = masterInAdvertisement(info.advert);
       if (remoteHead === undefined) throw new KeynodeError('ErrorGitProtocol', 'The other keynode advertised no master branch.');
       if (remoteHead !== (await this.ctx.vaults.masterOf(vaultId))) {
-        await fetchMaster({ ...this.ctx.vaults.repo(vaultId), http: this.http(peer, info, 'pull', copyOf) });
+        // A thin pack (deltas against objects we already hold): a one-secret pull of a 10,000-secret
+        // vault is a few hundred bytes instead of the changed folder's whole tree.
+        await fetchMaster({ ...this.ctx.vaults.repo(vaultId), transport: this.transport(peer, info, 'pull', copyOf), thinPack: true });
       }
       return { info, remoteHead };
     });

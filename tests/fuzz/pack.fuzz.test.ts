@@ -4,14 +4,15 @@
 // checksum into the entries). The indexer refuses with ErrorGitPackInvalid or
 // ErrorGitPackTooLarge only, never allocates beyond its budgets, and whatever it accepts is
 // self-consistent: every object its index lists reads back and hashes to its id. Valid packs
-// round-trip object for object.
+// round-trip object for object. A pack that arrives in pieces, cut anywhere, ends exactly as the
+// same pack indexed whole: the same pack and index, or the same refusal.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDelta } from '../../src/git/delta.js';
 import { objectId } from '../../src/git/object-id.js';
 import { TYPE_CODES } from '../../src/git/pack-entry.js';
 import { PackFile } from '../../src/git/pack-file.js';
-import { indexPack, type IndexedPack } from '../../src/git/pack-indexer.js';
+import { PackIndexer, indexPack, type IndexedPack } from '../../src/git/pack-indexer.js';
 import type { GitObject, ObjectType } from '../../src/git/types.js';
 import { concatBytes } from '../../src/keys/crypto.js';
 import { OFS_DELTA, REF_DELTA, entry, ofsTo, packHeader, withTrailer } from '../unit/git/hand-pack.js';
@@ -167,6 +168,45 @@ describe('pack fuzz', { timeout: fuzzTimeout() }, () => {
     const input = built.chain(({ pack, bases }) => mutated(fc.constant(pack.subarray(0, pack.length - 20))).map((b) => ({ pack: withTrailer(b), bases })));
     await fc.assert(
       fc.asyncProperty(input, ({ pack, bases }) => check(pack, bases).then(() => undefined)),
+      { numRuns: fuzzRuns() },
+    );
+  });
+
+  /** What indexing ends in, for comparing: the stored pack and index, or the refusal. */
+  async function ending(run: () => Promise<IndexedPack>): Promise<unknown> {
+    try {
+      const ix = await run();
+      return { pack: Buffer.from(ix.pack).toString('hex'), idx: Buffer.from(ix.idx).toString('hex'), inflatedBytes: ix.inflatedBytes };
+    } catch (e) {
+      const { code, message } = e as { code?: unknown; message?: unknown };
+      return { code, message };
+    }
+  }
+
+  it('a pack cut into pieces anywhere ends as the same pack indexed whole', async () => {
+    const mutatedPack = built.chain(({ pack, bases }) =>
+      mutated(fc.constant(pack.subarray(0, pack.length - 20))).map((b) => ({ pack: withTrailer(b), bases })),
+    );
+    const input = fc
+      .oneof(built, mutatedPack)
+      .chain(({ pack, bases }) =>
+        fc.uniqueArray(fc.nat({ max: pack.length }), { maxLength: 12 }).map((cuts) => ({ pack, bases, cuts: [...cuts].sort((a, b) => a - b) })),
+      );
+    await fc.assert(
+      fc.asyncProperty(input, async ({ pack, bases, cuts }) => {
+        const opts = { readBase: async (o: string) => bases.get(o), limits: LIMITS };
+        const whole = await ending(() => indexPack(pack, opts));
+        const pieces = await ending(async () => {
+          const indexer = new PackIndexer(opts);
+          let at = 0;
+          for (const cut of [...cuts, pack.length]) {
+            indexer.push(pack.subarray(at, cut));
+            at = cut;
+          }
+          return indexer.finish();
+        });
+        expect(pieces).toEqual(whole);
+      }),
       { numRuns: fuzzRuns() },
     );
   });

@@ -165,16 +165,17 @@ function httpCall(url: string, method: string, body?: Uint8Array): Promise<{ sta
   });
 }
 
-/** A GitTransport doing real HTTP to a smart-HTTP server at `repoUrl`. */
-export function httpTransport(repoUrl: string): GitTransport {
+/**
+ * A GitTransport doing real smart HTTP to `repoUrl`: the advertisement is fetched now (GET
+ * info/refs), and each pack request is a POST to git-upload-pack. Only a 200 answer is read.
+ */
+export async function httpTransport(repoUrl: string): Promise<GitTransport> {
+  const r = await httpCall(`${repoUrl}/info/refs?service=git-upload-pack`, 'GET');
+  const parts: Uint8Array[] = [];
+  for await (const c of r.chunks) parts.push(c);
+  if (r.status !== 200) throw new Error(`info/refs answered ${r.status}: ${Buffer.concat(parts).toString().slice(0, 200)}`);
   return {
-    async info() {
-      const r = await httpCall(`${repoUrl}/info/refs?service=git-upload-pack`, 'GET');
-      const parts: Uint8Array[] = [];
-      for await (const c of r.chunks) parts.push(c);
-      if (r.status !== 200) throw new Error(`info/refs answered ${r.status}: ${Buffer.concat(parts).toString().slice(0, 200)}`);
-      return new Uint8Array(Buffer.concat(parts));
-    },
+    advertisement: new Uint8Array(Buffer.concat(parts)),
     async *pack(body) {
       const r = await httpCall(`${repoUrl}/git-upload-pack`, 'POST', body);
       if (r.status !== 200) throw new Error(`upload-pack answered ${r.status}`);

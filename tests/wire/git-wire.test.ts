@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import LightningFS from '@isomorphic-git/lightning-fs';
 import gitIso from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cloneBare, fetchMaster, httpPlugin, isDescendant, readMaster, setMaster } from '../../src/git/index.js';
+import { cloneBare, fetchMaster, isDescendant, readMaster, setMaster, type GitTransport } from '../../src/git/index.js';
 import { git, gitAsync, httpTransport, serveWithGitHttpBackend, serveWithKeynode, tempDir, type Served } from './git-helpers.js';
 
 let root: string;
@@ -81,15 +81,14 @@ describe('our server, real git client', () => {
 describe('our client, real git server (git http-backend)', () => {
   it('cloneBare and fetchMaster give a repository git fsck finds clean', async () => {
     const gitdir = join(root, 'clone-by-us.git');
-    const http = httpPlugin(httpTransport(`${native.url}/vault.git`));
-    const { head } = await cloneBare({ fs, gitdir, http });
+    const { head } = await cloneBare({ fs, gitdir, transport: await httpTransport(`${native.url}/vault.git`) });
     expect(head).toBe(git(['rev-parse', 'master'], work).trim());
     expect(await readMaster({ fs, gitdir })).toBe(head);
     expect(git(['symbolic-ref', 'HEAD'], gitdir).trim()).toBe('refs/heads/master');
     git(['fsck', '--full', '--strict'], gitdir);
 
     const next = commitFile('staging/new-secret', 'fresh', 'add a secret');
-    const { remoteHead } = await fetchMaster({ fs, gitdir, http });
+    const { remoteHead } = await fetchMaster({ fs, gitdir, transport: await httpTransport(`${native.url}/vault.git`) });
     expect(remoteHead).toBe(next);
     expect(await readMaster({ fs, gitdir })).toBe(head); // fetch never moves our refs
     expect(await isDescendant({ fs, gitdir }, remoteHead, head)).toBe(true);
@@ -103,19 +102,22 @@ describe('our client against our server', () => {
   it('clones and pulls on Node fs, and the result serves git cleanly', async () => {
     const gitdir = join(root, 'ours-to-ours.git');
     let posts = 0;
-    const transport = httpTransport(`${ours.url}/vault.git`);
-    const http = httpPlugin({ info: () => transport.info(), pack: (b) => (posts++, transport.pack(b)) });
-    const { head } = await cloneBare({ fs, gitdir, http });
+    const counted = async (): Promise<GitTransport> => {
+      const transport = await httpTransport(`${ours.url}/vault.git`);
+      return { advertisement: transport.advertisement, pack: (b) => (posts++, transport.pack(b)) };
+    };
+    const { head } = await cloneBare({ fs, gitdir, transport: await counted() });
     expect(head).toBe(git(['rev-parse', 'master'], work).trim());
     git(['fsck', '--full', '--strict'], gitdir);
 
     const postsBefore = posts;
-    expect((await fetchMaster({ fs, gitdir, http })).remoteHead).toBe(head);
+    expect((await fetchMaster({ fs, gitdir, transport: await counted() })).remoteHead).toBe(head);
     expect(posts).toBe(postsBefore); // up to date: no pack requested
 
     const next = commitFile('prod/api/keys/secret-1', 'new value', 'rotate');
     const before = ours.stats.length;
-    expect((await fetchMaster({ fs, gitdir, http })).remoteHead).toBe(next);
+    expect((await fetchMaster({ fs, gitdir, transport: await counted() })).remoteHead).toBe(next);
+    expect(posts).toBe(postsBefore + 1);
     expect(ours.stats.slice(before)[0]?.objects).toBe(6); // commit, 4 trees on the path, blob
     await setMaster({ fs, gitdir }, next);
     git(['fsck', '--full', '--strict'], gitdir);
@@ -125,12 +127,11 @@ describe('our client against our server', () => {
   it('clones into lightning-fs with a thin pull, then serves that copy to git', async () => {
     const lfs = new LightningFS('wire-test', { wipe: true });
     const gitdir = '/vault';
-    const http = httpPlugin(httpTransport(`${ours.url}/vault.git`), { thinPack: true });
     const cache = {};
-    const { head } = await cloneBare({ fs: lfs, gitdir, http, cache });
+    const { head } = await cloneBare({ fs: lfs, gitdir, transport: await httpTransport(`${ours.url}/vault.git`), thinPack: true, cache });
     const next = commitFile('prod/db/password', 'rotated again', 'rotate');
     const before = ours.stats.length;
-    expect((await fetchMaster({ fs: lfs, gitdir, http, cache })).remoteHead).toBe(next);
+    expect((await fetchMaster({ fs: lfs, gitdir, transport: await httpTransport(`${ours.url}/vault.git`), thinPack: true, cache })).remoteHead).toBe(next);
     const pulled = ours.stats.slice(before)[0];
     expect(pulled?.thinDeltas).toBeGreaterThan(0);
     expect(pulled?.bytes).toBeLessThan(1000);

@@ -7,18 +7,19 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { sha1 } from '@noble/hashes/legacy.js';
 import git from 'isomorphic-git';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
-import { fetchPack } from '../../../src/git/fetch-pack.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fetchPack, type GitTransport } from '../../../src/git/fetch-pack.js';
 import { ObjectStore } from '../../../src/git/object-store.js';
 import { installPack } from '../../../src/git/pack-install.js';
-import { indexPack } from '../../../src/git/pack-indexer.js';
+import { PackIndexer, indexPack, type IndexPackOptions, type IndexedPack } from '../../../src/git/pack-indexer.js';
+import { EntryInflater } from '../../../src/git/entry-inflater.js';
 import { objectId } from '../../../src/git/object-id.js';
 import { encodePktLine, FLUSH } from '../../../src/git/index.js';
 import { git as run, tempDir } from '../../wire/git-helpers.js';
 import { createDelta } from '../../../src/git/delta.js';
 import { DEFAULT_PACK_LIMITS, ENTRY_OVERHEAD_BYTES } from '../../../src/git/limits.js';
 import { concatBytes } from '../../../src/keys/crypto.js';
+import { KeynodeError } from '../../../src/errors.js';
 import { BLOB, OFS_DELTA, REF_DELTA, entry, handPack, ofsTo, packHeader, varint, withTrailer } from './hand-pack.js';
 
 const { dir: root, cleanup } = tempDir('indexer');
@@ -168,6 +169,93 @@ describe('indexPack on packs git made', () => {
   });
 });
 
+/** Where each entry of a (small) pack starts, from its v2 .idx. */
+function entryOffsets(idx: Uint8Array): number[] {
+  const dv = new DataView(idx.buffer, idx.byteOffset, idx.byteLength);
+  const count = dv.getUint32(8 + 255 * 4);
+  const at = 8 + 256 * 4 + count * 24;
+  return Array.from({ length: count }, (_, i) => dv.getUint32(at + i * 4));
+}
+
+/** Indexes `pack` fed in pieces of `size` bytes; `beforeTrailer` sees the indexer when only the 20-byte trailer is left. */
+async function inPieces(pack: Uint8Array, size: number, opts: IndexPackOptions = {}, beforeTrailer?: (ix: PackIndexer) => void): Promise<IndexedPack> {
+  const indexer = new PackIndexer(opts);
+  const body = pack.length - 20;
+  for (let at = 0; at < body; at += size) indexer.push(pack.subarray(at, Math.min(at + size, body)));
+  beforeTrailer?.(indexer);
+  indexer.push(pack.subarray(body));
+  return indexer.finish();
+}
+
+describe('PackIndexer: a pack indexed while it arrives', () => {
+  let hist: { work: string; heads: string[] };
+  beforeAll(() => {
+    hist = history(12);
+  });
+
+  it('in pieces of any size, git packs index to the same .idx as git index-pack, every object resolved before the trailer', async () => {
+    const ofs = packOf(hist.work, 'master\n', ['--delta-base-offset']);
+    const ref = packOf(hist.work, 'master\n', []);
+    const expected = [gitIdx(ofs), gitIdx(ref)];
+    for (const size of [1, 7, 100, 1000, 65515]) {
+      let before = -1;
+      const ours = await inPieces(ofs, size, {}, (ix) => (before = ix.resolved));
+      expect(Buffer.from(ours.idx).equals(Buffer.from(expected[0] as Uint8Array))).toBe(true);
+      // Entries and ofs-deltas on known bases are done as they come. Only the last piece and a
+      // kilobyte wait for the trailer: the last 20 bytes seen could have been it, and an entry cut
+      // short is tried again once its bytes have doubled.
+      const starts = entryOffsets(ours.idx).sort((a, b) => a - b);
+      const seen = ofs.length - 20 - Math.max(size, 1024);
+      const early = starts.filter((o, k) => (starts[k + 1] ?? ofs.length - 20) <= seen).length;
+      if (size < 1000) expect(early).toBeGreaterThan(ours.count / 2);
+      expect(before).toBeGreaterThanOrEqual(early);
+      const byRef = await inPieces(ref, size);
+      expect(Buffer.from(byRef.idx).equals(Buffer.from(expected[1] as Uint8Array))).toBe(true);
+    }
+  });
+
+  it('a thin pack in pieces is completed from our own objects as when whole', async () => {
+    const [old, head] = [hist.heads[10] as string, hist.heads.at(-1) as string];
+    const thin = packOf(hist.work, `${head}\n^${old}\n`, ['--thin', '--delta-base-offset']);
+    const repo = bareRepo();
+    run(['fetch', '-q', hist.work, `${old}:refs/heads/master`], repo);
+    const store = await ObjectStore.open({ fs, gitdir: repo });
+    const whole = await indexPack(thin, { readBase: (oid) => store.read(oid) });
+    const pieces = await inPieces(thin, 13, { readBase: (oid) => store.read(oid) });
+    expect(pieces.appended).toBeGreaterThan(0);
+    expect(Buffer.from(pieces.pack).equals(Buffer.from(whole.pack))).toBe(true);
+    expect(Buffer.from(pieces.idx).equals(Buffer.from(gitIdx(pieces.pack)))).toBe(true);
+  });
+
+  it('a 10 MB entry arriving in 64 KiB pieces is inflated a handful of times, not once a piece', async () => {
+    const big = new Uint8Array(10 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
+    const pack = handPack([entry(BLOB, big.length, new Uint8Array(0), big)]);
+    const inflate = vi.spyOn(EntryInflater.prototype, 'inflate');
+    try {
+      const ours = await inPieces(pack, 65515);
+      expect(ours.count).toBe(1);
+      expect(ours.idx).toEqual((await indexPack(pack)).idx);
+      // 160 pieces; the entry is tried again each time its bytes have doubled.
+      expect(inflate.mock.calls.length).toBeLessThanOrEqual(12);
+    } finally {
+      inflate.mockRestore();
+    }
+  });
+
+  it('a damaged pack in pieces is refused as when whole, and over the byte bound as soon as it passes it', async () => {
+    const pack = packOf(hist.work, 'master\n', ['--delta-base-offset']);
+    const bad = pack.slice();
+    bad[bad.length - 30] = (bad[bad.length - 30] as number) ^ 0xff;
+    await expectInvalid(inPieces(bad, 100));
+    const indexer = new PackIndexer({ maxPackBytes: 1000 });
+    indexer.push(pack.subarray(0, 1000));
+    expect(() => indexer.push(pack.subarray(1000, 1001))).toThrow(
+      expect.objectContaining({ code: 'ErrorGitPackTooLarge', data: { limit: 'packBytes', max: 1000 } }),
+    );
+  });
+});
+
 describe('indexPack refuses bad packs', () => {
   let pack: Uint8Array;
   beforeAll(() => {
@@ -291,31 +379,22 @@ describe('indexPack budgets', () => {
   });
 });
 
-/** An http client serving one advertisement and one upload-pack response made of `pack`. */
-function fakeHttp(master: string, pack: Uint8Array): HttpClient {
+/** A transport serving one advertisement and one upload-pack response made of `pack`. */
+function serving(master: string, pack: Uint8Array, caps = 'multi_ack_detailed no-done side-band-64k thin-pack ofs-delta'): GitTransport {
   const frames: Uint8Array[] = [encodePktLine('NAK\n')];
   for (let i = 0; i < pack.length; i += 65000) frames.push(encodePktLine(Uint8Array.from([1, ...pack.subarray(i, i + 65000)])));
   frames.push(FLUSH);
   const advert = [
     encodePktLine('# service=git-upload-pack\n'),
     FLUSH,
-    encodePktLine(`${master} HEAD\0multi_ack_detailed no-done side-band-64k thin-pack ofs-delta\n`),
+    encodePktLine(`${master} HEAD\0${caps}\n`),
     encodePktLine(`${master} refs/heads/master\n`),
     FLUSH,
   ];
   return {
-    async request(req: GitHttpRequest): Promise<GitHttpResponse> {
-      const body = req.method === 'POST' ? frames : advert;
-      return {
-        url: req.url,
-        method: req.method,
-        statusCode: 200,
-        statusMessage: 'OK',
-        headers: {},
-        body: (async function* () {
-          yield* body;
-        })(),
-      };
+    advertisement: concatBytes(...advert),
+    async *pack() {
+      yield* frames;
     },
   };
 }
@@ -332,7 +411,7 @@ describe('fetchPack', () => {
   it('stores the pack it asked for', async () => {
     const repo = bareRepo();
     const head = hist.heads.at(-1) as string;
-    expect(await fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x' })).toBe(head);
+    expect(await fetchPack({ fs, gitdir: repo, transport: serving(head, pack) })).toBe(head);
     run(['update-ref', 'refs/heads/master', head], repo);
     run(['fsck', '--full', '--strict'], repo);
   });
@@ -341,7 +420,7 @@ describe('fetchPack', () => {
     const repo = bareRepo();
     const before = listing(repo);
     const older = packOf(hist.work, `${hist.heads[0]}\n`, ['--delta-base-offset']);
-    await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(hist.heads.at(-1) as string, older), url: 'x' }));
+    await expectInvalid(fetchPack({ fs, gitdir: repo, transport: serving(hist.heads.at(-1) as string, older) }));
     expect(listing(repo)).toEqual(before);
   });
 
@@ -350,22 +429,93 @@ describe('fetchPack', () => {
     const before = listing(repo);
     const head = hist.heads.at(-1) as string;
     const tooLarge = { code: 'ErrorGitPackTooLarge', data: { limit: 'packBytes', max: pack.length - 1 } };
-    await expect(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x', maxPackBytes: pack.length - 1 })).rejects.toMatchObject(tooLarge);
+    await expect(fetchPack({ fs, gitdir: repo, transport: serving(head, pack), maxPackBytes: pack.length - 1 })).rejects.toMatchObject(tooLarge);
     // Without maxPackBytes, the bytes are bounded by the inflated budget.
     const budget = { maxPackInflatedBytes: pack.length - 1 };
-    await expect(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x', limits: budget })).rejects.toMatchObject(tooLarge);
+    await expect(fetchPack({ fs, gitdir: repo, transport: serving(head, pack), limits: budget })).rejects.toMatchObject(tooLarge);
     const bad = pack.slice();
     bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 1;
-    await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, bad), url: 'x' }));
-    await expectInvalid(fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack.subarray(0, pack.length - 100)), url: 'x' }));
+    await expectInvalid(fetchPack({ fs, gitdir: repo, transport: serving(head, bad) }));
+    await expectInvalid(fetchPack({ fs, gitdir: repo, transport: serving(head, pack.subarray(0, pack.length - 100)) }));
     expect(listing(repo)).toEqual(before);
+  });
+
+  it('asks for a thin pack only when told to and the server offers it, and sends nothing when up to date', async () => {
+    const head = hist.heads.at(-1) as string;
+    const requests: string[] = [];
+    const recording = (advertisement: Uint8Array): GitTransport => ({
+      advertisement,
+      pack: (request) => (requests.push(new TextDecoder().decode(request)), serving(head, pack).pack(request)),
+    });
+    const offered = serving(head, pack).advertisement;
+    const repo = bareRepo();
+    await fetchPack({ fs, gitdir: repo, transport: recording(offered) });
+    await fetchPack({ fs, gitdir: bareRepo(), transport: recording(offered), thinPack: true });
+    const notOffered = serving(head, pack, 'side-band-64k ofs-delta').advertisement;
+    await fetchPack({ fs, gitdir: bareRepo(), transport: recording(notOffered), thinPack: true });
+    const firstWant = (r: string): string[] => (r.split('\n')[0] as string).split(' ');
+    expect(requests.map((r) => firstWant(r).includes('thin-pack'))).toEqual([false, true, false]);
+    expect(requests[1]).toMatch(new RegExp(`^[0-9a-f]{4}want ${head} `));
+    expect(firstWant(requests[1] as string)).toEqual(expect.arrayContaining(['side-band-64k', 'ofs-delta']));
+    // The repository has the commit now: no second request.
+    await fetchPack({ fs, gitdir: repo, transport: recording(offered), thinPack: true });
+    expect(requests).toHaveLength(3);
+  });
+
+  it('lets timers run while a pack of many queued pieces is indexed, so the channel stays alive', async () => {
+    const head = hist.heads.at(-1) as string;
+    // Every piece is there at once: without pauses the loop would never leave its microtasks.
+    const pieces: Uint8Array[] = [encodePktLine('NAK\n')];
+    for (let i = 0; i < pack.length; i += 16) pieces.push(encodePktLine(Uint8Array.from([1, ...pack.subarray(i, i + 16)])));
+    pieces.push(FLUSH);
+    expect(pieces.length).toBeGreaterThan(60);
+    let sent = 0;
+    let tickedAfter = -1;
+    const transport: GitTransport = {
+      advertisement: serving(head, pack).advertisement,
+      async *pack() {
+        setTimeout(() => (tickedAfter = sent), 0);
+        for (const p of pieces) {
+          sent++;
+          yield p;
+        }
+      },
+    };
+    expect(await fetchPack({ fs, gitdir: bareRepo(), transport })).toBe(head);
+    expect(tickedAfter).toBeGreaterThan(0);
+    expect(tickedAfter).toBeLessThanOrEqual(20);
+  });
+
+  it("turns a transport's failures into KeynodeErrors, keeping the transport's own codes", async () => {
+    const head = hist.heads.at(-1) as string;
+    const advertisement = serving(head, pack).advertisement;
+    const failing = (e: Error): GitTransport => ({
+      advertisement,
+      async *pack() {
+        yield encodePktLine('NAK\n');
+        throw e;
+      },
+    });
+    await expect(fetchPack({ fs, gitdir: bareRepo(), transport: failing(new Error('socket hang up')) })).rejects.toMatchObject({
+      name: 'KeynodeError',
+      code: 'ErrorGitProtocol',
+    });
+    const lost = new KeynodeError('ErrorRpcStreamClosed', 'gone');
+    await expect(fetchPack({ fs, gitdir: bareRepo(), transport: failing(lost) })).rejects.toBe(lost);
+    const refusing: GitTransport = {
+      advertisement,
+      pack: () => {
+        throw new Error('no channel');
+      },
+    };
+    await expect(fetchPack({ fs, gitdir: bareRepo(), transport: refusing })).rejects.toMatchObject({ code: 'ErrorGitProtocol' });
   });
 
   it('passes its budgets to the indexer: an object over the cap is refused and nothing is written', async () => {
     const repo = bareRepo();
     const before = listing(repo);
     const head = hist.heads.at(-1) as string;
-    const refused = fetchPack({ fs, gitdir: repo, http: fakeHttp(head, pack), url: 'x', limits: { maxObjectBytes: 100 } });
+    const refused = fetchPack({ fs, gitdir: repo, transport: serving(head, pack), limits: { maxObjectBytes: 100 } });
     await expect(refused).rejects.toMatchObject({ code: 'ErrorGitPackTooLarge', data: { limit: 'object', max: 100 } });
     expect(listing(repo)).toEqual(before);
   });

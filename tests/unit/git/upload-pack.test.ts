@@ -10,7 +10,6 @@ import {
   encodePktLine,
   FLUSH,
   fetchMaster,
-  httpPlugin,
   masterInAdvertisement,
   parsePktLines,
   uploadPack,
@@ -156,10 +155,10 @@ describe('uploadPack negotiation', () => {
 
     const clientFs = new LightningFS('git-unit-uptodate', { wipe: true });
     let posts = 0;
-    const http = httpPlugin({ info: () => advertiseRefs(repo), pack: (b) => (posts++, uploadPack(repo, b)) });
-    await cloneBare({ fs: clientFs, gitdir: '/c', http });
+    const transport = { advertisement: await advertiseRefs(repo), pack: (b: Uint8Array) => (posts++, uploadPack(repo, b)) };
+    await cloneBare({ fs: clientFs, gitdir: '/c', transport });
     expect(posts).toBe(1);
-    expect((await fetchMaster({ fs: clientFs, gitdir: '/c', http })).remoteHead).toBe(head);
+    expect((await fetchMaster({ fs: clientFs, gitdir: '/c', transport })).remoteHead).toBe(head);
     expect(posts).toBe(1);
   });
 
@@ -174,8 +173,8 @@ describe('uploadPack negotiation', () => {
     expect(objectCount(r.pack)).toBe(4);
 
     const clientFs = new LightningFS('git-unit-big', { wipe: true });
-    const http = httpPlugin({ info: () => advertiseRefs(repo), pack: (b) => uploadPack(repo, b) });
-    const { head: got } = await cloneBare({ fs: clientFs, gitdir: '/c', http });
+    const transport = { advertisement: await advertiseRefs(repo), pack: (b: Uint8Array) => uploadPack(repo, b) };
+    const { head: got } = await cloneBare({ fs: clientFs, gitdir: '/c', transport });
     expect(got).toBe(head);
     const { blob } = await git.readBlob({ fs: clientFs, gitdir: '/c', oid: got, filepath: 'big.bin' });
     expect(Buffer.compare(blob, big)).toBe(0);
@@ -327,23 +326,23 @@ describe('uploadPack refusals', () => {
     expect(r.errors.join('')).toMatch(/missing/);
 
     const clientFs = new LightningFS('git-unit-broken', { wipe: true });
-    const http = httpPlugin({ info: () => advertiseRefs(repo), pack: (b) => uploadPack({ ...repo, cache: {} }, b) });
-    await expect(cloneBare({ fs: clientFs, gitdir: '/c', http })).rejects.toMatchObject({ code: 'ErrorGitProtocol' });
+    const transport = { advertisement: await advertiseRefs(repo), pack: (b: Uint8Array) => uploadPack({ ...repo, cache: {} }, b) };
+    await expect(cloneBare({ fs: clientFs, gitdir: '/c', transport })).rejects.toMatchObject({ code: 'ErrorGitProtocol' });
   });
 
   it('a client refuses a pack damaged on the way with ErrorGitPackInvalid', async () => {
     const repo = await newRepo();
     await commitAll(repo, secrets(50));
     const clientFs = new LightningFS('git-unit-damaged', { wipe: true });
-    const http = httpPlugin({
-      info: () => advertiseRefs(repo),
-      async *pack(b) {
+    const transport = {
+      advertisement: await advertiseRefs(repo),
+      async *pack(b: Uint8Array) {
         const bytes = await collect(uploadPack(repo, b));
         const at = bytes.length - 30; // inside the pack, before its checksum
         bytes[at] = (bytes[at] as number) ^ 0xff;
         yield bytes;
       },
-    });
-    await expect(cloneBare({ fs: clientFs, gitdir: '/c', http })).rejects.toMatchObject({ code: 'ErrorGitPackInvalid' });
+    };
+    await expect(cloneBare({ fs: clientFs, gitdir: '/c', transport })).rejects.toMatchObject({ code: 'ErrorGitPackInvalid' });
   });
 });
