@@ -126,6 +126,16 @@ step('gestalts.claim', async () => {
 });
 step('gestalts.discover', () => k.gestalts.discover(owner.nodeId));
 step('gestalts.unlink', () => k.gestalts.unlink(owner.nodeId));
+step(['gestalts.pairingCode', 'gestalts.pairingStatus', 'gestalts.cancelPairing'], async () => {
+  await k.gestalts.pairingCode();
+  await k.gestalts.cancelPairing();
+  return k.gestalts.pairingStatus();
+});
+step('gestalts.pair', async () => {
+  await k.gestalts.pair((await owner.gestalts.pairingCode()).code);
+  await eventually(async () => (await owner.gestalts.pairingStatus()).state === 'linked');
+  await k.gestalts.unlink(owner.nodeId);
+});
 step('notifications.send', () => k.notifications.send(owner.nodeId, 'hello'));
 step(['notifications.outbox.read', 'notifications.outbox.remove'], async () => {
   for (const item of await k.notifications.outbox.read()) await k.notifications.outbox.remove(item.id);
