@@ -11,8 +11,9 @@
 // once, only before it expires, and shows at once with a way to undo it.
 import { KeynodeError } from '../errors.js';
 import { isNodeId, randomBytes, type NodeId } from '../ids/index.js';
-import { base64urlDecode, base64urlEncode, utf8, verify } from '../keys/crypto.js';
+import { base64urlDecode, base64urlEncode, verify } from '../keys/crypto.js';
 import type { Signer } from '../keys/token.js';
+import { utf8 } from '../utils/bytes.js';
 
 export const PAIRING_PREFIX = 'keynode-pair:';
 const VERSION = '1';

@@ -1,10 +1,10 @@
 // The smart-HTTP ref advertisement (`GET info/refs?service=git-upload-pack`): a vault shows only
 // master, and HEAD at master's commit, so an old version that happens to be looked at locally
 // never leaks to a peer.
-import { concatBytes } from '../keys/crypto.js';
 import { FLUSH, encodePktLine } from './pkt-line.js';
 import { MASTER, readMaster } from './refs.js';
 import type { GitRepo } from './types.js';
+import { concatBytes } from '../utils/bytes.js';
 
 export const AGENT = 'keynode/0.1.0';
 

@@ -5,7 +5,7 @@
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { reachesAncestor } from './ancestry.js';
 import { fetchPack, parseAdvert, type FetchOptions, type GitTransport } from './fetch-pack.js';
-import { isOid } from './hex.js';
+import { isOid } from './object-id.js';
 import { ObjectStore } from './object-store.js';
 import { initRepository, readMaster, setMaster } from './refs.js';
 import type { GitRepo } from './types.js';

@@ -4,9 +4,8 @@
 // advertisement's bytes, and a request in exchange for a response stream — so the peer channel,
 // a restored backup and the tests' real HTTP to `git http-backend` all plug in the same way.
 import { KeynodeError, wrapError } from '../errors.js';
-import { concatBytes } from '../keys/crypto.js';
 import { AGENT } from './advertise.js';
-import { isOid } from './hex.js';
+import { isOid } from './object-id.js';
 import { packLimits, type PackLimits } from './limits.js';
 import { ObjectStore } from './object-store.js';
 import { installPack } from './pack-install.js';
@@ -15,6 +14,7 @@ import { encodePktLine, FLUSH, parsePktLines, peerText, PktLineParser, pktText, 
 import { parseCommit } from './parse.js';
 import { MASTER, readMaster } from './refs.js';
 import type { GitRepo } from './types.js';
+import { concatBytes } from '../utils/bytes.js';
 
 /**
  * How many of our newest commits we offer as haves. A pull fast-forwards, so our master is almost

@@ -3,7 +3,7 @@
 // high bit pointing into a table of 8-byte offsets for entries past 2 GiB), the pack's checksum,
 // and the SHA-1 of everything before it.
 import { sha1 } from '@noble/hashes/legacy.js';
-import { toHex } from './hex.js';
+import { toHex } from '../utils/bytes.js';
 
 export interface IdxEntries {
   count: number;

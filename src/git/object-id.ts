@@ -86,3 +86,8 @@ export function objectId(type: string, content: Uint8Array, out: Uint8Array, at:
     out[at++] = h;
   }
 }
+
+const OID_RE = /^[0-9a-f]{40}$/;
+export function isOid(s: string): boolean {
+  return OID_RE.test(s);
+}

@@ -4,8 +4,8 @@
 // its base's 20-byte id. The reader never reads past `end` and refuses sizes and offsets no
 // pack can hold, so a header can only ever announce a number; checking it is the caller's job.
 import type { KeynodeError } from '../errors.js';
-import { toHex } from './hex.js';
 import type { ObjectType } from './types.js';
+import { toHex } from '../utils/bytes.js';
 
 export const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };
 export const TYPE_NAMES: Array<ObjectType | undefined> = [undefined, 'commit', 'tree', 'blob', 'tag'];

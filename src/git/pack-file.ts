@@ -6,10 +6,10 @@
 import { KeynodeError } from '../errors.js';
 import { applyDelta } from './delta.js';
 import { EntryInflater } from './entry-inflater.js';
-import { fromHex, toHex } from './hex.js';
 import { checkObjectSize } from './limits.js';
 import { OFS_DELTA, REF_DELTA, TYPE_NAMES, readEntryHeader, type EntryHeader } from './pack-entry.js';
 import type { GitObject, ObjectType } from './types.js';
+import { fromHex, toHex } from '../utils/bytes.js';
 
 /** One entry as stored: where its compressed data starts and ends, and what it is a delta of. */
 export interface RawEntry extends EntryHeader {

@@ -15,11 +15,9 @@
 // base's real size where the base is already known. A pack over a budget is ErrorGitPackTooLarge.
 import { sha1 } from '@noble/hashes/legacy.js';
 import { KeynodeError, isKeynodeError } from '../errors.js';
-import { bytesEqual } from '../keys/crypto.js';
 import { crc32 } from './crc32.js';
 import { applyDelta, readDeltaHeader } from './delta.js';
 import { EntryInflater, MORE } from './entry-inflater.js';
-import { fromHex, toHex } from './hex.js';
 import { firstDuplicateId, writeIdx } from './idx-writer.js';
 import { ENTRY_OVERHEAD_BYTES, InflateBudget, checkObjectSize, packLimits, type PackLimits } from './limits.js';
 import { objectId } from './object-id.js';
@@ -28,6 +26,7 @@ import { Entries, entryAt, grow } from './pack-entries.js';
 import { OFS_DELTA, REF_DELTA, TYPE_CODES, TYPE_NAMES, entryHeader, readEntryHeader } from './pack-entry.js';
 import type { GitObject, ObjectType } from './types.js';
 import { deflate } from './zlib.js';
+import { bytesEqual, fromHex, toHex } from '../utils/bytes.js';
 
 const PACK_HEADER = 12;
 /** Longest entry header: type and a 53-bit size in 8 bytes, then a ref-delta's 20-byte base id. */

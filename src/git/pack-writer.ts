@@ -6,10 +6,10 @@
 import { sha1 } from '@noble/hashes/legacy.js';
 import { createDelta } from './delta.js';
 import type { PackItem } from './enumerate.js';
-import { fromHex } from './hex.js';
 import type { ObjectStore, PackedLocation } from './object-store.js';
 import { OFS_DELTA, REF_DELTA, TYPE_CODES, entryHeader, ofsBytes } from './pack-entry.js';
 import { deflate } from './zlib.js';
+import { fromHex } from '../utils/bytes.js';
 
 export interface PackWriteOptions {
   /** The client accepts ofs-delta entries (otherwise reused deltas are written as ref-deltas). */

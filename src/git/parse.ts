@@ -1,7 +1,7 @@
 // Minimal parsers for the two object kinds a walk needs: a commit's tree, parents and time, and a
 // tree's entries. Names stay byte-exact (latin1 strings) since they are only compared, never shown.
 import { KeynodeError } from '../errors.js';
-import { toHex } from './hex.js';
+import { toHex } from '../utils/bytes.js';
 
 export interface CommitInfo {
   tree: string;

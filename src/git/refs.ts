@@ -2,7 +2,7 @@
 // repository. Plain files, as git keeps them: a loose ref is `<oid>\n`, and a repository cloned or
 // repacked by git may hold master only in packed-refs. Errors never reach a caller raw.
 import { KeynodeError, isKeynodeError } from '../errors.js';
-import { isOid } from './hex.js';
+import { isOid } from './object-id.js';
 import type { GitRepo } from './types.js';
 
 export const MASTER = 'refs/heads/master';

@@ -7,7 +7,7 @@
 // of thousands of copies of one want is one want, and a request of more distinct ones than any
 // client of a one-branch vault sends is refused before anything is read.
 import { KeynodeError } from '../errors.js';
-import { isOid } from './hex.js';
+import { isOid } from './object-id.js';
 import { parsePktLines, pktText } from './pkt-line.js';
 
 /**

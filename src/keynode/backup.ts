@@ -13,12 +13,13 @@
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { randomBytes, type VaultId } from '../ids/index.js';
 import { encodePktLine, fetchMaster, FLUSH, MASTER, uploadPack, type GitTransport } from '../git/index.js';
-import { base64urlDecode, base64urlEncode, concatBytes, utf8 } from '../keys/crypto.js';
+import { base64urlDecode, base64urlEncode } from '../keys/crypto.js';
 import { assertPassphrase, KDF_DEFAULTS, passphraseKey } from '../keys/keyring.js';
 import { writeMaster } from '../vaults/git-repo.js';
 import { nameCandidates } from '../vaults/names.js';
 import type { CoreContext } from './context.js';
 import { readPulls } from './pull-log.js';
+import { concatBytes, utf8 } from '../utils/bytes.js';
 
 const MAGIC = 'keynode-backup 1\n';
 const BUNDLE_HEAD = '# v2 git bundle\n';

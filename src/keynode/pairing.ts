@@ -9,11 +9,11 @@
 import { KeynodeError } from '../errors.js';
 import { MAX_PAIRING_TTL_MS, encodePairingCode, newPairingNonce, verifyPairingCode } from '../gestalts/pairing-code.js';
 import type { NodeId } from '../ids/index.js';
-import { bytesEqual, utf8 } from '../keys/crypto.js';
 import type { NotificationEvent } from '../notifications/types.js';
 import type { PairingStatus } from '../types.js';
 import type { CoreContext } from './context.js';
 import type { Remote } from './remote.js';
+import { bytesEqual, utf8 } from '../utils/bytes.js';
 
 interface Pending {
   nonce: string;

@@ -5,12 +5,12 @@ import * as v from 'valibot';
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { isNodeId, isVaultId, type NodeId, type VaultId } from '../ids/index.js';
 import { advertiseRefs, uploadPack } from '../git/index.js';
-import { concatBytes } from '../keys/crypto.js';
 import type { RpcHandlers } from '../network/rpc-handlers.js';
 import type { VaultAction } from '../types.js';
 import type { CoreContext } from './context.js';
 import { isOwnLinked, localCopyOf, type VaultOrigin } from './holders.js';
 import { recordServedPacks } from './pull-log.js';
+import { concatBytes } from '../utils/bytes.js';
 
 /** A vault named by where its history comes from: "your copy of the owner's vault" (holders.ts). */
 const Origin = v.strictObject({

@@ -6,13 +6,13 @@
 // Recording: recordServedPacks wraps the peer handlers so that a 'vaults.gitPack' response whose last
 // byte went out is logged (a transfer cut off half-way is not). peer-service.ts applies it to the
 // handlers it registers on.
-import { concatBytes } from '../keys/crypto.js';
 import { parsePktLines } from '../git/index.js';
 import type { VaultId } from '../ids/index.js';
 import type { RpcHandlers } from '../network/rpc-handlers.js';
 import type { KV } from '../storage/kv.js';
 import type { CoreContext } from './context.js';
 import type { VaultIndex } from './vault-index.js';
+import { concatBytes } from '../utils/bytes.js';
 
 export interface PullRecord {
   nodeId: string;

@@ -5,12 +5,12 @@ import * as v from 'valibot';
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { assertNodeId, assertVaultId, isVaultId, type NodeId, type VaultId } from '../ids/index.js';
 import { cloneBare, fetchMaster, masterInAdvertisement, type GitTransport } from '../git/index.js';
-import { concatBytes } from '../keys/crypto.js';
 import type { RpcPeer } from '../network/rpc.js';
 import type { PullResult, VaultAction } from '../types.js';
 import type { CoreContext } from './context.js';
 import { holdersOf, type VaultOrigin } from './holders.js';
 import type { Network } from './network.js';
+import { concatBytes } from '../utils/bytes.js';
 
 const ScanReply = v.array(v.strictObject({ vaultName: v.string(), vaultId: v.string(), actions: v.array(v.picklist(['clone', 'pull'])) }));
 const GitInfoHeader = v.strictObject({ vaultId: v.string(), vaultName: v.string() });

@@ -14,10 +14,11 @@ import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { KeynodeError } from '../errors.js';
 import { encodeNodeId, randomBytes, type NodeId } from '../ids/index.js';
 import type { KV } from '../storage/kv.js';
-import { bytesEqual, ed25519Pkcs8, keyPairFromSeed, sign } from './crypto.js';
+import { ed25519Pkcs8, keyPairFromSeed, sign } from './crypto.js';
 import type { Wrapped } from './keyring.js';
 import { openBox, x25519KeyFromSeed, x25519PublicKeyOf } from './sealed-box.js';
 import type { Signer } from './token.js';
+import { bytesEqual } from '../utils/bytes.js';
 
 export interface Identity extends Signer {
   nodeId: NodeId;

@@ -12,7 +12,7 @@
 import { argon2id } from 'hash-wasm';
 import { KeynodeError } from '../errors.js';
 import { randomBytes } from '../ids/index.js';
-import { utf8 } from './crypto.js';
+import { utf8 } from '../utils/bytes.js';
 
 export interface KdfParams {
   alg: 'argon2id';

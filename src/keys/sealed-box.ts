@@ -14,7 +14,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { KeynodeError } from '../errors.js';
 import { decodeNodeId, type NodeId } from '../ids/index.js';
-import { concatBytes, utf8 } from './crypto.js';
+import { concatBytes, utf8 } from '../utils/bytes.js';
 
 export const SEALED_BOX_VERSION = 0x01;
 const HEADER_BYTES = 1 + 32;

@@ -4,7 +4,8 @@
 // payload first, as Polykey does.
 import { KeynodeError } from '../errors.js';
 import { isNodeId, type NodeId } from '../ids/index.js';
-import { base64urlDecode, base64urlEncode, canonicalJSON, utf8, verify } from './crypto.js';
+import { base64urlDecode, base64urlEncode, canonicalJSON, verify } from './crypto.js';
+import { utf8 } from '../utils/bytes.js';
 
 export interface TokenHeader {
   alg: 'EdDSA';

@@ -5,8 +5,9 @@
 import * as v from 'valibot';
 import { KeynodeError } from '../errors.js';
 import { isNodeId, randomBytes, type NodeId } from '../ids/index.js';
-import { base64urlDecode, base64urlEncode, canonicalJSON, utf8, verify } from '../keys/crypto.js';
+import { base64urlDecode, base64urlEncode, canonicalJSON, verify } from '../keys/crypto.js';
 import type { ByteChannel } from './byte-channel.js';
+import { utf8 } from '../utils/bytes.js';
 
 export type PeerRole = 'initiator' | 'responder';
 

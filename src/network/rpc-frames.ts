@@ -2,8 +2,8 @@
 //   kind (1 byte) | stream id (4 bytes, big-endian) | payload
 // Decoding checks structure only; what a frame means for a stream is rpc.ts's business.
 import { KeynodeError } from '../errors.js';
-import { utf8 } from '../keys/crypto.js';
 import { MAX_MESSAGE_BYTES } from './byte-channel.js';
+import { utf8 } from '../utils/bytes.js';
 
 export const FrameKind = {
   open: 1, // caller → callee: u8 method length, method (UTF-8), JSON header

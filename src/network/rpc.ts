@@ -4,13 +4,13 @@
 // keeps on; nothing it sends can crash us or make us buffer without bound.
 import { KeynodeError, type ErrorCode } from '../errors.js';
 import type { NodeId } from '../ids/index.js';
-import { utf8 } from '../keys/crypto.js';
 import { CloseSignal, type ByteChannel } from './byte-channel.js';
 import type { PeerRole } from './peer-auth.js';
 import { InboundBody } from './rpc-body.js';
 import { Heartbeat } from './rpc-heartbeat.js';
 import { decodeFrame, encodeFrame, isMethodName, MAX_DATA_PAYLOAD, type Frame } from './rpc-frames.js';
 import { RpcHandlers, type RpcContext, type RpcHandler, type RpcMethodLimits, type RpcResult } from './rpc-handlers.js';
+import { utf8 } from '../utils/bytes.js';
 
 /** Unread body bytes a sender may have in flight per stream before it must wait for credit. */
 export const STREAM_WINDOW = 1024 * 1024;

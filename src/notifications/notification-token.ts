@@ -1,10 +1,10 @@
 // Signing a notification into its text form (JSON of a one-signature token) and turning received
 // text back into a payload we can trust: size, JSON, shape, then exactly one valid signature by `iss`.
 import { KeynodeError } from '../errors.js';
-import { utf8 } from '../keys/crypto.js';
 import { parseToken, signToken, verifiedSigners, type Signer } from '../keys/token.js';
 import { checkPayload, maxTokenBytes } from './schema.js';
 import type { NotificationPayload } from './types.js';
+import { utf8 } from '../utils/bytes.js';
 
 export async function signNotification(payload: NotificationPayload, signer: Signer): Promise<string> {
   const text = JSON.stringify(await signToken(payload, signer));

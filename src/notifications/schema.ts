@@ -4,8 +4,8 @@
 import * as v from 'valibot';
 import { isNodeId, isNotificationId, isVaultId, type NodeId, type NotificationId } from '../ids/index.js';
 import { vaultActions, type NotificationData, type VaultAction } from '../types.js';
-import { utf8 } from '../keys/crypto.js';
 import type { NotificationPayload } from './types.js';
+import { utf8 } from '../utils/bytes.js';
 
 /** Limits a person can be told about: a token, a vault name (as vault names are), a message. */
 export const maxTokenBytes = 16 * 1024;

@@ -5,10 +5,11 @@
 // proves nothing about its maker, the token's signature does.
 import { KeynodeError } from '../errors.js';
 import type { NodeId } from '../ids/index.js';
-import { base64urlDecode, base64urlEncode, utf8 } from '../keys/crypto.js';
+import { base64urlDecode, base64urlEncode } from '../keys/crypto.js';
 import type { Identity } from '../keys/identity.js';
 import { sealedSize, sealTo } from '../keys/sealed-box.js';
 import { maxTokenBytes } from './schema.js';
+import { utf8 } from '../utils/bytes.js';
 
 /** Separates mailbox boxes from any other use of sealed boxes. */
 const LABEL = 'keynode/mailbox-item/v1';

@@ -2,7 +2,8 @@
 // which browsers never send to any server, so the link can go through chat, mail or a QR code and
 // only the two keynodes ever read it. The token grants nothing: the owner's ACL decides every clone.
 import { KeynodeError } from '../errors.js';
-import { base64urlDecode, base64urlEncode, utf8 } from '../keys/crypto.js';
+import { base64urlDecode, base64urlEncode } from '../keys/crypto.js';
+import { utf8 } from '../utils/bytes.js';
 
 const marker = 'share=';
 

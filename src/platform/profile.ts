@@ -10,6 +10,7 @@ import type { Keynode, KeynodeHost } from '../keynode/keynode.js';
 import { keyPairFromSeed } from '../keys/crypto.js';
 import { seedFromRecoveryCode } from '../keys/identity.js';
 import { openIndexedDbStorage, type Storage } from '../storage/index.js';
+import { randomHex } from '../utils/bytes.js';
 
 const POINTER_DB = 'keynode-profile';
 const STORE = 'profile';
@@ -117,7 +118,7 @@ export async function checkRestore(current: Pick<Keynode, 'nodeId' | 'vaults'>, 
  * storage, and the fresh one goes to the trash.
  */
 export async function replaceWithRestored(open: (storage: Storage) => Promise<KeynodeHost>): Promise<KeynodeHost> {
-  const name = `restored-${Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  const name = `restored-${randomHex(6)}`;
   let keynode: KeynodeHost;
   const storage = await openIndexedDbStorage(name);
   try {

@@ -5,9 +5,10 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { KeynodeError } from '../errors.js';
 import { isNodeId } from '../ids/index.js';
-import { base64urlEncode, canonicalJSON, utf8 } from '../keys/crypto.js';
+import { base64urlEncode, canonicalJSON } from '../keys/crypto.js';
 import type { SignedToken } from '../keys/token.js';
 import type { ClaimLinkNodeToken, ClaimPayload, ClaimUnlinkNodePayload, ClaimUnlinkNodeToken, SignedClaim } from './types.js';
+import { utf8 } from '../utils/bytes.js';
 
 /** Largest signed claim accepted (bytes of its canonical JSON): links are a few hundred bytes. */
 export const MAX_CLAIM_BYTES = 16 * 1024;

@@ -7,10 +7,11 @@
 // and seq); anything else is a forged or confused revocation and the whole chain is refused, since the
 // owner signed it. Async only because Ed25519 verification in WebCrypto is.
 import type { NodeId } from '../ids/index.js';
-import { base64urlDecode, utf8 } from '../keys/crypto.js';
+import { base64urlDecode } from '../keys/crypto.js';
 import { verifiedSigners } from '../keys/token.js';
 import type { ClaimLinkNodeToken, SignedClaim, VerifiedClaim } from './types.js';
 import { checkClaim, claimDigest, isClaimLinkNode, isClaimUnlinkNode, sigchainInvalid } from './utils.js';
+import { utf8 } from '../utils/bytes.js';
 
 /**
  * Most claims one chain may hold. A person links and unlinks a handful of browsers, each one claim;

@@ -8,8 +8,9 @@
 // A record that fails to open is ErrorStorageCorrupt, never wrong data.
 import { KeynodeError } from '../errors.js';
 import { randomBytes } from '../ids/index.js';
-import { base64urlDecode, base64urlEncode, utf8 } from '../keys/crypto.js';
+import { base64urlDecode, base64urlEncode } from '../keys/crypto.js';
 import type { SessionKeys } from '../keys/keyring.js';
+import { utf8 } from '../utils/bytes.js';
 
 export interface Cipher {
   seal(plain: Uint8Array, aad: string): Promise<Uint8Array>;

@@ -8,10 +8,9 @@
 // Every write goes to a temporary name and is renamed into place, so a crash never leaves a torn
 // file that would fail to open. rename() re-encrypts, because the path is part of the seal.
 import { KeynodeError } from '../errors.js';
-import { randomBytes } from '../ids/index.js';
-import { utf8 } from '../keys/crypto.js';
 import { NAME_MARK, SEAL_OVERHEAD, type Cipher } from './cipher.js';
 import type { GitFs } from './index.js';
+import { randomHex, utf8 } from '../utils/bytes.js';
 
 type Stat = Awaited<ReturnType<GitFs['promises']['stat']>>;
 
@@ -140,7 +139,7 @@ export class EncryptedFs implements GitFs {
       await p.writeFile(stored, sealed);
       return;
     }
-    const tmp = `${stored.slice(0, stored.lastIndexOf('/'))}/${TMP_PREFIX}${Array.from(randomBytes(6), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    const tmp = `${stored.slice(0, stored.lastIndexOf('/'))}/${TMP_PREFIX}${randomHex(6)}`;
     try {
       await p.writeFile(tmp, sealed);
       await p.rename.call(p, tmp, stored);

@@ -12,11 +12,11 @@
 // This assumes one writer per storage, which the service worker (or, without one, the one tab that
 // holds the keynode's Web Lock) is. lock() forgets every opened record.
 import { KeynodeError } from '../errors.js';
-import { utf8 } from '../keys/crypto.js';
 import { corrupt, KEY_MARK, type Cipher } from './cipher.js';
 import { storeNames, type KV, type RangeOptions, type StoreName, type Tx } from './kv.js';
 import { DELETED, stagedRange } from './staged.js';
 import { decode, encode } from './value-codec.js';
+import { utf8 } from '../utils/bytes.js';
 
 interface StoreCache {
   values: Map<string, unknown>;

@@ -5,22 +5,12 @@
 // new fan-out folder). An existing object is never rewritten, so a live object is never torn; a torn
 // new one is unreachable and swept by crash recovery.
 import { deflate } from 'pako';
-import { sha1 } from '@noble/hashes/legacy.js';
 import type { TreeEntry } from './objects.js';
-import { concatBytes } from '../keys/crypto.js';
 import type { Repo } from './git-repo.js';
+import { objectId as writeObjectId } from '../git/object-id.js';
+import { concatBytes, fromHex, toHex } from '../utils/bytes.js';
 
 const encoder = new TextEncoder();
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function fromHex(oid: string): Uint8Array {
-  const out = new Uint8Array(20);
-  for (let i = 0; i < 20; i++) out[i] = parseInt(oid.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
 
 function errno(e: unknown): string | undefined {
   return (e as { code?: string } | null)?.code;
@@ -28,15 +18,13 @@ function errno(e: unknown): string | undefined {
 
 /** The object's id: SHA-1 of `<type> <size>\0<content>`. */
 export function objectId(type: 'blob' | 'tree' | 'commit', content: Uint8Array): string {
-  const h = sha1.create();
-  h.update(encoder.encode(`${type} ${content.length}\0`));
-  h.update(content);
-  return hex(h.digest());
+  const id = new Uint8Array(20);
+  writeObjectId(type, content, id, 0);
+  return toHex(id);
 }
 
 export async function writeObject(repo: Repo, type: 'blob' | 'tree' | 'commit', content: Uint8Array): Promise<string> {
-  const wrapped = concatBytes(encoder.encode(`${type} ${content.length}\0`), content);
-  const oid = hex(sha1(wrapped));
+  const oid = objectId(type, content);
   const folder = `${repo.gitdir}/objects/${oid.slice(0, 2)}`;
   const file = `${folder}/${oid.slice(2)}`;
   try {
@@ -45,7 +33,7 @@ export async function writeObject(repo: Repo, type: 'blob' | 'tree' | 'commit', 
   } catch (e) {
     if (errno(e) !== 'ENOENT') throw e;
   }
-  const data = deflate(wrapped);
+  const data = deflate(concatBytes(encoder.encode(`${type} ${content.length}\0`), content));
   try {
     await repo.fs.promises.writeFile(file, data);
   } catch (e) {

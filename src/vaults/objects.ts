@@ -6,8 +6,8 @@
 import { KeynodeError } from '../errors.js';
 import { reachesAncestor } from '../git/ancestry.js';
 import { ObjectStore } from '../git/object-store.js';
-import { toHex } from '../git/hex.js';
 import type { Repo } from './git-repo.js';
+import { toHex } from '../utils/bytes.js';
 
 /** One entry of a tree, as isomorphic-git gives it (and object-writer.ts takes it). */
 export interface TreeEntry {

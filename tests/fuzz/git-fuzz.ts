@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { isKeynodeError, type ErrorCode } from '../../src/errors.js';
-import { concatBytes } from '../../src/keys/crypto.js';
+import { concatBytes } from '../../src/utils/bytes.js';
 export { fuzzTimeout } from './runs.js';
 
 /** Asserts that `e` is a refusal the format may give: a KeynodeError with one of `codes`. */

@@ -14,10 +14,10 @@ import { TYPE_CODES } from '../../src/git/pack-entry.js';
 import { PackFile } from '../../src/git/pack-file.js';
 import { PackIndexer, indexPack, type IndexedPack } from '../../src/git/pack-indexer.js';
 import type { GitObject, ObjectType } from '../../src/git/types.js';
-import { concatBytes } from '../../src/keys/crypto.js';
 import { OFS_DELTA, REF_DELTA, entry, ofsTo, packHeader, withTrailer } from '../unit/git/hand-pack.js';
 import { fuzzTimeout, mutated, outcomeAsync, watchAllocations } from './git-fuzz.js';
 import { fuzzRuns } from './runs.js';
+import { concatBytes } from '../../src/utils/bytes.js';
 
 const CODES = ['ErrorGitPackInvalid', 'ErrorGitPackTooLarge'] as const;
 /** Small budgets, so that sizes the indexer should refuse are near and an allocation past them shows. */

@@ -4,13 +4,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKeynodeError, type KeynodeError } from '../../src/errors.js';
 import type { NodeId } from '../../src/ids/index.js';
-import { utf8 } from '../../src/keys/crypto.js';
 import type { ByteChannel } from '../../src/network/byte-channel.js';
 import { authenticatePeer } from '../../src/network/peer-auth.js';
 import { RpcPeer } from '../../src/network/rpc.js';
 import { encodeFrame } from '../../src/network/rpc-frames.js';
 import { RpcHandlers } from '../../src/network/rpc-handlers.js';
 import { identity, until, webrtcPair, type Identity } from '../unit/network/harness.js';
+import { utf8 } from '../../src/utils/bytes.js';
 
 const open: ByteChannel[] = [];
 afterEach(() => {

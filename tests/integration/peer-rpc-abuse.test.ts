@@ -4,13 +4,13 @@
 // calls, or is closed when the abuse persists. Run inside `unshare -n`.
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeynodeError, type ErrorCode } from '../../src/errors.js';
-import { utf8 } from '../../src/keys/crypto.js';
 import type { ByteChannel } from '../../src/network/byte-channel.js';
 import { authenticatePeer } from '../../src/network/peer-auth.js';
 import { RpcPeer, STREAM_WINDOW, type RpcLimits } from '../../src/network/rpc.js';
 import { decodeFrame, encodeFrame, type Frame } from '../../src/network/rpc-frames.js';
 import { RpcHandlers } from '../../src/network/rpc-handlers.js';
 import { collect, identity, until, webrtcPair } from '../unit/network/harness.js';
+import { utf8 } from '../../src/utils/bytes.js';
 
 const open: ByteChannel[] = [];
 afterEach(() => {

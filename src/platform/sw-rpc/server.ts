@@ -10,6 +10,7 @@ import { functionAt } from '../../keynode/api.js';
 import type { KeynodeHost } from '../../keynode/keynode.js';
 import type { KeynodeEventName } from '../../keynode/events.js';
 import { EVENTS_CHANNEL, isMethod, type BroadcastMessage, type Hello, type PageMessage, type WorkerMessage } from './protocol.js';
+import { randomHex } from '../../utils/bytes.js';
 
 export interface SwRpcServerOptions {
   scope: ServiceWorkerGlobalScope;
@@ -38,7 +39,7 @@ export interface SwRpcServer {
 
 export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
   const { scope } = options;
-  const instance = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const instance = randomHex(8);
   const events = new BroadcastChannel(EVENTS_CHANNEL);
   const broadcast = (message: BroadcastMessage): void => events.postMessage(message);
   let building: Promise<KeynodeHost> | undefined;

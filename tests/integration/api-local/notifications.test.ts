@@ -8,8 +8,9 @@
 // that case belongs with the networked tests.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../../src/index.js';
-import { base64urlDecode, base64urlEncode, utf8 } from '../../../src/keys/crypto.js';
+import { base64urlDecode, base64urlEncode } from '../../../src/keys/crypto.js';
 import { Keynodes, codeOf } from './helpers.js';
+import { utf8 } from '../../../src/utils/bytes.js';
 
 const keynodes = new Keynodes();
 let a: Keynode;

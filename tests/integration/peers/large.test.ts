@@ -3,8 +3,8 @@
 // what they send) to show the data really crossed the channel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Keynode } from '../../../src/index.js';
-import { bytesEqual } from '../../../src/keys/crypto.js';
 import { countedOwnerAndPeer, Net, noise, shareWith } from '../../utils/keynodes.js';
+import { bytesEqual } from '../../../src/utils/bytes.js';
 
 let net: Net;
 let owner: Keynode;

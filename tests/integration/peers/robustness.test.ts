@@ -8,8 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../src/ids/index.js';
-import { bytesEqual } from '../../../src/keys/crypto.js';
 import { codeOf, countingRtc, eventually, freshName, Net, noise, rawPeer, shareWith, trustEachOther } from '../../utils/keynodes.js';
+import { bytesEqual } from '../../../src/utils/bytes.js';
 
 let net: Net;
 const dirs: string[] = [];

@@ -3,7 +3,7 @@
 import LightningFS from '@isomorphic-git/lightning-fs';
 import git from 'isomorphic-git';
 import type { GitRepo } from '../../../src/git/index.js';
-import { concatBytes } from '../../../src/keys/crypto.js';
+import { concatBytes } from '../../../src/utils/bytes.js';
 
 let counter = 0;
 

@@ -2,8 +2,8 @@
 // entries whose header says anything, deltas that announce any size, any object count.
 import { sha1 } from '@noble/hashes/legacy.js';
 import { deflate } from 'pako';
-import { concatBytes } from '../../../src/keys/crypto.js';
 import { ofsBytes, writeEntryHeader } from '../../../src/git/pack-entry.js';
+import { concatBytes } from '../../../src/utils/bytes.js';
 
 export const BLOB = 3;
 export const OFS_DELTA = 6;

@@ -14,9 +14,9 @@ import { deflate, Inflate } from 'pako';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyDelta } from '../../../src/git/delta.js';
 import { writeIdx } from '../../../src/git/idx-writer.js';
-import { concatBytes } from '../../../src/keys/crypto.js';
 import { tempDir } from '../../wire/git-helpers.js';
 import { BLOB, OFS_DELTA, copyingDelta, entry, handPack, ofsTo, packHeader, rawEntry, varint, withTrailer } from './hand-pack.js';
+import { concatBytes } from '../../../src/utils/bytes.js';
 
 const RUNNER = fileURLToPath(new URL('./bomb-child.ts', import.meta.url));
 const MiB = 1024 * 1024;

@@ -18,9 +18,9 @@ import { encodePktLine, FLUSH } from '../../../src/git/index.js';
 import { git as run, tempDir } from '../../wire/git-helpers.js';
 import { createDelta } from '../../../src/git/delta.js';
 import { DEFAULT_PACK_LIMITS, ENTRY_OVERHEAD_BYTES } from '../../../src/git/limits.js';
-import { concatBytes } from '../../../src/keys/crypto.js';
 import { KeynodeError } from '../../../src/errors.js';
 import { BLOB, OFS_DELTA, REF_DELTA, entry, handPack, ofsTo, packHeader, varint, withTrailer } from './hand-pack.js';
+import { concatBytes } from '../../../src/utils/bytes.js';
 
 const { dir: root, cleanup } = tempDir('indexer');
 afterAll(cleanup);

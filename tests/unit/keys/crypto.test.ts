@@ -3,19 +3,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isKeynodeError } from '../../../src/errors.js';
 import { encodeNodeId, type NodeId } from '../../../src/ids/index.js';
-import {
-  base64urlDecode,
-  base64urlEncode,
-  bytesEqual,
-  canonicalJSON,
-  concatBytes,
-  keyPairFromSeed,
-  sha256,
-  sign,
-  utf8,
-  verify,
-} from '../../../src/keys/crypto.js';
+import { base64urlDecode, base64urlEncode, canonicalJSON, keyPairFromSeed, sha256, sign, verify } from '../../../src/keys/crypto.js';
 import { forgedSignature, nonCanonicalLargePoint, smallOrderEncodings, spellNodeId, withNonCanonicalS } from '../../utils/ed25519.js';
+import { bytesEqual, concatBytes, utf8 } from '../../../src/utils/bytes.js';
 
 const seedA = new Uint8Array(32).fill(1);
 const seedB = new Uint8Array(32).fill(2);

@@ -7,7 +7,7 @@ import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { isKeynodeError, type ErrorCode } from '../../../src/errors.js';
 import { isNodeId } from '../../../src/ids/index.js';
-import { base64urlEncode, utf8, verify } from '../../../src/keys/crypto.js';
+import { base64urlEncode, verify } from '../../../src/keys/crypto.js';
 import {
   identityFromRecord,
   loadOrCreateIdentity,
@@ -23,6 +23,7 @@ import { sealTo } from '../../../src/keys/sealed-box.js';
 import { openNodeStorage } from '../../../src/platform/node-storage.js';
 import type { KV } from '../../../src/storage/index.js';
 import { SecureStorage } from '../../../src/storage/secure-storage.js';
+import { utf8 } from '../../../src/utils/bytes.js';
 
 const dirs: string[] = [];
 afterAll(async () => {

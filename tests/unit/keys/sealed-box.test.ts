@@ -4,7 +4,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { encodeNodeId, type NodeId } from '../../../src/ids/index.js';
-import { concatBytes, keyPairFromSeed, utf8 } from '../../../src/keys/crypto.js';
+import { keyPairFromSeed } from '../../../src/keys/crypto.js';
 import {
   bucketFor,
   MIN_BUCKET,
@@ -16,6 +16,7 @@ import {
   x25519Pkcs8FromSeed,
   x25519PublicKeyOf,
 } from '../../../src/keys/sealed-box.js';
+import { concatBytes, utf8 } from '../../../src/utils/bytes.js';
 
 const LABEL = 'keynode/test-box/v1';
 const MAX = 16 * 1024;

@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { isKeynodeError } from '../../../src/errors.js';
 import { encodeNodeId, type NodeId } from '../../../src/ids/index.js';
-import { base64urlDecode, base64urlEncode, canonicalJSON, keyPairFromSeed, sign, utf8 } from '../../../src/keys/crypto.js';
+import { base64urlDecode, base64urlEncode, canonicalJSON, keyPairFromSeed, sign } from '../../../src/keys/crypto.js';
 import { addSignature, parseToken, signToken, verifiedSigners, type Signer, type SignedToken } from '../../../src/keys/token.js';
 import { smallOrderEncodings, weakSigner, withNonCanonicalS } from '../../utils/ed25519.js';
+import { utf8 } from '../../../src/utils/bytes.js';
 
 async function signer(fill: number): Promise<Signer> {
   const pair = await keyPairFromSeed(new Uint8Array(32).fill(fill));

@@ -5,11 +5,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKeynodeError } from '../../../src/errors.js';
 import type { NodeId } from '../../../src/ids/index.js';
-import { base64urlEncode, utf8 } from '../../../src/keys/crypto.js';
+import { base64urlEncode } from '../../../src/keys/crypto.js';
 import type { ByteChannel } from '../../../src/network/byte-channel.js';
 import { authenticatePeer, handshakeTranscript } from '../../../src/network/peer-auth.js';
 import { forgedSignature, smallOrderEncodings, spellNodeId, withNonCanonicalS } from '../../utils/ed25519.js';
 import { identity, memoryPair } from './harness.js';
+import { utf8 } from '../../../src/utils/bytes.js';
 
 const open: ByteChannel[] = [];
 afterEach(() => {

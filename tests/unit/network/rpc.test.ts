@@ -2,12 +2,12 @@
 // deliver from our own sender but a hostile one could (messages over 64 KiB), and cancellation.
 import { describe, expect, it } from 'vitest';
 import { KeynodeError } from '../../../src/errors.js';
-import { utf8 } from '../../../src/keys/crypto.js';
 import type { NodeId } from '../../../src/ids/index.js';
 import { RpcPeer } from '../../../src/network/rpc.js';
 import { decodeFrame, type Frame } from '../../../src/network/rpc-frames.js';
 import { RpcHandlers } from '../../../src/network/rpc-handlers.js';
 import { memoryPair, until } from './harness.js';
+import { utf8 } from '../../../src/utils/bytes.js';
 
 const someone = 'v0000000000000000000000000000000000000000000000000000' as NodeId;
 

@@ -3,12 +3,12 @@
 // ErrorNotificationsSealedInvalid before the token rules run, and a refused item costs nothing else.
 import { describe, expect, it } from 'vitest';
 import { generateVaultId } from '../../../src/ids/index.js';
-import { utf8 } from '../../../src/keys/crypto.js';
 import { sealTo } from '../../../src/keys/sealed-box.js';
 import { maxTokenBytes } from '../../../src/notifications/index.js';
 import { maxSealedItemChars, openMailboxItem, sealForMailbox } from '../../../src/notifications/sealed-item.js';
 import { defaultLimits } from '../../../signaling-server/src/limits.js';
 import { keynode, know } from './harness.js';
+import { utf8 } from '../../../src/utils/bytes.js';
 
 const [alice, bob, carol] = await Promise.all([keynode(), keynode(), keynode()]);
 await know(bob, alice);

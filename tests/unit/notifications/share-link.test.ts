@@ -3,9 +3,10 @@
 // refused; tampered or malformed links say so.
 import { describe, expect, it } from 'vitest';
 import { generateVaultId } from '../../../src/ids/index.js';
-import { base64urlEncode, utf8 } from '../../../src/keys/crypto.js';
+import { base64urlEncode } from '../../../src/keys/crypto.js';
 import { buildShareLink, tokenFromLink } from '../../../src/notifications/index.js';
 import { codeOf, keynode, know, linkOwnGestalt } from './harness.js';
+import { utf8 } from '../../../src/utils/bytes.js';
 
 const base = 'https://keynode.example/app/';
 

@@ -1,11 +1,12 @@
 // Notifications utils (docs/polykey.md §9.5): ids, signing and verifying tokens, the schemas.
 import { describe, expect, it } from 'vitest';
 import { NotificationIdGenerator, generateVaultId } from '../../../src/ids/index.js';
-import { base64urlDecode, base64urlEncode, utf8 } from '../../../src/keys/crypto.js';
+import { base64urlDecode, base64urlEncode } from '../../../src/keys/crypto.js';
 import { addSignature, signToken } from '../../../src/keys/token.js';
 import { maxMessageChars, parseNotification, signNotification, verifyNotification, type NotificationPayload } from '../../../src/notifications/index.js';
 import { smallOrderEncodings, weakSigner } from '../../utils/ed25519.js';
 import { codeOf, keynode } from './harness.js';
+import { utf8 } from '../../../src/utils/bytes.js';
 
 async function pair() {
   const a = await keynode();
