@@ -6,5 +6,5 @@ export { uploadPack, type UploadPackOptions } from './upload-pack.js';
 export type { PackStats } from './pack-writer.js';
 export type { FetchOptions, GitTransport } from './fetch-pack.js';
 export { cloneBare, fetchMaster, isDescendant, masterInAdvertisement, readMaster, setMaster, type GitClientArgs } from './client.js';
-export { MASTER } from './refs.js';
+export { initRepository, MASTER, writeMaster } from './refs.js';
 export { encodePktLine, parsePktLines, readPktLines, PktLineParser, FLUSH, type Pkt } from './pkt-line.js';

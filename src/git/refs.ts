@@ -46,14 +46,31 @@ export async function readMaster(repo: GitRepo): Promise<string | undefined> {
   }
 }
 
+/**
+ * Moves master in one atomic step in a repository laid out already (every vault write ends here):
+ * the new value is written to a side file and renamed over the ref, so a crash leaves the old or
+ * the new value, never a torn one (a plain write truncates first). The encrypted filesystem writes
+ * every file whole or not at all (and its rename re-encrypts), so there one write is the step; a
+ * filesystem without rename gets a plain write.
+ */
+export async function writeMaster({ fs, gitdir }: GitRepo, oid: string): Promise<void> {
+  const ref = `${gitdir}/${MASTER}`;
+  const rename = fs.promises.rename;
+  if (fs.atomicWrites === true || rename === undefined) {
+    await fs.promises.writeFile(ref, `${oid}\n`, 'utf8');
+    return;
+  }
+  await fs.promises.writeFile(`${ref}.lock`, `${oid}\n`, 'utf8');
+  await rename.call(fs.promises, `${ref}.lock`, ref);
+}
+
 /** Moves master to `oid` (the caller has checked it is a fast-forward) and keeps HEAD on master. */
 export async function setMaster(repo: GitRepo, oid: string): Promise<void> {
   if (!isOid(oid)) throw new KeynodeError('ErrorInvalidArgument', 'A commit id is 40 hexadecimal characters.');
-  const { fs, gitdir } = repo;
   try {
     await makeFolders(repo, ['refs/heads']);
-    await fs.promises.writeFile(`${gitdir}/${MASTER}`, `${oid}\n`, 'utf8');
-    await fs.promises.writeFile(`${gitdir}/HEAD`, `ref: ${MASTER}\n`, 'utf8');
+    await writeMaster(repo, oid);
+    await repo.fs.promises.writeFile(`${repo.gitdir}/HEAD`, `ref: ${MASTER}\n`, 'utf8');
   } catch (e) {
     if (isKeynodeError(e)) throw e;
     throw new KeynodeError('ErrorStorageCorrupt', 'The vault branch could not be moved.', { cause: e });

@@ -12,10 +12,9 @@
 // backup (time and version) is recorded, so the app can tell which vaults exist nowhere else.
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { randomBytes, type VaultId } from '../ids/index.js';
-import { encodePktLine, fetchMaster, FLUSH, MASTER, uploadPack, type GitTransport } from '../git/index.js';
+import { encodePktLine, fetchMaster, FLUSH, MASTER, uploadPack, writeMaster, type GitTransport } from '../git/index.js';
 import { base64urlDecode, base64urlEncode } from '../keys/crypto.js';
 import { assertPassphrase, KDF_DEFAULTS, passphraseKey } from '../keys/keyring.js';
-import { writeMaster } from '../vaults/git-repo.js';
 import { nameCandidates } from '../vaults/names.js';
 import type { CoreContext } from './context.js';
 import { readPulls } from './pull-log.js';

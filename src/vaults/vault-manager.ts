@@ -15,7 +15,8 @@ import { copyTree, mkdirp, removeTree } from './fs-utils.js';
 import { sweepUnreachable } from './gc.js';
 import { writeObject } from './object-writer.js';
 import { isDescendent } from './objects.js';
-import { initBare, isReadableCommit, readMaster, readTreeOfCommit, writeCommit, writeMaster, type Repo } from './git-repo.js';
+import { initRepository, readMaster, writeMaster } from '../git/index.js';
+import { isReadableCommit, readTreeOfCommit, writeCommit, type Repo } from './git-repo.js';
 import { isInHistory, missingRef, parseRef, readLog } from './history.js';
 import * as store from './meta-store.js';
 import type { VaultMeta, VaultRemote } from './meta-store.js';
@@ -115,7 +116,7 @@ export class VaultManager {
       await store.putMeta(tx, { vaultId, name, state: 'creating', createdAt: this.clock() });
     });
     await this.finishCreating(vaultId, async (repo) => {
-      await initBare(repo);
+      await initRepository(repo);
       const tree = await writeObject(repo, 'tree', new Uint8Array(0));
       // The VaultId in the body makes every vault's first commit unique (Polykey B13).
       const message = `Initial Commit\n\nVault-Id: ${vaultId}\n`;
@@ -438,7 +439,11 @@ export class VaultManager {
   private async rollBack(vaultId: VaultId, marker: store.DirtyMarker): Promise<void> {
     this.logger.warn('Rolling back a vault a crash left mid-write.', { vaultId });
     const repo = this.repo(vaultId);
-    let master = await readMaster(repo);
+    // A ref torn by the crash is ErrorStorageCorrupt: restored like a missing one.
+    let master = await readMaster(repo).catch((e: unknown) => {
+      if (isKeynodeError(e) && e.code === 'ErrorStorageCorrupt') return undefined;
+      throw e;
+    });
     if (master === undefined || !(await isReadableCommit(repo, master))) {
       await writeMaster(repo, marker.base);
       master = marker.base;

@@ -6,7 +6,8 @@ import git from 'isomorphic-git';
 import { execFileSync } from 'node:child_process';
 import { generateVaultId } from '../../../src/ids/index.js';
 import { TreeEditor, blobOid } from '../../../src/vaults/tree-editor.js';
-import { MASTER, readTreeOfCommit, writeCommit, writeMaster } from '../../../src/vaults/git-repo.js';
+import { MASTER, writeMaster } from '../../../src/git/index.js';
+import { readTreeOfCommit, writeCommit } from '../../../src/vaults/git-repo.js';
 import { openHarness, storageKinds, type Harness } from './harness.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
