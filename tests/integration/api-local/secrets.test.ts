@@ -154,21 +154,23 @@ describe('secrets', () => {
     const log = await k.vaults.log('v');
     const bad = ['', '/abs', 'a//b', 'a/', '..', '../x', 'a/../b', '.', './a', '.git', '.git/config', 'a/.git/HEAD', 'nul\0byte', 'x'.repeat(4097)];
     for (const p of bad) {
+      // One call at a time: a call made before the one ahead of it is awaited would reject unheard.
       for (const call of [
-        k.secrets.add('v', p, 'x'),
-        k.secrets.write('v', p, 'x'),
-        k.secrets.update('v', p, 'x'),
-        k.secrets.get('v', p),
-        k.secrets.stat('v', p),
-        k.secrets.mkdir('v', p, { recursive: true }),
-        k.secrets.rename('v', 'a/b', p),
-        k.secrets.delete('v', ['a/b', p], { recursive: true }),
-        k.secrets.batch('v', [
-          { op: 'write', path: 'ok', content: '1' },
-          { op: 'write', path: p, content: '2' },
-        ]),
+        () => k.secrets.add('v', p, 'x'),
+        () => k.secrets.write('v', p, 'x'),
+        () => k.secrets.update('v', p, 'x'),
+        () => k.secrets.get('v', p),
+        () => k.secrets.stat('v', p),
+        () => k.secrets.mkdir('v', p, { recursive: true }),
+        () => k.secrets.rename('v', 'a/b', p),
+        () => k.secrets.delete('v', ['a/b', p], { recursive: true }),
+        () =>
+          k.secrets.batch('v', [
+            { op: 'write', path: 'ok', content: '1' },
+            { op: 'write', path: p, content: '2' },
+          ]),
       ]) {
-        expect(await codeOf(call)).toBe('ErrorSecretsPathInvalid');
+        expect(await codeOf(call())).toBe('ErrorSecretsPathInvalid');
       }
     }
     expect(await k.vaults.log('v')).toEqual(log);
