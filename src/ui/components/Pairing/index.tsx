@@ -78,10 +78,7 @@ export function ShowPairingCode({ keynode, onClose, onLinked }: { keynode: Keyno
             Linked with <span data-testid="paired-with">{other}</span>
           </p>
         )}
-        <p class="mono small nodeid">{s.nodeId}</p>
-        <p class="small">
-          Safety number: <span class="mono safety">{safetyNumber(keynode.nodeId, s.nodeId)}</span>
-        </p>
+        <OtherKeynode mine={keynode.nodeId} other={s.nodeId} />
         <p class="muted small">
           Your other keynode shows the same safety number. If it does not, or you did not scan this code yourself, someone else did: unlink now.
         </p>
@@ -258,10 +255,7 @@ export function PairWithCode({ keynode, onClose, onLinked }: { keynode: Keynode;
             <strong>Link {displayName(names, offer.nodeId)} to your keynodes?</strong> It becomes one of your devices: whatever is shared with you is shared
             with it.
           </p>
-          <p class="mono small nodeid">{offer.nodeId}</p>
-          <p class="small">
-            Safety number: <span class="mono safety">{safetyNumber(keynode.nodeId, offer.nodeId)}</span>
-          </p>
+          <OtherKeynode mine={keynode.nodeId} other={offer.nodeId} />
           <div class="row">
             <button type="button" class="primary" disabled={pair.busy} onClick={() => void pair.run(checked.code)}>
               Link
@@ -281,5 +275,17 @@ export function PairWithCode({ keynode, onClose, onLinked }: { keynode: Keynode;
         </div>
       )}
     </div>
+  );
+}
+
+/** The other keynode's NodeId and the safety number both screens show, to compare. */
+function OtherKeynode({ mine, other }: { mine: string; other: string }) {
+  return (
+    <>
+      <p class="mono small nodeid">{other}</p>
+      <p class="small">
+        Safety number: <span class="mono safety">{safetyNumber(mine, other)}</span>
+      </p>
+    </>
   );
 }
