@@ -3,7 +3,7 @@
 // commits introduce. A one-secret pull on a 10,000-secret vault touches a handful of trees
 // instead of the whole history (Polykey's B7 resent every tree and blob under new commits).
 import type { ObjectStore } from './object-store.js';
-import { parseCommit, parseTree, treeChildren, type CommitInfo, type TreeEntry } from './parse.js';
+import { parseCommit, parseTree, type CommitInfo, type TreeEntry } from './parse.js';
 
 export interface PackItem {
   oid: string;
@@ -142,7 +142,6 @@ interface Group {
  * client has. Descends only into paths where some fresh version differs from every old one.
  */
 async function diffTrees(store: ObjectStore, fresh: string[], old: string[], items: PackItem[], sent: Set<string>): Promise<void> {
-  if (old.length === 0) return sendWhole(store, fresh, items, sent);
   const oldSet = new Set(old);
   const todo = fresh.filter((t) => !oldSet.has(t) && !sent.has(t));
   if (todo.length === 0) return;
@@ -185,31 +184,5 @@ async function diffTrees(store: ObjectStore, fresh: string[], old: string[], ite
       items.push(oldBlob ? { oid: b, type: 'blob', clientBase: oldBlob } : { oid: b, type: 'blob' });
     }
     if (g.trees.size) await diffTrees(store, [...g.trees], [...g.oldTrees], items, sent);
-  }
-}
-
-/**
- * Every tree and blob under `roots` not yet sent, when the client has none of these paths (a
- * clone, or a path new to it): with no old version to pair by name, the per-name groups of
- * diffTrees only cost allocations, ten thousand sets of them per level on a large vault. A tree
- * already sent has its whole subtree sent, so it is skipped before it is read.
- */
-async function sendWhole(store: ObjectStore, roots: string[], items: PackItem[], sent: Set<string>): Promise<void> {
-  let level = roots.filter((t) => !sent.has(t));
-  for (const t of level) {
-    sent.add(t);
-    items.push({ oid: t, type: 'tree' });
-  }
-  while (level.length > 0) {
-    const next: string[] = [];
-    for (const t of level) {
-      treeChildren((await store.mustRead(t, 'tree')).content, t, (oid, isTree) => {
-        if (sent.has(oid)) return;
-        sent.add(oid);
-        items.push({ oid, type: isTree ? 'tree' : 'blob' });
-        if (isTree) next.push(oid);
-      });
-    }
-    level = next;
   }
 }

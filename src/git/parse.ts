@@ -57,22 +57,3 @@ export function parseTree(content: Uint8Array, oid: string): TreeEntry[] {
   }
   return out;
 }
-
-/**
- * The trees and blobs a tree names (gitlinks left out), without decoding names: a walk that only
- * needs ids skips a string per entry.
- */
-export function treeChildren(content: Uint8Array, oid: string, each: (child: string, isTree: boolean) => void): void {
-  let p = 0;
-  while (p < content.length) {
-    const sp = content.indexOf(32, p);
-    const nul = content.indexOf(0, sp + 1);
-    if (sp < 0 || nul < 0 || nul + 21 > content.length) {
-      throw new KeynodeError('ErrorStorageCorrupt', `The tree ${oid} is damaged.`);
-    }
-    const m0 = content[p];
-    const gitlink = sp - p === 6 && m0 === 49 && content[p + 1] === 54;
-    if (!gitlink) each(toHex(content, nul + 1, nul + 21), m0 === 52);
-    p = nul + 21;
-  }
-}
