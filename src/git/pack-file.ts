@@ -124,7 +124,12 @@ export class PackFile {
   entry(offset: number): RawEntry {
     const end = this.endOf(offset);
     if (end === undefined) throw corrupt('entry not in index');
-    return { ...readEntryHeader(this.pack, offset, end, corrupt), offset, end };
+    // Filled in place rather than spread into a new object: the pack writer asks for every
+    // entry of a clone, and the spread was the costliest step of locating one.
+    const e = readEntryHeader(this.pack, offset, end, corrupt) as RawEntry;
+    e.offset = offset;
+    e.end = end;
+    return e;
   }
 
   inflateEntry(e: RawEntry): Uint8Array {

@@ -7,6 +7,7 @@ import { sha1 } from '@noble/hashes/legacy.js';
 import { createDelta } from './delta.js';
 import type { PackItem } from './enumerate.js';
 import type { ObjectStore, PackedLocation } from './object-store.js';
+import type { PackFile } from './pack-file.js';
 import { OFS_DELTA, REF_DELTA, TYPE_CODES, entryHeader, ofsBytes } from './pack-entry.js';
 import { deflate } from './zlib.js';
 import { fromHex } from '../utils/bytes.js';
@@ -71,10 +72,14 @@ export async function* writePack(
   put(header);
 
   const written = new Map<string, number>();
+  // Where each copied pack entry went, by its offset in its pack: an ofs-delta finds its base
+  // here without turning the base's offset back into an id.
+  const writtenFrom = new Map<PackFile, Map<number, number>>(store.packs.map((p) => [p, new Map()]));
   for (const { item, loc } of ordered) {
     const at = total;
     if (!(await writeThin(item)) && !(loc && reuse(loc, at))) await writeWhole(item.oid);
     written.set(item.oid, at);
+    if (loc) writtenFrom.get(loc.pack)?.set(loc.entry.offset, at);
     stats.objects++;
     while (ready.length > 0) yield ready.shift() as Uint8Array;
   }
@@ -108,13 +113,14 @@ export async function* writePack(
       stats.reused++;
       return true;
     }
-    const baseOid = entry.baseOid ?? pack.oidAt(entry.baseOffset as number);
-    const baseAt = baseOid === undefined ? undefined : written.get(baseOid);
-    if (baseOid === undefined || baseAt === undefined) return false;
+    const baseAt = entry.baseOid !== undefined ? written.get(entry.baseOid) : writtenFrom.get(pack)?.get(entry.baseOffset as number);
+    if (baseAt === undefined) return false;
     if (opts.ofsDelta) {
       put(entryHeader(OFS_DELTA, entry.size));
       put(ofsBytes(at - baseAt));
     } else {
+      const baseOid = entry.baseOid ?? pack.oidAt(entry.baseOffset as number);
+      if (baseOid === undefined) return false;
       put(entryHeader(REF_DELTA, entry.size));
       put(fromHex(baseOid));
     }
