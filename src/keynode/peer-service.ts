@@ -39,6 +39,8 @@ const GitPackRequest = v.strictObject({
   copyOf: v.optional(Origin),
 });
 const TokenRequest = v.strictObject({ token: v.pipe(v.string(), v.maxLength(64 * 1024)) });
+/** A claim's token is a signed object; the handlers' header limit bounds its size. */
+const ClaimRequest = v.strictObject({ token: v.unknown() });
 const Empty = v.strictObject({});
 
 function parse<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
@@ -179,7 +181,7 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
   handlers.handleUnary(
     'gestalts.claim',
     async ({ remoteNodeId }, header) => {
-      const { token } = parse(v.strictObject({ token: v.unknown() }), header);
+      const { token } = parse(ClaimRequest, header);
       return ctx.gestalts.handleClaimRequest(remoteNodeId, token);
     },
     { maxHeaderBytes: 64 * 1024 },
@@ -188,7 +190,7 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
   handlers.handleUnary(
     'gestalts.claimFinish',
     async ({ remoteNodeId }, header) => {
-      const { token } = parse(v.strictObject({ token: v.unknown() }), header);
+      const { token } = parse(ClaimRequest, header);
       await ctx.gestalts.finishClaim(remoteNodeId, token);
       // A screen waiting for this link (the pairing flow on the inviting keynode) reloads.
       ctx.events.emit('contacts', { nodeId: remoteNodeId });

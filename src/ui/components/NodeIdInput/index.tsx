@@ -1,8 +1,8 @@
 // A NodeId field that says, as the user types, whether what is there is a whole, valid NodeId; or
 // fills itself from the other person's NodeId QR code, read with the camera.
-import { useId, useState } from 'preact/hooks';
+import { useId } from 'preact/hooks';
 import { isNodeId } from '../../../ids/index.js';
-import { QrScan, canScan } from '../QrScan/index.js';
+import { ScanButton } from '../QrScan/index.js';
 
 export const nodeIdProblem = (text: string): string | undefined => {
   const t = text.trim();
@@ -29,7 +29,6 @@ export function NodeIdInput({
   const id = useId();
   const problem = nodeIdProblem(value);
   const ok = value.trim() !== '' && problem === undefined;
-  const [scanning, setScanning] = useState(false);
   const notNodeId = (text: string): string | undefined =>
     isNodeId(text.trim())
       ? undefined
@@ -54,22 +53,7 @@ export function NodeIdInput({
       <p id={`${id}-hint`} class={problem !== undefined ? 'hint bad' : 'hint'} aria-live="polite">
         {problem ?? (ok ? 'Valid NodeId.' : (hint ?? 'Paste the other person’s NodeId, or scan its QR code from their screen.'))}
       </p>
-      {scanning ? (
-        <QrScan
-          what="NodeId"
-          check={notNodeId}
-          onDone={(text) => {
-            setScanning(false);
-            if (text !== undefined) onInput(text.trim());
-          }}
-        />
-      ) : (
-        canScan() && (
-          <button type="button" class="scan" onClick={() => setScanning(true)}>
-            Scan a QR code
-          </button>
-        )
-      )}
+      <ScanButton label="Scan a QR code" what="NodeId" check={notNodeId} onText={onInput} />
     </div>
   );
 }

@@ -15,7 +15,7 @@ import { ConfirmButton } from '../ConfirmButton/index.js';
 import { CopyButton } from '../CopyButton/index.js';
 import { ErrorNote } from '../ErrorNote/index.js';
 import { Qr } from '../Qr/index.js';
-import { QrScan, canScan } from '../QrScan/index.js';
+import { ScanButton } from '../QrScan/index.js';
 
 const clockTime = (ms: number): string => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
@@ -148,11 +148,7 @@ export function ShowPairingCode({ keynode, onClose, onLinked }: { keynode: Keyno
       <h3>Pair with my other keynode</h3>
       {body}
       <ErrorNote error={make.error ?? status.error ?? unlink.error} />
-      <div>
-        <button type="button" onClick={onClose}>
-          Close
-        </button>
-      </div>
+      <CloseButton onClose={onClose} />
     </div>
   );
 }
@@ -163,7 +159,6 @@ export function PairWithCode({ keynode, onClose, onLinked }: { keynode: Keynode;
   const id = useId();
   const names = useNicknames();
   const [text, setText] = useState('');
-  const [scanning, setScanning] = useState(false);
   const [checked, setChecked] = useState<Checked>(undefined);
   const [sent, setSent] = useState<string | undefined>(undefined);
   const own = useLoad(keynode, () => keynode.gestalts.get(keynode.nodeId), [], ['contacts', 'notification']);
@@ -201,11 +196,7 @@ export function PairWithCode({ keynode, onClose, onLinked }: { keynode: Keynode;
         <p class="small">
           Safety number: <span class="mono safety">{safetyNumber(keynode.nodeId, sent)}</span> — the other keynode shows the same.
         </p>
-        <div>
-          <button type="button" onClick={onClose}>
-            Close
-          </button>
-        </div>
+        <CloseButton onClose={onClose} />
       </div>
     );
   }
@@ -230,24 +221,14 @@ export function PairWithCode({ keynode, onClose, onLinked }: { keynode: Keynode;
           onInput={(e) => setText((e.target as HTMLInputElement).value)}
         />
       </div>
-      {scanning ? (
-        <QrScan
+      <div>
+        <ScanButton
+          label="Scan with the camera"
           what="pairing code"
           check={(t) => (looksLikePairingCode(t) ? undefined : 'This QR code is not a pairing code. On the other keynode, choose “Show a pairing code”.')}
-          onDone={(t) => {
-            setScanning(false);
-            if (t !== undefined) setText(t.trim());
-          }}
+          onText={setText}
         />
-      ) : (
-        canScan() && (
-          <div>
-            <button type="button" class="scan" onClick={() => setScanning(true)}>
-              Scan with the camera
-            </button>
-          </div>
-        )
-      )}
+      </div>
       {checked !== undefined && 'problem' in checked && <ErrorNote error={checked.problem} />}
       {offer !== undefined && checked !== undefined && 'code' in checked && (
         <div class="stack" data-testid="pairing-offer">
@@ -267,13 +248,7 @@ export function PairWithCode({ keynode, onClose, onLinked }: { keynode: Keynode;
         </div>
       )}
       <ErrorNote error={pair.error} />
-      {offer === undefined && (
-        <div>
-          <button type="button" onClick={onClose}>
-            Close
-          </button>
-        </div>
-      )}
+      {offer === undefined && <CloseButton onClose={onClose} />}
     </div>
   );
 }
@@ -287,5 +262,16 @@ function OtherKeynode({ mine, other }: { mine: string; other: string }) {
         Safety number: <span class="mono safety">{safetyNumber(mine, other)}</span>
       </p>
     </>
+  );
+}
+
+/** Leaves a pairing screen (on its own line, so the button keeps its size). */
+function CloseButton({ onClose }: { onClose: () => void }) {
+  return (
+    <div>
+      <button type="button" onClick={onClose}>
+        Close
+      </button>
+    </div>
   );
 }

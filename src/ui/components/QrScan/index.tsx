@@ -120,3 +120,29 @@ export function QrScan({ what, check, onDone }: { what: string; check: QrCheck; 
     </div>
   );
 }
+
+/**
+ * A "scan" button that opens the camera in place of itself, and hands on the text of the first QR
+ * code `check` accepts; nothing where the browser has no camera API (the text is pasted instead).
+ */
+export function ScanButton({ label, what, check, onText }: { label: string; what: string; check: QrCheck; onText: (text: string) => void }) {
+  const [scanning, setScanning] = useState(false);
+  if (scanning) {
+    return (
+      <QrScan
+        what={what}
+        check={check}
+        onDone={(text) => {
+          setScanning(false);
+          if (text !== undefined) onText(text.trim());
+        }}
+      />
+    );
+  }
+  if (!canScan()) return null;
+  return (
+    <button type="button" class="scan" onClick={() => setScanning(true)}>
+      {label}
+    </button>
+  );
+}
