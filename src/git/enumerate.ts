@@ -2,8 +2,9 @@
 // common haves, and — by a sparse tree diff along changed paths only — the trees and blobs those
 // commits introduce. A one-secret pull on a 10,000-secret vault touches a handful of trees
 // instead of the whole history (Polykey's B7 resent every tree and blob under new commits).
-import type { ObjectStore } from './object-store.js';
-import { parseCommit, parseTree, type CommitInfo, type TreeEntry } from './parse.js';
+import { ObjectMarks, type ObjectStore } from './object-store.js';
+import { entryKind, forEachTreeEntry, parseCommit, parseTree, type CommitInfo, type TreeEntry } from './parse.js';
+import { toHex } from '../utils/bytes.js';
 
 export interface PackItem {
   oid: string;
@@ -122,8 +123,29 @@ export async function enumerateObjects(store: ObjectStore, wants: string[], comm
     const c = await store.mustRead(oid, 'commit');
     roots.push(parseCommit(c.content, oid).tree);
   }
-  await diffTrees(store, unique(roots), unique(boundary.map((b) => b.tree)), items, sent);
+  if (boundary.length === 0) await walkAll(store, unique(roots), items);
+  else await diffTrees(store, unique(roots), unique(boundary.map((b) => b.tree)), items, sent);
   return items;
+}
+
+/**
+ * Every tree and blob under `roots`, each once: a clone has nothing to diff against, so one walk
+ * that remembers what it met is all it takes, and ObjectMarks keeps remembering cheap.
+ */
+async function walkAll(store: ObjectStore, roots: string[], items: PackItem[]): Promise<void> {
+  const marks = new ObjectMarks(store.packs);
+  const trees = roots.filter((t) => marks.add(t));
+  for (let t = trees.pop(); t !== undefined; t = trees.pop()) {
+    items.push({ oid: t, type: 'tree' });
+    const content = (await store.mustRead(t, 'tree')).content;
+    forEachTreeEntry(content, t, (modeAt, nameAt, idAt) => {
+      const kind = entryKind(content, modeAt, nameAt);
+      if (kind === 'commit' || !marks.add(content, idAt)) return;
+      const oid = toHex(content, idAt, idAt + 20);
+      if (kind === 'tree') trees.push(oid);
+      else items.push({ oid, type: 'blob' });
+    });
+  }
 }
 
 function unique(a: string[]): string[] {

@@ -62,18 +62,22 @@ export class PackFile {
     return this.dv.getUint32(this.bigAt + j * 8) * 2 ** 32 + this.dv.getUint32(this.bigAt + j * 8 + 4);
   }
 
-  /** Position of `oid` in the index, or -1. */
-  private indexOf(oid: string): number {
-    const key = fromHex(oid);
-    const first = key[0] as number;
+  /** Number of objects in the pack. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Position in the index of the id held as 20 bytes at `at` in `key`, or -1. */
+  position(key: Uint8Array, at = 0): number {
+    const first = key[at] as number;
     let lo = first === 0 ? 0 : this.dv.getUint32(8 + (first - 1) * 4);
     let hi = this.dv.getUint32(8 + first * 4);
     const idx = this.idx;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const at = this.oidsAt + mid * 20;
+      const row = this.oidsAt + mid * 20;
       let cmp = 0;
-      for (let k = 0; k < 20 && cmp === 0; k++) cmp = (idx[at + k] as number) - (key[k] as number);
+      for (let k = 0; k < 20 && cmp === 0; k++) cmp = (idx[row + k] as number) - (key[at + k] as number);
       if (cmp === 0) return mid;
       if (cmp < 0) lo = mid + 1;
       else hi = mid;
@@ -83,7 +87,7 @@ export class PackFile {
 
   /** Pack offset of `oid`, or undefined when this pack does not hold it. */
   find(oid: string): number | undefined {
-    const i = this.indexOf(oid);
+    const i = this.position(fromHex(oid));
     return i < 0 ? undefined : this.offsetAt(i);
   }
 

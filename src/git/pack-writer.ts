@@ -40,7 +40,7 @@ export async function* writePack(
   let fill = 0;
   let total = 0;
   const ready: Uint8Array[] = [];
-  const put = (bytes: Uint8Array): void => {
+  const write = (bytes: Uint8Array): void => {
     let p = 0;
     total += bytes.length;
     while (p < bytes.length) {
@@ -56,15 +56,36 @@ export async function* writePack(
       }
     }
   };
+  // Stored entries are copied in runs: consecutive entries of one pack go out as one piece, and a
+  // pack whose every entry is sent is copied whole instead of entry by entry.
+  let run: { bytes: Uint8Array; start: number; end: number } | undefined;
+  const flushRun = (): void => {
+    if (run) write(run.bytes.subarray(run.start, run.end));
+    run = undefined;
+  };
+  const copy = (bytes: Uint8Array, start: number, end: number): void => {
+    if (run && run.bytes === bytes && run.end === start && run.end - run.start < opts.chunkSize) run.end = end;
+    else {
+      flushRun();
+      run = { bytes, start, end };
+    }
+  };
+  const put = (bytes: Uint8Array): void => {
+    flushRun();
+    write(bytes);
+  };
+  /** Where the next entry starts in the pack being written. */
+  const position = (): number => total + (run ? run.end - run.start : 0);
 
   // Objects in our packs go in their stored order, so a reused delta's base is always written
   // before it; loose objects (a vault's own recent writes) go first.
-  const located = items.map((item) => ({ item, loc: store.locate(item.oid) }));
-  const loose = located.filter((x) => !x.loc);
-  const packed = located.filter((x): x is { item: PackItem; loc: PackedLocation } => x.loc !== undefined);
   const packOrder = new Map(store.packs.map((p, i) => [p, i]));
-  packed.sort((a, b) => (packOrder.get(a.loc.pack) as number) - (packOrder.get(b.loc.pack) as number) || a.loc.entry.offset - b.loc.entry.offset);
-  const ordered: Array<{ item: PackItem; loc?: PackedLocation }> = [...loose, ...packed];
+  const ordered: Array<{ item: PackItem; loc?: PackedLocation; at: number }> = items.map((item) => {
+    const loc = store.locate(item.oid);
+    // One number to sort by: the pack's place, then the offset in it (packs stay far below 2^40 bytes).
+    return { item, loc, at: loc ? ((packOrder.get(loc.pack) as number) + 1) * 2 ** 40 + loc.entry.offset : 0 };
+  });
+  ordered.sort((a, b) => a.at - b.at);
 
   const header = new Uint8Array(12);
   header.set([0x50, 0x41, 0x43, 0x4b, 0, 0, 0, 2]);
@@ -76,13 +97,16 @@ export async function* writePack(
   // here without turning the base's offset back into an id.
   const writtenFrom = new Map<PackFile, Map<number, number>>(store.packs.map((p) => [p, new Map()]));
   for (const { item, loc } of ordered) {
-    const at = total;
-    if (!(await writeThin(item)) && !(loc && reuse(loc, at))) await writeWhole(item.oid);
+    const at = position();
+    const thin = opts.thin && item.clientBase !== undefined && (await writeThin(item, item.clientBase));
+    if (!thin && !(loc && reuse(loc, at))) await writeWhole(item.oid);
     written.set(item.oid, at);
     if (loc) writtenFrom.get(loc.pack)?.set(loc.entry.offset, at);
     stats.objects++;
     while (ready.length > 0) yield ready.shift() as Uint8Array;
   }
+  flushRun();
+  while (ready.length > 0) yield ready.shift() as Uint8Array;
   const last = chunk.subarray(0, fill);
   hash.update(last);
   const trailer = hash.digest();
@@ -93,38 +117,39 @@ export async function* writePack(
   tail.set(trailer, fill);
   for (let p = 0; p < tail.length; p += opts.chunkSize) yield tail.slice(p, p + opts.chunkSize);
 
-  async function writeThin(item: PackItem): Promise<boolean> {
-    if (!opts.thin || !item.clientBase || item.type === 'commit') return false;
-    const [obj, base] = await Promise.all([store.read(item.oid), store.read(item.clientBase)]);
+  async function writeThin(item: PackItem, clientBase: string): Promise<boolean> {
+    if (item.type === 'commit') return false;
+    const [obj, base] = await Promise.all([store.read(item.oid), store.read(clientBase)]);
     if (!obj || !base || base.type !== obj.type || obj.content.length < 64) return false;
     const delta = createDelta(base.content, obj.content);
     if (delta.length * 2 > obj.content.length) return false;
     put(entryHeader(REF_DELTA, delta.length));
-    put(fromHex(item.clientBase));
+    put(fromHex(clientBase));
     put(deflate(delta));
     stats.thinDeltas++;
     return true;
   }
 
   function reuse({ pack, entry }: PackedLocation, at: number): boolean {
-    const data = pack.pack.subarray(entry.dataStart, entry.end);
-    if (entry.typeCode !== OFS_DELTA && entry.typeCode !== REF_DELTA) {
-      put(pack.pack.subarray(entry.offset, entry.end));
+    const whole = entry.typeCode !== OFS_DELTA && entry.typeCode !== REF_DELTA;
+    const baseAt = whole ? undefined : entry.baseOid !== undefined ? written.get(entry.baseOid) : writtenFrom.get(pack)?.get(entry.baseOffset as number);
+    if (!whole && baseAt === undefined) return false;
+    // A whole object, or an ofs-delta whose base is as far back as where it is stored: as stored.
+    if (whole || (opts.ofsDelta && entry.baseOffset !== undefined && at - (baseAt as number) === entry.offset - entry.baseOffset)) {
+      copy(pack.pack, entry.offset, entry.end);
       stats.reused++;
       return true;
     }
-    const baseAt = entry.baseOid !== undefined ? written.get(entry.baseOid) : writtenFrom.get(pack)?.get(entry.baseOffset as number);
-    if (baseAt === undefined) return false;
     if (opts.ofsDelta) {
       put(entryHeader(OFS_DELTA, entry.size));
-      put(ofsBytes(at - baseAt));
+      put(ofsBytes(at - (baseAt as number)));
     } else {
       const baseOid = entry.baseOid ?? pack.oidAt(entry.baseOffset as number);
       if (baseOid === undefined) return false;
       put(entryHeader(REF_DELTA, entry.size));
       put(fromHex(baseOid));
     }
-    put(data);
+    put(pack.pack.subarray(entry.dataStart, entry.end));
     stats.reused++;
     return true;
   }

@@ -40,20 +40,34 @@ export interface TreeEntry {
   kind: 'tree' | 'blob' | 'commit';
 }
 
-export function parseTree(content: Uint8Array, oid: string): TreeEntry[] {
-  const out: TreeEntry[] = [];
+/**
+ * Calls `entry` for each entry of a tree with where its parts lie in `content`: the mode from
+ * `modeAt`, the name from `nameAt` and the 20-byte id at `idAt` (each ends one byte before the
+ * next starts). One parser for every reader of trees; a tree cut short is damage.
+ */
+export function forEachTreeEntry(content: Uint8Array, oid: string, entry: (modeAt: number, nameAt: number, idAt: number) => void): void {
   let p = 0;
   while (p < content.length) {
     const sp = content.indexOf(32, p);
-    const nul = content.indexOf(0, sp + 1);
+    const nul = sp < 0 ? -1 : content.indexOf(0, sp + 1);
     if (sp < 0 || nul < 0 || nul + 21 > content.length) {
-      throw new KeynodeError('ErrorStorageCorrupt', `The tree ${oid} is damaged.`);
+      throw new KeynodeError('ErrorStorageCorrupt', `The tree ${oid} is damaged.`, { data: { oid } });
     }
-    // Modes: 40000 tree, 160000 gitlink (a commit of another repository), anything else a blob.
-    const m0 = content[p];
-    const kind = m0 === 52 /* '4' */ ? 'tree' : sp - p === 6 && m0 === 49 && content[p + 1] === 54 ? 'commit' : 'blob';
-    out.push({ name: latin1.decode(content.subarray(sp + 1, nul)), oid: toHex(content, nul + 1, nul + 21), kind });
+    entry(p, sp + 1, nul + 1);
     p = nul + 21;
   }
+}
+
+/** Modes: 40000 tree, 160000 gitlink (a commit of another repository), anything else a blob. */
+export function entryKind(content: Uint8Array, modeAt: number, nameAt: number): TreeEntry['kind'] {
+  const m0 = content[modeAt];
+  return m0 === 52 /* '4' */ ? 'tree' : nameAt - modeAt === 7 && m0 === 49 && content[modeAt + 1] === 54 ? 'commit' : 'blob';
+}
+
+export function parseTree(content: Uint8Array, oid: string): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  forEachTreeEntry(content, oid, (modeAt, nameAt, idAt) => {
+    out.push({ name: latin1.decode(content.subarray(nameAt, idAt - 1)), oid: toHex(content, idAt, idAt + 20), kind: entryKind(content, modeAt, nameAt) });
+  });
   return out;
 }

@@ -6,6 +6,7 @@
 import { KeynodeError } from '../errors.js';
 import { reachesAncestor } from '../git/ancestry.js';
 import { ObjectStore } from '../git/object-store.js';
+import { forEachTreeEntry } from '../git/parse.js';
 import type { Repo } from './git-repo.js';
 import { toHex } from '../utils/bytes.js';
 
@@ -72,15 +73,10 @@ function normalMode(mode: string, oid: string): { mode: string; type: TreeEntry[
 
 export function parseTreeObject(content: Uint8Array, oid: string): TreeEntry[] {
   const entries: TreeEntry[] = [];
-  let p = 0;
-  while (p < content.length) {
-    const sp = content.indexOf(32, p);
-    const nul = sp < 0 ? -1 : content.indexOf(0, sp + 1);
-    if (sp < 0 || nul < 0 || nul + 21 > content.length) throw new KeynodeError('ErrorStorageCorrupt', `The tree ${oid} is damaged.`, { data: { oid } });
-    const { mode, type } = normalMode(utf8.decode(content.subarray(p, sp)), oid);
-    entries.push({ mode, path: utf8.decode(content.subarray(sp + 1, nul)), oid: toHex(content, nul + 1, nul + 21), type });
-    p = nul + 21;
-  }
+  forEachTreeEntry(content, oid, (modeAt, nameAt, idAt) => {
+    const { mode, type } = normalMode(utf8.decode(content.subarray(modeAt, nameAt - 1)), oid);
+    entries.push({ mode, path: utf8.decode(content.subarray(nameAt, idAt - 1)), oid: toHex(content, idAt, idAt + 20), type });
+  });
   // isomorphic-git hands entries sorted by name (as strings): keep that order for everything above.
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -104,6 +104,28 @@ describe('our pack writer, checked by git index-pack', () => {
     ]);
     expect(chains).toMatch(/chain length = 1/);
   });
+
+  it('a pack of an older commit leaves stored entries out; the deltas it copies are re-aimed, and git accepts it strictly', async () => {
+    const gitdir = join(root, 'vault.git');
+    const older = git(['rev-parse', 'master~3'], gitdir).trim();
+    const store = await ObjectStore.open({ fs, gitdir, cache: {} });
+    const items = await enumerateObjects(store, [older], []);
+    const expected = git(['rev-list', '--objects', older], gitdir).trim().split('\n').length;
+    expect(items.length).toBe(expected);
+    expect(expected).toBeLessThan(store.packs.reduce((n, p) => n + p.size, 0));
+    for (const ofsDelta of [true, false]) {
+      const stats: PackStats = { objects: 0, reused: 0, thinDeltas: 0, bytes: 0 };
+      const parts: Uint8Array[] = [];
+      for await (const c of writePack(store, items, { ofsDelta, thin: false, chunkSize: 1000 }, stats)) parts.push(c);
+      expect(stats.objects).toBe(expected);
+      expect(stats.reused).toBeGreaterThan(0);
+      const target = join(root, `older-${ofsDelta}.git`);
+      git(['init', '-q', '--bare', target]);
+      git(['index-pack', '--strict', '--stdin'], target, Buffer.concat(parts));
+      git(['update-ref', 'refs/heads/master', older], target);
+      git(['fsck', '--full', '--strict'], target);
+    }
+  });
 });
 
 describe('our client, real git server (git http-backend)', () => {
