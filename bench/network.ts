@@ -469,9 +469,11 @@ function report(results: SizeResult[], opts: BenchOptions): string[] {
         row('native `git clone --bare` (git daemon, git://127.0.0.1)', (r) => cell(r.nativeClone)),
         row('keynode clone → { dir } (Node fs), WebRTC', (r) => cell(r.knClone)),
         row('  ratio keynode / native', (r) => ratio(med(r.knClone), med(r.nativeClone))),
-        // The owner keeps the last whole-history pack it wrote (upload-pack.ts): the first clone
-        // enumerates and writes it, the later ones of an unchanged master are served from it.
-        row('  first { dir } clone alone (the owner packs from scratch)', (r) => (r.knClone[0] === undefined ? '–' : fmtMs(r.knClone[0]))),
+        // The owner prepares master's whole-history pack when it shares the vault and keeps it
+        // (upload-pack.ts prepareClone): the first clone follows the share, as in use; both
+        // processes still run their code for the first time. The owner's pack from scratch is
+        // measured by bench/git-pack.ts ("full pack").
+        row('  first { dir } clone alone (right after the share, which prepared the pack)', (r) => (r.knClone[0] === undefined ? '–' : fmtMs(r.knClone[0]))),
         row('  ratio first clone / native', (r) => (r.knClone[0] === undefined ? '–' : ratio(r.knClone[0], med(r.nativeClone)))),
         row('keynode clone → { dir } encrypted at rest', (r) => cell(r.knCloneEnc)),
         row('  ratio encrypted / unencrypted { dir }', (r) => ratio(med(r.knCloneEnc), med(r.knClone))),

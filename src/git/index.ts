@@ -2,7 +2,7 @@
 // vault to a peer, and the client half (bare clone and fetch over a plain transport) that receives one.
 export type { GitFs, GitRepo } from './types.js';
 export { advertiseRefs, CAPABILITIES, AGENT } from './advertise.js';
-export { uploadPack, type UploadPackOptions } from './upload-pack.js';
+export { prepareClone, uploadPack, type UploadPackOptions } from './upload-pack.js';
 export type { PackStats } from './pack-writer.js';
 export type { FetchOptions, GitTransport } from './fetch-pack.js';
 export { cloneBare, fetchMaster, isDescendant, masterInAdvertisement, readMaster, setMaster, type GitClientArgs } from './client.js';

@@ -91,6 +91,11 @@ export class PackFile {
     return i < 0 ? undefined : this.offsetAt(i);
   }
 
+  /** The id at position `i` of the index. */
+  idAt(i: number): string {
+    return toHex(this.idx, this.oidsAt + i * 20, this.oidsAt + i * 20 + 20);
+  }
+
   oidAt(offset: number): string | undefined {
     if (!this.byOffset) {
       const order = Array.from({ length: this.count }, (_, i) => i);
@@ -104,7 +109,7 @@ export class PackFile {
       const mid = (lo + hi) >>> 1;
       const i = this.byOffset[mid] as number;
       const off = this.offsetAt(i);
-      if (off === offset) return toHex(this.idx, this.oidsAt + i * 20, this.oidsAt + i * 20 + 20);
+      if (off === offset) return this.idAt(i);
       if (off < offset) lo = mid + 1;
       else hi = mid;
     }

@@ -5,7 +5,6 @@
 // re-compresses every object one by one (~70 s for 38k objects, docs/measurements.md §9.4).
 import { sha1 } from '@noble/hashes/legacy.js';
 import { createDelta } from './delta.js';
-import type { PackItem } from './enumerate.js';
 import type { ObjectStore, PackedLocation } from './object-store.js';
 import type { PackFile } from './pack-file.js';
 import { OFS_DELTA, REF_DELTA, TYPE_CODES, entryHeader, ofsBytes } from './pack-entry.js';
@@ -21,6 +20,12 @@ export interface PackWriteOptions {
   chunkSize: number;
 }
 
+/** An object to pack: its id and, for a thin pack, an older version the client has (PackItem fits). */
+export interface PackTarget {
+  oid: string;
+  clientBase?: string;
+}
+
 export interface PackStats {
   objects: number;
   reused: number;
@@ -31,7 +36,7 @@ export interface PackStats {
 /** Streams a pack of `items` in chunks of `chunkSize` bytes (the last one shorter). */
 export async function* writePack(
   store: ObjectStore,
-  items: PackItem[],
+  items: PackTarget[],
   opts: PackWriteOptions,
   stats: PackStats = { objects: 0, reused: 0, thinDeltas: 0, bytes: 0 },
 ): AsyncGenerator<Uint8Array> {
@@ -80,7 +85,7 @@ export async function* writePack(
   // Objects in our packs go in their stored order, so a reused delta's base is always written
   // before it; loose objects (a vault's own recent writes) go first.
   const packOrder = new Map(store.packs.map((p, i) => [p, i]));
-  const ordered: Array<{ item: PackItem; loc?: PackedLocation; at: number }> = items.map((item) => {
+  const ordered: Array<{ item: PackTarget; loc?: PackedLocation; at: number }> = items.map((item) => {
     const loc = store.locate(item.oid);
     // One number to sort by: the pack's place, then the offset in it (packs stay far below 2^40 bytes).
     return { item, loc, at: loc ? ((packOrder.get(loc.pack) as number) + 1) * 2 ** 40 + loc.entry.offset : 0 };
@@ -117,8 +122,7 @@ export async function* writePack(
   tail.set(trailer, fill);
   for (let p = 0; p < tail.length; p += opts.chunkSize) yield tail.slice(p, p + opts.chunkSize);
 
-  async function writeThin(item: PackItem, clientBase: string): Promise<boolean> {
-    if (item.type === 'commit') return false;
+  async function writeThin(item: PackTarget, clientBase: string): Promise<boolean> {
     const [obj, base] = await Promise.all([store.read(item.oid), store.read(clientBase)]);
     if (!obj || !base || base.type !== obj.type || obj.content.length < 64) return false;
     const delta = createDelta(base.content, obj.content);

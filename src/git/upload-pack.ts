@@ -10,13 +10,15 @@
 // one walk of the history however many times the client repeats itself.
 import { KeynodeError } from '../errors.js';
 import { CommonReach, notInHistory } from './ancestry.js';
-import { enumerateObjects, type PackItem } from './enumerate.js';
+import { readCloneList, writeCloneList } from './clone-list.js';
+import { enumerateObjects } from './enumerate.js';
 import { ObjectStore } from './object-store.js';
-import { writePack, type PackStats } from './pack-writer.js';
+import { writePack, type PackStats, type PackTarget } from './pack-writer.js';
 import { FLUSH, encodePktLine } from './pkt-line.js';
 import { readMaster } from './refs.js';
 import type { GitRepo } from './types.js';
 import { parseUploadRequest } from './upload-request.js';
+import { concatBytes } from '../utils/bytes.js';
 
 /** Side-band-64k payload: a 65520-byte pkt-line minus its length and channel byte. */
 const SIDE_BAND_64K = 65515;
@@ -42,6 +44,8 @@ interface KeptPack {
   stats: PackStats;
 }
 const keptPacks = new WeakMap<ObjectStore, KeptPack>();
+/** prepareClone's runs in progress, by store: a second share of the vault, or a clone, waits for the first. */
+const preparing = new WeakMap<ObjectStore, Promise<void>>();
 /** Bigger packs are not kept: memory in a service worker is shared with everything else. */
 export const MAX_KEPT_PACK_BYTES = 32 * 1024 * 1024;
 
@@ -52,7 +56,12 @@ function sideBand(channel: number, payload: Uint8Array): Uint8Array {
   return encodePktLine(framed);
 }
 
-export async function* uploadPack(repo: GitRepo, request: Uint8Array, opts: UploadPackOptions = {}): AsyncGenerator<Uint8Array> {
+export function uploadPack(repo: GitRepo, request: Uint8Array, opts: UploadPackOptions = {}): AsyncGenerator<Uint8Array> {
+  return serve(repo, request, opts, true);
+}
+
+/** `awaitPrepared`: a whole-history request first waits for prepareClone's pack of the same store. */
+async function* serve(repo: GitRepo, request: Uint8Array, opts: UploadPackOptions, awaitPrepared: boolean): AsyncGenerator<Uint8Array> {
   const req = parseUploadRequest(request);
   const store = await ObjectStore.open(repo);
   const master = await readMaster(repo);
@@ -111,7 +120,11 @@ export async function* uploadPack(repo: GitRepo, request: Uint8Array, opts: Uplo
 
   const band = caps.has('side-band-64k') ? SIDE_BAND_64K : caps.has('side-band') ? SIDE_BAND : 0;
   const packOptions = { ofsDelta: caps.has('ofs-delta'), thin: caps.has('thin-pack'), chunkSize: band || 65536 };
-  const key = common.length === 0 ? `${[...req.wants].sort().join(',')} ${packOptions.ofsDelta} ${packOptions.thin} ${packOptions.chunkSize}` : undefined;
+  // A whole-history pack (no common commits, so nothing is thin) depends only on these.
+  const wants = [...req.wants].sort().join(',');
+  const key = common.length === 0 ? `${wants} ${packOptions.ofsDelta} ${packOptions.chunkSize}` : undefined;
+  // A clone that arrives while the same pack is being prepared waits for it rather than build it twice.
+  if (key !== undefined && awaitPrepared) await preparing.get(store);
   const kept = key === undefined ? undefined : keptPacks.get(store);
   if (kept !== undefined && kept.key === key) {
     if (opts.stats) Object.assign(opts.stats, kept.stats);
@@ -120,9 +133,11 @@ export async function* uploadPack(repo: GitRepo, request: Uint8Array, opts: Uplo
     if (band) yield FLUSH;
     return;
   }
-  let items: PackItem[];
+  let items: PackTarget[];
+  let listed: string[] | undefined;
   try {
-    items = await enumerateObjects(store, req.wants, common);
+    listed = key === undefined ? undefined : await readCloneList(repo, store, wants);
+    items = listed?.map((oid) => ({ oid })) ?? (await enumerateObjects(store, req.wants, common));
   } catch (e) {
     yield* failure(e, band);
     return;
@@ -147,6 +162,36 @@ export async function* uploadPack(repo: GitRepo, request: Uint8Array, opts: Uplo
   }
   if (keep !== undefined && key !== undefined) keptPacks.set(store, { key, chunks: keep, stats: { ...stats } });
   if (band) yield FLUSH;
+  // Master's own whole-history list is kept on disk for the clones after a restart; the client
+  // has had the whole pack by now.
+  if (key !== undefined && listed === undefined && wants === master) {
+    await writeCloneList(
+      repo,
+      store,
+      wants,
+      items.map((i) => i.oid),
+    );
+  }
+}
+
+/**
+ * Makes the next clone of master quick: writes its whole-history pack as our client asks for it
+ * (kept in memory) and its object list (kept on disk). Called when a vault is shared, since the
+ * other side's clone usually follows.
+ */
+export async function prepareClone(repo: GitRepo): Promise<void> {
+  const store = await ObjectStore.open(repo);
+  const running = preparing.get(store);
+  if (running) return running;
+  const prepare = (async () => {
+    const master = await readMaster(repo);
+    if (master === undefined) return;
+    const request = concatBytes(encodePktLine(`want ${master} side-band-64k ofs-delta no-progress\n`), FLUSH, encodePktLine('done\n'));
+    for await (const chunk of serve(repo, request, {}, false)) void chunk;
+  })().catch(() => undefined);
+  preparing.set(store, prepare);
+  await prepare;
+  preparing.delete(store);
 }
 
 function* failure(e: unknown, band: number): Generator<Uint8Array> {

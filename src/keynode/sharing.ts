@@ -2,6 +2,7 @@
 // change together in one transaction, and the notifications are signed before it opens (IndexedDB
 // commits a transaction that awaits anything but its own requests).
 import { KeynodeError } from '../errors.js';
+import { prepareClone } from '../git/index.js';
 import { assertNodeId, type NodeId, type VaultId } from '../ids/index.js';
 import { buildShareLink } from '../notifications/share-link.js';
 import type { OutboxRecord } from '../notifications/types.js';
@@ -56,6 +57,8 @@ export class Sharing {
       for (const record of records) await notifications.putOutbox(tx, record);
     });
     this.outboxChanged();
+    // The other side's clone usually follows: have its pack ready (a failure only loses the head start).
+    prepareClone(this.ctx.vaults.repo(vaultId)).catch(() => undefined);
   }
 
   async unshare(vault: string, nodeId: string): Promise<void> {

@@ -12,6 +12,7 @@ import {
   fetchMaster,
   masterInAdvertisement,
   parsePktLines,
+  prepareClone,
   uploadPack,
   type GitRepo,
   type PackStats,
@@ -215,6 +216,49 @@ describe('uploadPack cost', () => {
     expect(objectCount(moved.pack)).toBe(objectCount(cold.r.pack) + 4); // commit, root tree, env0's tree, the blob
     // The older commit is still in master's history: served, and still only its own objects.
     expect((await run(repo, clone)).pack).toEqual(cold.r.pack);
+  });
+
+  it('after a restart (the kept pack gone) a clone of master takes its object list from disk: the same pack, no walk', async () => {
+    const repo = await newRepo();
+    const head = await commitAll(repo, secrets(40));
+    const clone = [`want ${head} ${CAPS}`, null, 'done'];
+    const cold = await counted(repo, clone);
+    const objects = objectCount(cold.r.pack);
+    // The walk reads every commit and tree, and the writer reads every loose object once more.
+    expect(cold.reads).toBeGreaterThan(objects);
+    expect(await repo.fs.promises.readFile('/vault/keynode-clone-list', 'utf8')).toMatch(/^keynode-clone-list 1\nwant /);
+    const restarted = await counted({ ...repo, cache: {} }, clone);
+    expect(restarted.r.pack).toEqual(cold.r.pack);
+    expect(restarted.reads).toBe(objects); // the writer's reads of loose objects, nothing walked
+
+    // A damaged list, or one for another set of wants, is ignored: the walk runs and the pack is the same.
+    const list = (await repo.fs.promises.readFile('/vault/keynode-clone-list', 'utf8')) as string;
+    const cutAtLine = list.slice(0, list.lastIndexOf('\nloose ') + 1) + list.slice(list.lastIndexOf('\nend ') + 1);
+    for (const bad of [list.slice(0, -30), cutAtLine, list.replace(head, '0'.repeat(40)), `${list}loose nothex\n`]) {
+      await repo.fs.promises.writeFile('/vault/keynode-clone-list', bad, 'utf8');
+      const again = await counted({ ...repo, cache: {} }, clone);
+      expect(again.r.pack).toEqual(cold.r.pack);
+      expect(again.reads).toBe(cold.reads);
+    }
+  });
+
+  it('prepareClone (run when a vault is shared) leaves the next clone of master nothing to read', async () => {
+    const repo = await newRepo();
+    const head = await commitAll(repo, secrets(40));
+    const once = await counted({ ...repo, cache: {} }, [`want ${head} ${CAPS}`, null, 'done']);
+    // Sharing with three people at once prepares the pack once; a clone arriving meanwhile waits for it.
+    const store = await ObjectStore.open(repo);
+    const read = vi.spyOn(store, 'read');
+    const during = run(repo, [`want ${head} ${CAPS}`, null, 'done']);
+    await Promise.all([prepareClone(repo), prepareClone(repo), prepareClone(repo)]);
+    expect((await during).pack).toEqual(once.r.pack);
+    // One pack, from the object list the first clone kept: each loose object read once, not three times.
+    expect(read.mock.calls.length).toBe(objectCount(once.r.pack));
+    read.mockRestore();
+    const clone = await counted(repo, [`want ${head} ${CAPS}`, null, 'done']);
+    expect(clone.reads).toBe(0);
+    expect(clone.r.pack).toEqual((await run({ ...repo, cache: {} }, [`want ${head} ${CAPS}`, null, 'done'])).pack);
+    await prepareClone(await newRepo()); // an empty vault has nothing to prepare
   });
 
   it('keeps packs per vault: another repository sharing the cache gets its own objects', async () => {
