@@ -57,8 +57,10 @@ export class Sharing {
       for (const record of records) await notifications.putOutbox(tx, record);
     });
     this.outboxChanged();
-    // The other side's clone usually follows: have its pack ready (a failure only loses the head start).
-    prepareClone(this.ctx.vaults.repo(vaultId)).catch(() => undefined);
+    // The other side's clone usually follows: have its pack ready (a failure only loses the head
+    // start). Under the vault's read lock, as a clone is served: no write or delete interleaves.
+    const { vaults } = this.ctx;
+    vaults.withReadLock(vaultId, () => prepareClone(vaults.repo(vaultId))).catch(() => undefined);
   }
 
   async unshare(vault: string, nodeId: string): Promise<void> {
