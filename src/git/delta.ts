@@ -48,13 +48,18 @@ export function readDeltaHeader(delta: Uint8Array): DeltaHeader | undefined {
  * every refusal is a KeynodeError (ErrorStorageCorrupt for a malformed delta, ErrorGitPackTooLarge
  * for one whose result is over the cap).
  */
-export function applyDelta(base: Uint8Array, delta: Uint8Array, maxResult: number = DEFAULT_PACK_LIMITS.maxObjectBytes): Uint8Array {
+export function applyDelta(
+  base: Uint8Array,
+  delta: Uint8Array,
+  maxResult: number = DEFAULT_PACK_LIMITS.maxObjectBytes,
+  alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+): Uint8Array {
   const head = readDeltaHeader(delta);
   if (!head) throw corrupt('has an unreadable header');
   if (head.baseSize !== base.length) throw corrupt('does not fit its base object');
   const size = head.resultSize;
   if (size > maxResult) throw objectTooLarge("a delta's result", size, maxResult);
-  const out = new Uint8Array(size);
+  const out = alloc(size);
   let o = 0;
   let p = head.start;
   while (p < delta.length) {

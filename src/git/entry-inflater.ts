@@ -52,11 +52,7 @@ export class EntryInflater {
   private readonly lendyn: Int32Array | undefined;
   private readonly distdyn: Int32Array | undefined;
 
-  /**
-   * `slabs`: carve small outputs out of shared slabs (the indexer, which drops them all at the
-   * end); an object store that caches single objects for long wants each in its own buffer.
-   */
-  constructor(private readonly slabs = true) {
+  constructor() {
     zlibInflateInit(this.strm);
     zlibInflateReset(this.strm);
     const st = this.strm.state as Partial<InflateState> | undefined;
@@ -70,10 +66,13 @@ export class EntryInflater {
 
   /**
    * Output space. Small objects are carved out of shared 1 MiB slabs: one ArrayBuffer per entry
-   * (48k of them for a large vault) made allocation and garbage collection a fifth of indexing.
+   * (48k of them for a large vault) made allocation and garbage collection a fifth of indexing,
+   * and of a clone's walk of the trees. A slab lives while any object in it is kept (an object
+   * store keeps what it read until its cache is cleared), and nothing carved from one may be
+   * transferred: readers that hand bytes on copy them first (objects.ts readBlob).
    */
-  private alloc(size: number): Uint8Array<ArrayBuffer> {
-    if (!this.slabs || size > SLAB / 16) return new Uint8Array(size);
+  alloc(size: number): Uint8Array<ArrayBuffer> {
+    if (size > SLAB / 16) return new Uint8Array(size);
     if (this.slabAt + size > this.slab.length) {
       this.slab = new Uint8Array(SLAB);
       this.slabAt = 0;

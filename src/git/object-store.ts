@@ -60,7 +60,7 @@ export class ObjectStore {
     const holder = repo.cache ? storesOn(repo.cache) : undefined;
     const kept = holder?.get(repo.gitdir);
     if (kept && kept.packKey === key && kept.maxObjectBytes === maxObjectBytes) return kept;
-    const inflater = new EntryInflater(false);
+    const inflater = new EntryInflater();
     const packs: PackFile[] = [];
     for (const idxName of names) {
       const base = idxName.slice(0, -4);

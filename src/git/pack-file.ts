@@ -42,7 +42,7 @@ export class PackFile {
     readonly pack: Uint8Array,
     private readonly idx: Uint8Array,
     private readonly maxObjectBytes: number,
-    private readonly inflater: EntryInflater = new EntryInflater(false),
+    private readonly inflater: EntryInflater = new EntryInflater(),
   ) {
     this.dv = new DataView(idx.buffer, idx.byteOffset, idx.byteLength);
     if (idx.length < 8 + 1024 || this.dv.getUint32(0) !== 0xff744f63 || this.dv.getUint32(4) !== 2) throw corrupt('index version');
@@ -180,7 +180,10 @@ export class PackFile {
     }
     for (let i = chain.length - 1; i >= 0; i--) {
       const e = chain[i] as RawEntry;
-      obj = this.keep(cache, e.offset, { type: obj.type, content: applyDelta(obj.content, this.inflateEntry(e), this.maxObjectBytes) });
+      obj = this.keep(cache, e.offset, {
+        type: obj.type,
+        content: applyDelta(obj.content, this.inflateEntry(e), this.maxObjectBytes, (n) => this.inflater.alloc(n)),
+      });
     }
     return obj;
   }
