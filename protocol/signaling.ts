@@ -152,7 +152,6 @@ export const clientMessageSchemas = {
   'mailbox.put': MailboxPutSchema,
   'mailbox.ack': MailboxAckSchema,
 } as const;
-export type ClientMessageType = keyof typeof clientMessageSchemas;
 export const ClientMessageSchema = v.variant('type', Object.values(clientMessageSchemas));
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
 

@@ -37,7 +37,3 @@ export function parseOneRef(args: string[], command: readonly string[]): SecretR
   if (refs.length !== 1) throw new UsageError('name one secret.', command);
   return refs[0]!;
 }
-
-export function showRef(ref: SecretRef): string {
-  return `${ref.vault}:${ref.path}`;
-}
