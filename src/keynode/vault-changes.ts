@@ -15,7 +15,7 @@ export interface ChangeSpec<R = never, A = never> {
   reason: string;
   /** Where the VaultId is: the method's first argument (a name or id, resolved before the call), or its result. */
   vault: 'arg' | 'result';
-  /** Only when the vault's latest commit moved: a write that changed nothing, or a dry run, is no change. */
+  /** Only when the call committed: a write that changed nothing, or a dry run, is no change. */
   ifMoved?: true;
   /** Whether the result is a change after all, and what the event says beyond the reason (default: always, nothing). */
   report?: (result: R, args: A) => Detail | undefined;
@@ -38,12 +38,11 @@ export class VaultChanges {
   async around<R>(spec: ChangeSpec<R, unknown[]>, vaults: VaultManager, args: unknown[], call: () => Promise<R>): Promise<R> {
     // Resolved first, since the call may rename or delete it; an unknown vault is the call's own error to give.
     const named = spec.vault === 'arg' ? await vaults.resolve(args[0] as string).catch(() => undefined) : undefined;
-    // Unreadable before or after, the change is reported: the report must never fail a call that succeeded.
-    const masterOf = (id: VaultId): Promise<string | undefined> => vaults.masterOf(id).catch(() => undefined);
-    const master = spec.ifMoved === true && named !== undefined ? await masterOf(named) : undefined;
+    // The vault manager counts the commits its writes make: no read of master before or after.
+    const commits = spec.ifMoved === true && named !== undefined ? vaults.commitsOf(named) : undefined;
     const result = await call();
     const vaultId = spec.vault === 'result' ? (result as VaultId) : named;
-    if (vaultId === undefined || (master !== undefined && master === (await masterOf(vaultId)))) return result;
+    if (vaultId === undefined || (commits !== undefined && commits === vaults.commitsOf(vaultId))) return result;
     const detail = spec.report === undefined ? {} : spec.report(result, args);
     if (detail !== undefined) this.report({ vaultId, reason: spec.reason, ...detail });
     return result;

@@ -46,6 +46,7 @@ export class VaultManager {
   private readonly onDeleteVault: ((tx: Tx, vaultId: VaultId) => Promise<void>) | undefined;
   private readonly locks = new Map<VaultId, RWLock>();
   private readonly caches = new Map<VaultId, object>();
+  private readonly commitsMade = new Map<VaultId, number>();
   private running = false;
 
   constructor(opts: VaultManagerOptions) {
@@ -280,6 +281,14 @@ export class VaultManager {
     return master;
   }
 
+  /**
+   * How many commits writes through this manager made to the vault since it started: counted,
+   * so that whether a call committed is known without reading master before and after it.
+   */
+  commitsOf(vaultId: VaultId): number {
+    return this.commitsMade.get(vaultId) ?? 0;
+  }
+
   /** The commit reads show: the checked-out version, or master. */
   async checkedOut(vaultId: VaultId): Promise<string> {
     const meta = await this.getMeta(vaultId);
@@ -327,6 +336,7 @@ export class VaultManager {
         throw wrapError(e, 'ErrorInternal', `Saving the change to vault "${meta.name}" failed; the vault is unchanged.`);
       }
       await this.clearDirty(vaultId);
+      this.commitsMade.set(vaultId, this.commitsOf(vaultId) + 1);
       if (base !== master) await this.sweep(vaultId);
       return commit;
     });
