@@ -4,7 +4,11 @@
 // instead of the whole history (Polykey's B7 resent every tree and blob under new commits).
 import { ObjectMarks, type ObjectStore } from './object-store.js';
 import { entryKind, forEachTreeEntry, parseCommit, parseTree, type CommitInfo, type TreeEntry } from './parse.js';
+import type { GitObject } from './types.js';
 import { toHex } from '../utils/bytes.js';
+
+/** How many trees a clone's walk reads at once. */
+const READ_TOGETHER = 8;
 
 export interface PackItem {
   oid: string;
@@ -135,16 +139,21 @@ export async function enumerateObjects(store: ObjectStore, wants: string[], comm
 async function walkAll(store: ObjectStore, roots: string[], items: PackItem[]): Promise<void> {
   const marks = new ObjectMarks(store.packs);
   const trees = roots.filter((t) => marks.add(t));
-  for (let t = trees.pop(); t !== undefined; t = trees.pop()) {
-    items.push({ oid: t, type: 'tree' });
-    const content = (await store.mustRead(t, 'tree')).content;
-    forEachTreeEntry(content, t, (modeAt, nameAt, idAt) => {
-      const kind = entryKind(content, modeAt, nameAt);
-      if (kind === 'commit' || !marks.add(content, idAt)) return;
-      const oid = toHex(content, idAt, idAt + 20);
-      if (kind === 'tree') trees.push(oid);
-      else items.push({ oid, type: 'blob' });
-    });
+  while (trees.length > 0) {
+    // A few trees at a time: loose ones are files, and their reads overlap.
+    const batch = trees.splice(-READ_TOGETHER);
+    const read = await Promise.all(batch.map((t) => store.mustRead(t, 'tree')));
+    for (const [k, t] of batch.entries()) {
+      items.push({ oid: t, type: 'tree' });
+      const content = (read[k] as GitObject).content;
+      forEachTreeEntry(content, t, (modeAt, nameAt, idAt) => {
+        const kind = entryKind(content, modeAt, nameAt);
+        if (kind === 'commit' || !marks.add(content, idAt)) return;
+        const oid = toHex(content, idAt, idAt + 20);
+        if (kind === 'tree') trees.push(oid);
+        else items.push({ oid, type: 'blob' });
+      });
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 import { sha1 } from '@noble/hashes/legacy.js';
 import { createDelta } from './delta.js';
 import type { ObjectStore, PackedLocation } from './object-store.js';
+import type { GitObject } from './types.js';
 import type { PackFile } from './pack-file.js';
 import { OFS_DELTA, REF_DELTA, TYPE_CODES, entryHeader, ofsBytes } from './pack-entry.js';
 import { deflate } from './zlib.js';
@@ -25,6 +26,9 @@ export interface PackTarget {
   oid: string;
   clientBase?: string;
 }
+
+/** How many loose objects are read ahead of the one being written. */
+const READ_AHEAD = 8;
 
 export interface PackStats {
   objects: number;
@@ -101,10 +105,25 @@ export async function* writePack(
   // Where each copied pack entry went, by its offset in its pack: an ofs-delta finds its base
   // here without turning the base's offset back into an id.
   const writtenFrom = new Map<PackFile, Map<number, number>>(store.packs.map((p) => [p, new Map()]));
-  for (const { item, loc } of ordered) {
+  // Loose objects are files, read a few ahead so their reads overlap: one at a time, the writer
+  // spent most of a pack of loose objects waiting on the file system.
+  const ahead = new Map<number, Promise<GitObject>>();
+  const readAhead = (from: number): void => {
+    for (let j = from; j < Math.min(from + READ_AHEAD, ordered.length); j++) {
+      const next = ordered[j] as (typeof ordered)[number];
+      if (next.loc !== undefined || ahead.has(j) || (opts.thin && next.item.clientBase !== undefined)) continue;
+      const read = store.mustRead(next.item.oid);
+      read.catch(() => undefined); // awaited in its turn; until then it must not count as unhandled
+      ahead.set(j, read);
+    }
+  };
+  for (const [i, { item, loc }] of ordered.entries()) {
     const at = position();
     const thin = opts.thin && item.clientBase !== undefined && (await writeThin(item, item.clientBase));
-    if (!thin && !(loc && reuse(loc, at))) await writeWhole(item.oid);
+    if (loc === undefined && !thin) readAhead(i);
+    const prefetched = ahead.get(i);
+    ahead.delete(i);
+    if (!thin && !(loc && reuse(loc, at))) writeWhole(await (prefetched ?? store.mustRead(item.oid)));
     written.set(item.oid, at);
     if (loc) writtenFrom.get(loc.pack)?.set(loc.entry.offset, at);
     stats.objects++;
@@ -158,8 +177,7 @@ export async function* writePack(
     return true;
   }
 
-  async function writeWhole(oid: string): Promise<void> {
-    const obj = await store.mustRead(oid);
+  function writeWhole(obj: GitObject): void {
     put(entryHeader(TYPE_CODES[obj.type], obj.content.length));
     put(deflate(obj.content));
   }
