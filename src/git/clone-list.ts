@@ -5,9 +5,8 @@
 // A list is only used for the same wants over the same set of packs, and a file that does not
 // parse exactly, or whose count of ids is off, is ignored (the walk runs again): a torn or stale
 // list costs time, never a wrong pack. Objects are named by their content, so the closure of a commit never changes.
-import type { ObjectStore } from './object-store.js';
+import { ObjectMarks, type ObjectStore } from './object-store.js';
 import { isOid } from './object-id.js';
-import type { PackFile } from './pack-file.js';
 import type { GitRepo } from './types.js';
 import { fromHex, toHex } from '../utils/bytes.js';
 
@@ -44,21 +43,14 @@ export async function readCloneList(repo: GitRepo, store: ObjectStore, wants: st
 
 /** Keeps the list of `oids`, the objects of the pack for `wants`; a list that cannot be written is only a lost shortcut. */
 export async function writeCloneList(repo: GitRepo, store: ObjectStore, wants: string, oids: string[]): Promise<void> {
-  const marked = store.packs.map((p) => new Uint8Array(Math.ceil(p.size / 8)));
-  const loose: string[] = [];
-  for (const oid of oids) {
-    const id = fromHex(oid);
-    let k = 0;
-    for (; k < store.packs.length; k++) {
-      const i = (store.packs[k] as PackFile).position(id);
-      if (i < 0) continue;
-      const bits = marked[k] as Uint8Array;
-      bits[i >> 3] = (bits[i >> 3] as number) | (1 << (i & 7));
-      break;
-    }
-    if (k === store.packs.length) loose.push(`loose ${oid}\n`);
-  }
-  const packs = store.packs.map((p, k) => `pack ${p.name} ${toHex(marked[k] as Uint8Array)}\n`);
+  const marks = new ObjectMarks(store.packs);
+  for (const oid of oids) marks.add(oid);
+  const packs = store.packs.map((p, k) => {
+    const bits = new Uint8Array(Math.ceil(p.size / 8));
+    marks.inPack(k).forEach((m, i) => (bits[i >> 3] = (bits[i >> 3] as number) | (m << (i & 7))));
+    return `pack ${p.name} ${toHex(bits)}\n`;
+  });
+  const loose = [...marks.looseIds].map((oid) => `loose ${oid}\n`);
   const text = `${MAGIC}\nwant ${wants}\npacks ${store.packKey}\n${packs.join('')}${loose.join('')}end ${oids.length}\n`;
   try {
     await repo.fs.promises.writeFile(`${repo.gitdir}/${FILE}`, text, 'utf8');

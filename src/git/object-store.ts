@@ -185,6 +185,16 @@ export class ObjectMarks {
     this.loose.add(hex);
     return true;
   }
+
+  /** Whether each object of the k-th pack was added, by its place in that pack's index (1 or 0). */
+  inPack(k: number): Uint8Array {
+    return this.marked[k] as Uint8Array;
+  }
+
+  /** The ids added that are in no pack. */
+  get looseIds(): ReadonlySet<string> {
+    return this.loose;
+  }
 }
 
 const storeHolders = new WeakMap<object, Map<string, ObjectStore>>();
