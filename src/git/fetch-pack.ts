@@ -109,6 +109,11 @@ function requestBody(want: string, caps: Set<string>, haves: string[], thinPack:
   return concatBytes(...parts);
 }
 
+/** The request our client sends to clone `want` from a server that offers all it asks for. */
+export function cloneRequest(want: string): Uint8Array {
+  return requestBody(want, new Set(WANTED_CAPS), [], false);
+}
+
 /** The transport's response, with whatever it throws (a lost channel, a refusal) as a KeynodeError. */
 async function* send(transport: GitTransport, request: Uint8Array): AsyncGenerator<Uint8Array> {
   let chunks: AsyncIterable<Uint8Array>;

@@ -12,13 +12,13 @@ import { KeynodeError } from '../errors.js';
 import { CommonReach, notInHistory } from './ancestry.js';
 import { readCloneList, writeCloneList } from './clone-list.js';
 import { enumerateObjects } from './enumerate.js';
+import { cloneRequest } from './fetch-pack.js';
 import { ObjectStore } from './object-store.js';
 import { writePack, type PackStats, type PackTarget } from './pack-writer.js';
 import { FLUSH, encodePktLine } from './pkt-line.js';
 import { readMaster } from './refs.js';
 import type { GitRepo } from './types.js';
 import { parseUploadRequest } from './upload-request.js';
-import { concatBytes } from '../utils/bytes.js';
 
 /** Side-band-64k payload: a 65520-byte pkt-line minus its length and channel byte. */
 const SIDE_BAND_64K = 65515;
@@ -186,8 +186,8 @@ export async function prepareClone(repo: GitRepo): Promise<void> {
   const prepare = (async () => {
     const master = await readMaster(repo);
     if (master === undefined) return;
-    const request = concatBytes(encodePktLine(`want ${master} side-band-64k ofs-delta no-progress\n`), FLUSH, encodePktLine('done\n'));
-    for await (const chunk of serve(repo, request, {}, false)) void chunk;
+    // Exactly what our client will send, so the clone finds the pack kept under its key.
+    for await (const chunk of serve(repo, cloneRequest(master), {}, false)) void chunk;
   })().catch(() => undefined);
   preparing.set(store, prepare);
   await prepare;
