@@ -129,8 +129,13 @@ export class EntryInflater {
     if (!mayInflateTo(limit - start, size)) return more ? MORE : undefined;
     this.begin(bytes, start, limit);
     const [slab, slabAt] = [this.slab, this.slabAt];
-    const out = this.alloc(size);
-    const ret = this.run(out, 0);
+    // Room past the end: pako decodes byte by byte (not in its fast loop) while fewer than 258
+    // bytes of output space are left, which for the many small objects was most of each one.
+    // The stream must still end at exactly `size`, so the room only ever holds a lie's excess.
+    const room = this.alloc(size + FAST_ROOM);
+    if (size + FAST_ROOM <= SLAB / 16) this.slabAt -= FAST_ROOM;
+    const out = room.subarray(0, size);
+    const ret = this.run(room, 0);
     // Out of input before the stream's end: cut short, not damaged (the output may be full and
     // only the stream's checksum missing). Output full with input left is a stream too long.
     if (more && ret === Z_BUF_ERROR && this.strm.avail_in === 0) {
@@ -203,3 +208,5 @@ export class EntryInflater {
 
 const EMPTY = new Uint8Array(0);
 const SLAB = 1 << 20;
+/** Output space pako's fast loop needs (zlib's inflate_fast: one 258-byte match). */
+const FAST_ROOM = 258;
