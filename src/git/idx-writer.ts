@@ -2,7 +2,7 @@
 // version, a 256-entry fanout, the sorted object ids, a CRC-32 per entry, 4-byte offsets (with the
 // high bit pointing into a table of 8-byte offsets for entries past 2 GiB), the pack's checksum,
 // and the SHA-1 of everything before it.
-import { sha1 } from '@noble/hashes/legacy.js';
+import { sha1 } from './sha1.js';
 import { toHex } from '../utils/bytes.js';
 
 export interface IdxEntries {

@@ -13,7 +13,7 @@
 // is never inflated past that size), a delta's announced result size — read from the delta's
 // first bytes in the same pass — against both before any delta is applied, and against its
 // base's real size where the base is already known. A pack over a budget is ErrorGitPackTooLarge.
-import { sha1 } from '@noble/hashes/legacy.js';
+import { sha1, sha1Hasher } from './sha1.js';
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { crc32 } from './crc32.js';
 import { applyDelta, readDeltaHeader } from './delta.js';
@@ -86,7 +86,7 @@ export class PackIndexer {
   private readonly limits: PackLimits;
   private readonly budget: InflateBudget;
   private readonly buffer: PackBuffer;
-  private readonly hash = sha1.create();
+  private readonly hash = sha1Hasher();
   private hashed = 0; // bytes hashed so far: all but the last 20 seen, which may be the trailer
   private readonly inflater = new EntryInflater();
   private es = new Entries(0);

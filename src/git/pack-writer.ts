@@ -3,7 +3,7 @@
 // blobs the client has an older version of become small ref-deltas against it (thin packs), and
 // only the rest is inflated and re-deflated. isomorphic-git's packObjects re-reads and
 // re-compresses every object one by one (~70 s for 38k objects, docs/measurements.md §9.4).
-import { sha1 } from '@noble/hashes/legacy.js';
+import { sha1Hasher } from './sha1.js';
 import { createDelta } from './delta.js';
 import type { ObjectStore, PackedLocation } from './object-store.js';
 import type { GitObject } from './types.js';
@@ -47,7 +47,7 @@ export async function* writePack(
   opts: PackWriteOptions,
   stats: PackStats = { objects: 0, reused: 0, thinDeltas: 0, bytes: 0 },
 ): AsyncGenerator<Uint8Array> {
-  const hash = sha1.create();
+  const hash = sha1Hasher();
   let chunk = new Uint8Array(opts.chunkSize);
   let fill = 0;
   let total = 0;
