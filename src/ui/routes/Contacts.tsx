@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks';
 import { isNodeId } from '../../ids/index.js';
 import type { Keynode } from '../../keynode/keynode.js';
+import { ActionForm, submitting } from '../components/ActionForm/index.js';
 import { ConfirmButton } from '../components/ConfirmButton/index.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
 import { NodeIdCard } from '../components/NodeIdCard/index.js';
@@ -60,25 +61,13 @@ function TrustForm({ keynode, onDone }: { keynode: Keynode; onDone: () => void }
     <section class="card" aria-labelledby="trust">
       <h2 id="trust">Trust a keynode</h2>
       <p class="muted">Trusting someone lets their notifications (shared vaults, messages) reach you, and lets you share vaults with them.</p>
-      <form
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void trust.run();
-        }}
-      >
+      <ActionForm action={trust} ready={isNodeId(nodeId.trim())} label="Trust">
         <NodeIdInput label="Their NodeId" value={nodeId} onInput={setNodeId} />
         <label>
           Name (optional, only kept in this browser)
           <input autocomplete="off" value={name} placeholder="e.g. Alice (laptop)" onInput={(e) => setName((e.target as HTMLInputElement).value)} />
         </label>
-        <div>
-          <button type="submit" class="primary" disabled={!isNodeId(nodeId.trim()) || trust.busy}>
-            Trust
-          </button>
-        </div>
-        <ErrorNote error={trust.error} />
-      </form>
+      </ActionForm>
     </section>
   );
 }
@@ -123,11 +112,10 @@ function ContactCard({ keynode, gestalt, onChange }: { keynode: Keynode; gestalt
       {editing !== undefined && (
         <form
           class="row"
-          onSubmit={(e) => {
-            e.preventDefault();
+          onSubmit={submitting(() => {
             void setNickname(main, editing).catch(() => undefined);
             setEditing(undefined);
-          }}
+          })}
         >
           <label class="grow">
             Name for {label}
@@ -232,13 +220,7 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
           {removedNote}
         </p>
       )}
-      <form
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void invite.run();
-        }}
-      >
+      <ActionForm action={invite} ready={isNodeId(invitee.trim())} label="Invite">
         <h3>Step 1, on this browser: invite the other one</h3>
         <NodeIdInput
           label="NodeId of your other browser"
@@ -246,20 +228,8 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
           value={invitee}
           onInput={setInvitee}
         />
-        <div>
-          <button type="submit" class="primary" disabled={!isNodeId(invitee.trim()) || invite.busy}>
-            Invite
-          </button>
-        </div>
-        <ErrorNote error={invite.error} />
-      </form>
-      <form
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void claim.run();
-        }}
-      >
+      </ActionForm>
+      <ActionForm action={claim} ready={isNodeId(inviter.trim())} label="Link">
         <h3>Step 2, on the invited browser: accept a link</h3>
         <NodeIdInput
           label="NodeId of the browser that invited this one"
@@ -267,13 +237,7 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
           value={inviter}
           onInput={setInviter}
         />
-        <div>
-          <button type="submit" class="primary" disabled={!isNodeId(inviter.trim()) || claim.busy}>
-            Link
-          </button>
-        </div>
-        <ErrorNote error={claim.error} />
-      </form>
+      </ActionForm>
       {done !== undefined && (
         <p class="ok" role="status">
           {done}
@@ -329,21 +293,9 @@ function Discover({ keynode, onDone }: { keynode: Keynode; onDone: () => void })
     <section class="card" aria-labelledby="discover">
       <h2 id="discover">Discover a keynode’s linked browsers</h2>
       <p class="muted">Asks a keynode for its signed list of linked browsers, checks every signature, and adds what it proves.</p>
-      <form
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void discover.run();
-        }}
-      >
+      <ActionForm action={discover} ready={isNodeId(nodeId.trim())} label="Discover" busyLabel="Discovering…">
         <NodeIdInput label="NodeId to discover" hint="Any keynode you know; it must be online." value={nodeId} onInput={setNodeId} />
-        <div>
-          <button type="submit" class="primary" disabled={!isNodeId(nodeId.trim()) || discover.busy}>
-            {discover.busy ? 'Discovering…' : 'Discover'}
-          </button>
-        </div>
-        <ErrorNote error={discover.error} />
-      </form>
+      </ActionForm>
       {found !== undefined && (
         <div role="status">
           <p>{found.length === 1 ? 'This keynode has no linked browsers.' : `${found.length} linked browsers:`}</p>

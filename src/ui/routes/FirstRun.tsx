@@ -3,35 +3,22 @@
 // two of its words back (FirstRun). Or: restore an existing keynode from its recovery code.
 import { useMemo, useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
-import { ErrorNote } from '../components/ErrorNote/index.js';
+import { ActionForm } from '../components/ActionForm/index.js';
 import { NodeIdCard } from '../components/NodeIdCard/index.js';
 import { useAction } from '../hooks/useAction.js';
 import { PassphraseFields } from '../components/PassphraseFields/index.js';
-import { normaliseCode, RecoveryCodeField } from './Lock.js';
+import { normaliseCode, RecoveryCodeField, wordCount } from './Lock.js';
 
 /** Settings: replace this keynode with the one a recovery code belongs to, under a new passphrase. */
 export function RestoreForm({ onRestore }: { onRestore: (code: string, passphrase: string) => Promise<void> }) {
   const [code, setCode] = useState('');
   const [passphrase, setPassphrase] = useState<string | undefined>(undefined);
   const restore = useAction(() => onRestore(normaliseCode(code), passphrase!));
-  const words = code.trim() === '' ? 0 : code.trim().split(/\s+/).length;
   return (
-    <form
-      class="stack"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void restore.run();
-      }}
-    >
+    <ActionForm action={restore} ready={wordCount(code) === 24 && passphrase !== undefined} label="Restore this keynode" busyLabel="Restoring…">
       <RecoveryCodeField value={code} onInput={setCode} />
       <PassphraseFields label="Passphrase for the restored keynode" onChange={setPassphrase} />
-      <div>
-        <button type="submit" class="primary" disabled={words !== 24 || passphrase === undefined || restore.busy}>
-          {restore.busy ? 'Restoring…' : 'Restore this keynode'}
-        </button>
-      </div>
-      <ErrorNote error={restore.error} />
-    </form>
+    </ActionForm>
   );
 }
 
@@ -51,7 +38,7 @@ export function Welcome({ keynode, onCreated }: { keynode: Keynode; onCreated: (
     await keynode.unlockWithRecoveryCode(normaliseCode(code), passphrase!);
     onCreated();
   });
-  const words = code.trim() === '' ? 0 : code.trim().split(/\s+/).length;
+  const act = restoring ? restore : create;
   return (
     <>
       <h1 tabIndex={-1}>Welcome to keynode</h1>
@@ -61,33 +48,23 @@ export function Welcome({ keynode, onCreated }: { keynode: Keynode; onCreated: (
           keynode encrypts everything it keeps in this browser — your secrets, vault names, contacts and key — with this passphrase. You will type it to unlock
           keynode; nobody, not even keynode, can recover it for you. (The recovery code, shown next, can reset it.)
         </p>
-        <form
-          class="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void (restoring ? restore : create).run();
-          }}
+        <ActionForm
+          action={act}
+          ready={passphrase !== undefined && (!restoring || wordCount(code) === 24)}
+          label={restoring ? 'Restore this keynode' : 'Create my keynode'}
+          busyLabel={restoring ? 'Restoring…' : 'Creating…'}
+          row
+          more={
+            restoring && (
+              <button type="button" onClick={() => setRestoring(false)}>
+                Back
+              </button>
+            )
+          }
         >
           {restoring && <RecoveryCodeField value={code} onInput={setCode} />}
           <PassphraseFields label="Passphrase" onChange={setPassphrase} />
-          <div class="row">
-            {restoring ? (
-              <>
-                <button type="submit" class="primary" disabled={passphrase === undefined || words !== 24 || restore.busy}>
-                  {restore.busy ? 'Restoring…' : 'Restore this keynode'}
-                </button>
-                <button type="button" onClick={() => setRestoring(false)}>
-                  Back
-                </button>
-              </>
-            ) : (
-              <button type="submit" class="primary" disabled={passphrase === undefined || create.busy}>
-                {create.busy ? 'Creating…' : 'Create my keynode'}
-              </button>
-            )}
-          </div>
-          <ErrorNote error={restoring ? restore.error : create.error} />
-        </form>
+        </ActionForm>
       </section>
       {!restoring && (
         <section class="card" aria-labelledby="restore">

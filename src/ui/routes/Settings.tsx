@@ -3,6 +3,7 @@
 // a recovery code.
 import { useEffect, useId, useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
+import { submitting } from '../components/ActionForm/index.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
 import { NodeIdCard } from '../components/NodeIdCard/index.js';
 import { useNetworkStatus } from '../components/StatusIndicator/index.js';
@@ -72,6 +73,7 @@ function Security({ keynode }: { keynode: Keynode }) {
     setAutoLock(ms);
   });
   const change = useAction(async () => {
+    setChanged(false);
     await keynode.setPassphrase(current, next!);
     setCurrent('');
     setChanged(true);
@@ -103,15 +105,7 @@ function Security({ keynode }: { keynode: Keynode }) {
       </div>
       <ErrorNote error={saveAutoLock.error} />
       <h3>Change the passphrase</h3>
-      <form
-        key={formKey}
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setChanged(false);
-          void change.run();
-        }}
-      >
+      <form key={formKey} class="stack" onSubmit={submitting(change.run)}>
         <div class="field">
           <label for={`${id}-current`}>Current passphrase</label>
           <input

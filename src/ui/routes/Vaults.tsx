@@ -2,6 +2,7 @@
 // create one, a reminder for vaults that exist only here, and restoring an encrypted backup.
 import { useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
+import { submitting } from '../components/ActionForm/index.js';
 import { BackupReminder } from '../components/BackupReminder/index.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
 import { displayName, useNicknames } from '../contacts-store.js';
@@ -30,13 +31,7 @@ export function Vaults({ keynode, onCreated }: { keynode: Keynode; onCreated?: (
       <BackupReminder keynode={keynode} />
       <section class="card" aria-labelledby="new-vault">
         <h2 id="new-vault">New vault</h2>
-        <form
-          class="row"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void create.run();
-          }}
-        >
+        <form class="row" onSubmit={submitting(create.run)}>
           <label class="grow">
             Vault name
             <input

@@ -10,6 +10,7 @@ import { displayName, setNickname, useNicknames } from '../../contacts-store.js'
 import { formatAgo } from '../../format.js';
 import { useAction } from '../../hooks/useAction.js';
 import { useLoad } from '../../hooks/useLoad.js';
+import { ActionForm } from '../ActionForm/index.js';
 import { ConfirmButton } from '../ConfirmButton/index.js';
 import { CopyButton } from '../CopyButton/index.js';
 import { groupByPerson } from '../../recipients.js';
@@ -100,13 +101,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
         );
   return (
     <div class="stack">
-      <form
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void share.run();
-        }}
-      >
+      <ActionForm action={share} ready={valid} label={`Share “${vaultName}”`} busyLabel="Sharing…">
         <ContactSelect label="Share with a contact" contacts={gestalts.data} value={choice} onChange={setChoice} perPerson />
         {choice === '' && (
           <>
@@ -120,13 +115,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
             {valid && !known && <p class="hint">This NodeId is new: sharing also adds it to your contacts.</p>}
           </>
         )}
-        <div>
-          <button type="submit" class="primary" disabled={!valid || share.busy}>
-            {share.busy ? 'Sharing…' : `Share “${vaultName}”`}
-          </button>
-        </div>
-        <ErrorNote error={share.error} />
-      </form>
+      </ActionForm>
       {link !== undefined && <ShareLinkCard link={link.url} recipient={displayName(names, link.to)} vaultName={vaultName} />}
       <section aria-labelledby="who-can-pull">
         <h3 id="who-can-pull">Who can pull now</h3>
