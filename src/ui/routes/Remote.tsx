@@ -5,7 +5,7 @@ import { isKeynodeError } from '../../errors.js';
 import { isNodeId } from '../../ids/index.js';
 import type { Keynode } from '../../keynode/keynode.js';
 import type { VaultAction } from '../../types.js';
-import { ErrorNote } from '../components/ErrorNote/index.js';
+import { ActionForm } from '../components/ActionForm/index.js';
 import { NodeIdInput } from '../components/NodeIdInput/index.js';
 import { SharedVaultOffer } from '../components/SharedVaultOffer/index.js';
 import { displayName, useNicknames } from '../contacts-store.js';
@@ -35,23 +35,17 @@ export function Remote({ keynode }: { keynode: Keynode }) {
       <section class="card" aria-labelledby="scan">
         <h2 id="scan">Look at another keynode</h2>
         <p class="muted">Lists the vaults a keynode shares with you, straight from it. It must be online.</p>
-        <form
-          class="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void scan.run();
-          }}
+        <ActionForm
+          action={scan}
+          ready={isNodeId(target)}
+          label="Show shared vaults"
+          busyLabel="Asking…"
+          row
+          more={scan.busy && <span class="spinner" role="status" aria-label="Asking the other keynode" />}
         >
           <ContactSelect label="Contact" contacts={contacts.data} value={choice} onChange={setChoice} />
           {choice === '' && <NodeIdInput label="NodeId" value={pasted} onInput={setPasted} />}
-          <div class="row">
-            <button type="submit" class="primary" disabled={!isNodeId(target) || scan.busy}>
-              {scan.busy ? 'Asking…' : 'Show shared vaults'}
-            </button>
-            {scan.busy && <span class="spinner" role="status" aria-label="Asking the other keynode" />}
-          </div>
-          <ErrorNote error={scan.error} />
-        </form>
+        </ActionForm>
       </section>
       {found !== undefined && (
         <section class="card" aria-labelledby="found">
