@@ -3,6 +3,7 @@
 // two of its words back (FirstRun). Or: restore an existing keynode from its recovery code.
 import { useMemo, useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
+import { Card } from '../components/Card/index.js';
 import { ActionForm } from '../components/ActionForm/index.js';
 import { NodeIdCard } from '../components/NodeIdCard/index.js';
 import { useAction } from '../hooks/useAction.js';
@@ -42,8 +43,7 @@ export function Welcome({ keynode, onCreated }: { keynode: Keynode; onCreated: (
   return (
     <>
       <h1 tabIndex={-1}>Welcome to keynode</h1>
-      <section class="card" aria-labelledby="passphrase">
-        <h2 id="passphrase">{restoring ? 'Restore your keynode' : 'Choose a passphrase'}</h2>
+      <Card id="passphrase" title={restoring ? 'Restore your keynode' : 'Choose a passphrase'}>
         <p>
           keynode encrypts everything it keeps in this browser — your secrets, vault names, contacts and key — with this passphrase. You will type it to unlock
           keynode; nobody, not even keynode, can recover it for you. (The recovery code, shown next, can reset it.)
@@ -65,10 +65,9 @@ export function Welcome({ keynode, onCreated }: { keynode: Keynode; onCreated: (
           {restoring && <RecoveryCodeField value={code} onInput={setCode} />}
           <PassphraseFields label="Passphrase" onChange={setPassphrase} />
         </ActionForm>
-      </section>
+      </Card>
       {!restoring && (
-        <section class="card" aria-labelledby="restore">
-          <h2 id="restore">Already have a keynode?</h2>
+        <Card id="restore" title="Already have a keynode?">
           <p>
             Use its recovery code to make this browser that keynode instead of a new one. The code brings back the NodeId others know you by; vaults are not in
             it — clone them again from the people (or your other browsers) that share them.
@@ -76,7 +75,7 @@ export function Welcome({ keynode, onCreated }: { keynode: Keynode; onCreated: (
           <button type="button" onClick={() => setRestoring(true)}>
             Restore from a recovery code
           </button>
-        </section>
+        </Card>
       )}
     </>
   );
@@ -98,13 +97,11 @@ export function FirstRun({ keynode, recoveryCode, onDone }: { keynode: Keynode; 
   return (
     <>
       <h1 tabIndex={-1}>Welcome to keynode</h1>
-      <section class="card" aria-labelledby="identity">
-        <h2 id="identity">Your keynode is ready</h2>
+      <Card id="identity" title="Your keynode is ready">
         <p>This browser now has its own keynode: a private key that never leaves it, and a public NodeId that others use to share vaults with you.</p>
         <NodeIdCard nodeId={keynode.nodeId} />
-      </section>
-      <section class="card" aria-labelledby="recovery">
-        <h2 id="recovery">Write down your recovery code</h2>
+      </Card>
+      <Card id="recovery" title="Write down your recovery code">
         <p>
           These 24 words rebuild this keynode if this browser’s data is lost. <strong>They are shown only now.</strong> Write them on paper and keep them safe:
           anyone with them can act as you.
@@ -146,7 +143,7 @@ export function FirstRun({ keynode, recoveryCode, onDone }: { keynode: Keynode; 
             </button>
           </div>
         </form>
-      </section>
+      </Card>
     </>
   );
 }

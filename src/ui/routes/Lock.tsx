@@ -5,6 +5,7 @@ import { useEffect, useId, useState } from 'preact/hooks';
 import { isKeynodeError } from '../../errors.js';
 import type { Keynode } from '../../keynode/keynode.js';
 import type { LockState } from '../../keynode/lock.js';
+import { Card } from '../components/Card/index.js';
 import { ActionForm } from '../components/ActionForm/index.js';
 import { PassphraseFields } from '../components/PassphraseFields/index.js';
 import { useAction } from '../hooks/useAction.js';
@@ -98,8 +99,7 @@ function Unlock({ keynode, state }: { keynode: Keynode; state: LockState }) {
   return (
     <>
       <h1 tabIndex={-1}>keynode is locked</h1>
-      <section class="card" aria-labelledby="unlock">
-        <h2 id="unlock">Unlock</h2>
+      <Card id="unlock" title="Unlock">
         {forgot ? (
           <>
             <p>Enter the 24-word recovery code you wrote down when this keynode was created, and choose a new passphrase. Your old passphrase stops working.</p>
@@ -137,7 +137,7 @@ function Unlock({ keynode, state }: { keynode: Keynode; state: LockState }) {
             )}
           </ActionForm>
         )}
-      </section>
+      </Card>
     </>
   );
 }
@@ -149,8 +149,7 @@ function Protect({ keynode, state }: { keynode: Keynode; state: LockState }) {
   return (
     <>
       <h1 tabIndex={-1}>Protect this keynode with a passphrase</h1>
-      <section class="card" aria-labelledby="protect">
-        <h2 id="protect">Encrypt what this browser keeps</h2>
+      <Card id="protect" title="Encrypt what this browser keeps">
         <p>
           An earlier version of keynode stored this keynode’s vaults, contacts and key unencrypted. Choose a passphrase: keynode encrypts everything with it now
           (nothing is lost if the tab closes half-way; it carries on next time) and asks for it whenever the keynode is locked.
@@ -165,7 +164,7 @@ function Protect({ keynode, state }: { keynode: Keynode; state: LockState }) {
             <PassphraseFields onChange={setNext} />
           </ActionForm>
         )}
-      </section>
+      </Card>
     </>
   );
 }

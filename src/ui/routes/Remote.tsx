@@ -1,4 +1,5 @@
 // Remote: ask a keynode which vaults it shares with you, and clone any of them.
+import { Card } from '../components/Card/index.js';
 import { ContactSelect } from '../components/ContactSelect/index.js';
 import { useState } from 'preact/hooks';
 import { isKeynodeError } from '../../errors.js';
@@ -32,8 +33,7 @@ export function Remote({ keynode }: { keynode: Keynode }) {
   return (
     <>
       <h1 tabIndex={-1}>Vaults shared with you</h1>
-      <section class="card" aria-labelledby="scan">
-        <h2 id="scan">Look at another keynode</h2>
+      <Card id="scan" title="Look at another keynode">
         <p class="muted">Lists the vaults a keynode shares with you, straight from it. It must be online.</p>
         <ActionForm
           action={scan}
@@ -46,10 +46,9 @@ export function Remote({ keynode }: { keynode: Keynode }) {
           <ContactSelect label="Contact" contacts={contacts.data} value={choice} onChange={setChoice} />
           {choice === '' && <NodeIdInput label="NodeId" value={pasted} onInput={setPasted} />}
         </ActionForm>
-      </section>
+      </Card>
       {found !== undefined && (
-        <section class="card" aria-labelledby="found">
-          <h2 id="found">Shared by {displayName(names, found.owner)}</h2>
+        <Card id="found" title={`Shared by ${displayName(names, found.owner)}`}>
           {found.vaults.length === 0 ? (
             <p class="muted">This keynode shares no vaults with you.</p>
           ) : (
@@ -64,7 +63,7 @@ export function Remote({ keynode }: { keynode: Keynode }) {
               ))}
             </ul>
           )}
-        </section>
+        </Card>
       )}
     </>
   );
