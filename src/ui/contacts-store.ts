@@ -74,9 +74,7 @@ export function useNicknames(): Record<string, string> {
   useEffect(() => {
     listeners.add(setCurrent);
     setCurrent(names);
-    return () => {
-      listeners.delete(setCurrent);
-    };
+    return () => void listeners.delete(setCurrent);
   }, []);
   return current;
 }
