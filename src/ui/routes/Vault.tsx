@@ -22,8 +22,9 @@ import { useLazy } from '../hooks/useLazy.js';
 import { useLoad } from '../hooks/useLoad.js';
 import { Link, navigate, vaultPath } from '../router.js';
 
-type Tab = 'secrets' | 'history' | 'sharing' | 'import' | 'export';
-const TABS: Tab[] = ['secrets', 'history', 'sharing', 'import', 'export'];
+const TAB_LABELS = { secrets: 'Secrets', history: 'History', sharing: 'Sharing', import: 'Import', export: 'Export and back up' };
+type Tab = keyof typeof TAB_LABELS;
+const TABS = Object.keys(TAB_LABELS) as Tab[];
 
 // The core keeps the checked-out version but has no call that reports it, so the UI remembers
 // which one it asked for (per vault, in this browser).
@@ -92,13 +93,7 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
     navigate(vaultPath(id));
   });
 
-  const tabs: Array<[Tab, string]> = [
-    ['secrets', 'Secrets'],
-    ['history', 'History'],
-    ...(isClone ? [] : [['sharing', 'Sharing'] as [Tab, string]]),
-    ...(editable ? [['import', 'Import'] as [Tab, string]] : []),
-    ['export', 'Export and back up'],
-  ];
+  const tabs = TABS.filter((t) => (t !== 'sharing' || !isClone) && (t !== 'import' || editable));
 
   return (
     <>
@@ -177,14 +172,14 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
       )}
 
       <nav class="tabs" aria-label="Vault sections">
-        {tabs.map(([key, label]) => (
+        {tabs.map((key) => (
           <button key={key} type="button" aria-pressed={tab === key} onClick={() => setTab(key)}>
-            {label}
+            {TAB_LABELS[key]}
           </button>
         ))}
       </nav>
 
-      <section class="card" aria-label={tabs.find(([k]) => k === tab)?.[1]}>
+      <section class="card" aria-label={tabs.includes(tab) ? TAB_LABELS[tab] : undefined}>
         {tab === 'secrets' && (
           <>
             <SecretSearch keynode={keynode} vault={vault.vaultId} editable={editable}>

@@ -47,7 +47,6 @@ export function ShareLinkCard({ link, recipient, vaultName }: { link: string; re
 export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; vault: string; vaultName: string }) {
   const names = useNicknames();
   const gestalts = useLoad(keynode, async () => (await keynode.gestalts.list()).filter((g) => !g.own), [], ['notification']);
-  const contacts = { data: gestalts.data?.flatMap((g) => g.nodes), reload: gestalts.reload };
   const perms = useLoad(keynode, () => keynode.vaults.permissions(vault), [vault]);
   // Peers fetch without telling this screen: look again now and then.
   const pulls = useLoad(keynode, () => keynode.vaults.pullLog(vault), [vault]);
@@ -61,7 +60,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
   const [link, setLink] = useState<{ url: string; to: string } | undefined>(undefined);
 
   const target = choice !== '' ? choice : pasted.trim();
-  const known = contacts.data?.includes(target) ?? false;
+  const known = gestalts.data?.some((g) => g.nodes.includes(target)) ?? false;
   const valid = isNodeId(target);
 
   const share = useAction(async () => {
@@ -75,7 +74,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
     setPasted('');
     setChoice('');
     setNick('');
-    await Promise.all([perms.reload(), contacts.reload()]);
+    await Promise.all([perms.reload(), gestalts.reload()]);
   });
   const unshare = useAction(async (nodeId: string) => {
     await keynode.vaults.unshare(vault, nodeId);
