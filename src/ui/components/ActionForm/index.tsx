@@ -19,7 +19,7 @@ interface Props {
   label: string;
   /** The button's text while the action runs (the label stays if not given). */
   busyLabel?: string;
-  /** Buttons after the submit button, in a row with it. */
+  /** Buttons after the submit button (side by side with it when `row`). */
   more?: ComponentChildren;
   row?: boolean;
   children?: ComponentChildren;
