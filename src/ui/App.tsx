@@ -5,7 +5,6 @@
 // API object it is given.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Keynode } from '../keynode/keynode.js';
-import type { LockState } from '../keynode/lock.js';
 import type { NotificationData } from '../types.js';
 import { ErrorBoundary } from './components/ErrorBoundary/index.js';
 import { ErrorNote } from './components/ErrorNote/index.js';
@@ -14,6 +13,8 @@ import { SharedVaultOffer } from './components/SharedVaultOffer/index.js';
 import { StatusIndicator } from './components/StatusIndicator/index.js';
 import { UpdateBanner } from './components/UpdateBanner/index.js';
 import { bindNicknames, displayName, useNicknames } from './contacts-store.js';
+import { useLoad } from './hooks/useLoad.js';
+import { listen } from './listen.js';
 import { Link, match, navigate, usePath, type Route } from './router.js';
 import { Contacts } from './routes/Contacts.js';
 import { FirstRun, Welcome } from './routes/FirstRun.js';
@@ -64,8 +65,7 @@ function useShareLinkFromAddress(keynode: Keynode, usable: boolean): [Opened | u
     };
     take();
     // A link pasted into the address bar of an open keynode tab only changes the fragment.
-    window.addEventListener('hashchange', take);
-    return () => window.removeEventListener('hashchange', take);
+    return listen(['hashchange'], take);
   }, []);
   useEffect(() => {
     if (!usable || pending === undefined) return;
@@ -108,29 +108,6 @@ function OpenedLink({ keynode, opened, onClose }: { keynode: Keynode; opened: Op
   );
 }
 
-function useUnreadCount(keynode: Keynode, locked: boolean): [number, () => void] {
-  const [count, setCount] = useState(0);
-  const refresh = (): void => void keynode.notifications.unreadCount().then(setCount, () => undefined);
-  useEffect(() => {
-    if (locked) return;
-    refresh();
-    return keynode.on('notification', refresh);
-    // refresh only reads `keynode`.
-  }, [keynode, locked]);
-  return [count, refresh];
-}
-
-/** Whether the keynode exists and is locked, kept current by its 'lock' events. */
-function useLockState(keynode: Keynode): [LockState | undefined, () => void] {
-  const [state, setState] = useState<LockState | undefined>(undefined);
-  const refresh = (): void => void keynode.lockState().then(setState, () => undefined);
-  useEffect(() => {
-    refresh();
-    return keynode.on('lock', refresh);
-  }, [keynode]);
-  return [state, refresh];
-}
-
 /** What counts as the user doing something: the auto-lock countdown starts again (told at most every 20 s). */
 function useActivity(keynode: Keynode, active: boolean): void {
   useEffect(() => {
@@ -142,11 +119,7 @@ function useActivity(keynode: Keynode, active: boolean): void {
       last = now;
       void keynode.noteActivity().catch(() => undefined);
     };
-    const kinds = ['pointerdown', 'keydown', 'scroll', 'focus'] as const;
-    for (const kind of kinds) window.addEventListener(kind, seen, { passive: true, capture: true });
-    return () => {
-      for (const kind of kinds) window.removeEventListener(kind, seen, { capture: true });
-    };
+    return listen(['pointerdown', 'keydown', 'scroll', 'focus'], seen, { passive: true, capture: true });
   }, [keynode, active]);
 }
 
@@ -161,9 +134,16 @@ const navItems: Array<[string, string, Route['name'][]]> = [
 export function App({ keynode, pwa, onRestore }: AppProps) {
   const path = usePath();
   const route = match(path);
-  const [lock, refreshLock] = useLockState(keynode);
+  // Whether the keynode exists and is locked, kept current by its 'lock' events.
+  const { data: lock, reload: refreshLock } = useLoad(keynode, () => keynode.lockState(), [], ['lock']);
   const usable = lock !== undefined && !lock.locked;
-  const [unread, refreshUnread] = useUnreadCount(keynode, !usable);
+  // Asked only while unlocked: a locked keynode answers nothing.
+  const { data: unread = 0, reload: refreshUnread } = useLoad(
+    keynode,
+    async () => (usable ? keynode.notifications.unreadCount() : 0),
+    [usable],
+    ['notification'],
+  );
   const [opened, closeOpened] = useShareLinkFromAddress(keynode, usable);
   const showCode = (): boolean => keynode.recoveryCode !== undefined && localStorage.getItem(confirmedKey(keynode.nodeId)) === null;
   const [firstRun, setFirstRun] = useState(showCode);
@@ -247,7 +227,7 @@ export function App({ keynode, pwa, onRestore }: AppProps) {
               keynode={keynode}
               onCreated={() => {
                 setFirstRun(showCode());
-                refreshLock();
+                void refreshLock();
               }}
             />
           </ErrorBoundary>

@@ -36,10 +36,8 @@ async function adoptLegacy(k: Keynode): Promise<void> {
   } catch {
     legacy = {};
   }
-  if (typeof legacy === 'object' && legacy !== null) {
-    for (const [nodeId, name] of Object.entries(legacy)) {
-      if (typeof name === 'string') await k.gestalts.setNickname(nodeId, name).catch(() => undefined);
-    }
+  for (const [nodeId, name] of Object.entries(typeof legacy === 'object' && legacy !== null ? legacy : {})) {
+    if (typeof name === 'string') await k.gestalts.setNickname(nodeId, name).catch(() => undefined);
   }
   localStorage.removeItem(LEGACY_KEY);
 }
@@ -74,9 +72,7 @@ export function useNicknames(): Record<string, string> {
   useEffect(() => {
     listeners.add(setCurrent);
     setCurrent(names);
-    return () => {
-      listeners.delete(setCurrent);
-    };
+    return () => void listeners.delete(setCurrent);
   }, []);
   return current;
 }

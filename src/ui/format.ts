@@ -33,10 +33,8 @@ export interface ShownError {
 
 export function describeError(e: unknown): ShownError {
   if (isKeynodeError(e)) {
-    const shown: ShownError = { message: e.message, code: e.code };
     const next = nextSteps[e.code];
-    if (next !== undefined) shown.next = next;
-    return shown;
+    return next === undefined ? { message: e.message, code: e.code } : { message: e.message, next, code: e.code };
   }
   return { message: e instanceof Error ? e.message : String(e), next: 'Try again; if it keeps happening, reload the page.' };
 }

@@ -2,6 +2,7 @@
 // and <Link> is a real anchor (open in a new tab still works) whose plain clicks stay in the app.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { listen } from './listen.js';
 
 const CHANGE = 'keynode:navigate';
 
@@ -14,15 +15,7 @@ export function navigate(path: string, opts: { replace?: boolean } = {}): void {
 /** The current path; re-renders on navigate and on back/forward. */
 export function usePath(): string {
   const [path, setPath] = useState(location.pathname);
-  useEffect(() => {
-    const update = (): void => setPath(location.pathname);
-    window.addEventListener('popstate', update);
-    window.addEventListener(CHANGE, update);
-    return () => {
-      window.removeEventListener('popstate', update);
-      window.removeEventListener(CHANGE, update);
-    };
-  }, []);
+  useEffect(() => listen(['popstate', CHANGE], () => setPath(location.pathname)), []);
   return path;
 }
 
@@ -40,11 +33,8 @@ export function match(path: string): Route {
   if (clean === '/' || clean === '') return { name: 'vaults' };
   const vault = /^\/vaults\/([^/]+)$/.exec(clean);
   if (vault !== null) return { name: 'vault', id: decodeURIComponent(vault[1]!) };
-  if (clean === '/contacts') return { name: 'contacts' };
-  if (clean === '/notifications') return { name: 'notifications' };
-  if (clean === '/remote') return { name: 'remote' };
-  if (clean === '/settings') return { name: 'settings' };
-  return { name: 'not-found', path };
+  const page = (['contacts', 'notifications', 'remote', 'settings'] as const).find((name) => clean === `/${name}`);
+  return page !== undefined ? { name: page } : { name: 'not-found', path };
 }
 
 export const vaultPath = (vaultId: string): string => `/vaults/${encodeURIComponent(vaultId)}`;

@@ -6,7 +6,6 @@ export interface Action<A extends unknown[]> {
   run: (...args: A) => Promise<boolean>;
   busy: boolean;
   error: unknown;
-  clear: () => void;
 }
 
 export function useAction<A extends unknown[]>(fn: (...args: A) => Promise<unknown>): Action<A> {
@@ -25,5 +24,5 @@ export function useAction<A extends unknown[]>(fn: (...args: A) => Promise<unkno
       setBusy(false);
     }
   };
-  return { run, busy, error, clear: () => setError(undefined) };
+  return { run, busy, error };
 }

@@ -7,14 +7,12 @@ import type { KeynodeEventName } from '../../keynode/events.js';
 export interface Loaded<T> {
   data: T | undefined;
   error: unknown;
-  loading: boolean;
   reload: () => Promise<void>;
 }
 
 export function useLoad<T>(keynode: Keynode, load: () => Promise<T>, deps: unknown[], events: KeynodeEventName[] = ['vault-changed']): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
-  const [loading, setLoading] = useState(true);
   const latest = useRef(load);
   latest.current = load;
   const generation = useRef(0);
@@ -28,18 +26,15 @@ export function useLoad<T>(keynode: Keynode, load: () => Promise<T>, deps: unkno
       setError(undefined);
     } catch (e) {
       if (mine === generation.current) setError(e);
-    } finally {
-      if (mine === generation.current) setLoading(false);
     }
   }, []);
 
   useEffect(() => {
-    setLoading(true);
     void reload();
     const offs = events.map((name) => keynode.on(name, () => void reload()));
     return () => offs.forEach((off) => off());
     // Only the caller's deps restart the subscription: `load` changes on every render.
   }, [keynode, ...deps]);
 
-  return { data, error, loading, reload };
+  return { data, error, reload };
 }

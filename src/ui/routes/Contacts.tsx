@@ -5,6 +5,8 @@
 import { useState } from 'preact/hooks';
 import { isNodeId } from '../../ids/index.js';
 import type { Keynode } from '../../keynode/keynode.js';
+import { Card } from '../components/Card/index.js';
+import { ActionForm, submitting } from '../components/ActionForm/index.js';
 import { ConfirmButton } from '../components/ConfirmButton/index.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
 import { NodeIdCard } from '../components/NodeIdCard/index.js';
@@ -24,13 +26,11 @@ export function Contacts({ keynode }: { keynode: Keynode }) {
   return (
     <>
       <h1 tabIndex={-1}>Contacts</h1>
-      <section class="card" aria-labelledby="me">
-        <h2 id="me">This browser</h2>
+      <Card id="me" title="This browser">
         <NodeIdCard nodeId={keynode.nodeId} />
-      </section>
+      </Card>
       <TrustForm keynode={keynode} onDone={() => void gestalts.reload()} />
-      <section class="card" aria-labelledby="people">
-        <h2 id="people">People you trust</h2>
+      <Card id="people" title="People you trust">
         <ErrorNote error={gestalts.error} />
         {gestalts.data !== undefined && others.length === 0 && <p class="muted">Nobody yet. Trust someone’s NodeId above to share vaults with them.</p>}
         <ul class="plain contacts">
@@ -38,7 +38,7 @@ export function Contacts({ keynode }: { keynode: Keynode }) {
             <ContactCard key={g.nodes.join()} keynode={keynode} gestalt={g} onChange={() => void gestalts.reload()} />
           ))}
         </ul>
-      </section>
+      </Card>
       <LinkBrowsers keynode={keynode} own={own} onDone={() => void gestalts.reload()} />
       <Discover keynode={keynode} onDone={() => void gestalts.reload()} />
     </>
@@ -57,29 +57,16 @@ function TrustForm({ keynode, onDone }: { keynode: Keynode; onDone: () => void }
     onDone();
   });
   return (
-    <section class="card" aria-labelledby="trust">
-      <h2 id="trust">Trust a keynode</h2>
+    <Card id="trust" title="Trust a keynode">
       <p class="muted">Trusting someone lets their notifications (shared vaults, messages) reach you, and lets you share vaults with them.</p>
-      <form
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void trust.run();
-        }}
-      >
+      <ActionForm action={trust} ready={isNodeId(nodeId.trim())} label="Trust">
         <NodeIdInput label="Their NodeId" value={nodeId} onInput={setNodeId} />
         <label>
           Name (optional, only kept in this browser)
           <input autocomplete="off" value={name} placeholder="e.g. Alice (laptop)" onInput={(e) => setName((e.target as HTMLInputElement).value)} />
         </label>
-        <div>
-          <button type="submit" class="primary" disabled={!isNodeId(nodeId.trim()) || trust.busy}>
-            Trust
-          </button>
-        </div>
-        <ErrorNote error={trust.error} />
-      </form>
-    </section>
+      </ActionForm>
+    </Card>
   );
 }
 
@@ -123,11 +110,10 @@ function ContactCard({ keynode, gestalt, onChange }: { keynode: Keynode; gestalt
       {editing !== undefined && (
         <form
           class="row"
-          onSubmit={(e) => {
-            e.preventDefault();
+          onSubmit={submitting(() => {
             void setNickname(main, editing).catch(() => undefined);
             setEditing(undefined);
-          }}
+          })}
         >
           <label class="grow">
             Name for {label}
@@ -187,8 +173,7 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
   });
   const linked = own?.nodes.filter((n) => n !== keynode.nodeId) ?? [];
   return (
-    <section class="card" aria-labelledby="link">
-      <h2 id="link">Link your other browsers</h2>
+    <Card id="link" title="Link your other browsers">
       <p class="muted">
         If you use keynode on two browsers (say a laptop and a phone), link them: whatever is shared with one is shared with both. Show a pairing code on the
         new browser and scan it with this one, or take the two steps below; both browsers must be online.
@@ -232,13 +217,7 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
           {removedNote}
         </p>
       )}
-      <form
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void invite.run();
-        }}
-      >
+      <ActionForm action={invite} ready={isNodeId(invitee.trim())} label="Invite">
         <h3>Step 1, on this browser: invite the other one</h3>
         <NodeIdInput
           label="NodeId of your other browser"
@@ -246,20 +225,8 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
           value={invitee}
           onInput={setInvitee}
         />
-        <div>
-          <button type="submit" class="primary" disabled={!isNodeId(invitee.trim()) || invite.busy}>
-            Invite
-          </button>
-        </div>
-        <ErrorNote error={invite.error} />
-      </form>
-      <form
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void claim.run();
-        }}
-      >
+      </ActionForm>
+      <ActionForm action={claim} ready={isNodeId(inviter.trim())} label="Link">
         <h3>Step 2, on the invited browser: accept a link</h3>
         <NodeIdInput
           label="NodeId of the browser that invited this one"
@@ -267,19 +234,13 @@ function LinkBrowsers({ keynode, own, onDone }: { keynode: Keynode; own: Gestalt
           value={inviter}
           onInput={setInviter}
         />
-        <div>
-          <button type="submit" class="primary" disabled={!isNodeId(inviter.trim()) || claim.busy}>
-            Link
-          </button>
-        </div>
-        <ErrorNote error={claim.error} />
-      </form>
+      </ActionForm>
       {done !== undefined && (
         <p class="ok" role="status">
           {done}
         </p>
       )}
-    </section>
+    </Card>
   );
 }
 
@@ -326,24 +287,11 @@ function Discover({ keynode, onDone }: { keynode: Keynode; onDone: () => void })
     onDone();
   });
   return (
-    <section class="card" aria-labelledby="discover">
-      <h2 id="discover">Discover a keynode’s linked browsers</h2>
+    <Card id="discover" title="Discover a keynode’s linked browsers">
       <p class="muted">Asks a keynode for its signed list of linked browsers, checks every signature, and adds what it proves.</p>
-      <form
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void discover.run();
-        }}
-      >
+      <ActionForm action={discover} ready={isNodeId(nodeId.trim())} label="Discover" busyLabel="Discovering…">
         <NodeIdInput label="NodeId to discover" hint="Any keynode you know; it must be online." value={nodeId} onInput={setNodeId} />
-        <div>
-          <button type="submit" class="primary" disabled={!isNodeId(nodeId.trim()) || discover.busy}>
-            {discover.busy ? 'Discovering…' : 'Discover'}
-          </button>
-        </div>
-        <ErrorNote error={discover.error} />
-      </form>
+      </ActionForm>
       {found !== undefined && (
         <div role="status">
           <p>{found.length === 1 ? 'This keynode has no linked browsers.' : `${found.length} linked browsers:`}</p>
@@ -358,6 +306,6 @@ function Discover({ keynode, onDone }: { keynode: Keynode; onDone: () => void })
           )}
         </div>
       )}
-    </section>
+    </Card>
   );
 }

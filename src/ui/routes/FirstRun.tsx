@@ -3,35 +3,23 @@
 // two of its words back (FirstRun). Or: restore an existing keynode from its recovery code.
 import { useMemo, useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
-import { ErrorNote } from '../components/ErrorNote/index.js';
+import { Card } from '../components/Card/index.js';
+import { ActionForm } from '../components/ActionForm/index.js';
 import { NodeIdCard } from '../components/NodeIdCard/index.js';
 import { useAction } from '../hooks/useAction.js';
 import { PassphraseFields } from '../components/PassphraseFields/index.js';
-import { normaliseCode, RecoveryCodeField } from './Lock.js';
+import { normaliseCode, RecoveryCodeField, wordCount } from './Lock.js';
 
 /** Settings: replace this keynode with the one a recovery code belongs to, under a new passphrase. */
 export function RestoreForm({ onRestore }: { onRestore: (code: string, passphrase: string) => Promise<void> }) {
   const [code, setCode] = useState('');
   const [passphrase, setPassphrase] = useState<string | undefined>(undefined);
   const restore = useAction(() => onRestore(normaliseCode(code), passphrase!));
-  const words = code.trim() === '' ? 0 : code.trim().split(/\s+/).length;
   return (
-    <form
-      class="stack"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void restore.run();
-      }}
-    >
+    <ActionForm action={restore} ready={wordCount(code) === 24 && passphrase !== undefined} label="Restore this keynode" busyLabel="Restoring…">
       <RecoveryCodeField value={code} onInput={setCode} />
       <PassphraseFields label="Passphrase for the restored keynode" onChange={setPassphrase} />
-      <div>
-        <button type="submit" class="primary" disabled={words !== 24 || passphrase === undefined || restore.busy}>
-          {restore.busy ? 'Restoring…' : 'Restore this keynode'}
-        </button>
-      </div>
-      <ErrorNote error={restore.error} />
-    </form>
+    </ActionForm>
   );
 }
 
@@ -51,47 +39,35 @@ export function Welcome({ keynode, onCreated }: { keynode: Keynode; onCreated: (
     await keynode.unlockWithRecoveryCode(normaliseCode(code), passphrase!);
     onCreated();
   });
-  const words = code.trim() === '' ? 0 : code.trim().split(/\s+/).length;
+  const act = restoring ? restore : create;
   return (
     <>
       <h1 tabIndex={-1}>Welcome to keynode</h1>
-      <section class="card" aria-labelledby="passphrase">
-        <h2 id="passphrase">{restoring ? 'Restore your keynode' : 'Choose a passphrase'}</h2>
+      <Card id="passphrase" title={restoring ? 'Restore your keynode' : 'Choose a passphrase'}>
         <p>
           keynode encrypts everything it keeps in this browser — your secrets, vault names, contacts and key — with this passphrase. You will type it to unlock
           keynode; nobody, not even keynode, can recover it for you. (The recovery code, shown next, can reset it.)
         </p>
-        <form
-          class="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void (restoring ? restore : create).run();
-          }}
+        <ActionForm
+          action={act}
+          ready={passphrase !== undefined && (!restoring || wordCount(code) === 24)}
+          label={restoring ? 'Restore this keynode' : 'Create my keynode'}
+          busyLabel={restoring ? 'Restoring…' : 'Creating…'}
+          row
+          more={
+            restoring && (
+              <button type="button" onClick={() => setRestoring(false)}>
+                Back
+              </button>
+            )
+          }
         >
           {restoring && <RecoveryCodeField value={code} onInput={setCode} />}
           <PassphraseFields label="Passphrase" onChange={setPassphrase} />
-          <div class="row">
-            {restoring ? (
-              <>
-                <button type="submit" class="primary" disabled={passphrase === undefined || words !== 24 || restore.busy}>
-                  {restore.busy ? 'Restoring…' : 'Restore this keynode'}
-                </button>
-                <button type="button" onClick={() => setRestoring(false)}>
-                  Back
-                </button>
-              </>
-            ) : (
-              <button type="submit" class="primary" disabled={passphrase === undefined || create.busy}>
-                {create.busy ? 'Creating…' : 'Create my keynode'}
-              </button>
-            )}
-          </div>
-          <ErrorNote error={restoring ? restore.error : create.error} />
-        </form>
-      </section>
+        </ActionForm>
+      </Card>
       {!restoring && (
-        <section class="card" aria-labelledby="restore">
-          <h2 id="restore">Already have a keynode?</h2>
+        <Card id="restore" title="Already have a keynode?">
           <p>
             Use its recovery code to make this browser that keynode instead of a new one. The code brings back the NodeId others know you by; vaults are not in
             it — clone them again from the people (or your other browsers) that share them.
@@ -99,7 +75,7 @@ export function Welcome({ keynode, onCreated }: { keynode: Keynode; onCreated: (
           <button type="button" onClick={() => setRestoring(true)}>
             Restore from a recovery code
           </button>
-        </section>
+        </Card>
       )}
     </>
   );
@@ -121,13 +97,11 @@ export function FirstRun({ keynode, recoveryCode, onDone }: { keynode: Keynode; 
   return (
     <>
       <h1 tabIndex={-1}>Welcome to keynode</h1>
-      <section class="card" aria-labelledby="identity">
-        <h2 id="identity">Your keynode is ready</h2>
+      <Card id="identity" title="Your keynode is ready">
         <p>This browser now has its own keynode: a private key that never leaves it, and a public NodeId that others use to share vaults with you.</p>
         <NodeIdCard nodeId={keynode.nodeId} />
-      </section>
-      <section class="card" aria-labelledby="recovery">
-        <h2 id="recovery">Write down your recovery code</h2>
+      </Card>
+      <Card id="recovery" title="Write down your recovery code">
         <p>
           These 24 words rebuild this keynode if this browser’s data is lost. <strong>They are shown only now.</strong> Write them on paper and keep them safe:
           anyone with them can act as you.
@@ -169,7 +143,7 @@ export function FirstRun({ keynode, recoveryCode, onDone }: { keynode: Keynode; 
             </button>
           </div>
         </form>
-      </section>
+      </Card>
     </>
   );
 }

@@ -5,7 +5,8 @@ import { useEffect, useId, useState } from 'preact/hooks';
 import { isKeynodeError } from '../../errors.js';
 import type { Keynode } from '../../keynode/keynode.js';
 import type { LockState } from '../../keynode/lock.js';
-import { ErrorNote } from '../components/ErrorNote/index.js';
+import { Card } from '../components/Card/index.js';
+import { ActionForm } from '../components/ActionForm/index.js';
 import { PassphraseFields } from '../components/PassphraseFields/index.js';
 import { useAction } from '../hooks/useAction.js';
 
@@ -26,7 +27,6 @@ function useCountdown(ms: number | undefined): number {
 
 export function RecoveryCodeField({ value, onInput }: { value: string; onInput: (code: string) => void }) {
   const id = useId();
-  const words = value.trim() === '' ? 0 : value.trim().split(/\s+/).length;
   return (
     <div class="field">
       <label for={id}>Recovery code (24 words, separated by spaces)</label>
@@ -40,14 +40,14 @@ export function RecoveryCodeField({ value, onInput }: { value: string; onInput: 
         onInput={(e) => onInput((e.target as HTMLTextAreaElement).value)}
       />
       <p class="hint" aria-live="polite">
-        {words} of 24 words
+        {wordCount(value)} of 24 words
       </p>
     </div>
   );
 }
 
 export const normaliseCode = (code: string): string => code.trim().toLowerCase().split(/\s+/).join(' ');
-const wordCount = (code: string): number => (code.trim() === '' ? 0 : code.trim().split(/\s+/).length);
+export const wordCount = (code: string): number => (code.trim() === '' ? 0 : code.trim().split(/\s+/).length);
 
 /** Unlock with the recovery code and choose a new passphrase (also how an old store is encrypted). */
 function WithRecoveryCode({ keynode, onCancel, submitLabel }: { keynode: Keynode; onCancel?: () => void; submitLabel: string }) {
@@ -55,27 +55,23 @@ function WithRecoveryCode({ keynode, onCancel, submitLabel }: { keynode: Keynode
   const [next, setNext] = useState<string | undefined>(undefined);
   const act = useAction(() => keynode.unlockWithRecoveryCode(normaliseCode(code), next!));
   return (
-    <form
-      class="stack"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void act.run();
-      }}
-    >
-      <RecoveryCodeField value={code} onInput={setCode} />
-      <PassphraseFields onChange={setNext} />
-      <div class="row">
-        <button type="submit" class="primary" disabled={wordCount(code) !== 24 || next === undefined || act.busy}>
-          {act.busy ? 'Unlocking…' : submitLabel}
-        </button>
-        {onCancel !== undefined && (
+    <ActionForm
+      action={act}
+      ready={wordCount(code) === 24 && next !== undefined}
+      label={submitLabel}
+      busyLabel="Unlocking…"
+      row
+      more={
+        onCancel !== undefined && (
           <button type="button" onClick={onCancel}>
             Back
           </button>
-        )}
-      </div>
-      <ErrorNote error={act.error} />
-    </form>
+        )
+      }
+    >
+      <RecoveryCodeField value={code} onInput={setCode} />
+      <PassphraseFields onChange={setNext} />
+    </ActionForm>
   );
 }
 
@@ -103,20 +99,24 @@ function Unlock({ keynode, state }: { keynode: Keynode; state: LockState }) {
   return (
     <>
       <h1 tabIndex={-1}>keynode is locked</h1>
-      <section class="card" aria-labelledby="unlock">
-        <h2 id="unlock">Unlock</h2>
+      <Card id="unlock" title="Unlock">
         {forgot ? (
           <>
             <p>Enter the 24-word recovery code you wrote down when this keynode was created, and choose a new passphrase. Your old passphrase stops working.</p>
             <WithRecoveryCode keynode={keynode} submitLabel="Unlock and set the new passphrase" onCancel={() => setForgot(false)} />
           </>
         ) : (
-          <form
-            class="stack"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void act.run();
-            }}
+          <ActionForm
+            action={act}
+            ready={passphrase !== '' && seconds === 0}
+            label="Unlock"
+            busyLabel="Unlocking…"
+            row
+            more={
+              <button type="button" class="linkish" onClick={() => setForgot(true)}>
+                Forgot it? Use the recovery code
+              </button>
+            }
           >
             <p>Everything this keynode keeps is encrypted. Enter your passphrase to open it.</p>
             <div class="field">
@@ -135,18 +135,9 @@ function Unlock({ keynode, state }: { keynode: Keynode; state: LockState }) {
                 Too many wrong passphrases: you can try again in {seconds} s.
               </p>
             )}
-            <div class="row">
-              <button type="submit" class="primary" disabled={passphrase === '' || act.busy || seconds > 0}>
-                {act.busy ? 'Unlocking…' : 'Unlock'}
-              </button>
-              <button type="button" class="linkish" onClick={() => setForgot(true)}>
-                Forgot it? Use the recovery code
-              </button>
-            </div>
-            <ErrorNote error={act.error} />
-          </form>
+          </ActionForm>
         )}
-      </section>
+      </Card>
     </>
   );
 }
@@ -158,8 +149,7 @@ function Protect({ keynode, state }: { keynode: Keynode; state: LockState }) {
   return (
     <>
       <h1 tabIndex={-1}>Protect this keynode with a passphrase</h1>
-      <section class="card" aria-labelledby="protect">
-        <h2 id="protect">Encrypt what this browser keeps</h2>
+      <Card id="protect" title="Encrypt what this browser keeps">
         <p>
           An earlier version of keynode stored this keynode’s vaults, contacts and key unencrypted. Choose a passphrase: keynode encrypts everything with it now
           (nothing is lost if the tab closes half-way; it carries on next time) and asks for it whenever the keynode is locked.
@@ -170,23 +160,11 @@ function Protect({ keynode, state }: { keynode: Keynode; state: LockState }) {
             <WithRecoveryCode keynode={keynode} submitLabel="Encrypt and unlock" />
           </>
         ) : (
-          <form
-            class="stack"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void act.run();
-            }}
-          >
+          <ActionForm action={act} ready={next !== undefined} label="Encrypt and unlock" busyLabel="Encrypting…">
             <PassphraseFields onChange={setNext} />
-            <div>
-              <button type="submit" class="primary" disabled={next === undefined || act.busy}>
-                {act.busy ? 'Encrypting…' : 'Encrypt and unlock'}
-              </button>
-            </div>
-            <ErrorNote error={act.error} />
-          </form>
+          </ActionForm>
         )}
-      </section>
+      </Card>
     </>
   );
 }

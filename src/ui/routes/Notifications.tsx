@@ -4,6 +4,7 @@
 import { useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
 import type { InboxItem, NotificationData, OutboxItem } from '../../types.js';
+import { Card } from '../components/Card/index.js';
 import { ConfirmButton } from '../components/ConfirmButton/index.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
 import { SharedVaultOffer } from '../components/SharedVaultOffer/index.js';
@@ -141,8 +142,7 @@ function Requests({ keynode, items, onChange }: { keynode: Keynode; items: Inbox
     onChange();
   });
   return (
-    <section class="card" aria-labelledby="requests">
-      <h2 id="requests">Requests</h2>
+    <Card id="requests" title="Requests">
       <p class="muted">
         These keynodes are known but not allowed to notify you. Accept to trust them and move this to the inbox; block to hear nothing more from them.
       </p>
@@ -166,7 +166,7 @@ function Requests({ keynode, items, onChange }: { keynode: Keynode; items: Inbox
         })}
       </ul>
       <ErrorNote error={accept.error ?? block.error} />
-    </section>
+    </Card>
   );
 }
 
@@ -201,8 +201,7 @@ function Outbox({ keynode, items, onChange }: { keynode: Keynode; items: OutboxI
     onChange();
   });
   return (
-    <section class="card" aria-labelledby="outbox">
-      <h2 id="outbox">Waiting to be delivered</h2>
+    <Card id="outbox" title="Waiting to be delivered">
       <p class="muted">
         keynode keeps trying while the recipient is offline, for as long as it takes. For a shared vault you can also send them the share link (Vault →
         Sharing).
@@ -234,6 +233,6 @@ function Outbox({ keynode, items, onChange }: { keynode: Keynode; items: OutboxI
         })}
       </ul>
       <ErrorNote error={remove.error} />
-    </section>
+    </Card>
   );
 }

@@ -1,11 +1,12 @@
 // Remote: ask a keynode which vaults it shares with you, and clone any of them.
+import { Card } from '../components/Card/index.js';
 import { ContactSelect } from '../components/ContactSelect/index.js';
 import { useState } from 'preact/hooks';
 import { isKeynodeError } from '../../errors.js';
 import { isNodeId } from '../../ids/index.js';
 import type { Keynode } from '../../keynode/keynode.js';
 import type { VaultAction } from '../../types.js';
-import { ErrorNote } from '../components/ErrorNote/index.js';
+import { ActionForm } from '../components/ActionForm/index.js';
 import { NodeIdInput } from '../components/NodeIdInput/index.js';
 import { SharedVaultOffer } from '../components/SharedVaultOffer/index.js';
 import { displayName, useNicknames } from '../contacts-store.js';
@@ -32,30 +33,22 @@ export function Remote({ keynode }: { keynode: Keynode }) {
   return (
     <>
       <h1 tabIndex={-1}>Vaults shared with you</h1>
-      <section class="card" aria-labelledby="scan">
-        <h2 id="scan">Look at another keynode</h2>
+      <Card id="scan" title="Look at another keynode">
         <p class="muted">Lists the vaults a keynode shares with you, straight from it. It must be online.</p>
-        <form
-          class="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void scan.run();
-          }}
+        <ActionForm
+          action={scan}
+          ready={isNodeId(target)}
+          label="Show shared vaults"
+          busyLabel="Asking…"
+          row
+          more={scan.busy && <span class="spinner" role="status" aria-label="Asking the other keynode" />}
         >
           <ContactSelect label="Contact" contacts={contacts.data} value={choice} onChange={setChoice} />
           {choice === '' && <NodeIdInput label="NodeId" value={pasted} onInput={setPasted} />}
-          <div class="row">
-            <button type="submit" class="primary" disabled={!isNodeId(target) || scan.busy}>
-              {scan.busy ? 'Asking…' : 'Show shared vaults'}
-            </button>
-            {scan.busy && <span class="spinner" role="status" aria-label="Asking the other keynode" />}
-          </div>
-          <ErrorNote error={scan.error} />
-        </form>
-      </section>
+        </ActionForm>
+      </Card>
       {found !== undefined && (
-        <section class="card" aria-labelledby="found">
-          <h2 id="found">Shared by {displayName(names, found.owner)}</h2>
+        <Card id="found" title={`Shared by ${displayName(names, found.owner)}`}>
           {found.vaults.length === 0 ? (
             <p class="muted">This keynode shares no vaults with you.</p>
           ) : (
@@ -70,7 +63,7 @@ export function Remote({ keynode }: { keynode: Keynode }) {
               ))}
             </ul>
           )}
-        </section>
+        </Card>
       )}
     </>
   );

@@ -3,6 +3,8 @@
 // a recovery code.
 import { useEffect, useId, useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
+import { Card } from '../components/Card/index.js';
+import { submitting } from '../components/ActionForm/index.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
 import { NodeIdCard } from '../components/NodeIdCard/index.js';
 import { useNetworkStatus } from '../components/StatusIndicator/index.js';
@@ -24,23 +26,21 @@ export function Settings({
   return (
     <>
       <h1 tabIndex={-1}>Settings</h1>
-      <section class="card" aria-labelledby="identity">
-        <h2 id="identity">This keynode</h2>
+      <Card id="identity" title="This keynode">
         <NodeIdCard nodeId={keynode.nodeId} />
-      </section>
+      </Card>
       <Security keynode={keynode} />
       <Connection keynode={keynode} />
       <Storage pwa={pwa} />
       <Install pwa={pwa} />
       {onRestore !== undefined && (
-        <section class="card" aria-labelledby="restore">
-          <h2 id="restore">Restore from a recovery code</h2>
+        <Card id="restore" title="Restore from a recovery code">
           <p>
             This replaces this browser’s keynode — its NodeId, contacts and notifications — with the keynode the code belongs to. It is possible only while this
             browser holds no vaults, so that nothing is lost. Vaults are not in the code: clone them again from the people who share them.
           </p>
           <RestoreForm onRestore={onRestore} />
-        </section>
+        </Card>
       )}
     </>
   );
@@ -72,6 +72,7 @@ function Security({ keynode }: { keynode: Keynode }) {
     setAutoLock(ms);
   });
   const change = useAction(async () => {
+    setChanged(false);
     await keynode.setPassphrase(current, next!);
     setCurrent('');
     setChanged(true);
@@ -79,8 +80,7 @@ function Security({ keynode }: { keynode: Keynode }) {
   });
   const known = AUTO_LOCK_CHOICES.some(([ms]) => ms === autoLock);
   return (
-    <section class="card" aria-labelledby="security">
-      <h2 id="security">Security</h2>
+    <Card id="security" title="Security">
       <p>Everything this keynode keeps in the browser is encrypted with your passphrase. It locks when the last keynode tab closes, and:</p>
       <div class="field">
         <label for={`${id}-auto`}>Lock automatically</label>
@@ -103,15 +103,7 @@ function Security({ keynode }: { keynode: Keynode }) {
       </div>
       <ErrorNote error={saveAutoLock.error} />
       <h3>Change the passphrase</h3>
-      <form
-        key={formKey}
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setChanged(false);
-          void change.run();
-        }}
-      >
+      <form key={formKey} class="stack" onSubmit={submitting(change.run)}>
         <div class="field">
           <label for={`${id}-current`}>Current passphrase</label>
           <input
@@ -135,7 +127,7 @@ function Security({ keynode }: { keynode: Keynode }) {
         )}
         <ErrorNote error={change.error} />
       </form>
-    </section>
+    </Card>
   );
 }
 
@@ -144,8 +136,7 @@ function Connection({ keynode }: { keynode: Keynode }) {
   const connect = useAction(() => keynode.network.connect());
   const state = status?.signaling ?? 'connecting';
   return (
-    <section class="card" aria-labelledby="network">
-      <h2 id="network">Connection</h2>
+    <Card id="network" title="Connection">
       <p>
         {state === 'connected'
           ? `Connected. ${status!.peers.length} other ${status!.peers.length === 1 ? 'keynode is' : 'keynodes are'} connected directly right now.`
@@ -161,7 +152,7 @@ function Connection({ keynode }: { keynode: Keynode }) {
         </button>
       )}
       <ErrorNote error={connect.error} />
-    </section>
+    </Card>
   );
 }
 
@@ -194,8 +185,7 @@ function Storage({ pwa: given }: { pwa: PwaControls | undefined }) {
   });
   const share = estimate !== undefined && estimate.quota > 0 ? estimate.usage / estimate.quota : 0;
   return (
-    <section class="card" aria-labelledby="storage">
-      <h2 id="storage">Storage</h2>
+    <Card id="storage" title="Storage">
       {estimate !== undefined && (
         <>
           <p>
@@ -216,7 +206,7 @@ function Storage({ pwa: given }: { pwa: PwaControls | undefined }) {
       )}
       {asked === false && <p role="status">The browser said no. Installing keynode as an app usually makes it agree.</p>}
       <ErrorNote error={persist.error} />
-    </section>
+    </Card>
   );
 }
 
@@ -226,12 +216,11 @@ function Install({ pwa }: { pwa: PwaControls | undefined }) {
   useEffect(() => control?.onChange(setAvailable), [control]);
   if (control === undefined || !available) return null;
   return (
-    <section class="card" aria-labelledby="install">
-      <h2 id="install">Install keynode</h2>
+    <Card id="install" title="Install keynode">
       <p>Installed, keynode opens in its own window, works offline, and its data is less likely to be cleared by the browser.</p>
       <button type="button" class="primary" onClick={() => void control.prompt()}>
         Install keynode
       </button>
-    </section>
+    </Card>
   );
 }

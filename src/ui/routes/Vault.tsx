@@ -5,6 +5,7 @@ import type { ComponentType } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
 import type { LogEntry, VaultListItem } from '../../types.js';
+import { ActionForm, submitting } from '../components/ActionForm/index.js';
 import { ConfirmButton } from '../components/ConfirmButton/index.js';
 import { EnvExport } from '../components/EnvExport/index.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
@@ -21,16 +22,18 @@ import { useLazy } from '../hooks/useLazy.js';
 import { useLoad } from '../hooks/useLoad.js';
 import { Link, navigate, vaultPath } from '../router.js';
 
-type Tab = 'secrets' | 'history' | 'sharing' | 'import' | 'export';
-const TABS: Tab[] = ['secrets', 'history', 'sharing', 'import', 'export'];
+const TAB_LABELS = { secrets: 'Secrets', history: 'History', sharing: 'Sharing', import: 'Import', export: 'Export and back up' };
+type Tab = keyof typeof TAB_LABELS;
+const TABS = Object.keys(TAB_LABELS) as Tab[];
 
 // The core keeps the checked-out version but has no call that reports it, so the UI remembers
 // which one it asked for (per vault, in this browser).
 const viewingKey = (vaultId: string): string => `keynode:viewing:${vaultId}`;
-function loadViewing(vaultId: string): { commitId: string; timestamp: number } | undefined {
+type Viewing = { commitId: string; timestamp: number };
+function loadViewing(vaultId: string): Viewing | undefined {
   try {
     const raw = localStorage.getItem(viewingKey(vaultId));
-    return raw === null ? undefined : (JSON.parse(raw) as { commitId: string; timestamp: number });
+    return raw === null ? undefined : (JSON.parse(raw) as Viewing);
   } catch {
     return undefined;
   }
@@ -63,23 +66,18 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
   const owner = vault.remote === undefined ? undefined : displayName(names, vault.remote.nodeId);
   const editable = !isClone && viewing === undefined;
 
+  /** Checks out `v`, or the latest version when `v` is undefined. */
+  const checkOut = async (v: Viewing | undefined): Promise<void> => {
+    await keynode.vaults.version(vault.vaultId, v?.commitId ?? 'last');
+    if (v === undefined) localStorage.removeItem(viewingKey(vault.vaultId));
+    else localStorage.setItem(viewingKey(vault.vaultId), JSON.stringify(v));
+    setViewing(v);
+  };
   const view = useAction(async (entry: LogEntry, latest: boolean) => {
-    await keynode.vaults.version(vault.vaultId, latest ? 'last' : entry.commitId);
-    if (latest) {
-      localStorage.removeItem(viewingKey(vault.vaultId));
-      setViewing(undefined);
-    } else {
-      const v = { commitId: entry.commitId, timestamp: entry.timestamp };
-      localStorage.setItem(viewingKey(vault.vaultId), JSON.stringify(v));
-      setViewing(v);
-      setTab('secrets');
-    }
+    await checkOut(latest ? undefined : { commitId: entry.commitId, timestamp: entry.timestamp });
+    if (!latest) setTab('secrets');
   });
-  const backToLatest = useAction(async () => {
-    await keynode.vaults.version(vault.vaultId, 'last');
-    localStorage.removeItem(viewingKey(vault.vaultId));
-    setViewing(undefined);
-  });
+  const backToLatest = useAction(() => checkOut(undefined));
   const rename = useAction(async () => {
     await keynode.vaults.rename(vault.vaultId, (renaming ?? '').trim());
     setRenaming(undefined);
@@ -95,13 +93,7 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
     navigate(vaultPath(id));
   });
 
-  const tabs: Array<[Tab, string]> = [
-    ['secrets', 'Secrets'],
-    ['history', 'History'],
-    ...(isClone ? [] : [['sharing', 'Sharing'] as [Tab, string]]),
-    ...(editable ? [['import', 'Import'] as [Tab, string]] : []),
-    ['export', 'Export and back up'],
-  ];
+  const tabs = TABS.filter((t) => (t !== 'sharing' || !isClone) && (t !== 'import' || editable));
 
   return (
     <>
@@ -129,24 +121,15 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
         </div>
       </div>
       {renaming !== undefined && (
-        <form
+        <NameForm
           class="card row"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void rename.run();
-          }}
-        >
-          <label class="grow">
-            New name for “{vault.vaultName}”
-            <input autocomplete="off" value={renaming} required autoFocus onInput={(e) => setRenaming((e.target as HTMLInputElement).value)} />
-          </label>
-          <button type="submit" class="primary">
-            Save name
-          </button>
-          <button type="button" onClick={() => setRenaming(undefined)}>
-            Cancel
-          </button>
-        </form>
+          label={`New name for “${vault.vaultName}”`}
+          value={renaming}
+          onInput={setRenaming}
+          submit="Save name"
+          onSubmit={rename.run}
+          onCancel={() => setRenaming(undefined)}
+        />
       )}
       <ErrorNote error={rename.error ?? remove.error} />
 
@@ -162,24 +145,15 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
               Fork into an editable copy
             </button>
           ) : (
-            <form
+            <NameForm
               class="row"
-              onSubmit={(e) => {
-                e.preventDefault();
-                void fork.run();
-              }}
-            >
-              <label class="grow">
-                Name of your copy
-                <input autocomplete="off" value={forkName} required autoFocus onInput={(e) => setForkName((e.target as HTMLInputElement).value)} />
-              </label>
-              <button type="submit" class="primary">
-                Fork
-              </button>
-              <button type="button" onClick={() => setForkName(undefined)}>
-                Cancel
-              </button>
-            </form>
+              label="Name of your copy"
+              value={forkName}
+              onInput={setForkName}
+              submit="Fork"
+              onSubmit={fork.run}
+              onCancel={() => setForkName(undefined)}
+            />
           )}
           <ErrorNote error={fork.error} />
         </section>
@@ -198,14 +172,14 @@ function VaultView({ keynode, vault }: { keynode: Keynode; vault: VaultListItem 
       )}
 
       <nav class="tabs" aria-label="Vault sections">
-        {tabs.map(([key, label]) => (
+        {tabs.map((key) => (
           <button key={key} type="button" aria-pressed={tab === key} onClick={() => setTab(key)}>
-            {label}
+            {TAB_LABELS[key]}
           </button>
         ))}
       </nav>
 
-      <section class="card" aria-label={tabs.find(([k]) => k === tab)?.[1]}>
+      <section class="card" aria-label={tabs.includes(tab) ? TAB_LABELS[tab] : undefined}>
         {tab === 'secrets' && (
           <>
             <SecretSearch keynode={keynode} vault={vault.vaultId} editable={editable}>
@@ -254,13 +228,7 @@ function AddSecret({ keynode, vault }: { keynode: Keynode; vault: string }) {
     setValue('');
   });
   return (
-    <form
-      class="stack add-secret"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void add.run();
-      }}
-    >
+    <ActionForm class="stack add-secret" action={add} ready={path.trim() !== ''} label="Add secret">
       <h2>Add a secret</h2>
       <label>
         Path <span class="muted small">(use “/” for folders, e.g. db/password)</span>
@@ -278,12 +246,32 @@ function AddSecret({ keynode, vault }: { keynode: Keynode; vault: string }) {
         />
       </label>
       <GenerateButton onUse={setValue} />
-      <div>
-        <button type="submit" class="primary" disabled={add.busy || path.trim() === ''}>
-          Add secret
-        </button>
-      </div>
-      <ErrorNote error={add.error} />
+    </ActionForm>
+  );
+}
+
+/** Names a vault anew (renaming it, or the copy a fork makes). */
+function NameForm(props: {
+  class: string;
+  label: string;
+  value: string;
+  onInput: (value: string) => void;
+  submit: string;
+  onSubmit: () => unknown;
+  onCancel: () => void;
+}) {
+  return (
+    <form class={props.class} onSubmit={submitting(props.onSubmit)}>
+      <label class="grow">
+        {props.label}
+        <input autocomplete="off" value={props.value} required autoFocus onInput={(e) => props.onInput((e.target as HTMLInputElement).value)} />
+      </label>
+      <button type="submit" class="primary">
+        {props.submit}
+      </button>
+      <button type="button" onClick={props.onCancel}>
+        Cancel
+      </button>
     </form>
   );
 }

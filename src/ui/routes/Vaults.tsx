@@ -2,6 +2,8 @@
 // create one, a reminder for vaults that exist only here, and restoring an encrypted backup.
 import { useState } from 'preact/hooks';
 import type { Keynode } from '../../keynode/keynode.js';
+import { Card } from '../components/Card/index.js';
+import { submitting } from '../components/ActionForm/index.js';
 import { BackupReminder } from '../components/BackupReminder/index.js';
 import { ErrorNote } from '../components/ErrorNote/index.js';
 import { displayName, useNicknames } from '../contacts-store.js';
@@ -28,15 +30,8 @@ export function Vaults({ keynode, onCreated }: { keynode: Keynode; onCreated?: (
     <>
       <h1 tabIndex={-1}>Vaults</h1>
       <BackupReminder keynode={keynode} />
-      <section class="card" aria-labelledby="new-vault">
-        <h2 id="new-vault">New vault</h2>
-        <form
-          class="row"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void create.run();
-          }}
-        >
+      <Card id="new-vault" title="New vault">
+        <form class="row" onSubmit={submitting(create.run)}>
           <label class="grow">
             Vault name
             <input
@@ -54,10 +49,9 @@ export function Vaults({ keynode, onCreated }: { keynode: Keynode; onCreated?: (
         </form>
         <ErrorNote error={create.error} />
         <Restore keynode={keynode} />
-      </section>
+      </Card>
       <ErrorNote error={vaults.error} />
-      <section class="card" aria-labelledby="own-vaults">
-        <h2 id="own-vaults">Your vaults</h2>
+      <Card id="own-vaults" title="Your vaults">
         {vaults.data !== undefined && own.length === 0 && <p class="muted">No vaults yet. Create one above to keep your first secret.</p>}
         <ul class="plain vault-list">
           {own.map((v) => (
@@ -66,9 +60,8 @@ export function Vaults({ keynode, onCreated }: { keynode: Keynode; onCreated?: (
             </li>
           ))}
         </ul>
-      </section>
-      <section class="card" aria-labelledby="cloned-vaults">
-        <h2 id="cloned-vaults">Shared with you</h2>
+      </Card>
+      <Card id="cloned-vaults" title="Shared with you">
         {vaults.data !== undefined && cloned.length === 0 && (
           <p class="muted">
             Nothing yet. When someone shares a vault, it appears in <Link href="/notifications">Notifications</Link>; you can also{' '}
@@ -82,7 +75,7 @@ export function Vaults({ keynode, onCreated }: { keynode: Keynode; onCreated?: (
             </li>
           ))}
         </ul>
-      </section>
+      </Card>
     </>
   );
 }

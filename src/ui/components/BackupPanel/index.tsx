@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import type { Keynode } from '../../../keynode/keynode.js';
 import { formatBytes } from '../../format.js';
 import { useAction } from '../../hooks/useAction.js';
-import { ErrorNote } from '../ErrorNote/index.js';
+import { ActionForm } from '../ActionForm/index.js';
 import { PassphraseFields } from '../PassphraseFields/index.js';
 
 /** Hands `bytes` to the browser as a download. */
@@ -37,22 +37,9 @@ export function BackupPanel({ keynode, vault, vaultName }: { keynode: Keynode; v
         One file with every secret of “{vaultName}” and its whole history, encrypted with a passphrase you choose now. Keep it somewhere safe; any keynode can
         restore it (Vaults → Restore a backup). Without the passphrase nobody can open it — you neither.
       </p>
-      <form
-        key={formKey}
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void backup.run();
-        }}
-      >
+      <ActionForm key={formKey} action={backup} ready={passphrase !== undefined} label="Download encrypted backup" busyLabel="Encrypting…">
         <PassphraseFields label="Backup passphrase" onChange={setPassphrase} />
-        <div>
-          <button type="submit" class="primary" disabled={passphrase === undefined || backup.busy}>
-            {backup.busy ? 'Encrypting…' : 'Download encrypted backup'}
-          </button>
-        </div>
-        <ErrorNote error={backup.error} />
-      </form>
+      </ActionForm>
       {made !== undefined && (
         <p class="ok" role="status">
           Saved {made.name} ({formatBytes(made.size)}).

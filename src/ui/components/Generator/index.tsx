@@ -43,6 +43,16 @@ function make(c: Choices): string {
 
 const clamp = (n: number, lo: number, hi: number): number => (Number.isFinite(n) ? Math.min(hi, Math.max(lo, Math.round(n))) : lo);
 
+/** A whole number from `min` to `max`: what is typed outside that range is brought into it. */
+function NumberField({ label, min, max, value, onChange }: { label: string; min: number; max: number; value: number; onChange: (n: number) => void }) {
+  return (
+    <label class="narrow">
+      {label}
+      <input type="number" min={min} max={max} value={value} onChange={(e) => onChange(clamp(Number((e.target as HTMLInputElement).value), min, max))} />
+    </label>
+  );
+}
+
 export function Generator({ onUse }: { onUse: (value: string) => void }) {
   const [choices, setChoices] = useState(loadChoices);
   const [value, setValue] = useState(() => make(choices));
@@ -69,16 +79,7 @@ export function Generator({ onUse }: { onUse: (value: string) => void }) {
       </fieldset>
       {choices.mode === 'password' ? (
         <>
-          <label class="narrow">
-            Length
-            <input
-              type="number"
-              min={8}
-              max={128}
-              value={choices.length}
-              onChange={(e) => change({ length: clamp(Number((e.target as HTMLInputElement).value), 8, 128) })}
-            />
-          </label>
+          <NumberField label="Length" min={8} max={128} value={choices.length} onChange={(length) => change({ length })} />
           <fieldset class="row">
             <legend>Characters</legend>
             {SET_LABELS.map(([set, label]) => (
@@ -100,16 +101,7 @@ export function Generator({ onUse }: { onUse: (value: string) => void }) {
         </>
       ) : (
         <div class="row">
-          <label class="narrow">
-            Words
-            <input
-              type="number"
-              min={4}
-              max={12}
-              value={choices.words}
-              onChange={(e) => change({ words: clamp(Number((e.target as HTMLInputElement).value), 4, 12) })}
-            />
-          </label>
+          <NumberField label="Words" min={4} max={12} value={choices.words} onChange={(words) => change({ words })} />
           <label class="narrow">
             Between words
             <select value={choices.separator} onChange={(e) => change({ separator: (e.target as HTMLSelectElement).value })}>

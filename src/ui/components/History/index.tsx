@@ -26,14 +26,13 @@ export function History({
     <ol class="history">
       {log.data.map((entry, i) => {
         const [title, ...rest] = entry.message.split('\n');
+        const details = rest.filter((l) => l.trim() !== '' && !/^vault[- ]?id/i.test(l));
         const isViewed = viewing === undefined ? i === 0 : viewing === entry.commitId;
         return (
           <li key={entry.commitId} class={isViewed ? 'viewed' : undefined}>
             <div>
               <strong>{title}</strong>
-              {rest.filter((l) => l.trim() !== '' && !/^vault[- ]?id/i.test(l)).length > 0 && (
-                <span class="muted"> — {rest.filter((l) => l.trim() !== '' && !/^vault[- ]?id/i.test(l)).join(', ')}</span>
-              )}
+              {details.length > 0 && <span class="muted"> — {details.join(', ')}</span>}
             </div>
             <div class="muted small">
               {formatDate(entry.timestamp)} by {who(entry.author)} · <span class="mono">{shortId(entry.commitId, 8)}</span>

@@ -37,9 +37,14 @@ export function ImportPanel({ keynode, vault }: { keynode: Keynode; vault: strin
   const [done, setDone] = useState<ImportReport | undefined>(undefined);
   const options = { format, into: into.trim(), existing: overwrite ? ('overwrite' as const) : ('skip' as const) };
 
+  // What was previewed or imported no longer matches once the text or a choice changes.
   const changed = (): void => {
     setPreview(undefined);
     setDone(undefined);
+  };
+  const edit = <T,>(set: (value: T) => void, value: T): void => {
+    set(value);
+    changed();
   };
   const check = useAction(async () => setPreview(await keynode.secrets.import(vault, text, { ...options, dryRun: true })));
   const apply = useAction(async () => {
@@ -90,13 +95,7 @@ export function ImportPanel({ keynode, vault }: { keynode: Keynode; vault: strin
       <div class="row">
         <label class="grow">
           What it is
-          <select
-            value={format}
-            onChange={(e) => {
-              setFormat((e.target as HTMLSelectElement).value as ImportFormat | 'auto');
-              changed();
-            }}
-          >
+          <select value={format} onChange={(e) => edit(setFormat, (e.target as HTMLSelectElement).value as ImportFormat | 'auto')}>
             {FORMATS.map(([value, label]) => (
               <option key={value} value={value}>
                 {label}
@@ -111,22 +110,12 @@ export function ImportPanel({ keynode, vault }: { keynode: Keynode; vault: strin
             autocomplete="off"
             placeholder="e.g. imported"
             value={into}
-            onInput={(e) => {
-              setInto((e.target as HTMLInputElement).value);
-              changed();
-            }}
+            onInput={(e) => edit(setInto, (e.target as HTMLInputElement).value)}
           />
         </label>
       </div>
       <label class="inline">
-        <input
-          type="checkbox"
-          checked={overwrite}
-          onChange={(e) => {
-            setOverwrite((e.target as HTMLInputElement).checked);
-            changed();
-          }}
-        />
+        <input type="checkbox" checked={overwrite} onChange={(e) => edit(setOverwrite, (e.target as HTMLInputElement).checked)} />
         Replace secrets that already exist (otherwise they are skipped)
       </label>
       <div class="row">

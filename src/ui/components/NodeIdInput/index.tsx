@@ -13,19 +13,7 @@ export const nodeIdProblem = (text: string): string | undefined => {
   return isNodeId(t) ? undefined : 'This is not a valid NodeId. Copy it again.';
 };
 
-export function NodeIdInput({
-  value,
-  onInput,
-  label,
-  name,
-  hint,
-}: {
-  value: string;
-  onInput: (v: string) => void;
-  label: string;
-  name?: string;
-  hint?: string;
-}) {
+export function NodeIdInput({ value, onInput, label, hint }: { value: string; onInput: (v: string) => void; label: string; hint?: string }) {
   const id = useId();
   const problem = nodeIdProblem(value);
   const ok = value.trim() !== '' && problem === undefined;
@@ -40,7 +28,6 @@ export function NodeIdInput({
       <label for={id}>{label}</label>
       <input
         id={id}
-        name={name}
         class="mono"
         value={value}
         autocomplete="off"

@@ -87,14 +87,8 @@ export function PullControl({ keynode, vault, ownerName }: { keynode: Keynode; v
       setResult(pulled.from === pulled.to ? `Up to date. Checked with ${source}.` : `Updated to version ${shortId(pulled.to, 8)} — pulled from ${source}.`);
     } catch (e) {
       if (isCancelled(e)) setResult('Pull cancelled. Your copy is as it was.');
-      else if (isKeynodeError(e, 'ErrorNodeConnectionFailed')) {
-        try {
-          await keynode.vaults.queuePull(vault.vaultId);
-          await queue.reload();
-        } catch (queueError) {
-          setError(queueError);
-        }
-      } else setError(e);
+      else if (isKeynodeError(e, 'ErrorNodeConnectionFailed')) await queueInstead();
+      else setError(e);
     } finally {
       setBusy(false);
     }

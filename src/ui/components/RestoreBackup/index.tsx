@@ -5,6 +5,7 @@ import { isKeynodeError } from '../../../errors.js';
 import type { Keynode } from '../../../keynode/keynode.js';
 import { useAction } from '../../hooks/useAction.js';
 import { navigate, vaultPath } from '../../router.js';
+import { submitting } from '../ActionForm/index.js';
 import { ErrorNote } from '../ErrorNote/index.js';
 
 export function RestoreBackup({ keynode }: { keynode: Keynode }) {
@@ -18,14 +19,7 @@ export function RestoreBackup({ keynode }: { keynode: Keynode }) {
     navigate(vaultPath(id));
   });
   return (
-    <form
-      class="stack"
-      data-testid="restore-backup"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void restore.run();
-      }}
-    >
+    <form class="stack" data-testid="restore-backup" onSubmit={submitting(restore.run)}>
       <label>
         Backup file
         <input type="file" accept=".keynode-backup" required onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0])} />

@@ -6,6 +6,7 @@ import type { Keynode } from '../../../keynode/keynode.js';
 import { formatBytes } from '../../format.js';
 import { useAction } from '../../hooks/useAction.js';
 import { CLEAR_AFTER_S } from '../../hooks/useCopy.js';
+import { submitting } from '../ActionForm/index.js';
 import { ConfirmButton } from '../ConfirmButton/index.js';
 import { CopyButton } from '../CopyButton/index.js';
 import { ErrorNote } from '../ErrorNote/index.js';
@@ -120,13 +121,7 @@ export function SecretItem({
         />
       )}
       {mode === 'rename' && (
-        <form
-          class="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void rename.run();
-          }}
-        >
+        <form class="stack" onSubmit={submitting(rename.run)}>
           <label>
             New path for {path}
             <input autocomplete="off" class="mono" autoFocus value={draft} onInput={(e) => setDraft((e.target as HTMLInputElement).value)} />

@@ -44,6 +44,4 @@ function Folder({ path, ...props }: Props & { path: string }) {
   );
 }
 
-export function SecretTree(props: Props) {
-  return <Level {...props} />;
-}
+export const SecretTree = (props: Props) => <Level {...props} />;

@@ -10,6 +10,7 @@ import { displayName, setNickname, useNicknames } from '../../contacts-store.js'
 import { formatAgo } from '../../format.js';
 import { useAction } from '../../hooks/useAction.js';
 import { useLoad } from '../../hooks/useLoad.js';
+import { ActionForm } from '../ActionForm/index.js';
 import { ConfirmButton } from '../ConfirmButton/index.js';
 import { CopyButton } from '../CopyButton/index.js';
 import { groupByPerson } from '../../recipients.js';
@@ -46,7 +47,6 @@ export function ShareLinkCard({ link, recipient, vaultName }: { link: string; re
 export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; vault: string; vaultName: string }) {
   const names = useNicknames();
   const gestalts = useLoad(keynode, async () => (await keynode.gestalts.list()).filter((g) => !g.own), [], ['notification']);
-  const contacts = { data: gestalts.data?.flatMap((g) => g.nodes), reload: gestalts.reload };
   const perms = useLoad(keynode, () => keynode.vaults.permissions(vault), [vault]);
   // Peers fetch without telling this screen: look again now and then.
   const pulls = useLoad(keynode, () => keynode.vaults.pullLog(vault), [vault]);
@@ -60,7 +60,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
   const [link, setLink] = useState<{ url: string; to: string } | undefined>(undefined);
 
   const target = choice !== '' ? choice : pasted.trim();
-  const known = contacts.data?.includes(target) ?? false;
+  const known = gestalts.data?.some((g) => g.nodes.includes(target)) ?? false;
   const valid = isNodeId(target);
 
   const share = useAction(async () => {
@@ -74,7 +74,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
     setPasted('');
     setChoice('');
     setNick('');
-    await Promise.all([perms.reload(), contacts.reload()]);
+    await Promise.all([perms.reload(), gestalts.reload()]);
   });
   const unshare = useAction(async (nodeId: string) => {
     await keynode.vaults.unshare(vault, nodeId);
@@ -100,13 +100,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
         );
   return (
     <div class="stack">
-      <form
-        class="stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void share.run();
-        }}
-      >
+      <ActionForm action={share} ready={valid} label={`Share “${vaultName}”`} busyLabel="Sharing…">
         <ContactSelect label="Share with a contact" contacts={gestalts.data} value={choice} onChange={setChoice} perPerson />
         {choice === '' && (
           <>
@@ -120,13 +114,7 @@ export function SharePanel({ keynode, vault, vaultName }: { keynode: Keynode; va
             {valid && !known && <p class="hint">This NodeId is new: sharing also adds it to your contacts.</p>}
           </>
         )}
-        <div>
-          <button type="submit" class="primary" disabled={!valid || share.busy}>
-            {share.busy ? 'Sharing…' : `Share “${vaultName}”`}
-          </button>
-        </div>
-        <ErrorNote error={share.error} />
-      </form>
+      </ActionForm>
       {link !== undefined && <ShareLinkCard link={link.url} recipient={displayName(names, link.to)} vaultName={vaultName} />}
       <section aria-labelledby="who-can-pull">
         <h3 id="who-can-pull">Who can pull now</h3>

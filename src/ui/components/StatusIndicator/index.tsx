@@ -2,6 +2,7 @@
 // with the number of keynodes connected. Local vaults work in every state, and the title says so.
 import { useEffect, useState } from 'preact/hooks';
 import type { Keynode } from '../../../keynode/keynode.js';
+import { listen } from '../../listen.js';
 
 type Status = { signaling: 'connected' | 'connecting' | 'offline'; peers: string[] };
 
@@ -15,14 +16,11 @@ export function useNetworkStatus(keynode: Keynode): { status: Status | undefined
       () => undefined,
     );
     const off = keynode.on('network', (s) => setStatus(s));
-    const up = (): void => setOnline(navigator.onLine);
-    window.addEventListener('online', up);
-    window.addEventListener('offline', up);
+    const unlisten = listen(['online', 'offline'], () => setOnline(navigator.onLine));
     return () => {
       live = false;
       off();
-      window.removeEventListener('online', up);
-      window.removeEventListener('offline', up);
+      unlisten();
     };
   }, [keynode]);
   return { status, online };

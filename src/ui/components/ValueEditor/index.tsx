@@ -1,5 +1,6 @@
 // The form that gives a secret a new value: a text field with the password generator under it,
 // Save and Cancel. Used where a secret is edited and on the rotation checklist.
+import { submitting } from '../ActionForm/index.js';
 import { GenerateButton } from '../GenerateButton/index.js';
 
 export function ValueEditor(props: {
@@ -13,13 +14,7 @@ export function ValueEditor(props: {
   rows?: number;
 }) {
   return (
-    <form
-      class="stack"
-      onSubmit={(e) => {
-        e.preventDefault();
-        props.onSave();
-      }}
-    >
+    <form class="stack" onSubmit={submitting(props.onSave)}>
       <label>
         New value of {props.path}
         <textarea
