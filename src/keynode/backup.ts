@@ -18,6 +18,7 @@ import { assertPassphrase, KDF_DEFAULTS, passphraseKey } from '../keys/keyring.j
 import { nameCandidates } from '../vaults/names.js';
 import type { CoreContext } from './context.js';
 import { readPulls } from './pull-log.js';
+import { collect } from './remote.js';
 import { concatBytes, utf8 } from '../utils/bytes.js';
 
 const MAGIC = 'keynode-backup 1\n';
@@ -53,9 +54,7 @@ async function bundleOf(ctx: CoreContext, vaultId: VaultId): Promise<{ head: str
     const head = await ctx.vaults.masterOf(vaultId);
     // No side-band asked for: the answer is one "NAK" pkt-line, then the raw pack.
     const request = concatBytes(encodePktLine(`want ${head} ofs-delta\n`), FLUSH, encodePktLine('done\n'));
-    const parts: Uint8Array[] = [];
-    for await (const part of uploadPack(ctx.vaults.repo(vaultId), request)) parts.push(part);
-    const answer = concatBytes(...parts);
+    const answer = await collect(uploadPack(ctx.vaults.repo(vaultId), request));
     const nak = parseInt(utf8.decode(answer.subarray(0, 4)), 16);
     const pack = answer.subarray(nak);
     if (utf8.decode(pack.subarray(0, 4)) !== 'PACK') throw new KeynodeError('ErrorInternal', 'The vault could not be packed for its backup.');

@@ -10,7 +10,7 @@ import type { VaultAction } from '../types.js';
 import type { CoreContext } from './context.js';
 import { isOwnLinked, localCopyOf, type VaultOrigin } from './holders.js';
 import { recordServedPacks } from './pull-log.js';
-import { concatBytes } from '../utils/bytes.js';
+import { collect } from './remote.js';
 
 /** A vault named by where its history comes from: "your copy of the owner's vault" (holders.ts). */
 const Origin = v.strictObject({
@@ -92,9 +92,7 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
       throw new KeynodeError(
         'ErrorVaultsPermissionDenied',
         `You may not ${action} this vault: the owner shares it with you for ${granted.join(' and ')} only.`,
-        {
-          data: { vaultId, action },
-        },
+        { data: { vaultId, action } },
       );
     }
     const meta = await vaults.getMeta(vaultId);
@@ -142,10 +140,7 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
         ({ vaultId } = await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin));
         if (vaultId !== req.vaultId || req.action !== 'pull') throw noSuchVaultForYou('pull');
       }
-      const parts: Uint8Array[] = [];
-      for await (const part of body) parts.push(part);
-      const request = concatBytes(...parts);
-      return { body: streamUnderReadLock(ctx, vaultId, request) };
+      return { body: streamUnderReadLock(ctx, vaultId, await collect(body)) };
     },
     { maxRequestBytes: MAX_PACK_REQUEST_BYTES },
   );

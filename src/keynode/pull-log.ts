@@ -12,7 +12,7 @@ import type { RpcHandlers } from '../network/rpc-handlers.js';
 import type { KV } from '../storage/kv.js';
 import type { CoreContext } from './context.js';
 import type { VaultIndex } from './vault-index.js';
-import { concatBytes } from '../utils/bytes.js';
+import { collect } from './remote.js';
 
 export interface PullRecord {
   nodeId: string;
@@ -109,9 +109,7 @@ export function recordServedPacks(ctx: CoreContext, handlers: RpcHandlers): RpcH
         return target.handle(
           method,
           async (rpc, header, body) => {
-            const parts: Uint8Array[] = [];
-            for await (const part of body) parts.push(part);
-            const request = concatBytes(...parts);
+            const request = await collect(body);
             const result = await handler(rpc, header, once(request));
             if (result.body === undefined || result.body instanceof Uint8Array) return result;
             return { ...result, body: thenRecord(result.body, () => record(rpc.remoteNodeId, header, request)) };

@@ -29,7 +29,8 @@ function reply<T extends v.GenericSchema>(schema: T, value: unknown, what: strin
   return result.output;
 }
 
-async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+/** A body's bytes, whole. */
+export async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const part of body) parts.push(part);
   return concatBytes(...parts);
