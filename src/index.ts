@@ -59,12 +59,7 @@ export async function createKeynode(options: CreateKeynodeOptions = {}): Promise
         RTCSessionDescription: options.rtc.RTCSessionDescription ?? (g.RTCSessionDescription as RtcImpl['RTCSessionDescription']),
         RTCIceCandidate: options.rtc.RTCIceCandidate ?? (g.RTCIceCandidate as RtcImpl['RTCIceCandidate']),
       };
-    } else if (g.RTCPeerConnection !== undefined) {
-      rtc = g as RtcImpl;
-    } else {
-      const { nodeRtc } = await import('./platform/node-rtc.js');
-      rtc = nodeRtc();
-    }
+    } else rtc = g.RTCPeerConnection !== undefined ? (g as RtcImpl) : (await import('./platform/node-rtc.js')).nodeRtc();
     if (WebSocketImpl === undefined) WebSocketImpl = (await import('ws')).default;
   }
   const persistent = spec === 'indexeddb' || (typeof spec === 'object' && 'dir' in spec);

@@ -72,9 +72,7 @@ export class Network {
     private readonly ctx: CoreContext,
     private readonly options: NetworkOptions,
   ) {
-    const refused = (): void => {
-      this.refusedWhileLocked = true;
-    };
+    const refused = (): boolean => (this.refusedWhileLocked = true);
     registerPeerService(ctx, options.gate === undefined ? this.handlers : gatedHandlers(this.handlers, options.gate, refused));
     // Ours if given; else what the signaling server hands out at login (filled in place below).
     const iceServers: RTCIceServer[] = [...(options.iceServers ?? [])];

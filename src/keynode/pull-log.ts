@@ -12,14 +12,10 @@ import type { RpcHandlers } from '../network/rpc-handlers.js';
 import type { KV } from '../storage/kv.js';
 import type { CoreContext } from './context.js';
 import type { VaultIndex } from './vault-index.js';
+import type { PullLogEntry } from '../types.js';
 import { collect } from './remote.js';
 
-export interface PullRecord {
-  nodeId: string;
-  commitId: string;
-  at: number;
-  kind: 'clone' | 'pull';
-}
+export type PullRecord = PullLogEntry;
 
 export interface Exposed {
   path: string;
