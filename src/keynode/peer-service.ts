@@ -9,7 +9,7 @@ import type { RpcHandlers } from '../network/rpc-handlers.js';
 import type { VaultAction } from '../types.js';
 import type { CoreContext } from './context.js';
 import { isOwnLinked, localCopyOf, type VaultOrigin } from './holders.js';
-import { recordServedPacks } from './pull-log.js';
+import { recordWhenServed } from './pull-log.js';
 import { collect } from './remote.js';
 
 /** A vault named by where its history comes from: "your copy of the owner's vault" (holders.ts). */
@@ -67,9 +67,7 @@ function noSuchVaultForYou(action: VaultAction): KeynodeError {
 /** The largest upload-pack request (wants and haves) we read: thousands of haves fit easily. */
 const MAX_PACK_REQUEST_BYTES = 4 * 1024 * 1024;
 
-export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void {
-  // Every pack served is recorded for its owner (src/keynode/pull-log.ts: who has what).
-  const handlers = recordServedPacks(ctx, served);
+export function registerPeerService(ctx: CoreContext, handlers: RpcHandlers): void {
   const { acl, vaults, storage } = ctx;
 
   /**
@@ -140,7 +138,10 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
         ({ vaultId } = await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin));
         if (vaultId !== req.vaultId || req.action !== 'pull') throw noSuchVaultForYou('pull');
       }
-      return { body: streamUnderReadLock(ctx, vaultId, await collect(body)) };
+      const request = await collect(body);
+      // Every pack served is recorded for its owner (src/keynode/pull-log.ts: who has what).
+      const served = { nodeId: remoteNodeId, vaultId: req.vaultId, action: req.action, request };
+      return { body: recordWhenServed(ctx, streamUnderReadLock(ctx, vaultId, request), served) };
     },
     { maxRequestBytes: MAX_PACK_REQUEST_BYTES },
   );
