@@ -112,11 +112,6 @@ export class Core {
     this.services.pulls.runSoon();
   }
 
-  /** After an unlock: undo whatever a lock cut off, as after a crash. */
-  recover(): Promise<void> {
-    return this.ctx.vaults.recover();
-  }
-
   /** Forgets decrypted data held in memory (the storage forgets its own). */
   forget(): void {
     this.ctx.vaults.dropCaches();

@@ -290,7 +290,8 @@ export class KeynodeLock {
         await this.startCore(await s.identity());
         return;
       }
-      await this.core.recover();
+      // Undo whatever a lock cut off, as after a crash.
+      await this.core.ctx.vaults.recover();
     } catch (e) {
       this.forget();
       throw e;

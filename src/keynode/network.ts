@@ -323,9 +323,8 @@ export class Network {
   }
 
   async flush(only?: NodeId): Promise<void> {
-    const opts: Parameters<CoreContext['notifications']['flushOutbox']>[0] = { deliver: (to, token) => this.deliver(to, token) };
-    if (only !== undefined) opts.only = only;
-    const result = await this.ctx.notifications.flushOutbox(opts);
+    const deliver = (to: NodeId, token: string): Promise<void> => this.deliver(to, token);
+    const result = await this.ctx.notifications.flushOutbox(only === undefined ? { deliver } : { deliver, only });
     // An attempt changes what the outbox shows (delivered, not delivered yet, refused); screens that
     // show it reload on the network event, so it is told again (src/ui/routes/Notifications.tsx).
     if (result.delivered.length + result.retrying.length + result.failed.length > 0) this.emitStatus();

@@ -76,7 +76,7 @@ export function registerPeerService(ctx: CoreContext, handlers: RpcHandlers): vo
    * refusal, word for word, whether a vault of that name or id exists or not: the answer is no
    * oracle for guessing vault names or learning VaultIds.
    */
-  async function authorise(requester: NodeId, vaultNameOrId: string, action: VaultAction): Promise<{ vaultId: VaultId; vaultName: string }> {
+  async function authorise(requester: NodeId, vaultNameOrId: string, action: VaultAction): Promise<VaultId> {
     const perm = await storage.kv.read((tx) => acl.getNodePerm(tx, requester));
     // Looked up for strangers too, so a refusal costs the same work whoever asks.
     const vaultId = await vaults.resolve(vaultNameOrId).catch((e: unknown) => {
@@ -93,8 +93,7 @@ export function registerPeerService(ctx: CoreContext, handlers: RpcHandlers): vo
         { data: { vaultId, action } },
       );
     }
-    const meta = await vaults.getMeta(vaultId);
-    return { vaultId, vaultName: meta.name };
+    return vaultId;
   }
 
   /**
@@ -102,13 +101,11 @@ export function registerPeerService(ctx: CoreContext, handlers: RpcHandlers): vo
    * grants it `pull` on that copy, or it is another browser of our own gestalt. Anyone else gets
    * the one refusal, as in authorise.
    */
-  async function authoriseCopy(requester: NodeId, origin: VaultOrigin): Promise<{ vaultId: VaultId; vaultName: string }> {
+  async function authoriseCopy(requester: NodeId, origin: VaultOrigin): Promise<VaultId> {
     const vaultId = await localCopyOf(ctx, origin);
     if (vaultId !== undefined) {
       const perm = await storage.kv.read((tx) => acl.getNodePerm(tx, requester));
-      if ((perm?.vaults[vaultId] ?? []).includes('pull') || (await isOwnLinked(ctx, requester))) {
-        return { vaultId, vaultName: (await vaults.getMeta(vaultId)).name };
-      }
+      if ((perm?.vaults[vaultId] ?? []).includes('pull') || (await isOwnLinked(ctx, requester))) return vaultId;
     }
     throw noSuchVaultForYou('pull');
   }
@@ -117,8 +114,9 @@ export function registerPeerService(ctx: CoreContext, handlers: RpcHandlers): vo
     'vaults.gitInfo',
     async ({ remoteNodeId }, header) => {
       const req = parse(GitInfoRequest, header);
-      const { vaultId, vaultName } =
+      const vaultId =
         'copyOf' in req ? await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin) : await authorise(remoteNodeId, req.vaultNameOrId, req.action);
+      const vaultName = (await vaults.getMeta(vaultId)).name;
       const advert = await vaults.withReadLock(vaultId, () => advertiseRefs(vaults.repo(vaultId)));
       // A copy says whose history it holds, so the puller can check it asked the right vault.
       const reply = 'copyOf' in req ? { vaultId, vaultName, copyOf: req.copyOf } : { vaultId, vaultName };
@@ -131,13 +129,10 @@ export function registerPeerService(ctx: CoreContext, handlers: RpcHandlers): vo
     'vaults.gitPack',
     async ({ remoteNodeId }, header, body) => {
       const req = parse(GitPackRequest, header);
-      let vaultId: VaultId;
-      if (req.copyOf === undefined) ({ vaultId } = await authorise(remoteNodeId, req.vaultId, req.action));
-      else {
-        // Authorised again on its own (SPEC §6.1), by the same rule as the copy's gitInfo.
-        ({ vaultId } = await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin));
-        if (vaultId !== req.vaultId || req.action !== 'pull') throw noSuchVaultForYou('pull');
-      }
+      // A copy is authorised again on its own (SPEC §6.1), by the same rule as the copy's gitInfo.
+      const vaultId =
+        req.copyOf === undefined ? await authorise(remoteNodeId, req.vaultId, req.action) : await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin);
+      if (req.copyOf !== undefined && (vaultId !== req.vaultId || req.action !== 'pull')) throw noSuchVaultForYou('pull');
       const request = await collect(body);
       // Every pack served is recorded for its owner (src/keynode/pull-log.ts: who has what).
       const served = { nodeId: remoteNodeId, vaultId: req.vaultId, action: req.action, request };

@@ -2,7 +2,7 @@
 // and no copy): removing a vault's repository, copying one for a fork, making the vaults root.
 import type { GitFs } from '../storage/index.js';
 
-function errno(e: unknown): string | undefined {
+export function errno(e: unknown): string | undefined {
   return (e as { code?: string } | null)?.code;
 }
 

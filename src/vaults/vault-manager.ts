@@ -146,7 +146,6 @@ export class VaultManager {
 
   /** Deletes the vault's metadata, name and permissions in one transaction, then its repository. */
   async delete(vault: string): Promise<void> {
-    this.assertRunning();
     const vaultId = await this.resolve(vault);
     await this.withWriteLock(vaultId, async () => {
       await this.storage.kv.write(async (tx) => {
@@ -236,16 +235,11 @@ export class VaultManager {
     return `${this.storage.vaultsRoot}/${vaultId}`;
   }
 
-  /** The isomorphic-git cache object to pass to every git call on this vault. */
-  cache(vaultId: VaultId): object {
+  /** { fs, gitdir, cache } for this vault's git calls; the cache object is the vault's own, kept until it is dropped. */
+  repo(vaultId: VaultId): Repo {
     let cache = this.caches.get(vaultId);
     if (cache === undefined) this.caches.set(vaultId, (cache = {}));
-    return cache;
-  }
-
-  /** { fs, gitdir, cache } for this vault's git calls. */
-  repo(vaultId: VaultId): Repo {
-    return { fs: this.storage.fs, gitdir: this.gitdir(vaultId), cache: this.cache(vaultId) };
+    return { fs: this.storage.fs, gitdir: this.gitdir(vaultId), cache };
   }
 
   /** Runs fn with a shared lock on the vault: readers run together, writers wait. */
