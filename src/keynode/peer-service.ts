@@ -13,18 +13,8 @@ import { recordWhenServed } from './pull-log.js';
 import { collect } from './remote.js';
 
 /** A vault named by where its history comes from: "your copy of the owner's vault" (holders.ts). */
-const Origin = v.strictObject({
-  nodeId: v.pipe(
-    v.string(),
-    v.maxLength(64),
-    v.check((s: string) => isNodeId(s)),
-  ),
-  vaultId: v.pipe(
-    v.string(),
-    v.maxLength(64),
-    v.check((s: string) => isVaultId(s)),
-  ),
-});
+const encodedId = (is: (s: string) => boolean) => v.pipe(v.string(), v.maxLength(64), v.check(is));
+const Origin = v.strictObject({ nodeId: encodedId(isNodeId), vaultId: encodedId(isVaultId) });
 const GitInfoRequest = v.union([
   v.strictObject({
     vaultNameOrId: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
