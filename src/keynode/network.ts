@@ -4,16 +4,15 @@
 // when signaling (re)connects, when a peer we owe something comes online, and at the next due time.
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { isNodeId, type NodeId } from '../ids/index.js';
-import type { RtcImpl } from '../network/byte-channel.js';
-import type { Dialer } from '../network/dialer.js';
 import { PeerManager, type Signaler } from '../network/peer-manager.js';
 import type { RpcPeer } from '../network/rpc.js';
 import { RpcHandlers } from '../network/rpc-handlers.js';
-import { SignalingClient, type WebSocketConstructor } from '../network/signaling-client.js';
+import { SignalingClient } from '../network/signaling-client.js';
 import { recipientRefusals } from '../notifications/outbox-store.js';
 import { openMailboxItem, sealForMailbox } from '../notifications/sealed-item.js';
 import type { CoreContext } from './context.js';
 import { gatedHandlers, type Gate } from './gate.js';
+import type { KeynodeParts } from './keynode.js';
 import { registerPeerService } from './peer-service.js';
 
 /** What the network uses of a signaling client: the real one, or the service worker's bridge to the host tab. */
@@ -22,27 +21,10 @@ export type SignalingLike = Pick<
   'status' | 'iceServers' | 'on' | 'connect' | 'close' | 'putMailbox' | 'watch' | 'unwatch' | 'ackMailbox' | 'setContacts'
 >;
 
-export interface NetworkOptions {
-  signalingUrl?: string;
-  /**
-   * The service worker's network, instead of a signaling URL and WebRTC here: signaling made
-   * elsewhere (given the core's login signer) and the dialer whose channels come from the network
-   * host tab (src/platform/network-host/). Both or neither.
-   */
-  bridged?: {
-    signaling: (core: { signLogin: (bytes: Uint8Array) => Promise<Uint8Array> }) => SignalingLike;
-    dialer: Dialer;
-  };
-  rtc?: RtcImpl;
-  iceServers?: RTCIceServer[];
-  WebSocket?: WebSocketConstructor;
-  /** How long a direct delivery may take before the mailbox is used instead. */
-  directDeliveryTimeoutMs?: number;
-  connectTimeoutMs?: number;
-  idleMs?: number;
+export type NetworkOptions = Pick<KeynodeParts, 'signalingUrl' | 'bridged' | 'rtc' | 'iceServers' | 'WebSocket' | 'connectTimeoutMs' | 'idleMs'> & {
   /** Peer requests run inside the keynode's session gate (refused while it is locked). */
   gate?: Gate;
-}
+};
 
 export type SignalingState = 'connected' | 'connecting' | 'offline';
 
