@@ -90,7 +90,7 @@ const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\',
 
 const readDotenv: Reader = (text) => {
   const lines = text.split(/\r?\n/);
-  const entries: RawEntry[] = [];
+  let entries: RawEntry[] = [];
   const skipped: Skipped[] = [];
   const seen = new Map<string, number>();
   for (let i = 0; i < lines.length; i++) {
@@ -129,10 +129,7 @@ const readDotenv: Reader = (text) => {
     if (earlier !== undefined) {
       // As shells and dotenv loaders do: the last one counts.
       skipped.push({ entry: `line ${earlier}`, reason: `${key} is set again further down; the later value is imported` });
-      entries.splice(
-        entries.findIndex((e) => e.parts[0] === key),
-        1,
-      );
+      entries = entries.filter((e) => e.parts[0] !== key);
     }
     seen.set(key, i + 1);
     entries.push({ parts: [key], content: value, entry: at });
