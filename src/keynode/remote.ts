@@ -150,6 +150,7 @@ export class Remote {
     try {
       const { info, remoteHead } = await this.fetchFrom(vaultId, owner, (peer) => this.gitInfo(peer, remoteVault, 'pull'));
       const remote = { nodeId: owner, vaultId: assertVaultId(info.vaultId) };
+      // Master moves only if that fast-forwards: the check that keeps out any other history.
       return { ...(await this.ctx.vaults.fastForward(vaultId, remoteHead, remote)), source: owner };
     } catch (e) {
       if (!isDefault || !isKeynodeError(e) || !UNREACHABLE.has(e.code)) throw e;
