@@ -67,14 +67,13 @@ export class Network {
       peerOptions = { ...common, dialer: options.bridged.dialer };
     } else {
       if (options.signalingUrl === undefined) return;
-      const signalingOptions: ConstructorParameters<typeof SignalingClient>[0] = {
+      const client = new SignalingClient({
         url: options.signalingUrl,
         nodeId: ctx.nodeId,
         sign: (bytes) => ctx.identity.sign(bytes),
         logger: { debug: (m, d) => ctx.logger.debug(m, d), warn: (m, d) => ctx.logger.warn(m, d) },
-      };
-      if (options.WebSocket !== undefined) signalingOptions.WebSocket = options.WebSocket;
-      const client = new SignalingClient(signalingOptions);
+        ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
+      });
       signaling = client;
       if (options.rtc === undefined) throw new KeynodeError('ErrorInternal', 'No WebRTC implementation was given for the network.');
       const signaler: Signaler = {
