@@ -120,9 +120,7 @@ function errorFromJSON(json: unknown, depth: number): KeynodeError {
   const j = json as Partial<KeynodeErrorJSON>;
   const code: ErrorCode = typeof j.code === 'string' && knownCodes.has(j.code) ? j.code : 'ErrorInternal';
   const message = typeof j.message === 'string' ? j.message : 'An error without a message was received.';
-  const data = typeof j.data === 'object' && j.data !== null ? j.data : undefined;
-  const options: { data?: Record<string, unknown>; cause?: unknown } = {};
-  if (data !== undefined) options.data = data;
+  const options: { data?: Record<string, unknown>; cause?: unknown } = typeof j.data === 'object' && j.data !== null ? { data: j.data } : {};
   const cause: unknown = j.cause;
   if (typeof cause === 'object' && cause !== null && depth < MAX_CAUSE_DEPTH) {
     const c = cause as { name?: unknown; message?: unknown };

@@ -7,13 +7,27 @@ import { KeynodeError } from './errors.js';
 import { createKeynodeFrom, type Keynode, type KeynodeParts } from './keynode/keynode.js';
 import type { RtcImpl } from './network/byte-channel.js';
 import type { StorageSpec } from './storage/index.js';
-import type { Logger } from './types.js';
 
-export interface CreateKeynodeOptions {
+/** The options handed on to the keynode as they are (KeynodeParts says what each means). */
+const PASSED = [
+  'recoveryCode',
+  'passphrase',
+  'autoLockMs',
+  'signalingUrl',
+  'iceServers',
+  'clock',
+  'logger',
+  'baseUrl',
+  'connectTimeoutMs',
+  'idleMs',
+  'lockGraceMs',
+  'onProgress',
+] as const;
+
+export interface CreateKeynodeOptions extends Pick<KeynodeParts, (typeof PASSED)[number]> {
   storage?: StorageSpec;
   /** Storage namespace: several keynodes in one process or origin. */
   name?: string;
-  recoveryCode?: string;
   /**
    * Unlocks (or, for a new keynode, sets) the key that encrypts everything stored. 'indexeddb' and
    * { dir } are never written in plaintext: without it, an existing keynode starts locked and a new
@@ -25,14 +39,6 @@ export interface CreateKeynodeOptions {
   /** e.g. 'ws://127.0.0.1:8787'; absent = no network (local only). */
   signalingUrl?: string;
   rtc?: Partial<RtcImpl> & Pick<RtcImpl, 'RTCPeerConnection'>;
-  iceServers?: RTCIceServer[];
-  clock?: () => number;
-  logger?: Logger;
-  baseUrl?: string;
-  connectTimeoutMs?: number;
-  idleMs?: number;
-  /** How long lock() waits for running operations before it forgets the key anyway (default 10 s). */
-  lockGraceMs?: number;
   /** Clone and pull progress: { vault, phase, bytes, totalBytes? } (docs/api.md). */
   onProgress?: KeynodeParts['onProgress'];
 }
@@ -59,12 +65,7 @@ export async function createKeynode(options: CreateKeynodeOptions = {}): Promise
         RTCSessionDescription: options.rtc.RTCSessionDescription ?? (g.RTCSessionDescription as RtcImpl['RTCSessionDescription']),
         RTCIceCandidate: options.rtc.RTCIceCandidate ?? (g.RTCIceCandidate as RtcImpl['RTCIceCandidate']),
       };
-    } else if (g.RTCPeerConnection !== undefined) {
-      rtc = g as RtcImpl;
-    } else {
-      const { nodeRtc } = await import('./platform/node-rtc.js');
-      rtc = nodeRtc();
-    }
+    } else rtc = g.RTCPeerConnection !== undefined ? (g as RtcImpl) : (await import('./platform/node-rtc.js')).nodeRtc();
     if (WebSocketImpl === undefined) WebSocketImpl = (await import('ws')).default;
   }
   const persistent = spec === 'indexeddb' || (typeof spec === 'object' && 'dir' in spec);
@@ -73,20 +74,7 @@ export async function createKeynode(options: CreateKeynodeOptions = {}): Promise
     parts.makeCipher = (await import('./platform/node-cipher.js')).nodeCipher;
     parts.autoLockMs = null; // a Node keynode (the command line, `serve`) stays unlocked while it runs
   }
-  for (const key of [
-    'recoveryCode',
-    'passphrase',
-    'autoLockMs',
-    'signalingUrl',
-    'iceServers',
-    'clock',
-    'logger',
-    'baseUrl',
-    'connectTimeoutMs',
-    'idleMs',
-    'lockGraceMs',
-    'onProgress',
-  ] as const) {
+  for (const key of PASSED) {
     if (options[key] !== undefined) (parts as unknown as Record<string, unknown>)[key] = options[key];
   }
   if (rtc !== undefined) parts.rtc = rtc;

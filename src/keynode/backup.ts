@@ -18,6 +18,7 @@ import { assertPassphrase, KDF_DEFAULTS, passphraseKey } from '../keys/keyring.j
 import { nameCandidates } from '../vaults/names.js';
 import type { CoreContext } from './context.js';
 import { readPulls } from './pull-log.js';
+import { collect } from './remote.js';
 import { concatBytes, utf8 } from '../utils/bytes.js';
 
 const MAGIC = 'keynode-backup 1\n';
@@ -47,15 +48,18 @@ function backupKey(passphrase: string, kdf: Header['kdf']): Promise<CryptoKey> {
   return passphraseKey(passphrase, { ...kdf, salt: base64urlDecode(kdf.salt) }, ['encrypt', 'decrypt']);
 }
 
+/** The sealed part's cipher: AES-256-GCM, the two plaintext lines as associated data. */
+function gcm(header: Header, preamble: Uint8Array): AesGcmParams {
+  return { name: 'AES-GCM', iv: base64urlDecode(header.iv) as BufferSource, additionalData: preamble as BufferSource };
+}
+
 /** master's whole history as a git bundle (the pack upload-pack sends a peer that has nothing). */
 async function bundleOf(ctx: CoreContext, vaultId: VaultId): Promise<{ head: string; bundle: Uint8Array }> {
   return ctx.vaults.withReadLock(vaultId, async () => {
     const head = await ctx.vaults.masterOf(vaultId);
     // No side-band asked for: the answer is one "NAK" pkt-line, then the raw pack.
     const request = concatBytes(encodePktLine(`want ${head} ofs-delta\n`), FLUSH, encodePktLine('done\n'));
-    const parts: Uint8Array[] = [];
-    for await (const part of uploadPack(ctx.vaults.repo(vaultId), request)) parts.push(part);
-    const answer = concatBytes(...parts);
+    const answer = await collect(uploadPack(ctx.vaults.repo(vaultId), request));
     const nak = parseInt(utf8.decode(answer.subarray(0, 4)), 16);
     const pack = answer.subarray(nak);
     if (utf8.decode(pack.subarray(0, 4)) !== 'PACK') throw new KeynodeError('ErrorInternal', 'The vault could not be packed for its backup.');
@@ -72,13 +76,7 @@ export async function exportBackup(ctx: CoreContext, vaultId: VaultId, passphras
   const preamble = utf8.encode(`${MAGIC}${JSON.stringify(header)}\n`);
   const key = await backupKey(passphrase, header.kdf);
   const plain = concatBytes(utf8.encode(`${JSON.stringify(about)}\n`), bundle);
-  const sealed = new Uint8Array(
-    await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv: base64urlDecode(header.iv) as BufferSource, additionalData: preamble as BufferSource },
-      key,
-      plain as BufferSource,
-    ),
-  );
+  const sealed = new Uint8Array(await crypto.subtle.encrypt(gcm(header, preamble), key, plain as BufferSource));
   await ctx.storage.kv.write((tx) => tx.put('vaults', `backup:${vaultId}`, { at: about.at, commitId: head }));
   return concatBytes(preamble, sealed);
 }
@@ -117,13 +115,7 @@ export async function openBackup(file: Uint8Array, passphrase: string): Promise<
   const key = await backupKey(passphrase, header.kdf);
   let plain: Uint8Array;
   try {
-    plain = new Uint8Array(
-      await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: base64urlDecode(header.iv) as BufferSource, additionalData: preamble as BufferSource },
-        key,
-        sealed as BufferSource,
-      ),
-    );
+    plain = new Uint8Array(await crypto.subtle.decrypt(gcm(header, preamble), key, sealed as BufferSource));
   } catch {
     throw new KeynodeError('ErrorKeynodePassphraseInvalid', 'That passphrase does not open this backup (or the file was changed).');
   }

@@ -20,7 +20,7 @@ import type { Events } from './events.js';
 import type { Gate } from './gate.js';
 import { Inbox } from './inbox.js';
 import type { KeynodeParts } from './keynode.js';
-import { Network, type NetworkOptions } from './network.js';
+import { Network } from './network.js';
 import { Pairing } from './pairing.js';
 import { PullQueue } from './pull-queue.js';
 import { Remote } from './remote.js';
@@ -90,11 +90,7 @@ export class Core {
       logger,
       baseUrl: parts.baseUrl ?? 'http://127.0.0.1:5173/',
     };
-    const networkOptions: NetworkOptions = { gate };
-    for (const key of ['signalingUrl', 'rtc', 'iceServers', 'WebSocket', 'connectTimeoutMs', 'idleMs', 'bridged'] as const) {
-      if (parts[key] !== undefined) (networkOptions as Record<string, unknown>)[key] = parts[key];
-    }
-    const net = new Network(ctx, networkOptions);
+    const net = new Network(ctx, { ...parts, gate });
     const remote = new Remote(ctx, net);
     new ChainKeeper(ctx, net, remote).start();
     return new Core(ctx, net, apiServices(ctx, net, remote, parts.onProgress));
@@ -110,11 +106,6 @@ export class Core {
   resume(): void {
     this.net.flushSoon();
     this.services.pulls.runSoon();
-  }
-
-  /** After an unlock: undo whatever a lock cut off, as after a crash. */
-  recover(): Promise<void> {
-    return this.ctx.vaults.recover();
   }
 
   /** Forgets decrypted data held in memory (the storage forgets its own). */

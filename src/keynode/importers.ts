@@ -5,6 +5,7 @@
 // tree read naturally. What cannot be imported is reported with the reason, never dropped silently.
 import { isKeynodeError, KeynodeError } from '../errors.js';
 import { parsePath } from '../secrets/paths.js';
+import type { ImportReport } from '../types.js';
 
 export type ImportFormat = 'dotenv' | 'json' | 'bitwarden-json' | 'bitwarden-csv' | 'keepass-csv';
 
@@ -13,11 +14,8 @@ export interface ImportEntry {
   content: string;
 }
 
-export interface Skipped {
-  /** Where it was in the file: a line, a key or an entry's name. */
-  entry: string;
-  reason: string;
-}
+/** What was not imported, and why; `entry` is where it was in the file: a line, a key or an entry's name. */
+export type Skipped = ImportReport['skipped'][number];
 
 export interface Parsed {
   format: ImportFormat;
@@ -92,7 +90,7 @@ const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\',
 
 const readDotenv: Reader = (text) => {
   const lines = text.split(/\r?\n/);
-  const entries: RawEntry[] = [];
+  let entries: RawEntry[] = [];
   const skipped: Skipped[] = [];
   const seen = new Map<string, number>();
   for (let i = 0; i < lines.length; i++) {
@@ -131,10 +129,7 @@ const readDotenv: Reader = (text) => {
     if (earlier !== undefined) {
       // As shells and dotenv loaders do: the last one counts.
       skipped.push({ entry: `line ${earlier}`, reason: `${key} is set again further down; the later value is imported` });
-      entries.splice(
-        entries.findIndex((e) => e.parts[0] === key),
-        1,
-      );
+      entries = entries.filter((e) => e.parts[0] !== key);
     }
     seen.set(key, i + 1);
     entries.push({ parts: [key], content: value, entry: at });
@@ -214,6 +209,19 @@ function fromItems(items: Item[], skipped: Skipped[]): RawEntry[] {
   return entries;
 }
 
+type Value = string | null | undefined;
+
+/** The fields every password manager has, in the order they become secrets (absent ones empty). */
+function loginFields(password: Value, username: Value, url: Value, totp: Value, notes: Value): Array<[string, string]> {
+  return [
+    ['password', password ?? ''],
+    ['username', username ?? ''],
+    ['url', url ?? ''],
+    ['totp', totp ?? ''],
+    ['notes', notes ?? ''],
+  ];
+}
+
 const folderParts = (folder: string): string[] =>
   folder
     .split('/')
@@ -245,14 +253,7 @@ const readBitwardenCsv: Reader = (text) => {
       folder: folderParts(row.folder ?? ''),
       name,
       entry: `${entry} (${name})`,
-      fields: [
-        ['password', row.login_password ?? ''],
-        ['username', row.login_username ?? ''],
-        ['url', row.login_uri ?? ''],
-        ['totp', row.login_totp ?? ''],
-        ['notes', row.notes ?? ''],
-        ...customFields(row.fields ?? ''),
-      ],
+      fields: [...loginFields(row.login_password, row.login_username, row.login_uri, row.login_totp, row.notes), ...customFields(row.fields ?? '')],
     });
   }
   return { entries: fromItems(items, skipped), skipped };
@@ -287,11 +288,7 @@ const readBitwardenJson: Reader = (text) => {
       name,
       entry,
       fields: [
-        ['password', it.login?.password ?? ''],
-        ['username', it.login?.username ?? ''],
-        ['url', it.login?.uris?.[0]?.uri ?? ''],
-        ['totp', it.login?.totp ?? ''],
-        ['notes', it.notes ?? ''],
+        ...loginFields(it.login?.password, it.login?.username, it.login?.uris?.[0]?.uri, it.login?.totp, it.notes),
         ...(it.fields ?? []).map((f): [string, string] => [f.name || 'field', f.value ?? '']),
       ],
     });
@@ -311,13 +308,7 @@ const readKeepassCsv: Reader = (text) => {
       folder: sharedRoot ? groups[i]!.slice(1) : groups[i]!,
       name,
       entry: `${entry} (${name})`,
-      fields: [
-        ['password', row.password ?? ''],
-        ['username', row.username ?? row['login name'] ?? ''],
-        ['url', row.url ?? row['web site'] ?? ''],
-        ['totp', row.totp ?? ''],
-        ['notes', row.notes ?? row.comments ?? ''],
-      ],
+      fields: loginFields(row.password, row.username ?? row['login name'], row.url ?? row['web site'], row.totp, row.notes ?? row.comments),
     };
   });
   return { entries: fromItems(items, skipped), skipped };

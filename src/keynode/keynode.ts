@@ -4,6 +4,7 @@
 // src/index.ts adds Node's defaults.
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import type { RtcImpl } from '../network/byte-channel.js';
+import type { Dialer } from '../network/dialer.js';
 import type { WebSocketConstructor } from '../network/signaling-client.js';
 import type { Storage } from '../storage/index.js';
 import type { MigrationProgress } from '../storage/migrate.js';
@@ -13,7 +14,7 @@ import { API, buildApi, functionAt, methodOf, type ApiPath, type MethodSpec } fr
 import { Events, type KeynodeEventName, type KeynodeEvents } from './events.js';
 import { Gate } from './gate.js';
 import { KeynodeLock, type LockState } from './lock.js';
-import type { NetworkOptions } from './network.js';
+import type { SignalingLike } from './network.js';
 import type { QueuedPull } from './pull-queue.js';
 import type { FindResult } from './secret-search.js';
 import type { Progress, Transfer } from './transfers.js';
@@ -47,10 +48,14 @@ export interface KeynodeParts {
   /** The app's URL, for share links. */
   baseUrl?: string;
   /**
-   * The service worker's network: signaling and peer channels come from the network host tab
-   * (src/platform/network-host/) instead of a signaling URL and WebRTC here.
+   * The service worker's network, instead of a signaling URL and WebRTC here: signaling made
+   * elsewhere (given the core's login signer) and the dialer whose channels come from the network
+   * host tab (src/platform/network-host/). Both or neither.
    */
-  bridged?: NetworkOptions['bridged'];
+  bridged?: {
+    signaling: (core: { signLogin: (bytes: Uint8Array) => Promise<Uint8Array> }) => SignalingLike;
+    dialer: Dialer;
+  };
   /** Clone and pull progress (docs/api.md createKeynode's `onProgress`). */
   onProgress?: (p: Progress) => void;
   /** Tuning for tests: how long to wait for a peer, and when to close an idle channel. */

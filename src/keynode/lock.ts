@@ -54,6 +54,15 @@ function noPassphrase(): KeynodeError {
   return new KeynodeError('ErrorInvalidArgument', 'This keynode has no passphrase yet, so it cannot be locked: set a passphrase first.');
 }
 
+/** Runs `fn`, then wipes `secret` (a seed) whatever happened. */
+async function wiping<T>(secret: Uint8Array, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    secret.fill(0);
+  }
+}
+
 export class KeynodeLock {
   core: Core | undefined;
   private identity: Identity | undefined;
@@ -95,17 +104,17 @@ export class KeynodeLock {
       else if (recoveryCode !== undefined) await this.mutex.run(() => this.openWithSeed(seedFromRecoveryCode(recoveryCode)));
       return;
     }
-    if (await s.hasPlaintext()) {
+    const plaintext = await s.hasPlaintext();
+    if (plaintext) {
       this.created = true;
       const stored = await s.plaintextIdentity();
       this.needsRecoveryCode = stored !== undefined && stored.seed === undefined;
-      if (passphrase !== undefined) await this.unlockWith(passphrase, recoveryCode);
-      else if (!this.parts.requireEncryption) await this.mutex.run(() => this.startPlaintext(recoveryCode));
-      return; // an earlier version's store: locked until its first passphrase
+      // Without a passphrase (and not allowed to run plaintext): locked until its first passphrase.
     }
     if (passphrase !== undefined) await this.unlockWith(passphrase, recoveryCode);
     else if (!this.parts.requireEncryption) await this.mutex.run(() => this.startPlaintext(recoveryCode));
-    else if (recoveryCode !== undefined) throw new KeynodeError('ErrorKeynodeLocked', 'A restored keynode needs a passphrase to encrypt what it stores.');
+    else if (recoveryCode !== undefined && !plaintext)
+      throw new KeynodeError('ErrorKeynodeLocked', 'A restored keynode needs a passphrase to encrypt what it stores.');
   }
 
   state(): LockState {
@@ -135,16 +144,7 @@ export class KeynodeLock {
         return;
       }
       if (s.unlocked) return;
-      this.throttle();
-      let keys: SessionKeys;
-      try {
-        keys = await openWithPassphrase(s.keyring!, passphrase);
-      } catch (e) {
-        if (isKeynodeError(e, 'ErrorKeynodePassphraseInvalid')) this.failed();
-        throw e;
-      }
-      this.failures = 0;
-      await this.opened(keys);
+      await this.opened(await this.attempt(() => openWithPassphrase(s.keyring!, passphrase)));
       // Parameters raised since this passphrase was set: rewrap now, while we have it.
       if (kdfIsOutdated(s.keyring!.kdf)) await s.saveKeyring(await rewrapPassphrase(s.keyring!, { passphrase }, passphrase));
     });
@@ -155,12 +155,10 @@ export class KeynodeLock {
     return this.mutex.run(async () => {
       const s = this.storage;
       const seed = seedFromRecoveryCode(recoveryCode);
-      try {
+      await wiping(seed, async () => {
         await s.saveKeyring(await rewrapPassphrase(s.keyring!, { seed }, newPassphrase));
         if (!s.unlocked) await this.openWithSeed(seed);
-      } finally {
-        seed.fill(0);
-      }
+      });
       this.failures = 0;
       this.notBefore = 0;
     });
@@ -171,14 +169,7 @@ export class KeynodeLock {
     return this.mutex.run(async () => {
       const s = this.storage;
       if (!s.unlocked) throw lockedError();
-      this.throttle();
-      try {
-        await s.saveKeyring(await rewrapPassphrase(s.keyring!, { passphrase: current }, next));
-      } catch (e) {
-        if (isKeynodeError(e, 'ErrorKeynodePassphraseInvalid')) this.failed();
-        throw e;
-      }
-      this.failures = 0;
+      await this.attempt(async () => s.saveKeyring(await rewrapPassphrase(s.keyring!, { passphrase: current }, next)));
     });
   }
 
@@ -236,16 +227,14 @@ export class KeynodeLock {
   private async create(passphrase: string, seed: Uint8Array | undefined): Promise<void> {
     const restoring = seed !== undefined;
     const secret = seed ?? randomBytes(32);
-    try {
+    await wiping(secret, async () => {
       const nodeId = encodeNodeId((await keyPairFromSeed(secret)).publicKey);
       const { record, keys } = await createKeyring({ nodeId, passphrase, seed: secret, autoLockMs: this.defaultAutoLock() });
       const made = await wrappedIdentity(secret, keys.identity, !restoring);
       await this.storage.becomeEncrypted(record, keys, made.record);
       this.created = true;
       await this.startCore(made.identity);
-    } finally {
-      secret.fill(0);
-    }
+    });
   }
 
   /** Encrypts a plaintext store in place (an earlier version's, or a running 'memory' keynode's). */
@@ -260,7 +249,7 @@ export class KeynodeLock {
         'This keynode was stored unencrypted by an earlier version, and its key can be encrypted only with its recovery code: enter the recovery code with your new passphrase.',
       );
     }
-    try {
+    await wiping(secret, async () => {
       if (encodeNodeId((await keyPairFromSeed(secret)).publicKey) !== encodeNodeId(stored.publicKey)) {
         throw new KeynodeError('ErrorKeysRecoveryCodeInvalid', 'That recovery code does not belong to this keynode. Nothing was changed.');
       }
@@ -279,24 +268,16 @@ export class KeynodeLock {
         this.core.resume();
         this.arm();
       }
-    } finally {
-      secret.fill(0);
-    }
+    });
   }
 
   private async startPlaintext(recoveryCode: string | undefined): Promise<void> {
-    const options: { recoveryCode?: string } = {};
-    if (recoveryCode !== undefined) options.recoveryCode = recoveryCode;
     this.created = true;
-    await this.startCore(await loadOrCreateIdentity(this.storage.kv, options));
+    await this.startCore(await loadOrCreateIdentity(this.storage.kv, recoveryCode === undefined ? {} : { recoveryCode }));
   }
 
   private async openWithSeed(seed: Uint8Array): Promise<void> {
-    try {
-      await this.opened(await openWithRecovery(this.storage.keyring!, seed));
-    } finally {
-      seed.fill(0);
-    }
+    await wiping(seed, async () => this.opened(await openWithRecovery(this.storage.keyring!, seed)));
   }
 
   /** The keys are this keynode's: finish any interrupted encryption, then run. */
@@ -309,7 +290,8 @@ export class KeynodeLock {
         await this.startCore(await s.identity());
         return;
       }
-      await this.core.recover();
+      // Undo whatever a lock cut off, as after a crash.
+      await this.core.ctx.vaults.recover();
     } catch (e) {
       this.forget();
       throw e;
@@ -341,13 +323,11 @@ export class KeynodeLock {
 
   private async assertOwnCode(recoveryCode: string): Promise<void> {
     const seed = seedFromRecoveryCode(recoveryCode);
-    try {
+    await wiping(seed, async () => {
       if (encodeNodeId((await keyPairFromSeed(seed)).publicKey) !== this.storage.keyring!.nodeId) {
         throw new KeynodeError('ErrorInvalidArgument', 'This storage already holds a different keynode; restore the recovery code into a new, empty profile.');
       }
-    } finally {
-      seed.fill(0);
-    }
+    });
   }
 
   // ---- timers and retries ----------------------------------------------------------------------
@@ -366,18 +346,24 @@ export class KeynodeLock {
     (this.timer as { unref?: () => void }).unref?.();
   }
 
-  private throttle(): void {
+  /** One try of a passphrase (`check` opens with it): refused while backing off, and counted if wrong. */
+  private async attempt<T>(check: () => Promise<T>): Promise<T> {
     const wait = this.notBefore - this.clock();
     if (wait > 0) {
       throw new KeynodeError('ErrorKeynodePassphraseInvalid', `Too many wrong passphrases: wait ${Math.ceil(wait / 1000)} s before trying again.`, {
         data: { retryAfterMs: wait },
       });
     }
-  }
-
-  private failed(): void {
-    this.failures++;
-    if (this.failures >= FREE_TRIES) this.notBefore = this.clock() + Math.min(1000 * 2 ** (this.failures - FREE_TRIES), MAX_BACKOFF_MS);
+    try {
+      const result = await check();
+      this.failures = 0;
+      return result;
+    } catch (e) {
+      if (isKeynodeError(e, 'ErrorKeynodePassphraseInvalid') && ++this.failures >= FREE_TRIES) {
+        this.notBefore = this.clock() + Math.min(1000 * 2 ** (this.failures - FREE_TRIES), MAX_BACKOFF_MS);
+      }
+      throw e;
+    }
   }
 }
 

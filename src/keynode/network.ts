@@ -4,16 +4,15 @@
 // when signaling (re)connects, when a peer we owe something comes online, and at the next due time.
 import { KeynodeError, isKeynodeError } from '../errors.js';
 import { isNodeId, type NodeId } from '../ids/index.js';
-import type { RtcImpl } from '../network/byte-channel.js';
-import type { Dialer } from '../network/dialer.js';
 import { PeerManager, type Signaler } from '../network/peer-manager.js';
 import type { RpcPeer } from '../network/rpc.js';
 import { RpcHandlers } from '../network/rpc-handlers.js';
-import { SignalingClient, type WebSocketConstructor } from '../network/signaling-client.js';
+import { SignalingClient } from '../network/signaling-client.js';
 import { recipientRefusals } from '../notifications/outbox-store.js';
 import { openMailboxItem, sealForMailbox } from '../notifications/sealed-item.js';
 import type { CoreContext } from './context.js';
 import { gatedHandlers, type Gate } from './gate.js';
+import type { KeynodeParts } from './keynode.js';
 import { registerPeerService } from './peer-service.js';
 
 /** What the network uses of a signaling client: the real one, or the service worker's bridge to the host tab. */
@@ -22,27 +21,10 @@ export type SignalingLike = Pick<
   'status' | 'iceServers' | 'on' | 'connect' | 'close' | 'putMailbox' | 'watch' | 'unwatch' | 'ackMailbox' | 'setContacts'
 >;
 
-export interface NetworkOptions {
-  signalingUrl?: string;
-  /**
-   * The service worker's network, instead of a signaling URL and WebRTC here: signaling made
-   * elsewhere (given the core's login signer) and the dialer whose channels come from the network
-   * host tab (src/platform/network-host/). Both or neither.
-   */
-  bridged?: {
-    signaling: (core: { signLogin: (bytes: Uint8Array) => Promise<Uint8Array> }) => SignalingLike;
-    dialer: Dialer;
-  };
-  rtc?: RtcImpl;
-  iceServers?: RTCIceServer[];
-  WebSocket?: WebSocketConstructor;
-  /** How long a direct delivery may take before the mailbox is used instead. */
-  directDeliveryTimeoutMs?: number;
-  connectTimeoutMs?: number;
-  idleMs?: number;
+export type NetworkOptions = Pick<KeynodeParts, 'signalingUrl' | 'bridged' | 'rtc' | 'iceServers' | 'WebSocket' | 'connectTimeoutMs' | 'idleMs'> & {
   /** Peer requests run inside the keynode's session gate (refused while it is locked). */
   gate?: Gate;
-}
+};
 
 export type SignalingState = 'connected' | 'connecting' | 'offline';
 
@@ -72,9 +54,7 @@ export class Network {
     private readonly ctx: CoreContext,
     private readonly options: NetworkOptions,
   ) {
-    const refused = (): void => {
-      this.refusedWhileLocked = true;
-    };
+    const refused = (): boolean => (this.refusedWhileLocked = true);
     registerPeerService(ctx, options.gate === undefined ? this.handlers : gatedHandlers(this.handlers, options.gate, refused));
     // Ours if given; else what the signaling server hands out at login (filled in place below).
     const iceServers: RTCIceServer[] = [...(options.iceServers ?? [])];
@@ -87,14 +67,13 @@ export class Network {
       peerOptions = { ...common, dialer: options.bridged.dialer };
     } else {
       if (options.signalingUrl === undefined) return;
-      const signalingOptions: ConstructorParameters<typeof SignalingClient>[0] = {
+      const client = new SignalingClient({
         url: options.signalingUrl,
         nodeId: ctx.nodeId,
         sign: (bytes) => ctx.identity.sign(bytes),
         logger: { debug: (m, d) => ctx.logger.debug(m, d), warn: (m, d) => ctx.logger.warn(m, d) },
-      };
-      if (options.WebSocket !== undefined) signalingOptions.WebSocket = options.WebSocket;
-      const client = new SignalingClient(signalingOptions);
+        ...(options.WebSocket !== undefined && { WebSocket: options.WebSocket }),
+      });
       signaling = client;
       if (options.rtc === undefined) throw new KeynodeError('ErrorInternal', 'No WebRTC implementation was given for the network.');
       const signaler: Signaler = {
@@ -325,9 +304,8 @@ export class Network {
   }
 
   async flush(only?: NodeId): Promise<void> {
-    const opts: Parameters<CoreContext['notifications']['flushOutbox']>[0] = { deliver: (to, token) => this.deliver(to, token) };
-    if (only !== undefined) opts.only = only;
-    const result = await this.ctx.notifications.flushOutbox(opts);
+    const deliver = (to: NodeId, token: string): Promise<void> => this.deliver(to, token);
+    const result = await this.ctx.notifications.flushOutbox(only === undefined ? { deliver } : { deliver, only });
     // An attempt changes what the outbox shows (delivered, not delivered yet, refused); screens that
     // show it reload on the network event, so it is told again (src/ui/routes/Notifications.tsx).
     if (result.delivered.length + result.retrying.length + result.failed.length > 0) this.emitStatus();

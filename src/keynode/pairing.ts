@@ -22,7 +22,7 @@ interface Pending {
 
 export class Pairing {
   private pending: Pending | undefined;
-  private outcome: { state: 'linking' | 'linked'; nodeId: NodeId } | { state: 'failed'; nodeId: NodeId; error: KeynodeError } | undefined;
+  private outcome: Extract<PairingStatus, { nodeId: string }> | undefined;
 
   constructor(
     private readonly ctx: CoreContext,
@@ -50,11 +50,7 @@ export class Pairing {
   }
 
   status(): PairingStatus {
-    const o = this.outcome;
-    if (o !== undefined) {
-      if (o.state !== 'failed') return { state: o.state, nodeId: o.nodeId };
-      return { state: 'failed', nodeId: o.nodeId, error: { code: o.error.code, message: o.error.message } };
-    }
+    if (this.outcome !== undefined) return structuredClone(this.outcome);
     if (this.pending === undefined) return { state: 'none' };
     if (this.pending.expiresAt <= this.ctx.clock()) return { state: 'expired', expiresAt: this.pending.expiresAt };
     return { state: 'waiting', expiresAt: this.pending.expiresAt };
@@ -101,7 +97,7 @@ export class Pairing {
         // The invite stays in the list: the user can still link from it by hand.
         const error = e instanceof KeynodeError ? e : new KeynodeError('ErrorInternal', 'Linking failed.', { cause: e });
         this.ctx.logger.warn('a pairing invite arrived, but linking with its sender failed', { nodeId: item.from, code: error.code });
-        this.outcome = { state: 'failed', nodeId: item.from, error };
+        this.outcome = { state: 'failed', nodeId: item.from, error: { code: error.code, message: error.message } };
         this.changed(item.from);
       },
     );

@@ -9,22 +9,12 @@ import type { RpcHandlers } from '../network/rpc-handlers.js';
 import type { VaultAction } from '../types.js';
 import type { CoreContext } from './context.js';
 import { isOwnLinked, localCopyOf, type VaultOrigin } from './holders.js';
-import { recordServedPacks } from './pull-log.js';
-import { concatBytes } from '../utils/bytes.js';
+import { recordWhenServed } from './pull-log.js';
+import { collect } from './remote.js';
 
 /** A vault named by where its history comes from: "your copy of the owner's vault" (holders.ts). */
-const Origin = v.strictObject({
-  nodeId: v.pipe(
-    v.string(),
-    v.maxLength(64),
-    v.check((s: string) => isNodeId(s)),
-  ),
-  vaultId: v.pipe(
-    v.string(),
-    v.maxLength(64),
-    v.check((s: string) => isVaultId(s)),
-  ),
-});
+const encodedId = (is: (s: string) => boolean) => v.pipe(v.string(), v.maxLength(64), v.check(is));
+const Origin = v.strictObject({ nodeId: encodedId(isNodeId), vaultId: encodedId(isVaultId) });
 const GitInfoRequest = v.union([
   v.strictObject({
     vaultNameOrId: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
@@ -67,9 +57,7 @@ function noSuchVaultForYou(action: VaultAction): KeynodeError {
 /** The largest upload-pack request (wants and haves) we read: thousands of haves fit easily. */
 const MAX_PACK_REQUEST_BYTES = 4 * 1024 * 1024;
 
-export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void {
-  // Every pack served is recorded for its owner (src/keynode/pull-log.ts: who has what).
-  const handlers = recordServedPacks(ctx, served);
+export function registerPeerService(ctx: CoreContext, handlers: RpcHandlers): void {
   const { acl, vaults, storage } = ctx;
 
   /**
@@ -78,7 +66,7 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
    * refusal, word for word, whether a vault of that name or id exists or not: the answer is no
    * oracle for guessing vault names or learning VaultIds.
    */
-  async function authorise(requester: NodeId, vaultNameOrId: string, action: VaultAction): Promise<{ vaultId: VaultId; vaultName: string }> {
+  async function authorise(requester: NodeId, vaultNameOrId: string, action: VaultAction): Promise<VaultId> {
     const perm = await storage.kv.read((tx) => acl.getNodePerm(tx, requester));
     // Looked up for strangers too, so a refusal costs the same work whoever asks.
     const vaultId = await vaults.resolve(vaultNameOrId).catch((e: unknown) => {
@@ -92,13 +80,10 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
       throw new KeynodeError(
         'ErrorVaultsPermissionDenied',
         `You may not ${action} this vault: the owner shares it with you for ${granted.join(' and ')} only.`,
-        {
-          data: { vaultId, action },
-        },
+        { data: { vaultId, action } },
       );
     }
-    const meta = await vaults.getMeta(vaultId);
-    return { vaultId, vaultName: meta.name };
+    return vaultId;
   }
 
   /**
@@ -106,13 +91,11 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
    * grants it `pull` on that copy, or it is another browser of our own gestalt. Anyone else gets
    * the one refusal, as in authorise.
    */
-  async function authoriseCopy(requester: NodeId, origin: VaultOrigin): Promise<{ vaultId: VaultId; vaultName: string }> {
+  async function authoriseCopy(requester: NodeId, origin: VaultOrigin): Promise<VaultId> {
     const vaultId = await localCopyOf(ctx, origin);
     if (vaultId !== undefined) {
       const perm = await storage.kv.read((tx) => acl.getNodePerm(tx, requester));
-      if ((perm?.vaults[vaultId] ?? []).includes('pull') || (await isOwnLinked(ctx, requester))) {
-        return { vaultId, vaultName: (await vaults.getMeta(vaultId)).name };
-      }
+      if ((perm?.vaults[vaultId] ?? []).includes('pull') || (await isOwnLinked(ctx, requester))) return vaultId;
     }
     throw noSuchVaultForYou('pull');
   }
@@ -121,8 +104,9 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
     'vaults.gitInfo',
     async ({ remoteNodeId }, header) => {
       const req = parse(GitInfoRequest, header);
-      const { vaultId, vaultName } =
+      const vaultId =
         'copyOf' in req ? await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin) : await authorise(remoteNodeId, req.vaultNameOrId, req.action);
+      const vaultName = (await vaults.getMeta(vaultId)).name;
       const advert = await vaults.withReadLock(vaultId, () => advertiseRefs(vaults.repo(vaultId)));
       // A copy says whose history it holds, so the puller can check it asked the right vault.
       const reply = 'copyOf' in req ? { vaultId, vaultName, copyOf: req.copyOf } : { vaultId, vaultName };
@@ -135,17 +119,14 @@ export function registerPeerService(ctx: CoreContext, served: RpcHandlers): void
     'vaults.gitPack',
     async ({ remoteNodeId }, header, body) => {
       const req = parse(GitPackRequest, header);
-      let vaultId: VaultId;
-      if (req.copyOf === undefined) ({ vaultId } = await authorise(remoteNodeId, req.vaultId, req.action));
-      else {
-        // Authorised again on its own (SPEC §6.1), by the same rule as the copy's gitInfo.
-        ({ vaultId } = await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin));
-        if (vaultId !== req.vaultId || req.action !== 'pull') throw noSuchVaultForYou('pull');
-      }
-      const parts: Uint8Array[] = [];
-      for await (const part of body) parts.push(part);
-      const request = concatBytes(...parts);
-      return { body: streamUnderReadLock(ctx, vaultId, request) };
+      // A copy is authorised again on its own (SPEC §6.1), by the same rule as the copy's gitInfo.
+      const vaultId =
+        req.copyOf === undefined ? await authorise(remoteNodeId, req.vaultId, req.action) : await authoriseCopy(remoteNodeId, req.copyOf as VaultOrigin);
+      if (req.copyOf !== undefined && (vaultId !== req.vaultId || req.action !== 'pull')) throw noSuchVaultForYou('pull');
+      const request = await collect(body);
+      // Every pack served is recorded for its owner (src/keynode/pull-log.ts: who has what).
+      const served = { nodeId: remoteNodeId, vaultId: req.vaultId, action: req.action, request };
+      return { body: recordWhenServed(ctx, streamUnderReadLock(ctx, vaultId, request), served) };
     },
     { maxRequestBytes: MAX_PACK_REQUEST_BYTES },
   );

@@ -3,23 +3,16 @@
 // never sent anywhere. From it, exposure(): the secrets a peer has seen that still have the value it
 // saw, which is what to rotate after unsharing.
 //
-// Recording: recordServedPacks wraps the peer handlers so that a 'vaults.gitPack' response whose last
-// byte went out is logged (a transfer cut off half-way is not). peer-service.ts applies it to the
-// handlers it registers on.
+// Recording: peer-service.ts hands every 'vaults.gitPack' response through recordWhenServed, which
+// logs it once its last byte went out (a transfer cut off half-way is not).
 import { parsePktLines } from '../git/index.js';
 import type { VaultId } from '../ids/index.js';
-import type { RpcHandlers } from '../network/rpc-handlers.js';
 import type { KV } from '../storage/kv.js';
 import type { CoreContext } from './context.js';
 import type { VaultIndex } from './vault-index.js';
-import { concatBytes } from '../utils/bytes.js';
+import type { PullLogEntry } from '../types.js';
 
-export interface PullRecord {
-  nodeId: string;
-  commitId: string;
-  at: number;
-  kind: 'clone' | 'pull';
-}
+export type PullRecord = PullLogEntry;
 
 export interface Exposed {
   path: string;
@@ -78,48 +71,23 @@ function firstWant(request: Uint8Array): string | undefined {
   return verb === 'want' ? oid : undefined;
 }
 
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
-}
-
-async function* thenRecord(stream: AsyncIterable<Uint8Array>, record: () => Promise<void>): AsyncGenerator<Uint8Array> {
+/**
+ * `stream`, the answer to a 'vaults.gitPack' request, then — once its last byte went out — the pull
+ * log entry for it (a transfer cut off half-way is not logged).
+ */
+export async function* recordWhenServed(
+  ctx: CoreContext,
+  stream: AsyncIterable<Uint8Array>,
+  served: { nodeId: string; vaultId: string; action: 'clone' | 'pull'; request: Uint8Array },
+): AsyncGenerator<Uint8Array> {
   yield* stream;
-  await record();
-}
-
-/** The peer handlers, with every pack served in full written to the pull log of its vault. */
-export function recordServedPacks(ctx: CoreContext, handlers: RpcHandlers): RpcHandlers {
-  const record = async (nodeId: string, header: unknown, request: Uint8Array): Promise<void> => {
-    try {
-      const { vaultId: asked, action } = header as { vaultId: string; action: 'clone' | 'pull' };
-      const commitId = firstWant(request);
-      if (commitId === undefined) return;
-      const vaultId = await ctx.vaults.resolve(asked);
-      await appendPull(ctx.storage.kv, vaultId, { nodeId, commitId, at: ctx.clock(), kind: action });
-    } catch (e) {
-      // The peer has what it asked for either way; a record that could not be written is only logged.
-      ctx.logger.warn('A served pack could not be written to the pull log.', { error: String(e) });
-    }
-  };
-  return new Proxy(handlers, {
-    get(target, prop, receiver) {
-      if (prop !== 'handle') return Reflect.get(target, prop, receiver) as unknown;
-      const handle: RpcHandlers['handle'] = (method, handler, limits) => {
-        if (method !== 'vaults.gitPack') return target.handle(method, handler, limits);
-        return target.handle(
-          method,
-          async (rpc, header, body) => {
-            const parts: Uint8Array[] = [];
-            for await (const part of body) parts.push(part);
-            const request = concatBytes(...parts);
-            const result = await handler(rpc, header, once(request));
-            if (result.body === undefined || result.body instanceof Uint8Array) return result;
-            return { ...result, body: thenRecord(result.body, () => record(rpc.remoteNodeId, header, request)) };
-          },
-          limits,
-        );
-      };
-      return handle;
-    },
-  });
+  try {
+    const commitId = firstWant(served.request);
+    if (commitId === undefined) return;
+    const vaultId = await ctx.vaults.resolve(served.vaultId);
+    await appendPull(ctx.storage.kv, vaultId, { nodeId: served.nodeId, commitId, at: ctx.clock(), kind: served.action });
+  } catch (e) {
+    // The peer has what it asked for either way; a record that could not be written is only logged.
+    ctx.logger.warn('A served pack could not be written to the pull log.', { error: String(e) });
+  }
 }

@@ -100,16 +100,15 @@ export class PullQueue {
       const key = KEY + item.vaultId;
       let outcome: KeynodeError | undefined;
       try {
-        const opts: { nodeId: string; pullVault?: string } = { nodeId: item.nodeId };
-        if (item.pullVault !== undefined) opts.pullVault = item.pullVault;
-        const result = await this.remote.pull(item.vaultId, opts);
+        const { nodeId, pullVault } = item;
+        const result = await this.remote.pull(item.vaultId, pullVault === undefined ? { nodeId } : { nodeId, pullVault });
         const detail = pulled(result);
         if (detail !== undefined) this.ctx.changes.report({ vaultId: item.vaultId, reason: 'pull', ...detail });
       } catch (e) {
         outcome = isKeynodeError(e) ? e : new KeynodeError('ErrorInternal', 'The queued pull failed.', { cause: e });
       }
       // A vault deleted here meanwhile has nothing left to pull into (checked outside the transaction).
-      const gone = outcome?.code === 'ErrorVaultsVaultUndefined' && !(await this.vaultExists(item.vaultId));
+      const gone = outcome?.code === 'ErrorVaultsVaultUndefined' && !(await this.ctx.vaults.list()).some((v) => v.vaultId === item.vaultId);
       await this.ctx.storage.kv.write(async (tx) => {
         const current = await tx.get<QueuedPull>('pending', key);
         if (current === undefined || current.queuedAt !== item.queuedAt) return; // cancelled or replaced meanwhile
@@ -142,10 +141,6 @@ export class PullQueue {
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.runSoon(nodeId), LOCKED_RETRY_MS);
     (this.retryTimer as { unref?: () => void }).unref?.();
-  }
-
-  private async vaultExists(vaultId: string): Promise<boolean> {
-    return (await this.ctx.vaults.list()).some((v) => v.vaultId === vaultId);
   }
 
   /** The vault's queued pull was added, removed, or tried: what the vault shows changed. */

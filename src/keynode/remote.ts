@@ -29,7 +29,8 @@ function reply<T extends v.GenericSchema>(schema: T, value: unknown, what: strin
   return result.output;
 }
 
-async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+/** A body's bytes, whole. */
+export async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const part of body) parts.push(part);
   return concatBytes(...parts);
@@ -67,12 +68,10 @@ export class Remote {
   ) {}
 
   scan(nodeId: string): Promise<Array<{ vaultName: string; vaultId: string; actions: VaultAction[] }>> {
-    return overChannel(nodeId, () => this.scanOnce(nodeId));
-  }
-
-  private async scanOnce(nodeId: string): Promise<Array<{ vaultName: string; vaultId: string; actions: VaultAction[] }>> {
-    const peer = await this.network.peer(assertNodeId(nodeId));
-    return reply(ScanReply, await peer.callUnary('vaults.scan', {}), 'scan');
+    return overChannel(nodeId, async () => {
+      const peer = await this.network.peer(assertNodeId(nodeId));
+      return reply(ScanReply, await peer.callUnary('vaults.scan', {}), 'scan');
+    });
   }
 
   private async gitInfo(peer: RpcPeer, vaultNameOrId: string, action: VaultAction): Promise<RemoteVaultInfo> {
@@ -110,25 +109,22 @@ export class Remote {
 
   /** Clones `vault` (its name or id on the remote) from `nodeId`: a new local, read-only vault. */
   clone(vault: string, nodeId: string): Promise<VaultId> {
-    return overChannel(nodeId, () => this.cloneOnce(vault, nodeId));
-  }
-
-  private async cloneOnce(vault: string, nodeId: string): Promise<VaultId> {
-    const owner = assertNodeId(nodeId);
-    if (typeof vault !== 'string' || vault.length === 0) {
-      throw new KeynodeError('ErrorVaultsVaultUndefined', 'Say which vault to clone (its name or id on the other keynode).');
-    }
-    const peer = await this.network.peer(owner);
-    const info = await this.gitInfo(peer, vault, 'clone');
-    const transport = this.transport(peer, info, 'clone');
-    const vaultId = await this.ctx.vaults.importVault({
-      name: info.vaultName,
-      remote: { nodeId: owner, vaultId: info.vaultId },
-      populate: async (gitdir) => {
-        await cloneBare({ fs: this.ctx.storage.fs, gitdir, transport });
-      },
+    return overChannel(nodeId, async () => {
+      const owner = assertNodeId(nodeId);
+      if (typeof vault !== 'string' || vault.length === 0) {
+        throw new KeynodeError('ErrorVaultsVaultUndefined', 'Say which vault to clone (its name or id on the other keynode).');
+      }
+      const peer = await this.network.peer(owner);
+      const info = await this.gitInfo(peer, vault, 'clone');
+      const transport = this.transport(peer, info, 'clone');
+      return this.ctx.vaults.importVault({
+        name: info.vaultName,
+        remote: { nodeId: owner, vaultId: info.vaultId },
+        populate: async (gitdir) => {
+          await cloneBare({ fs: this.ctx.storage.fs, gitdir, transport });
+        },
+      });
     });
-    return vaultId;
   }
 
   /**
@@ -154,7 +150,8 @@ export class Remote {
     try {
       const { info, remoteHead } = await this.fetchFrom(vaultId, owner, (peer) => this.gitInfo(peer, remoteVault, 'pull'));
       const remote = { nodeId: owner, vaultId: assertVaultId(info.vaultId) };
-      return { ...(await this.advance(vaultId, remoteHead, remote)), source: owner };
+      // Master moves only if that fast-forwards: the check that keeps out any other history.
+      return { ...(await this.ctx.vaults.fastForward(vaultId, remoteHead, remote)), source: owner };
     } catch (e) {
       if (!isDefault || !isKeynodeError(e) || !UNREACHABLE.has(e.code)) throw e;
       return this.pullFromHolders(vaultId, { nodeId: owner, vaultId: assertVaultId(remoteVault) }, e);
@@ -169,7 +166,7 @@ export class Remote {
         const { remoteHead } = await this.fetchFrom(vaultId, holder.nodeId, (peer) => this.copyInfo(peer, origin), origin);
         // No remote given: the default remote stays the owner's vault (changed only on request).
         const source = { source: holder.nodeId, via: holder.relation };
-        return { ...(await this.advance(vaultId, remoteHead)), ...source };
+        return { ...(await this.ctx.vaults.fastForward(vaultId, remoteHead)), ...source };
       } catch (e) {
         const code = isKeynodeError(e) ? e.code : 'ErrorInternal';
         tried.push({ nodeId: holder.nodeId, code });
@@ -207,11 +204,6 @@ export class Remote {
     });
   }
 
-  /** Moves master to `head` if that fast-forwards (the check that keeps out any other history). */
-  private async advance(vaultId: VaultId, head: string, remote?: { nodeId: NodeId; vaultId: VaultId }): Promise<{ from: string; to: string }> {
-    return this.ctx.vaults.fastForward(vaultId, head, remote);
-  }
-
   // ---- gestalt links ---------------------------------------------------------------------------
 
   /**
@@ -228,19 +220,17 @@ export class Remote {
 
   /** Links this keynode with `nodeId` (which invited us): a ClaimLinkNode both sign, on both chains. */
   claim(nodeId: string): Promise<void> {
-    return overChannel(nodeId, () => this.claimOnce(nodeId));
-  }
-
-  private async claimOnce(nodeId: string): Promise<void> {
-    const target = assertNodeId(nodeId);
-    const peer = await this.network.peer(target);
-    const request = await this.ctx.gestalts.createClaimRequest(target);
-    const answer = await peer.callUnary('gestalts.claim', { token: request });
-    const doublySigned = await this.ctx.gestalts.completeClaim(target, answer);
-    await peer.callUnary('gestalts.claimFinish', { token: doublySigned });
-    // Keep a copy of the other's chain now, so that we can give it back should it be restored.
-    await this.discover(target).catch((e: unknown) => {
-      this.ctx.logger.warn('linked, but its chain could not be fetched yet', { code: (e as KeynodeError).code });
+    return overChannel(nodeId, async () => {
+      const target = assertNodeId(nodeId);
+      const peer = await this.network.peer(target);
+      const request = await this.ctx.gestalts.createClaimRequest(target);
+      const answer = await peer.callUnary('gestalts.claim', { token: request });
+      const doublySigned = await this.ctx.gestalts.completeClaim(target, answer);
+      await peer.callUnary('gestalts.claimFinish', { token: doublySigned });
+      // Keep a copy of the other's chain now, so that we can give it back should it be restored.
+      await this.discover(target).catch((e: unknown) => {
+        this.ctx.logger.warn('linked, but its chain could not be fetched yet', { code: (e as KeynodeError).code });
+      });
     });
   }
 
@@ -271,7 +261,7 @@ export class Remote {
       visited.add(next);
       let partners: NodeId[] = [];
       try {
-        const claims = next === this.ctx.nodeId ? undefined : await this.fetchSigchain(next);
+        const claims = next === this.ctx.nodeId ? undefined : await this.chainFrom(next, 'sigchain.get');
         partners = (await this.ctx.gestalts.applyChain(next, claims)).partners;
       } catch (e) {
         if (next === start) throw e;
@@ -293,10 +283,11 @@ export class Remote {
     }
   }
 
-  private fetchSigchain(nodeId: NodeId): Promise<unknown> {
+  /** `nodeId`'s own chain ('sigchain.get'), or the copy it keeps of ours ('sigchain.copy'). */
+  private chainFrom(nodeId: NodeId, method: 'sigchain.get' | 'sigchain.copy'): Promise<unknown> {
     return overChannel(nodeId, async () => {
       const peer = await this.network.peer(nodeId);
-      return ((await peer.callUnary('sigchain.get', {})) as { claims?: unknown } | null)?.claims;
+      return ((await peer.callUnary(method, {})) as { claims?: unknown } | null)?.claims;
     });
   }
 
@@ -310,11 +301,7 @@ export class Remote {
     for (const nodeId of candidates) {
       if (own.has(nodeId)) continue;
       try {
-        const claims = await overChannel(nodeId, async () => {
-          const peer = await this.network.peer(nodeId);
-          return ((await peer.callUnary('sigchain.copy', {})) as { claims?: unknown } | null)?.claims;
-        });
-        await this.ctx.gestalts.adoptOwnChain(claims);
+        await this.ctx.gestalts.adoptOwnChain(await this.chainFrom(nodeId, 'sigchain.copy'));
       } catch (e) {
         this.ctx.logger.warn('could not take back our chain from a linked keynode', { nodeId, code: (e as KeynodeError).code });
       }

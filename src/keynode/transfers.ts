@@ -56,13 +56,9 @@ export class Transfers {
 
   /** Cancels the transfers of `vault` (as it was named to clone or pull); false if none could be. */
   cancel(vault: string): boolean {
-    let any = false;
-    for (const r of this.running) {
-      if (r.transfer.vault !== vault || r.transfer.phase === 'indexing') continue;
-      r.cancel();
-      any = true;
-    }
-    return any;
+    const chosen = [...this.running].filter((r) => r.transfer.vault === vault && r.transfer.phase !== 'indexing');
+    for (const r of chosen) r.cancel();
+    return chosen.length > 0;
   }
 
   /** Runs a clone or pull on a network whose peers report progress and obey cancel(). */

@@ -2,7 +2,7 @@
 // and no copy): removing a vault's repository, copying one for a fork, making the vaults root.
 import type { GitFs } from '../storage/index.js';
 
-function errno(e: unknown): string | undefined {
+export function errno(e: unknown): string | undefined {
   return (e as { code?: string } | null)?.code;
 }
 
@@ -53,7 +53,6 @@ export async function copyTree(fs: GitFs, from: string, to: string): Promise<voi
     await fs.promises.mkdir(to);
     for (const name of await fs.promises.readdir(from)) await copyTree(fs, `${from}/${name}`, `${to}/${name}`);
   } else {
-    const data = await fs.promises.readFile(from);
-    await fs.promises.writeFile(to, data);
+    await fs.promises.writeFile(to, await fs.promises.readFile(from));
   }
 }

@@ -22,15 +22,8 @@ export interface Author {
   time: number;
 }
 
-export function writeCommit(repo: Repo, opts: { tree: string; parents: string[]; author: Author; message: string }): Promise<string> {
-  const content = serializeCommit({
-    tree: opts.tree,
-    parents: opts.parents,
-    person: `${opts.author.nodeId} <>`,
-    time: Math.floor(opts.author.time / 1000),
-    message: opts.message,
-  });
-  return writeObject(repo, 'commit', content);
+export function writeCommit(repo: Repo, { author, ...commit }: { tree: string; parents: string[]; author: Author; message: string }): Promise<string> {
+  return writeObject(repo, 'commit', serializeCommit({ ...commit, person: `${author.nodeId} <>`, time: Math.floor(author.time / 1000) }));
 }
 
 /** Whether `oid` names a commit whose object can be read. */

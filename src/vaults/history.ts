@@ -2,7 +2,7 @@
 // out old versions, and reading the log newest first.
 import { KeynodeError } from '../errors.js';
 import type { LogEntry } from '../types.js';
-import type { Repo } from './git-repo.js';
+import { isReadableCommit, type Repo } from './git-repo.js';
 import { isDescendent, readCommit } from './objects.js';
 
 /** 'last' / 'HEAD' → master; otherwise a 40-hex commit id (any case), else ErrorVaultReferenceInvalid. */
@@ -16,12 +16,7 @@ export function parseRef(ref: unknown): 'last' | string {
 /** Whether `commit` is master or one of its ancestors (the only versions that can be checked out). */
 export async function isInHistory(repo: Repo, master: string, commit: string): Promise<boolean> {
   if (commit === master) return true;
-  try {
-    await readCommit(repo, commit);
-  } catch {
-    return false;
-  }
-  return isDescendent(repo, master, commit);
+  return (await isReadableCommit(repo, commit)) && isDescendent(repo, master, commit);
 }
 
 export function missingRef(ref: string): KeynodeError {

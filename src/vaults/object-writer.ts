@@ -9,12 +9,9 @@ import type { TreeEntry } from './objects.js';
 import type { Repo } from './git-repo.js';
 import { objectId as writeObjectId } from '../git/object-id.js';
 import { concatBytes, fromHex, toHex } from '../utils/bytes.js';
+import { errno } from './fs-utils.js';
 
 const encoder = new TextEncoder();
-
-function errno(e: unknown): string | undefined {
-  return (e as { code?: string } | null)?.code;
-}
 
 /** The object's id: SHA-1 of `<type> <size>\0<content>`. */
 export function objectId(type: 'blob' | 'tree' | 'commit', content: Uint8Array): string {

@@ -70,12 +70,8 @@ export class TreeEditor {
   private readonly stored = new Map<string, Promise<TreeEntry[]>>();
 
   private readEntries(oid: string): Promise<TreeEntry[]> {
-    let entries = this.stored.get(oid);
-    if (entries === undefined) {
-      entries = readTree(this.repo, oid);
-      this.stored.set(oid, entries);
-    }
-    return entries;
+    if (!this.stored.has(oid)) this.stored.set(oid, readTree(this.repo, oid));
+    return this.stored.get(oid)!;
   }
 
   /** The node at `parts` ([] = the root), or undefined when nothing is there. */

@@ -60,18 +60,15 @@ export async function reachableBlobs(repo: Repo, commit: string, cache: TreeCach
       else if (e.type === 'blob') blobs.add(e.oid);
     }
   };
-  const seenCommits = new Set<string>([commit]);
+  const seenCommits = new Set<string>();
   const queue = [commit];
   while (queue.length > 0) {
     const oid = queue.pop()!;
+    if (seenCommits.has(oid)) continue;
+    seenCommits.add(oid);
     const c = await readCommit(repo, oid);
     await walk(c.tree);
-    for (const parent of c.parent) {
-      if (!seenCommits.has(parent)) {
-        seenCommits.add(parent);
-        queue.push(parent);
-      }
-    }
+    queue.push(...c.parent);
   }
   return blobs;
 }

@@ -110,13 +110,7 @@ export class VaultManager {
   async create(name: string): Promise<VaultId> {
     this.assertRunning();
     assertVaultName(name);
-    const vaultId = generateVaultId();
-    await this.storage.kv.write(async (tx) => {
-      if ((await store.idByName(tx, name)) !== undefined) throw vaultDefined(name);
-      await store.putName(tx, name, vaultId);
-      await store.putMeta(tx, { vaultId, name, state: 'creating', createdAt: this.clock() });
-    });
-    await this.finishCreating(vaultId, async (repo) => {
+    return this.createNamed(name, async (repo, vaultId) => {
       await initRepository(repo);
       const tree = await writeObject(repo, 'tree', new Uint8Array(0));
       // The VaultId in the body makes every vault's first commit unique (Polykey B13).
@@ -124,7 +118,6 @@ export class VaultManager {
       const commit = await writeCommit(repo, { tree, parents: [], author: this.author(), message });
       await writeMaster(repo, commit);
     });
-    return vaultId;
   }
 
   async list(): Promise<VaultListItem[]> {
@@ -153,7 +146,6 @@ export class VaultManager {
 
   /** Deletes the vault's metadata, name and permissions in one transaction, then its repository. */
   async delete(vault: string): Promise<void> {
-    this.assertRunning();
     const vaultId = await this.resolve(vault);
     await this.withWriteLock(vaultId, async () => {
       await this.storage.kv.write(async (tx) => {
@@ -211,14 +203,7 @@ export class VaultManager {
     this.assertRunning();
     assertVaultName(newName);
     const source = await this.resolve(vault);
-    const vaultId = generateVaultId();
-    await this.storage.kv.write(async (tx) => {
-      if ((await store.idByName(tx, newName)) !== undefined) throw vaultDefined(newName);
-      await store.putName(tx, newName, vaultId);
-      await store.putMeta(tx, { vaultId, name: newName, state: 'creating', createdAt: this.clock() });
-    });
-    await this.finishCreating(vaultId, (repo) => this.withReadLock(source, () => copyTree(repo.fs, this.gitdir(source), repo.gitdir)));
-    return vaultId;
+    return this.createNamed(newName, (repo) => this.withReadLock(source, () => copyTree(repo.fs, this.gitdir(source), repo.gitdir)));
   }
 
   // ---- internal API for secrets, clone, pull, ACL and scan -----------------------------------------
@@ -250,16 +235,11 @@ export class VaultManager {
     return `${this.storage.vaultsRoot}/${vaultId}`;
   }
 
-  /** The isomorphic-git cache object to pass to every git call on this vault. */
-  cache(vaultId: VaultId): object {
+  /** { fs, gitdir, cache } for this vault's git calls; the cache object is the vault's own, kept until it is dropped. */
+  repo(vaultId: VaultId): Repo {
     let cache = this.caches.get(vaultId);
     if (cache === undefined) this.caches.set(vaultId, (cache = {}));
-    return cache;
-  }
-
-  /** { fs, gitdir, cache } for this vault's git calls. */
-  repo(vaultId: VaultId): Repo {
-    return { fs: this.storage.fs, gitdir: this.gitdir(vaultId), cache: this.cache(vaultId) };
+    return { fs: this.storage.fs, gitdir: this.gitdir(vaultId), cache };
   }
 
   /** Runs fn with a shared lock on the vault: readers run together, writers wait. */
@@ -324,18 +304,10 @@ export class VaultManager {
       await edit(editor);
       const changes = await editor.changes();
       if (changes.length === 0) return undefined;
-      await this.markDirty(vaultId, master);
-      let commit: string;
-      try {
+      const commit = await this.moveMaster(vaultId, master, `Saving the change to vault "${meta.name}" failed; the vault is unchanged.`, async () => {
         const tree = await editor.write();
-        commit = await writeCommit(repo, { tree, parents: [base], author: this.author(), message: commitMessage(changes) });
-        await writeMaster(repo, commit);
-        await this.storage.flush();
-      } catch (e) {
-        await this.abandon(vaultId, master);
-        throw wrapError(e, 'ErrorInternal', `Saving the change to vault "${meta.name}" failed; the vault is unchanged.`);
-      }
-      await this.clearDirty(vaultId);
+        return writeCommit(repo, { tree, parents: [base], author: this.author(), message: commitMessage(changes) });
+      });
       this.commitsMade.set(vaultId, this.commitsOf(vaultId) + 1);
       if (base !== master) await this.sweep(vaultId);
       return commit;
@@ -350,29 +322,17 @@ export class VaultManager {
   async importVault(opts: { name: string; remote: VaultRemote; populate: (gitdir: string) => Promise<void> }): Promise<VaultId> {
     this.assertRunning();
     assertVaultName(opts.name);
-    const vaultId = generateVaultId();
-    await this.storage.kv.write(async (tx) => {
-      let chosen: string | undefined;
-      for (const candidate of nameCandidates(opts.name)) {
-        if ((await store.idByName(tx, candidate)) === undefined) {
-          chosen = candidate;
-          break;
+    return this.createNamed(
+      opts.name,
+      async (repo) => {
+        await opts.populate(repo.gitdir);
+        const master = await readMaster(repo);
+        if (master === undefined || !(await isReadableCommit(repo, master))) {
+          throw new KeynodeError('ErrorGitPackInvalid', 'The cloned repository has no readable master branch.');
         }
-      }
-      if (chosen === undefined) {
-        throw new KeynodeError('ErrorVaultsNameConflict', `No free name was found for "${opts.name}" (tried up to 50 numbered names).`);
-      }
-      await store.putName(tx, chosen, vaultId);
-      await store.putMeta(tx, { vaultId, name: chosen, remote: { ...opts.remote }, state: 'creating', createdAt: this.clock() });
-    });
-    await this.finishCreating(vaultId, async (repo) => {
-      await opts.populate(repo.gitdir);
-      const master = await readMaster(repo);
-      if (master === undefined || !(await isReadableCommit(repo, master))) {
-        throw new KeynodeError('ErrorGitPackInvalid', 'The cloned repository has no readable master branch.');
-      }
-    });
-    return vaultId;
+      },
+      opts.remote,
+    );
   }
 
   /**
@@ -395,15 +355,7 @@ export class VaultManager {
       if (!fastForwards) {
         throw new KeynodeError('ErrorVaultsMergeConflict', 'The remote history has diverged from this vault (it does not fast-forward); nothing was changed.');
       }
-      await this.markDirty(vaultId, master);
-      try {
-        await writeMaster(repo, newHead);
-        await this.storage.flush();
-      } catch (e) {
-        await this.abandon(vaultId, master);
-        throw wrapError(e, 'ErrorInternal', 'Moving the vault to the pulled version failed; the vault is unchanged.');
-      }
-      await this.clearDirty(vaultId, remote);
+      await this.moveMaster(vaultId, master, 'Moving the vault to the pulled version failed; the vault is unchanged.', async () => newHead, remote);
       return { from: master, to: newHead };
     });
   }
@@ -419,6 +371,25 @@ export class VaultManager {
   }
 
   // ---- helpers ---------------------------------------------------------------------------------------
+
+  /**
+   * Steps 2-5 of the commit protocol after the marker (which records `master`): `target` writes the
+   * objects and gives the commit master moves to; a failure puts master back (ErrorInternal `failure`).
+   */
+  private async moveMaster(vaultId: VaultId, master: string, failure: string, target: () => Promise<string>, remote?: VaultRemote): Promise<string> {
+    await this.markDirty(vaultId, master);
+    let commit: string;
+    try {
+      commit = await target();
+      await writeMaster(this.repo(vaultId), commit);
+      await this.storage.flush();
+    } catch (e) {
+      await this.abandon(vaultId, master);
+      throw wrapError(e, 'ErrorInternal', failure);
+    }
+    await this.clearDirty(vaultId, remote);
+    return commit;
+  }
 
   private async clearDirty(vaultId: VaultId, remote?: VaultRemote): Promise<void> {
     await this.storage.kv.write(async (tx) => {
@@ -470,19 +441,37 @@ export class VaultManager {
     return removed;
   }
 
-  /** Builds a new vault's repository for a reserved 'creating' record, then marks it ready; on failure removes it all. */
-  private async finishCreating(vaultId: VaultId, build: (repo: Repo) => Promise<void>): Promise<void> {
+  /**
+   * Reserves a name for a new vault in a 'creating' record — `name`, else ErrorVaultsVaultDefined;
+   * a clone (`remote`) takes the first free of name, name-1 … name-50 — then builds its repository
+   * and marks it ready; on failure removes it all.
+   */
+  private async createNamed(name: string, build: (repo: Repo, vaultId: VaultId) => Promise<void>, remote?: VaultRemote): Promise<VaultId> {
+    const vaultId = generateVaultId();
+    await this.storage.kv.write(async (tx) => {
+      let chosen: string | undefined;
+      for (const candidate of remote === undefined ? [name] : nameCandidates(name)) {
+        if ((await store.idByName(tx, candidate)) === undefined) {
+          chosen = candidate;
+          break;
+        }
+      }
+      if (chosen === undefined && remote === undefined) throw vaultDefined(name);
+      if (chosen === undefined) throw new KeynodeError('ErrorVaultsNameConflict', `No free name was found for "${name}" (tried up to 50 numbered names).`);
+      await store.putName(tx, chosen, vaultId);
+      await store.putMeta(tx, { vaultId, name: chosen, ...(remote && { remote: { ...remote } }), state: 'creating', createdAt: this.clock() });
+    });
     try {
       await this.withWriteLock(vaultId, async () => {
-        await build(this.repo(vaultId));
+        await build(this.repo(vaultId), vaultId);
         await this.storage.flush();
       });
       await this.updateMeta(vaultId, (meta) => ({ ...meta, state: 'ready' }), true);
     } catch (e) {
       await this.discard(vaultId);
-      if (isKeynodeError(e)) throw e;
       throw wrapError(e, 'ErrorInternal', 'Creating the vault failed; nothing was kept.');
     }
+    return vaultId;
   }
 
   private async discard(vaultId: VaultId): Promise<void> {
