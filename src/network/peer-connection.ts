@@ -2,7 +2,7 @@
 // This is the only module that imports simple-peer, so it can be swapped without touching the rest.
 import SimplePeer from 'simple-peer';
 import { KeynodeError } from '../errors.js';
-import { CloseSignal, InboundQueue, MAX_MESSAGE_BYTES, type ByteChannel, type RtcImpl } from './byte-channel.js';
+import { closedError, CloseSignal, InboundQueue, MAX_MESSAGE_BYTES, type ByteChannel, type RtcImpl } from './byte-channel.js';
 import { sdpFingerprint } from './sdp-fingerprint.js';
 
 export interface PeerConnectionOptions {
@@ -284,8 +284,4 @@ class PeerByteChannel implements ByteChannel {
     this.teardown();
     return error;
   }
-}
-
-function closedError(): KeynodeError {
-  return new KeynodeError('ErrorNodeConnectionFailed', 'The connection to the peer is closed.');
 }

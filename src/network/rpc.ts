@@ -4,7 +4,7 @@
 // keeps on; nothing it sends can crash us or make us buffer without bound.
 import { KeynodeError, type ErrorCode } from '../errors.js';
 import type { NodeId } from '../ids/index.js';
-import { CloseSignal, type ByteChannel } from './byte-channel.js';
+import { closedError, CloseSignal, type ByteChannel } from './byte-channel.js';
 import type { PeerRole } from './peer-auth.js';
 import { InboundBody } from './rpc-body.js';
 import { Heartbeat } from './rpc-heartbeat.js';
@@ -543,10 +543,6 @@ function parseJSON(bytes: Uint8Array): { value: unknown } | undefined {
 
 function invalid(message: string): KeynodeError {
   return new KeynodeError('ErrorRpcFrameInvalid', message);
-}
-
-function closedError(): KeynodeError {
-  return new KeynodeError('ErrorNodeConnectionFailed', 'The connection to the peer is closed.');
 }
 
 /** What the peer sent as an error; a malformed one still becomes a KeynodeError. */

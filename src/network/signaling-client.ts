@@ -95,10 +95,35 @@ interface Pending {
   reject(error: KeynodeError): void;
 }
 
-export class SignalingClient {
+/** The status, ICE servers and events of a signaling login: the client's own, or relayed by the network host (platform/network-host/bridge.ts). */
+export class SignalingEventSource {
+  protected readonly emitter = new Emitter<SignalingEvents>();
+  protected currentStatus: SignalingStatus = 'offline';
+  protected servers: RTCIceServer[] = [];
+
+  get status(): SignalingStatus {
+    return this.currentStatus;
+  }
+
+  /** The ICE servers the signaling server handed out at the last login (empty before). */
+  get iceServers(): RTCIceServer[] {
+    return this.servers;
+  }
+
+  on<K extends keyof SignalingEvents>(event: K, listener: (value: SignalingEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  protected setStatus(status: SignalingStatus): void {
+    if (this.currentStatus === status) return;
+    this.currentStatus = status;
+    this.emitter.emit('status', status);
+  }
+}
+
+export class SignalingClient extends SignalingEventSource {
   readonly url: string;
   readonly nodeId: NodeId;
-  private readonly emitter = new Emitter<SignalingEvents>();
   private readonly sign: (bytes: Uint8Array) => Promise<Uint8Array>;
   private readonly WebSocketImpl: WebSocketConstructor;
   private readonly clock: () => number;
@@ -106,8 +131,6 @@ export class SignalingClient {
   private readonly backoff: { initialMs: number; maxMs: number };
 
   private socket: WebSocketLike | undefined;
-  private currentStatus: SignalingStatus = 'offline';
-  private servers: RTCIceServer[] = [];
   /** False until connect(), and again after close() or after being replaced by another login. */
   private running = false;
   private attempt = 0;
@@ -123,6 +146,7 @@ export class SignalingClient {
   private readonly unsentAcks = new Set<string>();
 
   constructor(opts: SignalingClientOptions) {
+    super();
     try {
       this.url = new URL(opts.url).href;
     } catch {
@@ -141,19 +165,6 @@ export class SignalingClient {
     this.clock = opts.clock ?? Date.now;
     this.logger = opts.logger;
     this.backoff = { initialMs: opts.backoff?.initialMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000 };
-  }
-
-  get status(): SignalingStatus {
-    return this.currentStatus;
-  }
-
-  /** The ICE servers the signaling server handed out at the last login (empty before). */
-  get iceServers(): RTCIceServer[] {
-    return this.servers;
-  }
-
-  on<K extends keyof SignalingEvents>(event: K, listener: (value: SignalingEvents[K]) => void): () => void {
-    return this.emitter.on(event, listener);
   }
 
   /**
@@ -270,12 +281,6 @@ export class SignalingClient {
     const ids = [...this.unsentAcks];
     for (let i = 0; i < ids.length; i += 1000) this.send({ type: 'mailbox.ack', ids: ids.slice(i, i + 1000) });
     this.unsentAcks.clear();
-  }
-
-  private setStatus(status: SignalingStatus): void {
-    if (this.currentStatus === status) return;
-    this.currentStatus = status;
-    this.emitter.emit('status', status);
   }
 
   private dial(): void {
