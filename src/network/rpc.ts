@@ -8,7 +8,7 @@ import { closedError, CloseSignal, type ByteChannel } from './byte-channel.js';
 import type { PeerRole } from './peer-auth.js';
 import { InboundBody } from './rpc-body.js';
 import { Heartbeat } from './rpc-heartbeat.js';
-import { decodeFrame, encodeFrame, isMethodName, MAX_DATA_PAYLOAD, type Frame } from './rpc-frames.js';
+import { decodeFrame, encodeFrame, invalid, isMethodName, MAX_DATA_PAYLOAD, type Frame } from './rpc-frames.js';
 import { RpcHandlers, type RpcContext, type RpcHandler, type RpcMethodLimits, type RpcResult } from './rpc-handlers.js';
 import { utf8 } from '../utils/bytes.js';
 
@@ -539,10 +539,6 @@ function parseJSON(bytes: Uint8Array): { value: unknown } | undefined {
   } catch {
     return undefined;
   }
-}
-
-function invalid(message: string): KeynodeError {
-  return new KeynodeError('ErrorRpcFrameInvalid', message);
 }
 
 /** What the peer sent as an error; a malformed one still becomes a KeynodeError. */

@@ -216,10 +216,8 @@ export class HostBridge extends SignalingEventSource implements SignalingLike, D
         this.setStatus(message.status);
         return;
       case 'peer-online':
-        this.emitter.emit('peer-online', { nodeId: assertNodeId(message.nodeId) });
-        return;
       case 'peer-offline':
-        this.emitter.emit('peer-offline', { nodeId: assertNodeId(message.nodeId) });
+        this.emitter.emit(message.t, { nodeId: assertNodeId(message.nodeId) });
         return;
       case 'mailbox':
         this.emitter.emit('mailbox', { items: message.items });
