@@ -9,7 +9,7 @@ import type { PeerRole } from './peer-auth.js';
 import { InboundBody } from './rpc-body.js';
 import { Heartbeat } from './rpc-heartbeat.js';
 import { decodeFrame, encodeFrame, invalid, isMethodName, MAX_DATA_PAYLOAD, type Frame } from './rpc-frames.js';
-import { RpcHandlers, type RpcContext, type RpcHandler, type RpcMethodLimits, type RpcResult } from './rpc-handlers.js';
+import { RpcHandlers, type RpcContext, type RpcHandler, type RpcResult } from './rpc-handlers.js';
 import { utf8 } from '../utils/bytes.js';
 
 /** Unread body bytes a sender may have in flight per stream before it must wait for credit. */
@@ -137,14 +137,6 @@ export class RpcPeer {
 
   close(): void {
     this.channel.close();
-  }
-
-  handle(method: string, handler: RpcHandler, limits?: RpcMethodLimits): void {
-    this.handlers.handle(method, handler, limits);
-  }
-
-  handleUnary(method: string, handler: (ctx: RpcContext, request: unknown) => Promise<unknown>): void {
-    this.handlers.handleUnary(method, handler);
   }
 
   /** JSON in, JSON out. */

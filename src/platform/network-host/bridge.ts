@@ -232,7 +232,7 @@ export class HostBridge extends SignalingEventSource implements SignalingLike, D
   private async signLogin(host: Host, rid: number, bytes: unknown): Promise<void> {
     let reply: CoreToHost;
     try {
-      if (!(bytes instanceof Uint8Array) || bytes.length > 4096 || !startsWith(bytes, prefix)) {
+      if (!(bytes instanceof Uint8Array) || bytes.length > 4096 || !prefix.every((b, i) => bytes[i] === b)) {
         throw new KeynodeError('ErrorInvalidArgument', 'The keynode signs only signaling login challenges for the network host.');
       }
       await this.signerReady;
@@ -257,10 +257,4 @@ export class HostBridge extends SignalingEventSource implements SignalingLike, D
   private post(message: CoreToHost): void {
     this.host?.port.postMessage(message);
   }
-}
-
-function startsWith(bytes: Uint8Array, start: Uint8Array): boolean {
-  if (bytes.length < start.length) return false;
-  for (let i = 0; i < start.length; i += 1) if (bytes[i] !== start[i]) return false;
-  return true;
 }
