@@ -258,7 +258,8 @@ export class RpcPeer {
         this.maybeFinish(stream);
         return;
       case 'error':
-        this.failStream(stream, remoteError(frame.error), false);
+        // What the peer sent as an error; a malformed one still becomes a KeynodeError.
+        this.failStream(stream, KeynodeError.fromJSON(parseJSON(frame.error)?.value), false);
         return;
       case 'cancel':
         // The peer wants no more of what we send on this stream.
@@ -531,12 +532,6 @@ function parseJSON(bytes: Uint8Array): { value: unknown } | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** What the peer sent as an error; a malformed one still becomes a KeynodeError. */
-function remoteError(bytes: Uint8Array): KeynodeError {
-  const parsed = parseJSON(bytes);
-  return KeynodeError.fromJSON(parsed?.value);
 }
 
 /** Our failure as the peer may see it: KeynodeErrors as they are, anything else without details. */
