@@ -339,14 +339,8 @@ export class SignalingClient extends SignalingEventSource {
         return this.emitter.emit('peer-online', { nodeId: message.nodeId });
       case 'mailbox':
         return this.emitter.emit('mailbox', { items: message.items });
-      case 'mailbox.stored': {
-        const pending = message.rid === undefined ? undefined : this.pending.get(message.rid);
-        if (pending !== undefined) {
-          this.pending.delete(message.rid!);
-          pending.resolve({ id: message.id, delivered: message.delivered });
-        }
-        return;
-      }
+      case 'mailbox.stored':
+        return this.takePending(message.rid)?.resolve({ id: message.id, delivered: message.delivered });
       case 'error':
         return this.onServerError(message.code, message.message, message.rid);
     }
@@ -385,12 +379,8 @@ export class SignalingClient extends SignalingEventSource {
 
   private onServerError(wire: string, text: string, rid: number | undefined): void {
     const error = new KeynodeError(wireToCode[wire] ?? 'ErrorSignalingProtocol', text, { data: { code: wire, url: this.url } });
-    const pending = rid === undefined ? undefined : this.pending.get(rid);
-    if (pending !== undefined) {
-      this.pending.delete(rid!);
-      pending.reject(error);
-      return;
-    }
+    const pending = this.takePending(rid);
+    if (pending !== undefined) return pending.reject(error);
     // Errors that end the connection explain the close that follows.
     if (wire === 'login-failed' || wire === 'login-timeout' || wire === 'replaced' || wire === 'server-full') this.lastError = error;
     this.emitter.emit('error', error);
@@ -426,6 +416,13 @@ export class SignalingClient extends SignalingEventSource {
     this.retryTimer = setTimeout(() => {
       if (this.running && this.socket === undefined) this.dial();
     }, delay);
+  }
+
+  /** The putMailbox waiting for the answer to `rid`, no longer waiting. */
+  private takePending(rid: number | undefined): Pending | undefined {
+    const pending = rid === undefined ? undefined : this.pending.get(rid);
+    if (rid !== undefined) this.pending.delete(rid);
+    return pending;
   }
 
   private rejectPending(reason: KeynodeError): void {
