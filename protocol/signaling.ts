@@ -123,76 +123,61 @@ export type MailboxItem = v.InferOutput<typeof MailboxItemSchema>;
 
 // ---- client → server ---------------------------------------------------------------------------
 
-export const LoginSchema = v.object({ type: v.literal('login'), nodeId: NodeIdSchema, signature: SignatureSchema });
-export const SignalSchema = v.object({ type: v.literal('signal'), to: NodeIdSchema, data: OpaqueJsonSchema, rid: RidSchema });
-export const WatchSchema = v.object({ type: v.literal('watch'), nodeIds: v.array(NodeIdSchema), rid: RidSchema });
-export const MailboxPutSchema = v.object({
-  type: v.literal('mailbox.put'),
-  to: NodeIdSchema,
-  token: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
-  rid: RidSchema,
-});
-export const MailboxAckSchema = v.object({
-  type: v.literal('mailbox.ack'),
-  ids: v.pipe(v.array(MailboxIdSchema), v.maxLength(1000, 'may hold at most 1000 ids')),
-  rid: RidSchema,
-});
-
 /** The default most contacts a keynode may list; 1000 NodeIds fit in one message under MAX_MESSAGE_BYTES. */
 export const MAX_CONTACTS = 1000;
 
-/** The NodeIds this keynode accepts as contacts: they may see its presence and put to its mailbox first. */
-export const ContactsSchema = v.object({ type: v.literal('contacts'), nodeIds: v.array(NodeIdSchema), rid: RidSchema });
-
 export const clientMessageSchemas = {
-  login: LoginSchema,
-  signal: SignalSchema,
-  watch: WatchSchema,
-  contacts: ContactsSchema,
-  'mailbox.put': MailboxPutSchema,
-  'mailbox.ack': MailboxAckSchema,
+  login: v.object({ type: v.literal('login'), nodeId: NodeIdSchema, signature: SignatureSchema }),
+  signal: v.object({ type: v.literal('signal'), to: NodeIdSchema, data: OpaqueJsonSchema, rid: RidSchema }),
+  watch: v.object({ type: v.literal('watch'), nodeIds: v.array(NodeIdSchema), rid: RidSchema }),
+  /** The NodeIds this keynode accepts as contacts: they may see its presence and put to its mailbox first. */
+  contacts: v.object({ type: v.literal('contacts'), nodeIds: v.array(NodeIdSchema), rid: RidSchema }),
+  'mailbox.put': v.object({
+    type: v.literal('mailbox.put'),
+    to: NodeIdSchema,
+    token: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
+    rid: RidSchema,
+  }),
+  'mailbox.ack': v.object({
+    type: v.literal('mailbox.ack'),
+    ids: v.pipe(v.array(MailboxIdSchema), v.maxLength(1000, 'may hold at most 1000 ids')),
+    rid: RidSchema,
+  }),
 } as const;
 export const ClientMessageSchema = v.variant('type', Object.values(clientMessageSchemas));
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
 
 // ---- server → client ---------------------------------------------------------------------------
 
-export const ChallengeSchema = v.object({ type: v.literal('challenge'), nonce: NonceSchema });
-export const WelcomeSchema = v.object({
-  type: v.literal('welcome'),
-  nodeId: NodeIdSchema,
-  iceServers: v.array(IceServerSchema),
-  mailbox: v.array(MailboxItemSchema),
-});
-/** Fresh ICE servers for a long-lived login, sent before the TURN credentials of the last ones expire. */
-export const IceServersMessageSchema = v.object({ type: v.literal('ice-servers'), iceServers: v.array(IceServerSchema) });
 export const RelayedSignalSchema = v.object({ type: v.literal('signal'), from: NodeIdSchema, data: OpaqueJsonSchema });
-export const PeerOfflineSchema = v.object({ type: v.literal('peer-offline'), nodeId: NodeIdSchema, rid: RidSchema });
-export const PeerOnlineSchema = v.object({ type: v.literal('peer-online'), nodeId: NodeIdSchema });
 export const MailboxDeliverySchema = v.object({ type: v.literal('mailbox'), items: v.array(MailboxItemSchema) });
-export const MailboxStoredSchema = v.object({
-  type: v.literal('mailbox.stored'),
-  id: MailboxIdSchema,
-  delivered: v.boolean(),
-  rid: RidSchema,
-});
-export const ErrorMessageSchema = v.object({
-  type: v.literal('error'),
-  code: v.string(),
-  message: v.string(),
-  rid: RidSchema,
-});
 
 export const ServerMessageSchema = v.variant('type', [
-  ChallengeSchema,
-  WelcomeSchema,
-  IceServersMessageSchema,
+  v.object({ type: v.literal('challenge'), nonce: NonceSchema }),
+  v.object({
+    type: v.literal('welcome'),
+    nodeId: NodeIdSchema,
+    iceServers: v.array(IceServerSchema),
+    mailbox: v.array(MailboxItemSchema),
+  }),
+  /** Fresh ICE servers for a long-lived login, sent before the TURN credentials of the last ones expire. */
+  v.object({ type: v.literal('ice-servers'), iceServers: v.array(IceServerSchema) }),
   RelayedSignalSchema,
-  PeerOfflineSchema,
-  PeerOnlineSchema,
+  v.object({ type: v.literal('peer-offline'), nodeId: NodeIdSchema, rid: RidSchema }),
+  v.object({ type: v.literal('peer-online'), nodeId: NodeIdSchema }),
   MailboxDeliverySchema,
-  MailboxStoredSchema,
-  ErrorMessageSchema,
+  v.object({
+    type: v.literal('mailbox.stored'),
+    id: MailboxIdSchema,
+    delivered: v.boolean(),
+    rid: RidSchema,
+  }),
+  v.object({
+    type: v.literal('error'),
+    code: v.string(),
+    message: v.string(),
+    rid: RidSchema,
+  }),
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
 /** What the server builds; `code` is narrowed to the codes it actually sends. */

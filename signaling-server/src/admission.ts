@@ -135,22 +135,13 @@ export class Admission {
   private assign(socket: Socket, address: string | undefined): Refusal | undefined {
     const source = this.source(address);
     const { maxConnectionsPerSource, sourceConnectsPerSecond } = this.limits;
-    if (source.sockets >= maxConnectionsPerSource) {
-      return this.refusal(
-        source,
-        429,
-        'too-many-connections',
-        `Your network address already has ${maxConnectionsPerSource} connections open to this server, the most it allows; close one or try again later.`,
-      );
-    }
-    if (!source.connects.take()) {
-      return this.refusal(
-        source,
-        429,
-        'too-many-connections',
-        `Your network address opens connections too fast (at most ${sourceConnectsPerSecond} per second); try again in a few seconds.`,
-      );
-    }
+    const why =
+      source.sockets >= maxConnectionsPerSource
+        ? `Your network address already has ${maxConnectionsPerSource} connections open to this server, the most it allows; close one or try again later.`
+        : !source.connects.take()
+          ? `Your network address opens connections too fast (at most ${sourceConnectsPerSecond} per second); try again in a few seconds.`
+          : undefined;
+    if (why !== undefined) return this.refusal(source, 429, 'too-many-connections', why);
     source.sockets += 1;
     this.sourceOf.set(socket, source);
     return undefined;

@@ -174,21 +174,19 @@ export class Cluster {
    * instance that cannot deliver answers later: `peer-offline` or `receiver-busy` for that request.
    */
   async deliver(from: Joined, to: NodeId, message: ServerMessageOut, answer?: { rid: number | undefined }): Promise<Delivery> {
-    const local = this.hub.get(to);
-    if (local !== undefined) {
-      const refused = local.relay(message, from);
+    const relay = (member: Member): Delivery => {
+      const refused = member.relay(message, from);
       return refused === undefined ? { status: 'sent' } : { status: 'refused', reason: refused };
-    }
+    };
+    const local = this.hub.get(to);
+    if (local !== undefined) return relay(local);
     if (this.presence === undefined) return { status: 'offline' };
     const owner = await this.ownerOf(to);
     if (owner === undefined) return { status: 'offline' };
     const instance = instanceOf(owner);
     const mine = instance === this.instanceId ? this.conns.get(owner) : undefined;
-    if (mine !== undefined) {
-      // Logged in here a moment ago (the hub had not seen it when we looked).
-      const refused = mine.relay(message, from);
-      return refused === undefined ? { status: 'sent' } : { status: 'refused', reason: refused };
-    }
+    // Logged in here a moment ago (the hub had not seen it when we looked).
+    if (mine !== undefined) return relay(mine);
     const heard =
       instance === this.instanceId
         ? 0 // recorded as ours but no longer here: a connection that is gone

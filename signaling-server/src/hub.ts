@@ -142,10 +142,7 @@ export class Hub {
 
   nodeBucket(nodeId: NodeId): TokenBucket {
     let bucket = this.nodeBuckets.get(nodeId);
-    if (bucket === undefined) {
-      bucket = new TokenBucket(this.limits.nodeRatePerSecond, this.limits.nodeRateBurst);
-      this.nodeBuckets.set(nodeId, bucket);
-    }
+    if (bucket === undefined) this.nodeBuckets.set(nodeId, (bucket = new TokenBucket(this.limits.nodeRatePerSecond, this.limits.nodeRateBurst)));
     return bucket;
   }
 

@@ -84,13 +84,12 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
   const staticIce = opts.iceServers ?? [];
   const iceServers = (nodeId: NodeId): RTCIceServer[] => (turn === undefined ? staticIce : [...staticIce, turnIceServer(turn, nodeId, clock())]);
   const redis = opts.redisUrl === undefined ? undefined : await RedisLink.open(opts.redisUrl);
-  let cluster: Cluster;
-  try {
-    cluster = await Cluster.open(limits, redis);
-  } catch (e) {
-    await redis?.close();
-    throw e;
-  }
+  const orCloseRedis = <T>(work: Promise<T>): Promise<T> =>
+    work.catch(async (e: unknown) => {
+      await redis?.close();
+      throw e;
+    });
+  const cluster = await orCloseRedis(Cluster.open(limits, redis));
   const mailbox = openMailboxStore({ ...(redis === undefined ? {} : { redis }), limits, clock });
 
   const admission = new Admission(limits, capacity.sockets, trustedProxies);
@@ -104,17 +103,14 @@ export async function startSignalingServer(opts: SignalingServerOptions = {}): P
     if (refusal !== undefined) refuse(socket, refusal);
     else http.emit('connection', socket);
   });
-  try {
-    await new Promise<void>((resolve, reject) => {
+  await orCloseRedis(
+    new Promise<void>((resolve, reject) => {
       tcp.once('error', (e) =>
         reject(new SignalingServerError('ErrorInvalidArgument', `The signaling server cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e })),
       );
       tcp.listen(opts.port ?? 0, host, () => resolve());
-    });
-  } catch (e) {
-    await redis?.close();
-    throw e;
-  }
+    }),
+  );
   const port = (tcp.address() as AddressInfo).port;
   const publicUrls = explicitUrls ?? defaultPublicUrls(host, port);
 

@@ -20,6 +20,10 @@ export interface ByteChannel {
   readonly remoteFingerprint: string;
 }
 
+export function closedError(): KeynodeError {
+  return new KeynodeError('ErrorNodeConnectionFailed', 'The connection to the peer is closed.');
+}
+
 /** The WebRTC implementation to use: the browser's globals, or @roamhq/wrtc in Node. */
 export interface RtcImpl {
   RTCPeerConnection: typeof RTCPeerConnection;

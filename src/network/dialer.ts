@@ -155,10 +155,7 @@ export class SignalingDialer implements Dialer {
   }
 
   private onPeerOffline(nodeId: NodeId): void {
-    if (!this.waiters.has(nodeId)) return;
-    this.attempts.get(nodeId)?.pc.destroy();
-    this.attempts.delete(nodeId);
-    this.failWaiter(nodeId, new KeynodeError('ErrorNodeConnectionFailed', `${nodeId} is not online.`));
+    if (this.waiters.has(nodeId)) this.abandon(nodeId, new KeynodeError('ErrorNodeConnectionFailed', `${nodeId} is not online.`));
   }
 
   // ---- attempts ------------------------------------------------------------------------------
@@ -199,7 +196,7 @@ export class SignalingDialer implements Dialer {
         pc.destroy();
         if (!current()) return;
         this.attempts.delete(remote);
-        this.failWaiter(remote, e instanceof KeynodeError ? e : new KeynodeError('ErrorNodeConnectionFailed', 'Connecting to the peer failed.', { cause: e }));
+        this.failWaiter(remote, asConnectionError(e));
       },
     );
   }
@@ -250,10 +247,15 @@ export class SignalingDialer implements Dialer {
     try {
       this.options.signaler.sendSignal(to, envelope);
     } catch (e) {
-      this.attempts.get(to)?.pc.destroy();
-      this.attempts.delete(to);
-      this.failWaiter(to, new KeynodeError('ErrorNodeConnectionFailed', 'The signaling server is not reachable.', { cause: e }));
+      this.abandon(to, new KeynodeError('ErrorNodeConnectionFailed', 'The signaling server is not reachable.', { cause: e }));
     }
+  }
+
+  /** Drops the attempt to `remote`, and fails its dial with `error`. */
+  private abandon(remote: NodeId, error: KeynodeError): void {
+    this.attempts.get(remote)?.pc.destroy();
+    this.attempts.delete(remote);
+    this.failWaiter(remote, error);
   }
 }
 
@@ -261,6 +263,10 @@ function isOffer(d: unknown): boolean {
   return typeof d === 'object' && d !== null && (d as { type?: unknown }).type === 'offer';
 }
 
-function stoppedError(): KeynodeError {
+export function stoppedError(): KeynodeError {
   return new KeynodeError('ErrorKeynodeStopped', 'The keynode has stopped; it makes no more connections.');
+}
+
+export function asConnectionError(e: unknown): KeynodeError {
+  return e instanceof KeynodeError ? e : new KeynodeError('ErrorNodeConnectionFailed', 'Connecting to the peer failed.', { cause: e });
 }

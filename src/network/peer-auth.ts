@@ -121,7 +121,6 @@ function encode(m: HandshakeMessage): Uint8Array {
 
 /** Reads handshake messages one at a time, leaving everything after the last one on the channel. */
 class HandshakeReader {
-  private stopped = false;
   private readonly closeUnsub: () => void;
   private closedWith: KeynodeError | undefined;
   private wake: (() => void) | undefined;
@@ -155,7 +154,6 @@ class HandshakeReader {
   }
 
   stop(): void {
-    this.stopped = true;
     this.closeUnsub();
     // A read still waiting (after a timeout) must not wait forever.
     this.closedWith ??= authFailed('The handshake was stopped.');
@@ -164,8 +162,8 @@ class HandshakeReader {
 
   private readOne(): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
-      if (this.closedWith !== undefined || this.stopped) {
-        reject(this.closedWith ?? authFailed('The handshake was stopped.'));
+      if (this.closedWith !== undefined) {
+        reject(this.closedWith);
         return;
       }
       const unsubscribe = this.channel.onMessage((data) => {

@@ -2,7 +2,7 @@
 // This is the only module that imports simple-peer, so it can be swapped without touching the rest.
 import SimplePeer from 'simple-peer';
 import { KeynodeError } from '../errors.js';
-import { CloseSignal, InboundQueue, MAX_MESSAGE_BYTES, type ByteChannel, type RtcImpl } from './byte-channel.js';
+import { closedError, CloseSignal, InboundQueue, MAX_MESSAGE_BYTES, type ByteChannel, type RtcImpl } from './byte-channel.js';
 import { sdpFingerprint } from './sdp-fingerprint.js';
 
 export interface PeerConnectionOptions {
@@ -61,15 +61,10 @@ export function openPeerConnection(options: PeerConnectionOptions): PeerConnecti
   // Callers that never await `ready` (a connection destroyed early) must not see an unhandled rejection.
   ready.catch(() => {});
 
-  const fail = (error: KeynodeError): void => {
-    if (settle !== undefined) {
-      settle.reject(error);
-      settle = undefined;
-    }
-    destroy(error);
-  };
-
-  const timer = setTimeout(() => fail(new KeynodeError('ErrorNodeConnectionFailed', 'The peer connection did not open in time.')), options.timeoutMs ?? 20_000);
+  const timer = setTimeout(
+    () => destroy(new KeynodeError('ErrorNodeConnectionFailed', 'The peer connection did not open in time.')),
+    options.timeoutMs ?? 20_000,
+  );
 
   function destroy(error?: KeynodeError): void {
     if (destroyed) return;
@@ -89,14 +84,14 @@ export function openPeerConnection(options: PeerConnectionOptions): PeerConnecti
     if (typeof sdp === 'string') {
       localFingerprint = sdpFingerprint(sdp);
       if (localFingerprint === undefined) {
-        fail(new KeynodeError('ErrorNodeConnectionFailed', 'Our own session description has no single DTLS fingerprint.'));
+        destroy(new KeynodeError('ErrorNodeConnectionFailed', 'Our own session description has no single DTLS fingerprint.'));
         return;
       }
     }
     try {
       options.sendSignal(data);
     } catch (e) {
-      fail(new KeynodeError('ErrorNodeConnectionFailed', 'Our connection signal could not be sent.', { cause: e }));
+      destroy(new KeynodeError('ErrorNodeConnectionFailed', 'Our connection signal could not be sent.', { cause: e }));
     }
   });
 
@@ -104,7 +99,7 @@ export function openPeerConnection(options: PeerConnectionOptions): PeerConnecti
     if (destroyed || settle === undefined) return;
     const raw = (peer as unknown as SimplePeerInternals)._channel;
     if (localFingerprint === undefined || remoteFingerprint === undefined || raw == null) {
-      fail(new KeynodeError('ErrorNodeConnectionFailed', 'The data channel opened without both DTLS fingerprints.'));
+      destroy(new KeynodeError('ErrorNodeConnectionFailed', 'The data channel opened without both DTLS fingerprints.'));
       return;
     }
     clearTimeout(timer);
@@ -126,25 +121,25 @@ export function openPeerConnection(options: PeerConnectionOptions): PeerConnecti
     signal(data: unknown): void {
       if (destroyed) return;
       if (!isSignal(data)) {
-        fail(new KeynodeError('ErrorNodeConnectionFailed', 'The peer sent a malformed connection signal.'));
+        destroy(new KeynodeError('ErrorNodeConnectionFailed', 'The peer sent a malformed connection signal.'));
         return;
       }
       if (typeof data.sdp === 'string') {
         if (remoteFingerprint !== undefined) {
           // One offer/answer per connection: a second description could swap the certificate.
-          fail(new KeynodeError('ErrorNodeConnectionFailed', 'The peer sent a second session description.'));
+          destroy(new KeynodeError('ErrorNodeConnectionFailed', 'The peer sent a second session description.'));
           return;
         }
         remoteFingerprint = sdpFingerprint(data.sdp);
         if (remoteFingerprint === undefined) {
-          fail(new KeynodeError('ErrorNodeConnectionFailed', "The peer's session description has no single DTLS fingerprint."));
+          destroy(new KeynodeError('ErrorNodeConnectionFailed', "The peer's session description has no single DTLS fingerprint."));
           return;
         }
       }
       try {
         peer.signal(data as SimplePeer.SignalData);
       } catch (e) {
-        fail(new KeynodeError('ErrorNodeConnectionFailed', 'The peer sent a signal that could not be applied.', { cause: e }));
+        destroy(new KeynodeError('ErrorNodeConnectionFailed', 'The peer sent a signal that could not be applied.', { cause: e }));
       }
     },
     ready,
@@ -284,8 +279,4 @@ class PeerByteChannel implements ByteChannel {
     this.teardown();
     return error;
   }
-}
-
-function closedError(): KeynodeError {
-  return new KeynodeError('ErrorNodeConnectionFailed', 'The connection to the peer is closed.');
 }

@@ -8,7 +8,7 @@ import { KeynodeError } from '../errors.js';
 import { assertNodeId, type NodeId } from '../ids/index.js';
 import { Emitter } from '../utils/emitter.js';
 import type { ByteChannel, RtcImpl } from './byte-channel.js';
-import { SignalingDialer, type DialedChannel, type Dialer, type Signaler } from './dialer.js';
+import { asConnectionError, SignalingDialer, stoppedError, type DialedChannel, type Dialer, type Signaler } from './dialer.js';
 import { authenticatePeer } from './peer-auth.js';
 import type { PeerConnection, PeerConnectionOptions } from './peer-connection.js';
 import { RpcPeer, type RpcLimits } from './rpc.js';
@@ -81,16 +81,15 @@ export class PeerManager {
     this.ownsDialer = options.dialer === undefined;
     if (options.dialer !== undefined) this.dialer = options.dialer;
     else {
-      const dialerOptions: ConstructorParameters<typeof SignalingDialer>[0] = {
+      this.dialer = new SignalingDialer({
         nodeId: options.nodeId,
+        rtc: options.rtc,
+        openConnection: options.openConnection,
         iceServers: options.iceServers,
         signaler: options.signaler,
         connectTimeoutMs: this.connectTimeoutMs,
         isBusy: (remote) => this.entries.get(remote)?.pending !== undefined,
-      };
-      if (options.rtc !== undefined) dialerOptions.rtc = options.rtc;
-      if (options.openConnection !== undefined) dialerOptions.openConnection = options.openConnection;
-      this.dialer = new SignalingDialer(dialerOptions);
+      });
     }
     this.unsubscribe = [this.dialer.onChannel((d) => this.onChannel(d))];
     this.sweep = setInterval(() => this.closeIdle(), Math.max(20, Math.min(this.idleMs / 4, 30_000)));
@@ -165,14 +164,8 @@ export class PeerManager {
     for (const u of this.unsubscribe) u();
     if (this.ownsDialer) this.dialer.stop();
     for (const entry of [...this.entries.values()]) {
-      this.entries.delete(entry.remote);
-      entry.pending?.close();
-      this.setPending(entry, undefined);
-      entry.reject(stoppedError());
-      if (entry.rpc !== undefined) {
-        entry.rpc.close();
-        this.events.emit('peer-disconnected', entry.remote);
-      }
+      this.fail(entry, stoppedError());
+      this.discard(entry);
     }
   }
 
@@ -274,12 +267,4 @@ export class PeerManager {
     entry.pending = channel;
     if (was !== (channel !== undefined)) this.dialer.authenticating?.(entry.remote, channel !== undefined);
   }
-}
-
-function asConnectionError(e: unknown): KeynodeError {
-  return e instanceof KeynodeError ? e : new KeynodeError('ErrorNodeConnectionFailed', 'Connecting to the peer failed.', { cause: e });
-}
-
-function stoppedError(): KeynodeError {
-  return new KeynodeError('ErrorKeynodeStopped', 'The keynode has stopped; it makes no more connections.');
 }

@@ -106,17 +106,13 @@ export function decodeFrame(bytes: Uint8Array): Frame {
       if (payload.length !== 4) throw invalid('An RPC credit frame carries 4 bytes.');
       return { kind, id, bytes: new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0) };
     }
-    case 'ping':
-    case 'pong':
-      if (id !== 0) throw invalid(`An RPC ${kind} frame belongs to stream 0.`);
-      if (payload.length !== 0) throw invalid(`An RPC ${kind} frame carries no payload.`);
-      return { kind, id };
     default:
+      if ((kind === 'ping' || kind === 'pong') && id !== 0) throw invalid(`An RPC ${kind} frame belongs to stream 0.`);
       if (payload.length !== 0) throw invalid(`An RPC ${kind} frame carries no payload.`);
       return { kind, id };
   }
 }
 
-function invalid(message: string): KeynodeError {
+export function invalid(message: string): KeynodeError {
   return new KeynodeError('ErrorRpcFrameInvalid', message);
 }

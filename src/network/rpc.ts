@@ -4,12 +4,12 @@
 // keeps on; nothing it sends can crash us or make us buffer without bound.
 import { KeynodeError, type ErrorCode } from '../errors.js';
 import type { NodeId } from '../ids/index.js';
-import { CloseSignal, type ByteChannel } from './byte-channel.js';
+import { closedError, CloseSignal, type ByteChannel } from './byte-channel.js';
 import type { PeerRole } from './peer-auth.js';
 import { InboundBody } from './rpc-body.js';
 import { Heartbeat } from './rpc-heartbeat.js';
-import { decodeFrame, encodeFrame, isMethodName, MAX_DATA_PAYLOAD, type Frame } from './rpc-frames.js';
-import { RpcHandlers, type RpcContext, type RpcHandler, type RpcMethodLimits, type RpcResult } from './rpc-handlers.js';
+import { decodeFrame, encodeFrame, invalid, isMethodName, MAX_DATA_PAYLOAD, type Frame } from './rpc-frames.js';
+import { RpcHandlers, type RpcContext, type RpcHandler, type RpcResult } from './rpc-handlers.js';
 import { utf8 } from '../utils/bytes.js';
 
 /** Unread body bytes a sender may have in flight per stream before it must wait for credit. */
@@ -139,14 +139,6 @@ export class RpcPeer {
     this.channel.close();
   }
 
-  handle(method: string, handler: RpcHandler, limits?: RpcMethodLimits): void {
-    this.handlers.handle(method, handler, limits);
-  }
-
-  handleUnary(method: string, handler: (ctx: RpcContext, request: unknown) => Promise<unknown>): void {
-    this.handlers.handleUnary(method, handler);
-  }
-
   /** JSON in, JSON out. */
   async callUnary(method: string, request: unknown, options: CallOptions = {}): Promise<unknown> {
     const { header, body } = await this.call(method, request, undefined, { ...options, maxResponseBytes: 0 });
@@ -266,7 +258,8 @@ export class RpcPeer {
         this.maybeFinish(stream);
         return;
       case 'error':
-        this.failStream(stream, remoteError(frame.error), false);
+        // What the peer sent as an error; a malformed one still becomes a KeynodeError.
+        this.failStream(stream, KeynodeError.fromJSON(parseJSON(frame.error)?.value), false);
         return;
       case 'cancel':
         // The peer wants no more of what we send on this stream.
@@ -539,20 +532,6 @@ function parseJSON(bytes: Uint8Array): { value: unknown } | undefined {
   } catch {
     return undefined;
   }
-}
-
-function invalid(message: string): KeynodeError {
-  return new KeynodeError('ErrorRpcFrameInvalid', message);
-}
-
-function closedError(): KeynodeError {
-  return new KeynodeError('ErrorNodeConnectionFailed', 'The connection to the peer is closed.');
-}
-
-/** What the peer sent as an error; a malformed one still becomes a KeynodeError. */
-function remoteError(bytes: Uint8Array): KeynodeError {
-  const parsed = parseJSON(bytes);
-  return KeynodeError.fromJSON(parsed?.value);
 }
 
 /** Our failure as the peer may see it: KeynodeErrors as they are, anything else without details. */

@@ -95,10 +95,35 @@ interface Pending {
   reject(error: KeynodeError): void;
 }
 
-export class SignalingClient {
+/** The status, ICE servers and events of a signaling login: the client's own, or relayed by the network host (platform/network-host/bridge.ts). */
+export class SignalingEventSource {
+  protected readonly emitter = new Emitter<SignalingEvents>();
+  protected currentStatus: SignalingStatus = 'offline';
+  protected servers: RTCIceServer[] = [];
+
+  get status(): SignalingStatus {
+    return this.currentStatus;
+  }
+
+  /** The ICE servers the signaling server handed out at the last login (empty before). */
+  get iceServers(): RTCIceServer[] {
+    return this.servers;
+  }
+
+  on<K extends keyof SignalingEvents>(event: K, listener: (value: SignalingEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  protected setStatus(status: SignalingStatus): void {
+    if (this.currentStatus === status) return;
+    this.currentStatus = status;
+    this.emitter.emit('status', status);
+  }
+}
+
+export class SignalingClient extends SignalingEventSource {
   readonly url: string;
   readonly nodeId: NodeId;
-  private readonly emitter = new Emitter<SignalingEvents>();
   private readonly sign: (bytes: Uint8Array) => Promise<Uint8Array>;
   private readonly WebSocketImpl: WebSocketConstructor;
   private readonly clock: () => number;
@@ -106,8 +131,6 @@ export class SignalingClient {
   private readonly backoff: { initialMs: number; maxMs: number };
 
   private socket: WebSocketLike | undefined;
-  private currentStatus: SignalingStatus = 'offline';
-  private servers: RTCIceServer[] = [];
   /** False until connect(), and again after close() or after being replaced by another login. */
   private running = false;
   private attempt = 0;
@@ -123,6 +146,7 @@ export class SignalingClient {
   private readonly unsentAcks = new Set<string>();
 
   constructor(opts: SignalingClientOptions) {
+    super();
     try {
       this.url = new URL(opts.url).href;
     } catch {
@@ -141,19 +165,6 @@ export class SignalingClient {
     this.clock = opts.clock ?? Date.now;
     this.logger = opts.logger;
     this.backoff = { initialMs: opts.backoff?.initialMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000 };
-  }
-
-  get status(): SignalingStatus {
-    return this.currentStatus;
-  }
-
-  /** The ICE servers the signaling server handed out at the last login (empty before). */
-  get iceServers(): RTCIceServer[] {
-    return this.servers;
-  }
-
-  on<K extends keyof SignalingEvents>(event: K, listener: (value: SignalingEvents[K]) => void): () => void {
-    return this.emitter.on(event, listener);
   }
 
   /**
@@ -272,12 +283,6 @@ export class SignalingClient {
     this.unsentAcks.clear();
   }
 
-  private setStatus(status: SignalingStatus): void {
-    if (this.currentStatus === status) return;
-    this.currentStatus = status;
-    this.emitter.emit('status', status);
-  }
-
   private dial(): void {
     this.setStatus('connecting');
     this.lastError = undefined;
@@ -334,14 +339,8 @@ export class SignalingClient {
         return this.emitter.emit('peer-online', { nodeId: message.nodeId });
       case 'mailbox':
         return this.emitter.emit('mailbox', { items: message.items });
-      case 'mailbox.stored': {
-        const pending = message.rid === undefined ? undefined : this.pending.get(message.rid);
-        if (pending !== undefined) {
-          this.pending.delete(message.rid!);
-          pending.resolve({ id: message.id, delivered: message.delivered });
-        }
-        return;
-      }
+      case 'mailbox.stored':
+        return this.takePending(message.rid)?.resolve({ id: message.id, delivered: message.delivered });
       case 'error':
         return this.onServerError(message.code, message.message, message.rid);
     }
@@ -380,12 +379,8 @@ export class SignalingClient {
 
   private onServerError(wire: string, text: string, rid: number | undefined): void {
     const error = new KeynodeError(wireToCode[wire] ?? 'ErrorSignalingProtocol', text, { data: { code: wire, url: this.url } });
-    const pending = rid === undefined ? undefined : this.pending.get(rid);
-    if (pending !== undefined) {
-      this.pending.delete(rid!);
-      pending.reject(error);
-      return;
-    }
+    const pending = this.takePending(rid);
+    if (pending !== undefined) return pending.reject(error);
     // Errors that end the connection explain the close that follows.
     if (wire === 'login-failed' || wire === 'login-timeout' || wire === 'replaced' || wire === 'server-full') this.lastError = error;
     this.emitter.emit('error', error);
@@ -421,6 +416,13 @@ export class SignalingClient {
     this.retryTimer = setTimeout(() => {
       if (this.running && this.socket === undefined) this.dial();
     }, delay);
+  }
+
+  /** The putMailbox waiting for the answer to `rid`, no longer waiting. */
+  private takePending(rid: number | undefined): Pending | undefined {
+    const pending = rid === undefined ? undefined : this.pending.get(rid);
+    if (rid !== undefined) this.pending.delete(rid);
+    return pending;
   }
 
   private rejectPending(reason: KeynodeError): void {

@@ -7,9 +7,8 @@
 import { KeynodeError } from '../../errors.js';
 import { assertNodeId, type NodeId } from '../../ids/index.js';
 import type { SignalingLike } from '../../keynode/network.js';
-import type { DialedChannel, Dialer } from '../../network/dialer.js';
-import type { SignalingEvents, SignalingStatus } from '../../network/signaling-client.js';
-import { Emitter } from '../../utils/emitter.js';
+import { stoppedError, type DialedChannel, type Dialer } from '../../network/dialer.js';
+import { SignalingEventSource } from '../../network/signaling-client.js';
 import { PortByteChannel } from './port-channel.js';
 import { LOGIN_PREFIX, type ChannelMeta, type CoreToHost, type HostToCore } from './protocol.js';
 
@@ -29,11 +28,8 @@ function noHost(): KeynodeError {
   return new KeynodeError('ErrorNodeConnectionFailed', 'No keynode tab is holding the network connection right now; it reconnects when a tab is open.');
 }
 
-export class HostBridge implements SignalingLike, Dialer {
+export class HostBridge extends SignalingEventSource implements SignalingLike, Dialer {
   private host: Host | undefined;
-  private currentStatus: SignalingStatus = 'offline';
-  private servers: RTCIceServer[] = [];
-  private readonly events = new Emitter<SignalingEvents>();
   private readonly channelListeners = new Set<(d: DialedChannel) => void>();
   private readonly requests = new Map<number, Request>();
   private nextRid = 1;
@@ -50,6 +46,7 @@ export class HostBridge implements SignalingLike, Dialer {
   private setSignerReady!: () => void;
 
   constructor() {
+    super();
     this.signerReady = new Promise((resolve) => (this.setSignerReady = resolve));
   }
 
@@ -84,18 +81,6 @@ export class HostBridge implements SignalingLike, Dialer {
   }
 
   // ---- SignalingLike ---------------------------------------------------------------------------
-
-  get status(): SignalingStatus {
-    return this.currentStatus;
-  }
-
-  get iceServers(): RTCIceServer[] {
-    return this.servers;
-  }
-
-  on<K extends keyof SignalingEvents>(event: K, listener: (value: SignalingEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
-  }
 
   async connect(): Promise<void> {
     this.wanted = true;
@@ -141,7 +126,7 @@ export class HostBridge implements SignalingLike, Dialer {
   // ---- Dialer --------------------------------------------------------------------------------
 
   async dial(remote: NodeId): Promise<DialedChannel> {
-    if (this.dialerStopped) throw new KeynodeError('ErrorKeynodeStopped', 'The keynode has stopped; it makes no more connections.');
+    if (this.dialerStopped) throw stoppedError();
     const { value, port } = await this.request((rid) => ({ t: 'dial', rid, remote }));
     if (port === undefined) throw new KeynodeError('ErrorInternal', 'The network host opened a channel but sent no port for it.');
     return this.adopt(value as ChannelMeta, port);
@@ -231,16 +216,14 @@ export class HostBridge implements SignalingLike, Dialer {
         this.setStatus(message.status);
         return;
       case 'peer-online':
-        this.events.emit('peer-online', { nodeId: assertNodeId(message.nodeId) });
-        return;
       case 'peer-offline':
-        this.events.emit('peer-offline', { nodeId: assertNodeId(message.nodeId) });
+        this.emitter.emit(message.t, { nodeId: assertNodeId(message.nodeId) });
         return;
       case 'mailbox':
-        this.events.emit('mailbox', { items: message.items });
+        this.emitter.emit('mailbox', { items: message.items });
         return;
       case 'error':
-        this.events.emit('error', KeynodeError.fromJSON(message.error));
+        this.emitter.emit('error', KeynodeError.fromJSON(message.error));
         return;
     }
   }
@@ -249,7 +232,7 @@ export class HostBridge implements SignalingLike, Dialer {
   private async signLogin(host: Host, rid: number, bytes: unknown): Promise<void> {
     let reply: CoreToHost;
     try {
-      if (!(bytes instanceof Uint8Array) || bytes.length > 4096 || !startsWith(bytes, prefix)) {
+      if (!(bytes instanceof Uint8Array) || bytes.length > 4096 || !prefix.every((b, i) => bytes[i] === b)) {
         throw new KeynodeError('ErrorInvalidArgument', 'The keynode signs only signaling login challenges for the network host.');
       }
       await this.signerReady;
@@ -274,16 +257,4 @@ export class HostBridge implements SignalingLike, Dialer {
   private post(message: CoreToHost): void {
     this.host?.port.postMessage(message);
   }
-
-  private setStatus(status: SignalingStatus): void {
-    if (this.currentStatus === status) return;
-    this.currentStatus = status;
-    this.events.emit('status', status);
-  }
-}
-
-function startsWith(bytes: Uint8Array, start: Uint8Array): boolean {
-  if (bytes.length < start.length) return false;
-  for (let i = 0; i < start.length; i += 1) if (bytes[i] !== start[i]) return false;
-  return true;
 }

@@ -4,7 +4,7 @@
 // Bytes travel as transferred ArrayBuffers; the host acks what the data channel accepted, which is
 // the worker side's back-pressure.
 import { KeynodeError } from '../../errors.js';
-import { CloseSignal, InboundQueue, MAX_MESSAGE_BYTES, type ByteChannel } from '../../network/byte-channel.js';
+import { closedError, CloseSignal, InboundQueue, MAX_MESSAGE_BYTES, type ByteChannel } from '../../network/byte-channel.js';
 import type { ChannelControl } from './protocol.js';
 
 // Bytes posted to the host but not yet accepted by its data channel.
@@ -128,8 +128,4 @@ export function pipeChannelToPort(channel: ByteChannel, port: MessagePort): () =
     if ((data as ChannelControl).t === 'close') finish(undefined);
   };
   return () => finish({ t: 'close' });
-}
-
-function closedError(): KeynodeError {
-  return new KeynodeError('ErrorNodeConnectionFailed', 'The connection to the peer is closed.');
 }

@@ -142,14 +142,7 @@ export class SwRpcClient {
 
   /** Pings now (the reply tells whether the worker was replaced). */
   ping(): void {
-    if (this.closed) return;
-    const id = this.nextId++;
-    this.pings.set(id, ++this.seq);
-    try {
-      this.transport.post({ kn: 'ping', id });
-    } catch {
-      this.pings.delete(id);
-    }
+    this.probe().catch(() => undefined);
   }
 
   /**

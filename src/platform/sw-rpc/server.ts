@@ -31,14 +31,9 @@ const EVENTS: KeynodeEventName[] = ['notification', 'vault-changed', 'network', 
 /** How long a (re)started worker waits for an open tab to hand back the data key before answering. */
 const KEY_WAIT_MS = 1500;
 
-export interface SwRpcServer {
-  /** This worker instance's id: it changes every time the browser starts the worker anew. */
-  readonly instance: string;
-  core(): Promise<KeynodeHost>;
-}
-
-export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
+export function startSwRpcServer(options: SwRpcServerOptions): void {
   const { scope } = options;
+  // This worker instance's id: it changes every time the browser starts the worker anew.
   const instance = randomHex(8);
   const events = new BroadcastChannel(EVENTS_CHANNEL);
   const broadcast = (message: BroadcastMessage): void => events.postMessage(message);
@@ -197,7 +192,6 @@ export function startSwRpcServer(options: SwRpcServerOptions): SwRpcServer {
   });
 
   broadcast({ kn: 'started', instance });
-  return { instance, core };
 }
 
 function toKeynodeError(e: unknown): KeynodeError {
