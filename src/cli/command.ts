@@ -87,11 +87,13 @@ export function change(
     args,
     summary,
     json: '{}',
-    run:
-      (input) =>
-      ({ kn }) =>
-        done(act(kn, input.args)),
+    run: withKeynode(({ kn }, args) => done(act(kn, args))),
   };
+}
+
+/** The run of a command with nothing to check before the keynode is opened: `act` gets the context and the arguments. */
+export function withKeynode(act: (ctx: Context, args: string[]) => Promise<Outcome>): CommandSpec['run'] {
+  return (input) => (ctx) => act(ctx, input.args);
 }
 
 /** The outcome of a command that only changes something: nothing to show, `{}` in JSON. */

@@ -1,6 +1,6 @@
 // The keynode itself: its id, staying online (`serve`), its passphrase and lock state, restoring it
 // from a recovery code, and its network status.
-import { done, type CommandSpec } from '../command.js';
+import { done, type CommandSpec, withKeynode } from '../command.js';
 import { table } from '../output.js';
 import { askNewPassphrase, askPassphrase } from '../passphrase.js';
 
@@ -13,9 +13,7 @@ export const keynodeCommands: CommandSpec[] = [
     args: [0, 0],
     summary: "print this keynode's NodeId",
     json: '{ "nodeId": string }',
-    run:
-      () =>
-      async ({ kn }) => ({ json: { nodeId: kn.nodeId }, human: kn.nodeId }),
+    run: withKeynode(async ({ kn }) => ({ json: { nodeId: kn.nodeId }, human: kn.nodeId })),
   },
   {
     path: ['serve'],
@@ -27,17 +25,15 @@ export const keynodeCommands: CommandSpec[] = [
       'While it runs, other keynode commands on the same DIR are refused (exit 75): stop it first.',
     needsSignaling: true,
     json: '{ "nodeId": string, "signaling": string }, printed once online; nothing more until it stops',
-    run:
-      () =>
-      async ({ kn, signalingUrl, print }) => {
-        print({ json: { nodeId: kn.nodeId, signaling: signalingUrl }, human: '' });
-        console.error(`keynode ${kn.nodeId} is online at ${signalingUrl}; Ctrl-C to stop.`);
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
-        return { json: undefined, human: '' };
-      },
+    run: withKeynode(async ({ kn, signalingUrl, print }) => {
+      print({ json: { nodeId: kn.nodeId, signaling: signalingUrl }, human: '' });
+      console.error(`keynode ${kn.nodeId} is online at ${signalingUrl}; Ctrl-C to stop.`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      return { json: undefined, human: '' };
+    }),
   },
   {
     path: ['passphrase'],
@@ -46,12 +42,10 @@ export const keynodeCommands: CommandSpec[] = [
     summary: 'change the passphrase (asks for the current one, then the new one twice)',
     details: 'Off a terminal: KEYNODE_PASSPHRASE is the current one, KEYNODE_NEW_PASSPHRASE the new one.',
     json: '{}',
-    run:
-      () =>
-      async ({ kn }) => {
-        const current = await askPassphrase();
-        return done(kn.setPassphrase(current, await askNewPassphrase({ ...process.env, KEYNODE_PASSPHRASE: undefined })));
-      },
+    run: withKeynode(async ({ kn }) => {
+      const current = await askPassphrase();
+      return done(kn.setPassphrase(current, await askNewPassphrase({ ...process.env, KEYNODE_PASSPHRASE: undefined })));
+    }),
   },
   {
     path: ['lock-state'],
@@ -59,17 +53,15 @@ export const keynodeCommands: CommandSpec[] = [
     args: [0, 0],
     summary: 'whether the keynode is encrypted, and its auto-lock setting',
     json: '{ "locked": boolean, "encrypted": boolean, "created": boolean, "autoLockMs": number | null, "needsRecoveryCode": boolean }',
-    run:
-      () =>
-      async ({ kn }) => {
-        const s = await kn.lockState();
-        const rows = [
-          ['encrypted', yesNo(s.encrypted)],
-          ['locked', yesNo(s.locked)],
-          ['auto-lock', s.autoLockMs === null ? 'never' : `after ${s.autoLockMs / 1000} s`],
-        ];
-        return { json: s, human: table(rows) };
-      },
+    run: withKeynode(async ({ kn }) => {
+      const s = await kn.lockState();
+      const rows = [
+        ['encrypted', yesNo(s.encrypted)],
+        ['locked', yesNo(s.locked)],
+        ['auto-lock', s.autoLockMs === null ? 'never' : `after ${s.autoLockMs / 1000} s`],
+      ];
+      return { json: s, human: table(rows) };
+    }),
   },
   {
     path: ['restore'],
@@ -82,12 +74,10 @@ export const keynodeCommands: CommandSpec[] = [
       'vaults are not in the code: clone them again from whoever shares them.',
     opens: 'restore',
     json: '{ "nodeId": string }',
-    run:
-      () =>
-      async ({ kn, dir }) => ({
-        json: { nodeId: kn.nodeId },
-        human: `Restored keynode ${kn.nodeId} in ${dir}. Its vaults are not in the recovery code: clone them again from whoever shares them.`,
-      }),
+    run: withKeynode(async ({ kn, dir }) => ({
+      json: { nodeId: kn.nodeId },
+      human: `Restored keynode ${kn.nodeId} in ${dir}. Its vaults are not in the recovery code: clone them again from whoever shares them.`,
+    })),
   },
   {
     path: ['network', 'status'],
@@ -95,11 +85,9 @@ export const keynodeCommands: CommandSpec[] = [
     args: [0, 0],
     summary: 'whether this keynode is logged in to signaling (with --signaling), and its connected peers',
     json: '{ "signaling": "connected" | "connecting" | "offline", "peers": string[] }',
-    run:
-      () =>
-      async ({ kn }) => {
-        const s = await kn.network.status();
-        return { json: s, human: table([['signaling', s.signaling], ...s.peers.map((p) => ['peer', p])]) };
-      },
+    run: withKeynode(async ({ kn }) => {
+      const s = await kn.network.status();
+      return { json: s, human: table([['signaling', s.signaling], ...s.peers.map((p) => ['peer', p])]) };
+    }),
   },
 ];

@@ -1,7 +1,7 @@
 // Notifications (Polykey's `notifications` commands): the inbox, the outbox of those not yet
 // delivered, and the requests list (notifications from keynodes not allowed to notify).
 import type { InboxItem, NotificationData, OutboxItem } from '../../types.js';
-import { change, countOption, type CommandSpec, type OptionValues } from '../command.js';
+import { change, countOption, type CommandSpec, type OptionValues, withKeynode } from '../command.js';
 import { table, when } from '../output.js';
 
 const DATA =
@@ -72,12 +72,10 @@ export const notificationCommands: CommandSpec[] = [
     args: [1, 1],
     summary: 'open a share link (checks its signature, then keeps it in the inbox)',
     json: `{ "id": string, "from": string, "data": ${DATA} }`,
-    run:
-      ({ args }) =>
-      async ({ kn }) => {
-        const opened = await kn.notifications.openLink(args[0]!);
-        return { json: opened, human: `${opened.from} ${describe(opened.data, opened.from)}` };
-      },
+    run: withKeynode(async ({ kn }, args) => {
+      const opened = await kn.notifications.openLink(args[0]!);
+      return { json: opened, human: `${opened.from} ${describe(opened.data, opened.from)}` };
+    }),
   },
   {
     path: ['notifications', 'outbox'],
@@ -87,12 +85,10 @@ export const notificationCommands: CommandSpec[] = [
     json:
       `[{ "id": string, "to": string, "data": ${DATA}, "attempts": number, "nextAttemptAt"?: number, ` +
       '"lastError"?: { "code": string, "message": string }, "failed"?: boolean }, …]',
-    run:
-      () =>
-      async ({ kn }) => {
-        const items = await kn.notifications.outbox.read();
-        return { json: items, human: outboxTable(items) };
-      },
+    run: withKeynode(async ({ kn }) => {
+      const items = await kn.notifications.outbox.read();
+      return { json: items, human: outboxTable(items) };
+    }),
   },
   change(['notifications', 'outbox', 'remove'], 'ID', [1, 1], 'stop trying to deliver a notification', (kn, args) => kn.notifications.outbox.remove(args[0]!)),
   change(['notifications', 'outbox', 'clear'], '', [0, 0], 'empty the outbox', (kn) => kn.notifications.outbox.clear()),
@@ -102,12 +98,10 @@ export const notificationCommands: CommandSpec[] = [
     args: [0, 0],
     summary: 'notifications from keynodes not allowed to notify this one, newest first',
     json: `[${INBOX_ITEM}, …]`,
-    run:
-      () =>
-      async ({ kn }) => {
-        const items = await kn.notifications.requests.read();
-        return { json: items, human: inboxTable(items) };
-      },
+    run: withKeynode(async ({ kn }) => {
+      const items = await kn.notifications.requests.read();
+      return { json: items, human: inboxTable(items) };
+    }),
   },
   change(['notifications', 'requests', 'accept'], 'ID', [1, 1], "trust the request's sender; its requests move to the inbox", (kn, args) =>
     kn.notifications.requests.accept(args[0]!),
