@@ -9,7 +9,7 @@ import { KeynodeError } from '../errors.js';
 import { identityFromRecord, type Identity, type StoredKey } from '../keys/identity.js';
 import { assertKeyringIntact, sealKeyring, type KeyringRecord, type SessionKeys } from '../keys/keyring.js';
 import { NAME_MARK, webCipher, type Cipher } from './cipher.js';
-import { EncryptedFs } from './encrypted-fs.js';
+import { EncryptedFs, noLinks } from './encrypted-fs.js';
 import { EncryptedKV } from './encrypted-kv.js';
 import type { GitFs, Storage } from './index.js';
 import { storeNames, type KV, type Tx } from './kv.js';
@@ -206,10 +206,6 @@ export class SecureStorage implements Storage {
     await this.sealedKv.close();
     await this.raw.close();
   }
-}
-
-function noLinks(): Error {
-  return Object.assign(new Error('Symbolic links are not stored in vaults.'), { code: 'ENOTSUP' });
 }
 
 function throwLocked(): never {
