@@ -13,7 +13,7 @@ import { EncryptedFs, noLinks } from './encrypted-fs.js';
 import { EncryptedKV } from './encrypted-kv.js';
 import type { GitFs, Storage } from './index.js';
 import { storeNames, type KV, type Tx } from './kv.js';
-import { encryptFilesInPlace, encryptRecordsInPlace, KEYRING_KEY, KEYRING_STORE, type MigrationProgress } from './migrate.js';
+import { encryptFilesInPlace, encryptRecordsInPlace, KEYRING_KEY, KEYRING_STORE, plaintextRows, type MigrationProgress } from './migrate.js';
 
 export type MakeCipher = (keys: SessionKeys) => Cipher;
 
@@ -116,13 +116,8 @@ export class SecureStorage implements Storage {
 
   /** Whether the plain store holds anything of a keynode outside the keyring and sealed records. */
   async hasPlaintext(): Promise<boolean> {
-    for (const store of storeNames) {
-      const rows = await this.raw.kv.read(async (tx) => [
-        ...(await tx.entries(store, { lt: '~', limit: 2 })),
-        ...(await tx.entries(store, { gte: '\u007f', limit: 1 })),
-      ]);
-      if (rows.some(([key]) => !(store === KEYRING_STORE && key === KEYRING_KEY))) return true;
-    }
+    // Two rows from each end: the keyring record may be one of them.
+    for (const store of storeNames) if ((await plaintextRows(this.raw.kv, store, 2)).length > 0) return true;
     try {
       const names = (await this.raw.fs.promises.readdir(this.vaultsRoot)) as string[];
       return names.some((n) => !n.startsWith(NAME_MARK) && !n.startsWith('.'));
