@@ -62,6 +62,9 @@ export interface CommandSpec {
   run(input: Input): Action;
 }
 
+/** A command as its file describes it: one that takes no arguments leaves out `usage` and `args`. */
+export type CommandDef = Omit<CommandSpec, 'usage' | 'args'> & Partial<Pick<CommandSpec, 'usage' | 'args'>>;
+
 /** A mistake in how the command was typed: exit 64, and nothing was touched. */
 export class UsageError extends Error {
   constructor(

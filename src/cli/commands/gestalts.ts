@@ -2,14 +2,12 @@
 // what each may do, and linking keynodes into one gestalt.
 import type { Keynode } from '../../keynode/keynode.js';
 import type { GestaltAction, PairingStatus } from '../../types.js';
-import { change, type CommandSpec, withKeynode } from '../command.js';
+import { change, type CommandDef, withKeynode } from '../command.js';
 import { table } from '../output.js';
 
-export const gestaltCommands: CommandSpec[] = [
+export const gestaltCommands: CommandDef[] = [
   {
     path: ['gestalts', 'list'],
-    usage: '',
-    args: [0, 0],
     summary: 'the gestalts this keynode knows (its own is marked own)',
     json: '[{ "nodes": string[], "actions": ("notify" | "scan" | "claim")[], "own": boolean }, …]',
     run: withKeynode(async ({ kn }) => {
@@ -56,8 +54,6 @@ export const gestaltCommands: CommandSpec[] = [
   change(['gestalts', 'claim'], 'NODE', [1, 1], 'link with NODE, which invited this keynode', (kn, args) => kn.gestalts.claim(args[0]!)),
   {
     path: ['gestalts', 'pairing-code'],
-    usage: '',
-    args: [0, 0],
     summary: 'show a pairing code for your other keynode to scan or paste, and stay online until it links (needs --signaling)',
     details:
       'On your other keynode: Contacts → Scan a pairing code, or `keynode gestalts pair CODE`. The code works once, for 10 minutes,\n' +

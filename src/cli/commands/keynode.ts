@@ -1,24 +1,20 @@
 // The keynode itself: its id, staying online (`serve`), its passphrase and lock state, restoring it
 // from a recovery code, and its network status.
-import { done, type CommandSpec, withKeynode } from '../command.js';
+import { done, type CommandDef, withKeynode } from '../command.js';
 import { table } from '../output.js';
 import { askNewPassphrase, askPassphrase } from '../passphrase.js';
 
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 
-export const keynodeCommands: CommandSpec[] = [
+export const keynodeCommands: CommandDef[] = [
   {
     path: ['id'],
-    usage: '',
-    args: [0, 0],
     summary: "print this keynode's NodeId",
     json: '{ "nodeId": string }',
     run: withKeynode(async ({ kn }) => ({ json: { nodeId: kn.nodeId }, human: kn.nodeId })),
   },
   {
     path: ['serve'],
-    usage: '',
-    args: [0, 0],
     summary: 'stay online answering peers until Ctrl-C (needs --signaling); DIR stays in use meanwhile',
     details:
       'Peers can then clone and pull the vaults shared with them, notifications arrive, and queued pulls run.\n' +
@@ -37,8 +33,6 @@ export const keynodeCommands: CommandSpec[] = [
   },
   {
     path: ['passphrase'],
-    usage: '',
-    args: [0, 0],
     summary: 'change the passphrase (asks for the current one, then the new one twice)',
     details: 'Off a terminal: KEYNODE_PASSPHRASE is the current one, KEYNODE_NEW_PASSPHRASE the new one.',
     json: '{}',
@@ -49,8 +43,6 @@ export const keynodeCommands: CommandSpec[] = [
   },
   {
     path: ['lock-state'],
-    usage: '',
-    args: [0, 0],
     summary: 'whether the keynode is encrypted, and its auto-lock setting',
     json: '{ "locked": boolean, "encrypted": boolean, "created": boolean, "autoLockMs": number | null, "needsRecoveryCode": boolean }',
     run: withKeynode(async ({ kn }) => {
@@ -65,8 +57,6 @@ export const keynodeCommands: CommandSpec[] = [
   },
   {
     path: ['restore'],
-    usage: '',
-    args: [0, 0],
     summary: 'make this keynode again from its recovery code, in an empty DIR, with a new passphrase',
     details:
       'The recovery code is read from KEYNODE_RECOVERY_CODE, a hidden prompt on a terminal, or stdin; the new\n' +
@@ -81,8 +71,6 @@ export const keynodeCommands: CommandSpec[] = [
   },
   {
     path: ['network', 'status'],
-    usage: '',
-    args: [0, 0],
     summary: 'whether this keynode is logged in to signaling (with --signaling), and its connected peers',
     json: '{ "signaling": "connected" | "connecting" | "offline", "peers": string[] }',
     run: withKeynode(async ({ kn }) => {

@@ -1,7 +1,7 @@
 // Notifications (Polykey's `notifications` commands): the inbox, the outbox of those not yet
 // delivered, and the requests list (notifications from keynodes not allowed to notify).
 import type { InboxItem, NotificationData, OutboxItem } from '../../types.js';
-import { change, countOption, type CommandSpec, type OptionValues, withKeynode } from '../command.js';
+import { change, countOption, type CommandDef, type OptionValues, withKeynode } from '../command.js';
 import { table, when } from '../output.js';
 
 const DATA =
@@ -41,11 +41,9 @@ function readOptions(options: OptionValues): { unread?: boolean; order?: 'asc' |
   return opts;
 }
 
-export const notificationCommands: CommandSpec[] = [
+export const notificationCommands: CommandDef[] = [
   {
     path: ['notifications', 'read'],
-    usage: '',
-    args: [0, 0],
     summary: 'the inbox, newest first (marks what it shows as read)',
     options: {
       unread: { type: 'boolean', description: 'only those not read yet' },
@@ -79,8 +77,6 @@ export const notificationCommands: CommandSpec[] = [
   },
   {
     path: ['notifications', 'outbox'],
-    usage: '',
-    args: [0, 0],
     summary: 'notifications not delivered yet',
     json:
       `[{ "id": string, "to": string, "data": ${DATA}, "attempts": number, "nextAttemptAt"?: number, ` +
@@ -94,8 +90,6 @@ export const notificationCommands: CommandSpec[] = [
   change(['notifications', 'outbox', 'clear'], '', [0, 0], 'empty the outbox', (kn) => kn.notifications.outbox.clear()),
   {
     path: ['notifications', 'requests'],
-    usage: '',
-    args: [0, 0],
     summary: 'notifications from keynodes not allowed to notify this one, newest first',
     json: `[${INBOX_ITEM}, …]`,
     run: withKeynode(async ({ kn }) => {

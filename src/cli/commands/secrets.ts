@@ -6,7 +6,7 @@ import type { Keynode } from '../../index.js';
 import { formatDotenv } from '../../secrets/env.js';
 import type { EnvOptions } from '../../types.js';
 import { runChild } from '../child.js';
-import { done, UsageError, type CommandSpec, type OptionValues } from '../command.js';
+import { done, UsageError, type CommandDef, type OptionValues } from '../command.js';
 import { editInEditor } from '../editor.js';
 import { parseOneRef, parseRef, parseRefs, type SecretRef } from '../secret-ref.js';
 import { readStdin } from '../stdin.js';
@@ -57,7 +57,7 @@ function childEnv(vars: Map<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...Object.fromEntries(vars) };
 }
 
-export const secretCommands: CommandSpec[] = [
+export const secretCommands: CommandDef[] = [
   {
     path: ['secrets', 'ls'],
     usage: 'VAULT[:DIR]',

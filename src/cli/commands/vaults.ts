@@ -1,7 +1,7 @@
 // Vaults (Polykey's `vaults` commands) and pulls queued until a vault's owner can be reached.
 import type { QueuedPull } from '../../keynode/pull-queue.js';
 import { describePullSource } from '../../keynode/pull-source.js';
-import { change, countOption, type CommandSpec, type OptionValues, withKeynode } from '../command.js';
+import { change, countOption, type CommandDef, type OptionValues, withKeynode } from '../command.js';
 import { table, when } from '../output.js';
 
 const VAULT_LIST_ITEM = '{ "vaultName": string, "vaultId": string, "remote"?: { "nodeId": string, "vaultId": string } }';
@@ -32,11 +32,9 @@ function queuedRow(p: QueuedPull): string[] {
 
 const id = (vaultId: string): { json: { vaultId: string }; human: string } => ({ json: { vaultId }, human: vaultId });
 
-export const vaultCommands: CommandSpec[] = [
+export const vaultCommands: CommandDef[] = [
   {
     path: ['vaults', 'list'],
-    usage: '',
-    args: [0, 0],
     summary: 'list the vaults',
     json: `[${VAULT_LIST_ITEM}, …]`,
     run: withKeynode(async ({ kn }) => {
@@ -172,8 +170,6 @@ export const vaultCommands: CommandSpec[] = [
   },
   {
     path: ['pulls', 'list'],
-    usage: '',
-    args: [0, 0],
     summary: 'the queued pulls',
     json: `[${QUEUED_PULL}, …]`,
     run: withKeynode(async ({ kn }) => {
