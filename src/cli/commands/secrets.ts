@@ -50,10 +50,7 @@ async function deleteAll(kn: Keynode, groups: VaultPaths, recursive: boolean): P
 
 /** What the command runs with: the caller's environment, less what unlocks the keynode, plus the secrets. */
 function childEnv(vars: Map<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.KEYNODE_PASSPHRASE;
-  delete env.KEYNODE_NEW_PASSPHRASE;
-  delete env.KEYNODE_RECOVERY_CODE;
+  const { KEYNODE_PASSPHRASE: _, KEYNODE_NEW_PASSPHRASE: __, KEYNODE_RECOVERY_CODE: ___, ...env } = process.env;
   return { ...env, ...Object.fromEntries(vars) };
 }
 
