@@ -34,11 +34,8 @@ function outboxTable(items: OutboxItem[]): string {
 }
 
 function readOptions(options: OptionValues): { unread?: boolean; order?: 'asc' | 'desc'; limit?: number } {
-  const opts: { unread?: boolean; order?: 'asc' | 'desc'; limit?: number } = { unread: options.unread === true };
-  if (typeof options.order === 'string') opts.order = options.order as 'asc' | 'desc';
-  const limit = countOption(options, 'limit', ['notifications', 'read']);
-  if (limit !== undefined) opts.limit = limit;
-  return opts;
+  const order = options.order as 'asc' | 'desc' | undefined;
+  return { unread: options.unread === true, order, limit: countOption(options, 'limit', ['notifications', 'read']) };
 }
 
 export const notificationCommands: CommandDef[] = [

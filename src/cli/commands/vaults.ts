@@ -11,18 +11,11 @@ const QUEUED_PULL =
 
 /** `pull VAULT [NODE [PULLVAULT]]`'s optional arguments as pull's options. */
 function pullOptions(args: string[]): { nodeId?: string; pullVault?: string } {
-  const opts: { nodeId?: string; pullVault?: string } = {};
-  if (args[1] !== undefined) opts.nodeId = args[1];
-  if (args[2] !== undefined) opts.pullVault = args[2];
-  return opts;
+  return { nodeId: args[1], pullVault: args[2] };
 }
 
 function logOptions(options: OptionValues): { ref?: string; limit?: number } {
-  const opts: { ref?: string; limit?: number } = {};
-  if (typeof options.ref === 'string') opts.ref = options.ref;
-  const limit = countOption(options, 'limit', ['vaults', 'log']);
-  if (limit !== undefined) opts.limit = limit;
-  return opts;
+  return { ref: options.ref as string | undefined, limit: countOption(options, 'limit', ['vaults', 'log']) };
 }
 
 function queuedRow(p: QueuedPull): string[] {
