@@ -62,6 +62,9 @@ export interface CommandSpec {
   run(input: Input): Action;
 }
 
+/** A command as its file describes it: one that takes no arguments leaves out `usage` and `args`. */
+export type CommandDef = Omit<CommandSpec, 'usage' | 'args'> & Partial<Pick<CommandSpec, 'usage' | 'args'>>;
+
 /** A mistake in how the command was typed: exit 64, and nothing was touched. */
 export class UsageError extends Error {
   constructor(
@@ -87,11 +90,13 @@ export function change(
     args,
     summary,
     json: '{}',
-    run:
-      (input) =>
-      ({ kn }) =>
-        done(act(kn, input.args)),
+    run: withKeynode(({ kn }, args) => done(act(kn, args))),
   };
+}
+
+/** The run of a command with nothing to check before the keynode is opened: `act` gets the context and the arguments. */
+export function withKeynode(act: (ctx: Context, args: string[]) => Promise<Outcome>): CommandSpec['run'] {
+  return (input) => (ctx) => act(ctx, input.args);
 }
 
 /** The outcome of a command that only changes something: nothing to show, `{}` in JSON. */

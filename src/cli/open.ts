@@ -7,11 +7,6 @@ import type { CreateKeynodeOptions, Keynode } from '../index.js';
 import { LOCK_FILE } from '../platform/dir-lock.js';
 import { askNewPassphrase, askPassphrase, askRecoveryCode } from './passphrase.js';
 
-/** DIR is held by another process (dir-lock.ts). */
-function isInUse(e: unknown): boolean {
-  return isKeynodeError(e, 'ErrorStorageInUse');
-}
-
 /** createKeynode, tried again while another process holds DIR, for up to `waitMs`. */
 async function create(options: CreateKeynodeOptions, waitMs: number): Promise<Keynode> {
   const { createKeynode } = await import('../index.js');
@@ -21,7 +16,7 @@ async function create(options: CreateKeynodeOptions, waitMs: number): Promise<Ke
       return await createKeynode(options);
     } catch (e) {
       const left = deadline - Date.now();
-      if (!isInUse(e) || left <= 0) throw e;
+      if (!isKeynodeError(e, 'ErrorStorageInUse') || left <= 0) throw e; // DIR is held by another process (dir-lock.ts)
       await new Promise((resolve) => setTimeout(resolve, Math.min(200, left)));
     }
   }
@@ -42,12 +37,8 @@ export async function openUnlocked(options: CreateKeynodeOptions, waitMs: number
   const state = await kn.lockState();
   if (!state.locked) return kn;
   try {
-    if (!state.encrypted) {
-      console.error('An earlier version of keynode stored this keynode unencrypted; choose a passphrase to encrypt it now.');
-      await kn.unlock(await askNewPassphrase());
-    } else {
-      await kn.unlock(await askPassphrase());
-    }
+    if (!state.encrypted) console.error('An earlier version of keynode stored this keynode unencrypted; choose a passphrase to encrypt it now.');
+    await kn.unlock(await (state.encrypted ? askPassphrase() : askNewPassphrase()));
   } catch (e) {
     await kn.stop();
     throw e;

@@ -21,7 +21,8 @@ import type { ClaimContext, DiscoveredLink } from './claim-protocol.js';
 const CHAIN = 'chain:';
 const END = 'end:';
 
-type EndState = { state: 'linked'; seq: number; claim: ClaimLinkNodeToken } | { state: 'revoked'; seq: number };
+/** What one end's chain last said of the other: the same as its LinkState. */
+type EndState = LinkState;
 
 export interface AppliedChain {
   /** Links this chain made live. */
@@ -95,8 +96,7 @@ async function applyStates(ctx: ClaimContext, tx: Tx, owner: NodeId, states: Map
     const previous = await tx.get<EndState>('gestalts', END + owner + '/' + other);
     // Our own end's word is never older than what the claim protocol wrote (same chain, same seq).
     if (previous === undefined || previous.seq !== state.seq || previous.state !== state.state) {
-      const next: EndState = state.state === 'linked' ? { state: 'linked', seq: state.seq, claim: state.claim } : { state: 'revoked', seq: state.seq };
-      await tx.put('gestalts', END + owner + '/' + other, next);
+      await tx.put('gestalts', END + owner + '/' + other, state satisfies EndState);
     }
     const change = await reconcile(ctx, tx, owner, other);
     if (change === 'added') out.added.push({ a: owner, b: other });

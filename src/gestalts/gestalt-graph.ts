@@ -43,10 +43,7 @@ export class GestaltGraph {
   /** Removes a node: its links go (splitting its gestalt where needed), then its vertex and ACL pointer. */
   async unsetNode(tx: Tx, nodeId: NodeId): Promise<void> {
     if (!(await this.hasNode(tx, nodeId))) return;
-    for (const neighbour of await this.neighbours(tx, nodeKey(nodeId))) {
-      const id = parseGestaltKey(neighbour);
-      if (id[0] === 'node') await this.unlinkNodeAndNode(tx, nodeId, id[1]);
-    }
+    for (const neighbour of await this.neighbourNodes(tx, nodeId)) await this.unlinkNodeAndNode(tx, nodeId, neighbour);
     await tx.delete('gestalts', VERTEX + nodeKey(nodeId));
     await this.acl.unsetNodePerm(tx, nodeId);
   }
@@ -123,19 +120,15 @@ export class GestaltGraph {
 
   /** The nodes linked directly with `nodeId` in this graph. */
   async neighbourNodes(tx: Tx, nodeId: NodeId): Promise<NodeId[]> {
-    const out: NodeId[] = [];
-    for (const key of await this.neighbours(tx, nodeKey(nodeId))) {
-      const id = parseGestaltKey(key);
-      if (id[0] === 'node') out.push(id[1]);
-    }
-    return out;
+    return nodesOf(await this.neighbours(tx, nodeKey(nodeId)));
   }
 
   /** The nodes of the node's gestalt (BFS), or undefined when the node is not in the graph. */
   async getGestalt(tx: Tx, nodeId: NodeId): Promise<NodeId[] | undefined> {
     if (!(await this.hasNode(tx, nodeId))) return undefined;
-    const keys = await this.component(tx, nodeKey(nodeId));
-    return nodesOf(keys);
+    // One gestalt is usually a few devices among many trusted keynodes, so it is walked with one small
+    // prefix scan per member rather than by reading the whole graph.
+    return nodesOf(await bfs(nodeKey(nodeId), (key) => this.neighbours(tx, key)));
   }
 
   /** Every gestalt, each as its nodes; each node appears in exactly one. */
@@ -146,7 +139,7 @@ export class GestaltGraph {
     for (const [vertexKey] of await tx.entries('gestalts', { prefix: VERTEX })) {
       const key = vertexKey.slice(VERTEX.length);
       if (seen.has(key)) continue;
-      const component = bfs(adjacency, key);
+      const component = await bfs(key, (k) => adjacency.get(k) ?? []);
       for (const k of component) seen.add(k);
       out.push(nodesOf(component));
     }
@@ -169,28 +162,14 @@ export class GestaltGraph {
     }
     return adjacency;
   }
-
-  // One gestalt is usually a few devices among many trusted keynodes, so it is walked with one small
-  // prefix scan per member rather than by reading the whole graph.
-  private async component(tx: Tx, start: GestaltKey): Promise<GestaltKey[]> {
-    const seen = new Set<GestaltKey>([start]);
-    const queue = [start];
-    for (let i = 0; i < queue.length; i++) {
-      for (const next of await this.neighbours(tx, queue[i]!)) {
-        if (seen.has(next)) continue;
-        seen.add(next);
-        queue.push(next);
-      }
-    }
-    return [...seen];
-  }
 }
 
-function bfs(adjacency: Map<GestaltKey, GestaltKey[]>, start: GestaltKey): GestaltKey[] {
+/** The keys reachable from `start`, breadth first. */
+async function bfs(start: GestaltKey, neighbours: (key: GestaltKey) => GestaltKey[] | Promise<GestaltKey[]>): Promise<GestaltKey[]> {
   const seen = new Set<GestaltKey>([start]);
   const queue = [start];
   for (let i = 0; i < queue.length; i++) {
-    for (const next of adjacency.get(queue[i]!) ?? []) {
+    for (const next of await neighbours(queue[i]!)) {
       if (seen.has(next)) continue;
       seen.add(next);
       queue.push(next);
@@ -199,11 +178,10 @@ function bfs(adjacency: Map<GestaltKey, GestaltKey[]>, start: GestaltKey): Gesta
   return [...seen];
 }
 
+/** The keynodes among `keys`, sorted. */
 function nodesOf(keys: GestaltKey[]): NodeId[] {
-  const out: NodeId[] = [];
-  for (const key of keys) {
-    const id = parseGestaltKey(key);
-    if (id[0] === 'node') out.push(id[1]);
-  }
-  return out.sort();
+  return keys
+    .map(parseGestaltKey)
+    .flatMap((id) => (id[0] === 'node' ? [id[1]] : []))
+    .sort();
 }

@@ -66,45 +66,35 @@ export class GestaltsManager implements LocalGestalts {
 
   /** Adds the node to the graph if new and grants its gestalt `notify`. */
   async trust(nodeId: string): Promise<void> {
-    const id = this.stranger(nodeId);
-    await this.options.kv.write(async (tx) => {
-      await this.options.graph.setNode(tx, id);
-      await this.options.acl.setNodeAction(tx, id, 'notify');
-    });
+    await this.changeAction(nodeId, 'notify', 'add');
   }
 
   async untrust(nodeId: string): Promise<void> {
-    const id = this.stranger(nodeId);
-    await this.options.kv.write(async (tx) => {
-      await this.requireKnown(tx, id);
-      await this.options.acl.unsetNodeAction(tx, id, 'notify');
-    });
+    await this.changeAction(nodeId, 'notify', 'unset');
   }
 
   async allow(nodeId: string, action: GestaltAction): Promise<void> {
-    const id = this.stranger(nodeId);
-    const a = parseGestaltAction(action);
-    await this.options.kv.write(async (tx) => {
-      await this.requireKnown(tx, id);
-      await this.options.acl.setNodeAction(tx, id, a);
-    });
+    await this.changeAction(nodeId, action, 'set');
   }
 
   async disallow(nodeId: string, action: GestaltAction): Promise<void> {
-    const id = this.stranger(nodeId);
-    const a = parseGestaltAction(action);
-    await this.options.kv.write(async (tx) => {
-      await this.requireKnown(tx, id);
-      await this.options.acl.unsetNodeAction(tx, id, a);
-    });
+    await this.changeAction(nodeId, action, 'unset');
   }
 
   /** What invite grants: adds the node if new and lets it claim a link with us. */
   async grantClaim(nodeId: string): Promise<void> {
+    await this.changeAction(nodeId, 'claim', 'add');
+  }
+
+  /** Grants or withdraws `action` for a stranger's gestalt: 'add' puts the node in the graph if new, the others need it known. */
+  private async changeAction(nodeId: string, action: GestaltAction, change: 'add' | 'set' | 'unset'): Promise<void> {
     const id = this.stranger(nodeId);
+    const a = parseGestaltAction(action);
     await this.options.kv.write(async (tx) => {
-      await this.options.graph.setNode(tx, id);
-      await this.options.acl.setNodeAction(tx, id, 'claim');
+      if (change === 'add') await this.options.graph.setNode(tx, id);
+      else await this.requireKnown(tx, id);
+      if (change === 'unset') await this.options.acl.unsetNodeAction(tx, id, a);
+      else await this.options.acl.setNodeAction(tx, id, a);
     });
   }
 

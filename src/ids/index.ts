@@ -147,7 +147,5 @@ export class NotificationIdGenerator {
 }
 
 export function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  crypto.getRandomValues(out);
-  return out;
+  return crypto.getRandomValues(new Uint8Array(n));
 }

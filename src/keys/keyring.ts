@@ -174,29 +174,16 @@ export async function createKeyring(opts: {
 
 /** Unlocks with the passphrase; ErrorKeynodePassphraseInvalid when it is wrong. */
 export async function openWithPassphrase(record: KeyringRecord, passphrase: string): Promise<SessionKeys> {
-  const kek = await passphraseKek(passphrase, record.kdf);
-  const dataKey = await unwrap(record.byPassphrase, kek, aad('passphrase', record.nodeId), false);
-  if (dataKey === undefined) throw passphraseInvalid();
-  return deriveSessionKeys(dataKey);
+  return deriveSessionKeys(await unwrapDataKey(record, { passphrase }, false));
 }
 
 /** Unlocks with the identity seed from the recovery code. */
 export async function openWithRecovery(record: KeyringRecord, seed: Uint8Array): Promise<SessionKeys> {
-  const kek = await recoveryKek(seed, record.byRecovery.salt);
-  const dataKey = await unwrap(record.byRecovery, kek, aad('recovery', record.nodeId), false);
-  if (dataKey === undefined) {
-    throw new KeynodeError('ErrorKeysRecoveryCodeInvalid', 'That recovery code does not belong to this keynode. Nothing was changed.');
-  }
-  return deriveSessionKeys(dataKey);
+  return deriveSessionKeys(await unwrapDataKey(record, { seed }, false));
 }
 
-/**
- * The record with the data key wrapped under `next` (fresh salt, today's KDF parameters) instead
- * of the current passphrase. `current` is the passphrase, or the recovery seed when the user has
- * forgotten the passphrase. Only the wrapping changes: no stored record is re-encrypted.
- */
-export async function rewrapPassphrase(record: KeyringRecord, current: { passphrase: string } | { seed: Uint8Array }, next: string): Promise<KeyringRecord> {
-  assertPassphrase(next);
+/** The data key, unwrapped with the passphrase or the recovery seed; throws the error that says which was wrong. */
+async function unwrapDataKey(record: KeyringRecord, current: { passphrase: string } | { seed: Uint8Array }, extractable: boolean): Promise<CryptoKey> {
   const [kek, label, wrapped, invalid] =
     'passphrase' in current
       ? [await passphraseKek(current.passphrase, record.kdf), 'passphrase', record.byPassphrase, passphraseInvalid]
@@ -206,8 +193,19 @@ export async function rewrapPassphrase(record: KeyringRecord, current: { passphr
           record.byRecovery,
           () => new KeynodeError('ErrorKeysRecoveryCodeInvalid', 'That recovery code does not belong to this keynode. Nothing was changed.'),
         ];
-  const movable = await unwrap(wrapped, kek, aad(label, record.nodeId), true);
-  if (movable === undefined) throw invalid();
+  const key = await unwrap(wrapped, kek, aad(label, record.nodeId), extractable);
+  if (key === undefined) throw invalid();
+  return key;
+}
+
+/**
+ * The record with the data key wrapped under `next` (fresh salt, today's KDF parameters) instead
+ * of the current passphrase. `current` is the passphrase, or the recovery seed when the user has
+ * forgotten the passphrase. Only the wrapping changes: no stored record is re-encrypted.
+ */
+export async function rewrapPassphrase(record: KeyringRecord, current: { passphrase: string } | { seed: Uint8Array }, next: string): Promise<KeyringRecord> {
+  assertPassphrase(next);
+  const movable = await unwrapDataKey(record, current, true);
   const kdf: KdfParams = { alg: 'argon2id', ...KDF_DEFAULTS, salt: randomBytes(16) };
   const byPassphrase = await wrap(movable, await passphraseKek(next, kdf), aad('passphrase', record.nodeId));
   return { ...record, kdf, byPassphrase };

@@ -53,16 +53,13 @@ export async function listItems(tx: Tx, store: ListStore, opts: ReadOptions = {}
 
 /** Reads and marks what it returns as read, in the same transaction. */
 export async function readAndMark(tx: Tx, opts: ReadOptions): Promise<InboxRecord[]> {
-  const items = await listItems(tx, 'inbox', opts);
   const out: InboxRecord[] = [];
-  for (const item of items) {
-    if (item.isRead) {
-      out.push(item);
-      continue;
-    }
+  for (const item of await listItems(tx, 'inbox', opts)) {
     const read = { ...item, isRead: true };
-    await tx.put('inbox', item.id, read);
-    await dropUnread(tx, 'inbox', item.id);
+    if (!item.isRead) {
+      await tx.put('inbox', item.id, read);
+      await dropUnread(tx, 'inbox', item.id);
+    }
     out.push(read);
   }
   return out;

@@ -3,7 +3,7 @@
 // tokens to a delivery function and records the outcome; receiving applies the rules in receive.ts;
 // the inbox, the requests list and share links are read and changed here.
 import { KeynodeError, isKeynodeError } from '../errors.js';
-import { assertNodeId, assertNotificationId, type NodeId, type NotificationId, type NotificationIdGenerator } from '../ids/index.js';
+import { assertNodeId, assertNotificationId, type NodeId, type NotificationId } from '../ids/index.js';
 import type { Signer } from '../keys/token.js';
 import type { KV, Tx } from '../storage/kv.js';
 import { silentLogger, type Logger, type NotificationData, type OutboxItem } from '../types.js';
@@ -57,6 +57,13 @@ export interface FlushResult {
   failed: NotificationId[];
 }
 
+/** What the manager works with: the receiving rules' context (but the pairing check), and what sending needs. */
+interface Settings extends Omit<ReceiveContext, 'pairingPending'> {
+  identity: Signer;
+  retry: RetryPolicy;
+  logger: Logger;
+}
+
 export class NotificationsManager {
   readonly nodeId: NodeId;
   private readonly listeners = new Set<(event: NotificationEvent) => void>();
@@ -96,7 +103,7 @@ export class NotificationsManager {
         for (const item of await listItems(tx, 'requests', { order: 'asc' })) {
           if (item.from !== request.from) continue;
           await deleteItem(tx, 'requests', item.id);
-          await addCapped(tx, 'inbox', item, this.inboxCap);
+          await addCapped(tx, 'inbox', item, this.settings.inboxCap);
           out.push(item);
         }
         return out;
@@ -112,7 +119,7 @@ export class NotificationsManager {
         for (const item of await listItems(tx, 'requests')) {
           if (item.from === request.from) await deleteItem(tx, 'requests', item.id);
         }
-        await blocked.block(tx, request.from, this.clock());
+        await blocked.block(tx, request.from, this.settings.clock());
       });
     },
     unblock: async (nodeId: string): Promise<void> => {
@@ -122,20 +129,8 @@ export class NotificationsManager {
     blocked: (): Promise<NodeId[]> => this.kv.read((tx) => blocked.listBlocked(tx)),
   };
 
-  private constructor(
-    private readonly kv: KV,
-    private readonly identity: Signer,
-    private readonly acl: SenderPermissions,
-    private readonly gestalts: GestaltMembers | undefined,
-    private readonly ids: NotificationIdGenerator,
-    private readonly clock: () => number,
-    private readonly inboxCap: number,
-    private readonly requestsCap: number,
-    private readonly seenCap: number,
-    private readonly retry: RetryPolicy,
-    private readonly logger: Logger,
-  ) {
-    this.nodeId = identity.nodeId;
+  private constructor(private readonly settings: Settings) {
+    this.nodeId = settings.nodeId;
   }
 
   static async create(opts: NotificationsManagerOptions): Promise<NotificationsManager> {
@@ -145,19 +140,25 @@ export class NotificationsManager {
       if (!Number.isInteger(value) || value < 1) throw new KeynodeError('ErrorInvalidArgument', `The ${what} must be a whole number of at least 1.`);
       return value;
     };
-    return new NotificationsManager(
-      opts.kv,
-      opts.identity,
-      opts.acl,
-      opts.gestalts,
-      await loadIdGenerator(opts.kv, clock, opts.random),
+    const ids = await loadIdGenerator(opts.kv, clock, opts.random);
+    return new NotificationsManager({
+      kv: opts.kv,
+      nodeId: opts.identity.nodeId,
+      identity: opts.identity,
+      acl: opts.acl,
+      gestalts: opts.gestalts,
+      nextId: () => ids.next(),
       clock,
-      positive(opts.inboxCap, 10_000, 'inbox capacity'),
-      positive(opts.requestsCap, 1_000, 'requests capacity'),
-      positive(opts.seenCap, 20_000, 'replay memory size'),
-      { ...defaultRetryPolicy, ...opts.retry },
-      opts.logger ?? silentLogger,
-    );
+      inboxCap: positive(opts.inboxCap, 10_000, 'inbox capacity'),
+      requestsCap: positive(opts.requestsCap, 1_000, 'requests capacity'),
+      seenCap: positive(opts.seenCap, 20_000, 'replay memory size'),
+      retry: { ...defaultRetryPolicy, ...opts.retry },
+      logger: opts.logger ?? silentLogger,
+    });
+  }
+
+  private get kv(): KV {
+    return this.settings.kv;
   }
 
   // ---- sending ---------------------------------------------------------------------------------
@@ -169,10 +170,10 @@ export class NotificationsManager {
     if (typeof checked === 'string') {
       throw new KeynodeError('ErrorInvalidArgument', `This notification cannot be sent: ${checked}.`);
     }
-    const id = this.ids.next();
+    const id = this.settings.nextId();
     // The schema wants whole milliseconds; an injected clock may not give them.
-    const now = Math.floor(this.clock());
-    const token = await signNotification({ typ: 'notification', iss: this.nodeId, sub: recipient, jti: id, iat: now, data: checked }, this.identity);
+    const now = Math.floor(this.settings.clock());
+    const token = await signNotification({ typ: 'notification', iss: this.nodeId, sub: recipient, jti: id, iat: now, data: checked }, this.settings.identity);
     return { id, to: recipient, data: checked, token, attempts: 0, createdAt: now, nextAttemptAt: now };
   }
 
@@ -205,10 +206,10 @@ export class NotificationsManager {
 
   private async flushOnce(opts: FlushOptions): Promise<FlushResult> {
     const result: FlushResult = { delivered: [], retrying: [], failed: [] };
-    const start = opts.now ?? this.clock();
+    const start = opts.now ?? this.settings.clock();
     const due = await this.kv.read((tx) => attemptable(tx, start, opts.only));
     for (const waiting of due) {
-      const record = await this.resignIfOld(waiting, opts.now ?? this.clock());
+      const record = await this.resignIfOld(waiting, opts.now ?? this.settings.clock());
       if (record === undefined) continue;
       let outcome: KeynodeError | undefined;
       try {
@@ -216,7 +217,7 @@ export class NotificationsManager {
       } catch (e) {
         outcome = isKeynodeError(e) ? e : new KeynodeError('ErrorNodeConnectionFailed', 'The notification could not be handed over.', { cause: e });
       }
-      const now = opts.now ?? this.clock();
+      const now = opts.now ?? this.settings.clock();
       await this.kv.write(async (tx) => {
         // The user may have removed it while it was being delivered.
         const current = await tx.get<OutboxRecord>('outbox', record.id);
@@ -226,12 +227,12 @@ export class NotificationsManager {
           result.delivered.push(record.id);
           return;
         }
-        const updated = afterFailure(current, outcome, now, this.retry);
+        const updated = afterFailure(current, outcome, now, this.settings.retry);
         await tx.put('outbox', record.id, updated);
         (stateOf(updated) === 'refused' ? result.failed : result.retrying).push(record.id);
       });
       if (outcome !== undefined) {
-        this.logger.info('notification not delivered', { id: record.id, to: record.to, code: outcome.code });
+        this.settings.logger.info('notification not delivered', { id: record.id, to: record.to, code: outcome.code });
       }
     }
     return result;
@@ -246,7 +247,7 @@ export class NotificationsManager {
   private async resignIfOld(record: OutboxRecord, now: number): Promise<OutboxRecord | undefined> {
     const { payload } = parseNotification(record.token);
     if (now - payload.iat < RESIGN_AFTER_MS) return record;
-    const token = await signNotification({ ...payload, iat: Math.floor(now) }, this.identity);
+    const token = await signNotification({ ...payload, iat: Math.floor(now) }, this.settings.identity);
     return this.kv.write(async (tx) => {
       const current = await tx.get<OutboxRecord>('outbox', record.id);
       if (current === undefined) return undefined;
@@ -266,7 +267,7 @@ export class NotificationsManager {
 
   /** Applies the receiving rules (receive.ts). A refusal throws; the sender sees that error. */
   async receive(tokenText: string, opts: ReceiveOptions): Promise<ReceiveResult> {
-    const { result, stored } = await receiveToken(this.receiveContext(), tokenText, opts);
+    const { result, stored } = await receiveToken({ ...this.settings, pairingPending: this.pairingPending }, tokenText, opts);
     if (stored !== undefined) this.emit({ kind: stored.store === 'inbox' ? 'inbox' : 'request', item: stored.item });
     return result;
   }
@@ -345,28 +346,13 @@ export class NotificationsManager {
     return this.kv.write((tx) => clearItems(tx, 'inbox'));
   }
 
-  private receiveContext(): ReceiveContext {
-    return {
-      kv: this.kv,
-      nodeId: this.nodeId,
-      acl: this.acl,
-      gestalts: this.gestalts,
-      nextId: () => this.ids.next(),
-      clock: this.clock,
-      inboxCap: this.inboxCap,
-      requestsCap: this.requestsCap,
-      seenCap: this.seenCap,
-      pairingPending: this.pairingPending,
-    };
-  }
-
   private emit(event: NotificationEvent): void {
     for (const listener of this.listeners) {
       try {
         listener(event);
       } catch (e) {
         // A listener's bug must not turn an accepted notification into a refusal for the sender.
-        this.logger.warn('notification listener threw', { error: String(e) });
+        this.settings.logger.warn('notification listener threw', { error: String(e) });
       }
     }
   }

@@ -10,7 +10,7 @@ import { KeynodeError } from '../errors.js';
 import { randomBytes } from '../ids/index.js';
 import { base64urlDecode, base64urlEncode } from '../keys/crypto.js';
 import type { SessionKeys } from '../keys/keyring.js';
-import { utf8 } from '../utils/bytes.js';
+import { concatBytes, utf8 } from '../utils/bytes.js';
 
 export interface Cipher {
   seal(plain: Uint8Array, aad: string): Promise<Uint8Array>;
@@ -75,12 +75,7 @@ export function cipherOn(p: CipherPrimitives): Cipher {
   return {
     async seal(plain, aad) {
       const iv = randomBytes(IV_BYTES);
-      const ct = await p.encrypt('content', iv, utf8.encode(aad), plain);
-      const out = new Uint8Array(1 + IV_BYTES + ct.length);
-      out[0] = FORMAT;
-      out.set(iv, 1);
-      out.set(ct, 1 + IV_BYTES);
-      return out;
+      return concatBytes(Uint8Array.of(FORMAT), iv, await p.encrypt('content', iv, utf8.encode(aad), plain));
     },
     async open(sealed, aad, what) {
       if (!(sealed instanceof Uint8Array) || sealed.length < SEAL_OVERHEAD || sealed[0] !== FORMAT) throw corrupt(what);
@@ -94,10 +89,7 @@ export function cipherOn(p: CipherPrimitives): Cipher {
       const context = `name\0${folder}`;
       const iv = (await macOf(`${context}\0${name}`)).slice(0, IV_BYTES);
       const ct = await p.encrypt('names', iv, utf8.encode(context), utf8.encode(name));
-      const out = new Uint8Array(IV_BYTES + ct.length);
-      out.set(iv);
-      out.set(ct, IV_BYTES);
-      return NAME_MARK + base64urlEncode(out);
+      return NAME_MARK + base64urlEncode(concatBytes(iv, ct));
     },
     async openName(stored, folder) {
       if (!stored.startsWith(NAME_MARK)) return undefined;

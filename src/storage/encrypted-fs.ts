@@ -150,7 +150,7 @@ export class EncryptedFs implements GitFs {
   }
 }
 
-function noLinks(): Error {
+export function noLinks(): Error {
   return Object.assign(new Error('Symbolic links are not stored in vaults.'), { code: 'ENOTSUP' });
 }
 

@@ -11,10 +11,9 @@
 // read), stages its writes, seals them, and commits them in one plain transaction — all or nothing.
 // This assumes one writer per storage, which the service worker (or, without one, the one tab that
 // holds the keynode's Web Lock) is. lock() forgets every opened record.
-import { KeynodeError } from '../errors.js';
 import { corrupt, KEY_MARK, type Cipher } from './cipher.js';
-import { storeNames, type KV, type RangeOptions, type StoreName, type Tx } from './kv.js';
-import { DELETED, stagedRange } from './staged.js';
+import type { KV, StoreName } from './kv.js';
+import { DELETED, StagedKV, type Staged } from './staged.js';
 import { decode, encode } from './value-codec.js';
 import { utf8 } from '../utils/bytes.js';
 
@@ -29,30 +28,23 @@ interface StoreCache {
 /** How many stored-key MACs to remember before starting over (each is one HMAC to recompute). */
 const KEY_CACHE_LIMIT = 50_000;
 
-export class EncryptedKV implements KV {
+export class EncryptedKV extends StagedKV {
   readonly persistsCryptoKeys = false;
   private readonly stores = new Map<StoreName, StoreCache>();
   private readonly storedKeys = new Map<string, string>();
-  private queue: Promise<unknown> = Promise.resolve();
 
   /** `cipher` throws ErrorKeynodeLocked while the keynode is locked. */
   constructor(
     private readonly raw: KV,
     private readonly cipher: () => Cipher,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Forgets every opened record and key (the keynode is being locked). */
   forget(): void {
     this.stores.clear();
     this.storedKeys.clear();
-  }
-
-  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.run(false, fn);
-  }
-
-  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.run(true, fn);
   }
 
   async close(): Promise<void> {
@@ -67,16 +59,8 @@ export class EncryptedKV implements KV {
     return { storedKey, sealed: await this.cipher().seal(payload, recordAad(store, storedKey)) };
   }
 
-  private run<T>(writable: boolean, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const next = this.queue.then(async () => {
-      this.cipher(); // refuse at once when locked
-      const staged = new Map<StoreName, Map<string, unknown>>();
-      const result = await fn(this.tx(staged, writable));
-      if (writable && staged.size > 0) await this.commit(staged);
-      return result;
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
+  protected ready(): void {
+    this.cipher(); // refuse at once when locked
   }
 
   private cacheOf(store: StoreName): StoreCache {
@@ -111,7 +95,7 @@ export class EncryptedKV implements KV {
     return [parsed[0], decode(parsed[1])];
   }
 
-  private async get(store: StoreName, key: string): Promise<unknown> {
+  protected async committed(store: StoreName, key: string): Promise<unknown> {
     const cache = this.cacheOf(store);
     if (cache.values.has(key)) return cache.values.get(key);
     if (cache.complete || cache.absent.has(key)) return undefined;
@@ -128,7 +112,7 @@ export class EncryptedKV implements KV {
   }
 
   /** Opens every record of a store (once per unlocked session), for range reads and counts. */
-  private async loadAll(store: StoreName): Promise<Map<string, unknown>> {
+  protected async all(store: StoreName): Promise<Map<string, unknown>> {
     const cache = this.cacheOf(store);
     if (!cache.complete) {
       const rows = await this.raw.read((tx) => tx.entries<unknown>(store, { prefix: KEY_MARK }));
@@ -140,41 +124,7 @@ export class EncryptedKV implements KV {
     return cache.values;
   }
 
-  private tx(staged: Map<StoreName, Map<string, unknown>>, writable: boolean): Tx {
-    const view = async (store: StoreName, range?: RangeOptions): Promise<Array<[string, unknown]>> =>
-      stagedRange(await this.loadAll(store), staged.get(store), range);
-    const stage = (store: StoreName): Map<string, unknown> => {
-      if (!writable) throw new KeynodeError('ErrorInternal', 'Write inside a read-only transaction.');
-      assertStore(store);
-      let m = staged.get(store);
-      if (m === undefined) staged.set(store, (m = new Map()));
-      return m;
-    };
-    return {
-      get: async <V>(store: StoreName, key: string) => {
-        assertStore(store);
-        const s = staged.get(store);
-        const v = s?.has(key) ? s.get(key) : await this.get(store, key);
-        return (v === DELETED || v === undefined ? undefined : structuredClone(v)) as V | undefined;
-      },
-      put: async (store, key, value) => {
-        stage(store).set(key, structuredClone(value));
-      },
-      delete: async (store, key) => {
-        stage(store).set(key, DELETED);
-      },
-      entries: async <V>(store: StoreName, range?: RangeOptions) => {
-        assertStore(store);
-        return (await view(store, range)).map(([k, v]) => [k, structuredClone(v)]) as Array<[string, V]>;
-      },
-      count: async (store, range) => {
-        assertStore(store);
-        return (await view(store, range)).length;
-      },
-    };
-  }
-
-  private async commit(staged: Map<StoreName, Map<string, unknown>>): Promise<void> {
+  protected async commit(staged: Staged): Promise<void> {
     const ops = await Promise.all(
       [...staged].flatMap(([store, changes]) =>
         [...changes].map(async ([key, value]) =>
@@ -205,9 +155,4 @@ export class EncryptedKV implements KV {
 
 function recordAad(store: StoreName, storedKey: string): string {
   return `kv\0${store}\0${storedKey}`;
-}
-
-const known: ReadonlySet<string> = new Set(storeNames);
-function assertStore(store: StoreName): void {
-  if (!known.has(store)) throw new KeynodeError('ErrorInternal', `There is no store named ${String(store)}.`);
 }

@@ -5,8 +5,8 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { KeynodeError } from '../errors.js';
-import { storeNames, type KV, type RangeOptions, type StoreName, type Tx } from './kv.js';
-import { DELETED, stagedRange } from './staged.js';
+import { storeNames, type KV, type StoreName } from './kv.js';
+import { DELETED, StagedKV, type Staged } from './staged.js';
 import { decode, encode } from './value-codec.js';
 
 type Op = [StoreName, string, unknown] | [StoreName, string];
@@ -32,14 +32,15 @@ function parseLine(line: string): Op[] {
   });
 }
 
-class FileKV implements KV {
+class FileKV extends StagedKV {
   readonly persistsCryptoKeys = false;
   private readonly stores = new Map<StoreName, Map<string, unknown>>(storeNames.map((s) => [s, new Map()]));
-  private queue: Promise<unknown> = Promise.resolve();
   private logBytes = 0;
   private closed = false;
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string) {
+    super();
+  }
 
   async load(): Promise<void> {
     let buf: Buffer = Buffer.alloc(0);
@@ -106,9 +107,7 @@ class FileKV implements KV {
 
   /** Rewrites the log as the current records only (after plaintext was encrypted in place). */
   compact(): Promise<void> {
-    const next = this.queue.then(() => this.rewrite());
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.enqueue(() => this.rewrite());
   }
 
   private async rewrite(): Promise<void> {
@@ -128,28 +127,19 @@ class FileKV implements KV {
     this.logBytes = Buffer.byteLength(line);
   }
 
-  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.run(false, fn);
+  protected ready(): void {
+    if (this.closed) throw new KeynodeError('ErrorKeynodeStopped', 'This keynode has been stopped.');
   }
 
-  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.run(true, fn);
+  protected committed(store: StoreName, key: string): unknown {
+    return this.stores.get(store)?.get(key);
   }
 
-  private run<T>(writable: boolean, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const next = this.queue.then(async () => {
-      if (this.closed) throw new KeynodeError('ErrorKeynodeStopped', 'This keynode has been stopped.');
-      const staged = new Map<StoreName, Map<string, unknown>>();
-      const tx = this.tx(staged, writable);
-      const result = await fn(tx);
-      if (writable && staged.size > 0) await this.commit(staged);
-      return result;
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
+  protected all(store: StoreName): ReadonlyMap<string, unknown> | undefined {
+    return this.stores.get(store);
   }
 
-  private async commit(staged: Map<StoreName, Map<string, unknown>>): Promise<void> {
+  protected async commit(staged: Staged): Promise<void> {
     const ops: Op[] = [];
     for (const [store, changes] of staged) {
       for (const [k, v] of changes) ops.push(v === DELETED ? [store, k] : [store, k, v]);
@@ -172,41 +162,6 @@ class FileKV implements KV {
     this.apply(ops.map((op) => (op.length === 3 ? [op[0], op[1], structuredClone(op[2])] : op)));
     this.logBytes += Buffer.byteLength(line);
     if (this.logBytes > COMPACT_BYTES) await this.compactQuietly();
-  }
-
-  private tx(staged: Map<StoreName, Map<string, unknown>>, writable: boolean): Tx {
-    const stores = this.stores;
-    const view = (store: StoreName, range?: RangeOptions): Array<[string, unknown]> =>
-      stagedRange(stores.get(store), staged.get(store), range).map(([k, v]) => [k, structuredClone(v)]);
-    const stage = (store: StoreName): Map<string, unknown> => {
-      if (!writable) throw new KeynodeError('ErrorInternal', 'Write inside a read-only transaction.');
-      let m = staged.get(store);
-      if (m === undefined) staged.set(store, (m = new Map()));
-      return m;
-    };
-    return {
-      async get<V>(store: StoreName, key: string) {
-        const s = staged.get(store);
-        if (s?.has(key)) {
-          const v = s.get(key);
-          return (v === DELETED ? undefined : structuredClone(v)) as V | undefined;
-        }
-        const v = stores.get(store)?.get(key);
-        return (v === undefined ? undefined : structuredClone(v)) as V | undefined;
-      },
-      async put(store, key, value) {
-        stage(store).set(key, structuredClone(value));
-      },
-      async delete(store, key) {
-        stage(store).set(key, DELETED);
-      },
-      async entries<V>(store: StoreName, range?: RangeOptions) {
-        return view(store, range) as Array<[string, V]>;
-      },
-      async count(store, range) {
-        return view(store, range).length;
-      },
-    };
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import { NAME_MARK } from './cipher.js';
 import type { EncryptedFs } from './encrypted-fs.js';
 import type { EncryptedKV } from './encrypted-kv.js';
 import type { GitFs } from './index.js';
-import { storeNames, type KV } from './kv.js';
+import { storeNames, type KV, type StoreName } from './kv.js';
 
 /** Where the keyring record lives in the plain store (stored keys of sealed records start with '~'). */
 export const KEYRING_STORE = 'keys';
@@ -17,11 +17,14 @@ const BATCH = 200;
 /** Called after each step with the number of records and files done so far (tests stop it there). */
 export type MigrationProgress = (done: number) => void;
 
-/** Plaintext records of one store: every key that is not a sealed record's (they all start with '~'). */
-async function plaintextRows(raw: KV, store: (typeof storeNames)[number]): Promise<Array<[string, unknown]>> {
+/**
+ * Plaintext records of one store, up to `limit` from each end of the key order: every key that is
+ * not a sealed record's (they all start with '~'), nor the keyring's.
+ */
+export async function plaintextRows(raw: KV, store: StoreName, limit = BATCH): Promise<Array<[string, unknown]>> {
   const rows = await raw.read(async (tx) => [
-    ...(await tx.entries<unknown>(store, { lt: '~', limit: BATCH })),
-    ...(await tx.entries<unknown>(store, { gte: '\u007f', limit: BATCH })),
+    ...(await tx.entries<unknown>(store, { lt: '~', limit })),
+    ...(await tx.entries<unknown>(store, { gte: '\u007f', limit })),
   ]);
   return rows.filter(([key]) => !(store === KEYRING_STORE && key === KEYRING_KEY));
 }

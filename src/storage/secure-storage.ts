@@ -9,11 +9,11 @@ import { KeynodeError } from '../errors.js';
 import { identityFromRecord, type Identity, type StoredKey } from '../keys/identity.js';
 import { assertKeyringIntact, sealKeyring, type KeyringRecord, type SessionKeys } from '../keys/keyring.js';
 import { NAME_MARK, webCipher, type Cipher } from './cipher.js';
-import { EncryptedFs } from './encrypted-fs.js';
+import { EncryptedFs, noLinks } from './encrypted-fs.js';
 import { EncryptedKV } from './encrypted-kv.js';
 import type { GitFs, Storage } from './index.js';
 import { storeNames, type KV, type Tx } from './kv.js';
-import { encryptFilesInPlace, encryptRecordsInPlace, KEYRING_KEY, KEYRING_STORE, type MigrationProgress } from './migrate.js';
+import { encryptFilesInPlace, encryptRecordsInPlace, KEYRING_KEY, KEYRING_STORE, plaintextRows, type MigrationProgress } from './migrate.js';
 
 export type MakeCipher = (keys: SessionKeys) => Cipher;
 
@@ -36,13 +36,13 @@ export class SecureStorage implements Storage {
     private readonly makeCipher: MakeCipher,
   ) {
     this.vaultsRoot = raw.vaultsRoot;
-    const cipher = (): Cipher => this.cipherNow ?? throwLocked();
+    const cipher = (): Cipher => this.cipherNow ?? fail(lockedError());
     this.sealedKv = new EncryptedKV(raw.kv, cipher);
     this.sealedFs = new EncryptedFs(raw.fs, raw.vaultsRoot, cipher);
     // While plaintext is being encrypted in place, what is stored is half one and half the other:
     // the keynode counts as locked until that is done.
-    const kv = (): KV => (this.migrating ? throwLocked() : this.encrypted ? this.sealedKv : raw.kv);
-    const fs = (): GitFs['promises'] => (this.migrating ? throwLocked() : (this.encrypted ? this.sealedFs : raw.fs).promises);
+    const kv = (): KV => (this.migrating ? fail(lockedError()) : this.encrypted ? this.sealedKv : raw.kv);
+    const fs = (): GitFs['promises'] => (this.migrating ? fail(lockedError()) : (this.encrypted ? this.sealedFs : raw.fs).promises);
     this.kv = {
       read: (fn) => kv().read(fn),
       write: (fn) => kv().write(fn),
@@ -67,21 +67,9 @@ export class SecureStorage implements Storage {
         rmdir: (path) => fs().rmdir(path),
         stat: (path) => fs().stat(path),
         lstat: (path) => fs().lstat(path),
-        readlink: async (path) => {
-          const readlink = fs().readlink;
-          if (readlink === undefined) throw noLinks();
-          return readlink.call(fs(), path);
-        },
-        symlink: async (target, path) => {
-          const symlink = fs().symlink;
-          if (symlink === undefined) throw noLinks();
-          return symlink.call(fs(), target, path);
-        },
-        rename: async (from, to) => {
-          const rename = fs().rename;
-          if (rename === undefined) throw new KeynodeError('ErrorInternal', 'This filesystem cannot rename.');
-          await rename.call(fs(), from, to);
-        },
+        readlink: async (path) => (fs().readlink ?? fail(noLinks())).call(fs(), path),
+        symlink: async (target, path) => (fs().symlink ?? fail(noLinks())).call(fs(), target, path),
+        rename: async (from, to) => (fs().rename ?? fail(new KeynodeError('ErrorInternal', 'This filesystem cannot rename.'))).call(fs(), from, to),
       },
     };
   }
@@ -116,13 +104,8 @@ export class SecureStorage implements Storage {
 
   /** Whether the plain store holds anything of a keynode outside the keyring and sealed records. */
   async hasPlaintext(): Promise<boolean> {
-    for (const store of storeNames) {
-      const rows = await this.raw.kv.read(async (tx) => [
-        ...(await tx.entries(store, { lt: '~', limit: 2 })),
-        ...(await tx.entries(store, { gte: '\u007f', limit: 1 })),
-      ]);
-      if (rows.some(([key]) => !(store === KEYRING_STORE && key === KEYRING_KEY))) return true;
-    }
+    // Two rows from each end: the keyring record may be one of them.
+    for (const store of storeNames) if ((await plaintextRows(this.raw.kv, store, 2)).length > 0) return true;
     try {
       const names = (await this.raw.fs.promises.readdir(this.vaultsRoot)) as string[];
       return names.some((n) => !n.startsWith(NAME_MARK) && !n.startsWith('.'));
@@ -152,7 +135,7 @@ export class SecureStorage implements Storage {
 
   /** The identity kept in the encrypted store (wrapped; opened inside WebCrypto). */
   async identity(): Promise<Identity> {
-    const keys = this.keysNow ?? throwLocked();
+    const keys = this.keysNow ?? fail(lockedError());
     const stored = await this.sealedKv.read((tx) => tx.get<StoredKey>('keys', 'identity'));
     if (stored === undefined) throw new KeynodeError('ErrorStorageCorrupt', 'The encrypted store has no identity: it is damaged.');
     const { identity, upgraded } = await identityFromRecord(stored, keys.identity);
@@ -187,7 +170,7 @@ export class SecureStorage implements Storage {
 
   /** Encrypts whatever plaintext is left (resumable), then clears the keyring's `migrating` mark. */
   async encryptInPlace(onProgress?: MigrationProgress): Promise<void> {
-    if (!this.unlocked) throwLocked();
+    if (!this.unlocked) fail(lockedError());
     const records = await encryptRecordsInPlace(this.raw.kv, this.sealedKv, onProgress);
     await this.raw.fs.promises.mkdir(this.vaultsRoot).catch(() => undefined);
     await encryptFilesInPlace(this.raw.fs, this.sealedFs, this.vaultsRoot, onProgress, records);
@@ -208,10 +191,6 @@ export class SecureStorage implements Storage {
   }
 }
 
-function noLinks(): Error {
-  return Object.assign(new Error('Symbolic links are not stored in vaults.'), { code: 'ENOTSUP' });
-}
-
-function throwLocked(): never {
-  throw lockedError();
+function fail(error: Error): never {
+  throw error;
 }

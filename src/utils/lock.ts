@@ -9,30 +9,29 @@ export class RWLock {
   private readonly queue: Waiter[] = [];
 
   /** Runs fn while holding a shared lock: other readers may run at the same time, writers wait. */
-  async read<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire('read');
-    try {
-      return await fn();
-    } finally {
-      this.readers -= 1;
-      this.drain();
-    }
+  read<T>(fn: () => Promise<T>): Promise<T> {
+    return this.hold('read', fn);
   }
 
   /** Runs fn while holding the exclusive lock. */
-  async write<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire('write');
-    try {
-      return await fn();
-    } finally {
-      this.writer = false;
-      this.drain();
-    }
+  write<T>(fn: () => Promise<T>): Promise<T> {
+    return this.hold('write', fn);
   }
 
   /** Whether anyone holds or waits for the lock (lets owners drop idle locks). */
   get idle(): boolean {
     return this.readers === 0 && !this.writer && this.queue.length === 0;
+  }
+
+  private async hold<T>(kind: 'read' | 'write', fn: () => Promise<T>): Promise<T> {
+    await this.acquire(kind);
+    try {
+      return await fn();
+    } finally {
+      if (kind === 'read') this.readers -= 1;
+      else this.writer = false;
+      this.drain();
+    }
   }
 
   private acquire(kind: 'read' | 'write'): Promise<void> {

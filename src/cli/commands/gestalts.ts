@@ -2,22 +2,18 @@
 // what each may do, and linking keynodes into one gestalt.
 import type { Keynode } from '../../keynode/keynode.js';
 import type { GestaltAction, PairingStatus } from '../../types.js';
-import { change, type CommandSpec } from '../command.js';
+import { change, type CommandDef, withKeynode } from '../command.js';
 import { table } from '../output.js';
 
-export const gestaltCommands: CommandSpec[] = [
+export const gestaltCommands: CommandDef[] = [
   {
     path: ['gestalts', 'list'],
-    usage: '',
-    args: [0, 0],
     summary: 'the gestalts this keynode knows (its own is marked own)',
     json: '[{ "nodes": string[], "actions": ("notify" | "scan" | "claim")[], "own": boolean }, …]',
-    run:
-      () =>
-      async ({ kn }) => {
-        const list = await kn.gestalts.list();
-        return { json: list, human: table(list.map((g) => [g.nodes.join(','), g.actions.join(',') || '-', g.own ? 'own' : ''])) };
-      },
+    run: withKeynode(async ({ kn }) => {
+      const list = await kn.gestalts.list();
+      return { json: list, human: table(list.map((g) => [g.nodes.join(','), g.actions.join(',') || '-', g.own ? 'own' : ''])) };
+    }),
   },
   {
     path: ['gestalts', 'get'],
@@ -25,12 +21,10 @@ export const gestaltCommands: CommandSpec[] = [
     args: [1, 1],
     summary: 'the keynodes linked with NODE into one gestalt',
     json: '{ "nodes": string[] }',
-    run:
-      ({ args }) =>
-      async ({ kn }) => {
-        const g = await kn.gestalts.get(args[0]!);
-        return { json: g, human: g.nodes.join('\n') };
-      },
+    run: withKeynode(async ({ kn }, args) => {
+      const g = await kn.gestalts.get(args[0]!);
+      return { json: g, human: g.nodes.join('\n') };
+    }),
   },
   change(['gestalts', 'trust'], 'NODE', [1, 1], 'add NODE as a contact and let it notify this keynode', (kn, args) => kn.gestalts.trust(args[0]!)),
   change(['gestalts', 'untrust'], 'NODE', [1, 1], 'take back what trust gave', (kn, args) => kn.gestalts.untrust(args[0]!)),
@@ -50,46 +44,40 @@ export const gestaltCommands: CommandSpec[] = [
     args: [1, 1],
     summary: "what NODE's gestalt may do, and on which vaults",
     json: '{ "gestalt": ("notify" | "scan" | "claim")[], "vaults": { "VAULTID": ("clone" | "pull")[], … } }',
-    run:
-      ({ args }) =>
-      async ({ kn }) => {
-        const p = await kn.gestalts.permissions(args[0]!);
-        const rows = [['gestalt', p.gestalt.join(',') || '-'], ...Object.entries(p.vaults).map(([vaultId, actions]) => [vaultId, actions.join(',')])];
-        return { json: p, human: table(rows) };
-      },
+    run: withKeynode(async ({ kn }, args) => {
+      const p = await kn.gestalts.permissions(args[0]!);
+      const rows = [['gestalt', p.gestalt.join(',') || '-'], ...Object.entries(p.vaults).map(([vaultId, actions]) => [vaultId, actions.join(',')])];
+      return { json: p, human: table(rows) };
+    }),
   },
   change(['gestalts', 'invite'], 'NODE', [1, 1], 'invite NODE to link with this keynode (it then claims)', (kn, args) => kn.gestalts.invite(args[0]!)),
   change(['gestalts', 'claim'], 'NODE', [1, 1], 'link with NODE, which invited this keynode', (kn, args) => kn.gestalts.claim(args[0]!)),
   {
     path: ['gestalts', 'pairing-code'],
-    usage: '',
-    args: [0, 0],
     summary: 'show a pairing code for your other keynode to scan or paste, and stay online until it links (needs --signaling)',
     details:
       'On your other keynode: Contacts → Scan a pairing code, or `keynode gestalts pair CODE`. The code works once, for 10 minutes,\n' +
       'and only while this command runs. It ends when a keynode has linked (exit 0) or the code expired or linking failed (exit 1).',
     needsSignaling: true,
     json: '{ "code": string, "expiresAt": number }, printed at once; then { "linked": string } or { "error": { "code": string, "message": string } }',
-    run:
-      () =>
-      async ({ kn, print }) => {
-        const { code, expiresAt } = await kn.gestalts.pairingCode();
-        const { default: QRCode } = await import('qrcode');
-        const qr = await QRCode.toString(code, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
-        print({
-          json: { code, expiresAt },
-          human: `${qr}\n${code}\n\nValid until ${new Date(expiresAt).toLocaleTimeString()}. Waiting for your other keynode…\n`,
-        });
-        const status = await pairingOutcome(kn, expiresAt);
-        if (status.state === 'linked')
-          return {
-            json: { linked: status.nodeId },
-            human: `Linked with ${status.nodeId}. If that is not your keynode: keynode gestalts unlink ${status.nodeId}`,
-          };
-        const error =
-          status.state === 'failed' ? status.error : { code: 'ErrorGestaltsPairingCodeExpired', message: 'The pairing code expired before a keynode took it.' };
-        return { json: { error }, human: error.message, exitCode: 1 };
-      },
+    run: withKeynode(async ({ kn, print }) => {
+      const { code, expiresAt } = await kn.gestalts.pairingCode();
+      const { default: QRCode } = await import('qrcode');
+      const qr = await QRCode.toString(code, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
+      print({
+        json: { code, expiresAt },
+        human: `${qr}\n${code}\n\nValid until ${new Date(expiresAt).toLocaleTimeString()}. Waiting for your other keynode…\n`,
+      });
+      const status = await pairingOutcome(kn, expiresAt);
+      if (status.state === 'linked')
+        return {
+          json: { linked: status.nodeId },
+          human: `Linked with ${status.nodeId}. If that is not your keynode: keynode gestalts unlink ${status.nodeId}`,
+        };
+      const error =
+        status.state === 'failed' ? status.error : { code: 'ErrorGestaltsPairingCodeExpired', message: 'The pairing code expired before a keynode took it.' };
+      return { json: { error }, human: error.message, exitCode: 1 };
+    }),
   },
   {
     path: ['gestalts', 'pair'],
@@ -99,17 +87,15 @@ export const gestaltCommands: CommandSpec[] = [
     details: 'Waits until the other keynode has linked, at most until the code expires (exit 1 then: it may link once it gets the invitation).',
     needsSignaling: true,
     json: '{ "nodeId": string, "linked": boolean }',
-    run:
-      ({ args }) =>
-      async ({ kn }) => {
-        const { nodeId } = await kn.gestalts.pair(args[0]!);
-        const linked = await linkedWithin(kn, nodeId, PAIRING_WAIT_MS);
-        return {
-          json: { nodeId, linked },
-          human: linked ? `Linked with ${nodeId}.` : `Invited ${nodeId}, which has not linked yet; it links when it gets the invitation.`,
-          ...(linked ? {} : { exitCode: 1 }),
-        };
-      },
+    run: withKeynode(async ({ kn }, args) => {
+      const { nodeId } = await kn.gestalts.pair(args[0]!);
+      const linked = await linkedWithin(kn, nodeId, PAIRING_WAIT_MS);
+      return {
+        json: { nodeId, linked },
+        human: linked ? `Linked with ${nodeId}.` : `Invited ${nodeId}, which has not linked yet; it links when it gets the invitation.`,
+        ...(linked ? {} : { exitCode: 1 }),
+      };
+    }),
   },
   change(['gestalts', 'discover'], 'NODE', [1, 1], "fetch and check NODE's sigchain, learning the keynodes linked with it", (kn, args) =>
     kn.gestalts.discover(args[0]!),

@@ -6,4 +6,6 @@ import { notificationCommands } from './notifications.js';
 import { secretCommands } from './secrets.js';
 import { vaultCommands } from './vaults.js';
 
-export const commands: readonly CommandSpec[] = [...keynodeCommands, ...vaultCommands, ...secretCommands, ...gestaltCommands, ...notificationCommands];
+export const commands: readonly CommandSpec[] = [...keynodeCommands, ...vaultCommands, ...secretCommands, ...gestaltCommands, ...notificationCommands].map(
+  (c) => ({ usage: '', args: [0, 0], ...c }),
+);

@@ -1,7 +1,7 @@
 // Notifications (Polykey's `notifications` commands): the inbox, the outbox of those not yet
 // delivered, and the requests list (notifications from keynodes not allowed to notify).
 import type { InboxItem, NotificationData, OutboxItem } from '../../types.js';
-import { change, countOption, type CommandSpec, type OptionValues } from '../command.js';
+import { change, countOption, type CommandDef, type OptionValues, withKeynode } from '../command.js';
 import { table, when } from '../output.js';
 
 const DATA =
@@ -34,18 +34,13 @@ function outboxTable(items: OutboxItem[]): string {
 }
 
 function readOptions(options: OptionValues): { unread?: boolean; order?: 'asc' | 'desc'; limit?: number } {
-  const opts: { unread?: boolean; order?: 'asc' | 'desc'; limit?: number } = { unread: options.unread === true };
-  if (typeof options.order === 'string') opts.order = options.order as 'asc' | 'desc';
-  const limit = countOption(options, 'limit', ['notifications', 'read']);
-  if (limit !== undefined) opts.limit = limit;
-  return opts;
+  const order = options.order as 'asc' | 'desc' | undefined;
+  return { unread: options.unread === true, order, limit: countOption(options, 'limit', ['notifications', 'read']) };
 }
 
-export const notificationCommands: CommandSpec[] = [
+export const notificationCommands: CommandDef[] = [
   {
     path: ['notifications', 'read'],
-    usage: '',
-    args: [0, 0],
     summary: 'the inbox, newest first (marks what it shows as read)',
     options: {
       unread: { type: 'boolean', description: 'only those not read yet' },
@@ -72,42 +67,32 @@ export const notificationCommands: CommandSpec[] = [
     args: [1, 1],
     summary: 'open a share link (checks its signature, then keeps it in the inbox)',
     json: `{ "id": string, "from": string, "data": ${DATA} }`,
-    run:
-      ({ args }) =>
-      async ({ kn }) => {
-        const opened = await kn.notifications.openLink(args[0]!);
-        return { json: opened, human: `${opened.from} ${describe(opened.data, opened.from)}` };
-      },
+    run: withKeynode(async ({ kn }, args) => {
+      const opened = await kn.notifications.openLink(args[0]!);
+      return { json: opened, human: `${opened.from} ${describe(opened.data, opened.from)}` };
+    }),
   },
   {
     path: ['notifications', 'outbox'],
-    usage: '',
-    args: [0, 0],
     summary: 'notifications not delivered yet',
     json:
       `[{ "id": string, "to": string, "data": ${DATA}, "attempts": number, "nextAttemptAt"?: number, ` +
       '"lastError"?: { "code": string, "message": string }, "failed"?: boolean }, …]',
-    run:
-      () =>
-      async ({ kn }) => {
-        const items = await kn.notifications.outbox.read();
-        return { json: items, human: outboxTable(items) };
-      },
+    run: withKeynode(async ({ kn }) => {
+      const items = await kn.notifications.outbox.read();
+      return { json: items, human: outboxTable(items) };
+    }),
   },
   change(['notifications', 'outbox', 'remove'], 'ID', [1, 1], 'stop trying to deliver a notification', (kn, args) => kn.notifications.outbox.remove(args[0]!)),
   change(['notifications', 'outbox', 'clear'], '', [0, 0], 'empty the outbox', (kn) => kn.notifications.outbox.clear()),
   {
     path: ['notifications', 'requests'],
-    usage: '',
-    args: [0, 0],
     summary: 'notifications from keynodes not allowed to notify this one, newest first',
     json: `[${INBOX_ITEM}, …]`,
-    run:
-      () =>
-      async ({ kn }) => {
-        const items = await kn.notifications.requests.read();
-        return { json: items, human: inboxTable(items) };
-      },
+    run: withKeynode(async ({ kn }) => {
+      const items = await kn.notifications.requests.read();
+      return { json: items, human: inboxTable(items) };
+    }),
   },
   change(['notifications', 'requests', 'accept'], 'ID', [1, 1], "trust the request's sender; its requests move to the inbox", (kn, args) =>
     kn.notifications.requests.accept(args[0]!),

@@ -6,7 +6,7 @@ import type { Keynode } from '../../index.js';
 import { formatDotenv } from '../../secrets/env.js';
 import type { EnvOptions } from '../../types.js';
 import { runChild } from '../child.js';
-import { done, UsageError, type CommandSpec, type OptionValues } from '../command.js';
+import { done, UsageError, type CommandDef, type OptionValues } from '../command.js';
 import { editInEditor } from '../editor.js';
 import { parseOneRef, parseRef, parseRefs, type SecretRef } from '../secret-ref.js';
 import { readStdin } from '../stdin.js';
@@ -50,14 +50,11 @@ async function deleteAll(kn: Keynode, groups: VaultPaths, recursive: boolean): P
 
 /** What the command runs with: the caller's environment, less what unlocks the keynode, plus the secrets. */
 function childEnv(vars: Map<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.KEYNODE_PASSPHRASE;
-  delete env.KEYNODE_NEW_PASSPHRASE;
-  delete env.KEYNODE_RECOVERY_CODE;
+  const { KEYNODE_PASSPHRASE: _, KEYNODE_NEW_PASSPHRASE: __, KEYNODE_RECOVERY_CODE: ___, ...env } = process.env;
   return { ...env, ...Object.fromEntries(vars) };
 }
 
-export const secretCommands: CommandSpec[] = [
+export const secretCommands: CommandDef[] = [
   {
     path: ['secrets', 'ls'],
     usage: 'VAULT[:DIR]',
