@@ -238,7 +238,10 @@ export class PackIndexer {
     const es = this.es;
     let out: Uint8Array;
     try {
-      out = applyDelta(es.data[j] as Uint8Array, es.data[k] as Uint8Array, this.limits.maxObjectBytes);
+      // Carved from the inflater's slabs, like the entries: one ArrayBuffer per tree was a
+      // third of a clone's garbage collection, and every result is kept (and counted against
+      // the budget) while the pack arrives, so the slabs fill and none is held for one object.
+      out = applyDelta(es.data[j] as Uint8Array, es.data[k] as Uint8Array, this.limits.maxObjectBytes, (n) => this.inflater.alloc(n));
     } catch (e) {
       if (isKeynodeError(e, 'ErrorGitPackTooLarge')) throw e;
       throw invalid('a delta does not apply to its base', e);
