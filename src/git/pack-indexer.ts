@@ -238,9 +238,9 @@ export class PackIndexer {
     const es = this.es;
     let out: Uint8Array;
     try {
-      // Carved from the inflater's slabs, like the entries: one ArrayBuffer per tree was a
-      // third of a clone's garbage collection, and every result is kept (and counted against
-      // the budget) while the pack arrives, so the slabs fill and none is held for one object.
+      // Carved from the inflater's slabs, like the entries: one ArrayBuffer per resolved tree
+      // (26,887 for L) added to a cold clone's garbage collection, and every result is kept (and
+      // counted against the budget) while the pack arrives, so the slabs fill, none held for one.
       out = applyDelta(es.data[j] as Uint8Array, es.data[k] as Uint8Array, this.limits.maxObjectBytes, (n) => this.inflater.alloc(n));
     } catch (e) {
       if (isKeynodeError(e, 'ErrorGitPackTooLarge')) throw e;
