@@ -66,35 +66,23 @@ function objectIdWith(hasher: IHasher | undefined, type: string, content: Uint8A
     let c = h2;
     let d = h3;
     let e = h4;
-    // The four rounds of twenty as four loops: a branch-free body each is faster in V8 than
-    // choosing the round's function and constant inside one loop (objectId is a fifth of indexing).
-    let t = 0;
-    for (; t < 20; t++) {
-      const tmp = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + (W[t] as number)) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = tmp;
-    }
-    for (; t < 40; t++) {
-      const tmp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + (W[t] as number)) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = tmp;
-    }
-    for (; t < 60; t++) {
-      const tmp = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + (0x8f1bbcdc | 0) + (W[t] as number)) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = tmp;
-    }
-    for (; t < 80; t++) {
-      const tmp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + (0xca62c1d6 | 0) + (W[t] as number)) | 0;
+    for (let t = 0; t < 80; t++) {
+      let f: number;
+      let k: number;
+      if (t < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5a827999;
+      } else if (t < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ed9eba1;
+      } else if (t < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8f1bbcdc | 0;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xca62c1d6 | 0;
+      }
+      const tmp = (((a << 5) | (a >>> 27)) + f + e + k + (W[t] as number)) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
